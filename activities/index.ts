@@ -1,0 +1,15 @@
+import type { Knex } from 'knex';
+import { createJobStateActivities } from './job-state';
+import { createProcessResultsActivities } from './process-results';
+import { createResolveActivities } from './resolve';
+
+/** The control-plane activities the orchestrator worker registers. */
+export function createControlActivities(db: Knex) {
+  return {
+    ...createResolveActivities(db),
+    ...createJobStateActivities(db),
+    ...createProcessResultsActivities(db),
+  };
+}
+
+export type ControlActivities = ReturnType<typeof createControlActivities>;

@@ -1,0 +1,43 @@
+import { log } from '@temporalio/activity';
+import type { Knex } from 'knex';
+import { InvalidTransitionError, type JobStatus } from '../common/job-status';
+import { transitionJob } from '../db/jobs';
+import type { RunJobResult } from '../runner/activities/contract';
+
+export type RecordedRun = { status: 'completed' } | { status: 'failed'; error: string };
+
+/** The sentence a failed run gets on its job. */
+export function runFailure(run: RunJobResult, timeoutSeconds: number): string | undefined {
+  if (run.error) return run.error;
+  if (run.timedOut) return `timeout: the benchmark ran longer than its ${timeoutSeconds}s limit and was killed`;
+  if (run.exitCode !== 0) return `the benchmark exited with code ${run.exitCode ?? 'none'}`;
+  return undefined;
+}
+
+export function createJobStateActivities(db: Knex) {
+  /** A terminal move that may find the job already terminal (a retry, a race with cancel): keep what is there. */
+  async function finish(jobId: string, to: JobStatus, patch: Record<string, unknown>): Promise<void> {
+    try {
+      await transitionJob(db, jobId, to, { ...patch, finished_at: new Date() });
+    } catch (err) {
+      if (!(err instanceof InvalidTransitionError)) throw err;
+      log.warn('job already settled', { jobId, from: err.from, to });
+    }
+  }
+
+  return {
+    async recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun> {
+      const job = await db('job').where({ id: jobId }).first('timeout_seconds');
+      const error = runFailure(run, job.timeout_seconds);
+      if (error) {
+        await finish(jobId, 'failed', { error, exit_code: run.exitCode, completed_at: new Date() });
+        return { status: 'failed', error };
+      }
+      await transitionJob(db, jobId, 'completed', { exit_code: run.exitCode, completed_at: new Date() });
+      return { status: 'completed' };
+    },
+
+    markJobFailed: (jobId: string, error: string) => finish(jobId, 'failed', { error }),
+    markJobCanceled: (jobId: string) => finish(jobId, 'canceled', { error: 'canceled' }),
+  };
+}

@@ -1,0 +1,64 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Knex } from 'knex';
+import auth from './auth';
+import type { ApiConfig } from './config';
+import { registerErrorHandler } from './errors';
+import healthRoutes from './routes/health';
+import projectRoutes from './routes/projects';
+import runRoutes from './routes/run';
+import runnerRoutes from './routes/runners';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Knex;
+    temporal: Client;
+    config: ApiConfig;
+  }
+}
+
+export interface ApiDeps {
+  db: Knex;
+  temporal: Client;
+  config: ApiConfig;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Builds the api without listening, so tests and main.ts share one assembly. */
+export async function buildApp({ db, temporal, config, logger = true }: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      logger === true
+        ? // Tokens travel in Authorization; never let them reach a log line.
+          { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization'] }
+        : logger,
+    trustProxy: config.trustProxy,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('db', db);
+  app.decorate('temporal', temporal);
+  app.decorate('config', config);
+  registerErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Benchline API', version: '0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/v0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(auth);
+  await app.register(healthRoutes);
+  await app.register(runRoutes);
+  await app.register(projectRoutes);
+  await app.register(runnerRoutes);
+  return app;
+}

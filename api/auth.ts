@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { bearerToken, TOKEN_KINDS } from '../common/tokens';
+import { runnerForToken, userForToken } from '../db/auth';
+import type { RunnerRow, UserRow } from '../db/rows';
+import { forbidden, unauthorized } from './errors';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user?: UserRow;
+    runner?: RunnerRow;
+  }
+  interface FastifyInstance {
+    /** preHandler: a valid user API token is required. */
+    requireUser(request: FastifyRequest): Promise<void>;
+    /** preHandler: a user API token is read when present (public views need none). */
+    optionalUser(request: FastifyRequest): Promise<void>;
+    /** preHandler: the runner token of the runner named in the path, which must be neither locked nor archived. */
+    requireRunner(request: FastifyRequest): Promise<void>;
+  }
+}
+
+export default fp(async function auth(app: FastifyInstance) {
+  async function readUser(request: FastifyRequest, required: boolean): Promise<void> {
+    const token = bearerToken(request.headers.authorization);
+    if (!token) {
+      if (required) throw unauthorized('an API token is required: Authorization: Bearer <token>');
+      return;
+    }
+    const user = await userForToken(app.db, token);
+    if (!user) throw unauthorized(token.startsWith(TOKEN_KINDS.user) ? 'invalid or revoked API token' : 'malformed API token');
+    request.user = user;
+  }
+
+  app.decorate('requireUser', (request: FastifyRequest) => readUser(request, true));
+  app.decorate('optionalUser', (request: FastifyRequest) => readUser(request, false));
+
+  app.decorate('requireRunner', async (request: FastifyRequest) => {
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw unauthorized('a runner token is required: Authorization: Bearer benchline_runner_<64 hex>');
+    const runner = await runnerForToken(app.db, token);
+    if (!runner) throw unauthorized(token.startsWith(TOKEN_KINDS.runner) && token.length === TOKEN_KINDS.runner.length + 64 ? 'unknown runner token' : 'malformed runner token');
+    const named = (request.params as { runner?: string }).runner;
+    if (named !== runner.id && named !== runner.slug) throw forbidden('this token belongs to another runner');
+    if (runner.archived_at) throw forbidden(`runner ${runner.slug} is archived`);
+    if (runner.locked_at) throw forbidden(`runner ${runner.slug} is locked`);
+    request.runner = runner;
+    await app.db('runner').where({ id: runner.id }).update({ last_seen_at: app.db.fn.now() });
+  });
+});

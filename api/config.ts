@@ -1,0 +1,38 @@
+import { CONTROL_TASK_QUEUE } from '../common/task-queues';
+
+/** The api's settings, all from the environment with embedded defaults for the dev stack. */
+export interface ApiConfig {
+  databaseUrl: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  /** Base of the Temporal Web UI, for links to each job's workflow. */
+  temporalUiUrl: string;
+  host: string;
+  port: number;
+  /** Trust X-Forwarded-For (set when behind a load balancer) for source-IP limits. */
+  trustProxy: boolean;
+  /** The orchestrator's task queue, where job workflows start. */
+  controlTaskQueue: string;
+  /** Dispatch policy handed to each job workflow: how long a runner may go silent, and a job may wait. */
+  heartbeatTimeoutSeconds: number;
+  queueLimitSeconds: number;
+}
+
+export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return {
+    databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/benchline',
+    temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    temporalUiUrl: env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
+    host: env.BENCHLINE_API_HOST ?? '127.0.0.1',
+    port: Number(env.BENCHLINE_API_PORT ?? 8080),
+    trustProxy: env.BENCHLINE_TRUST_PROXY === 'true',
+    controlTaskQueue: env.BENCHLINE_CONTROL_TASK_QUEUE ?? CONTROL_TASK_QUEUE,
+    heartbeatTimeoutSeconds: Number(env.BENCHLINE_HEARTBEAT_TIMEOUT_SECONDS ?? 30),
+    queueLimitSeconds: Number(env.BENCHLINE_QUEUE_LIMIT_SECONDS ?? 3600),
+  };
+}
+
+export function workflowUiUrl(config: Pick<ApiConfig, 'temporalUiUrl' | 'temporalNamespace'>, workflowId: string): string {
+  return `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

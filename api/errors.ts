@@ -1,0 +1,49 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { InvalidTransitionError } from '../common/job-status';
+
+/** An error with a status and a code the client can act on; the one JSON shape every error takes. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (field: string, message: string) => new HttpError(400, 'bad_request', `${field}: ${message}`, { field });
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+export const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
+export const unauthorized = (message: string) => new HttpError(401, 'unauthorized', message);
+export const conflict = (message: string) => new HttpError(409, 'conflict', message);
+
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const issues = err.validation.map((v) => ({ field: `${err.validationContext}${v.instancePath.replaceAll('/', '.')}`, message: v.message }));
+      return reply.status(400).send({
+        error: 'bad_request',
+        message: issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+        details: issues,
+      });
+    }
+    if (err instanceof HttpError) {
+      return reply.status(err.statusCode).send({ error: err.code, message: err.message, details: err.details });
+    }
+    if (err instanceof InvalidTransitionError) {
+      return reply.status(409).send({ error: 'conflict', message: err.message });
+    }
+    // Fastify's own client errors (bad JSON, body too large, wrong content type) keep their status.
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.status(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });
+    }
+    request.log.error({ err }, 'unhandled error');
+    return reply.status(500).send({ error: 'internal', message: 'internal server error' });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+}

@@ -1,0 +1,24 @@
+import type { FastifyRequest } from 'fastify';
+import type { Knex } from 'knex';
+import { isMember } from '../db/auth';
+import { findProject } from '../db/projects';
+import type { ProjectRow } from '../db/rows';
+import { notFound } from './errors';
+
+export interface ProjectAccess {
+  project: ProjectRow;
+  /** The caller is a member of the project's organization and may see private fields. */
+  member: boolean;
+}
+
+/**
+ * Resolves a project the caller may read: members always, anyone when the project is public. A
+ * private project is reported as not found to non-members, so its existence does not leak.
+ */
+export async function readableProject(db: Knex, request: FastifyRequest, ref: string): Promise<ProjectAccess> {
+  const project = await findProject(db, ref);
+  if (!project) throw notFound(`project "${ref}"`);
+  const member = request.user ? await isMember(db, request.user.id, project.organization_id) : false;
+  if (!member && project.visibility !== 'public') throw notFound(`project "${ref}"`);
+  return { project, member };
+}

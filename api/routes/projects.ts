@@ -1,0 +1,60 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { errorBody, jobView, reportView, resourceRef } from '../../common/schemas';
+import { getJob } from '../../db/jobs';
+import { isUuid } from '../../db/specs';
+import { notFound } from '../errors';
+import { readableProject } from '../project-access';
+import { toJobView, toReportView } from '../views';
+
+const jobParams = z.object({ project: resourceRef, job: z.string() });
+const reportParams = z.object({ project: resourceRef, report: z.string() });
+
+/** Project-scoped reads: jobs and reports. Members see everything; others only public projects' public fields. */
+const projectRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/v0/projects/:project/jobs/:job',
+    { preHandler: app.optionalUser, schema: { summary: 'View a job', tags: ['jobs'], params: jobParams, response: { 200: jobView, 401: errorBody, 404: errorBody } } },
+    async (request) => {
+      const { project, member } = await readableProject(app.db, request, request.params.project);
+      const job = isUuid(request.params.job) ? await getJob(app.db, request.params.job) : undefined;
+      if (!job || job.project_id !== project.id) throw notFound(`job "${request.params.job}"`);
+      return toJobView(app.db, app.config, project, job, member);
+    },
+  );
+
+  app.get(
+    '/v0/projects/:project/reports/:report',
+    { preHandler: app.optionalUser, schema: { summary: 'View a report with its metrics', tags: ['reports'], params: reportParams, response: { 200: reportView, 401: errorBody, 404: errorBody } } },
+    async (request) => {
+      const { project } = await readableProject(app.db, request, request.params.project);
+      const report = isUuid(request.params.report) ? await app.db('report').where({ id: request.params.report }).first() : undefined;
+      if (!report || report.project_id !== project.id) throw notFound(`report "${request.params.report}"`);
+      return toReportView(app.db, project, report);
+    },
+  );
+
+  app.get(
+    '/v0/projects/:project/jobs/:job/outputs/:kind',
+    {
+      preHandler: app.optionalUser,
+      schema: {
+        summary: "Download a job's stdout, stderr or an output file (members only)",
+        tags: ['jobs'],
+        params: z.object({ project: resourceRef, job: z.string(), kind: z.enum(['stdout', 'stderr', 'file']) }),
+        querystring: z.object({ path: z.string().default('') }),
+      },
+    },
+    async (request, reply) => {
+      const { project, member } = await readableProject(app.db, request, request.params.project);
+      const job = isUuid(request.params.job) ? await getJob(app.db, request.params.job) : undefined;
+      // Output can hold anything the benchmark printed, secrets included: members only.
+      if (!job || job.project_id !== project.id || !member) throw notFound(`job "${request.params.job}"`);
+      const row = await app.db('job_output').where({ job_id: job.id, kind: request.params.kind, path: request.query.path }).first('content');
+      if (!row) throw notFound(`${request.params.kind} ${request.query.path}`.trim());
+      return reply.type('application/octet-stream').send(row.content);
+    },
+  );
+};
+
+export default projectRoutes;

@@ -1,0 +1,116 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { ImageRefError, parseImageRef } from '../../common/image-ref';
+import { errorBody, newRun, runAccepted, type NewRun } from '../../common/schemas';
+import { jobWorkflowId } from '../../common/task-queues';
+import { effectiveTimeoutSeconds, tierOf, tierPolicy } from '../../common/tiers';
+import { transitionJob } from '../../db/jobs';
+import { getOrCreateBranch, getOrCreateTestbed, getOrganization } from '../../db/projects';
+import type { JobRow } from '../../db/rows';
+import { resolveSpec, SpecResolutionError } from '../../db/specs';
+import type { JobWorkflowInput, jobWorkflow } from '../../workflows/job';
+import { workflowUiUrl } from '../config';
+import { badRequest, forbidden, HttpError } from '../errors';
+import { readableProject } from '../project-access';
+
+/** POST /v0/run: one submission becomes a report, a pending job and a running jobWorkflow. */
+const runRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    '/v0/run',
+    {
+      preHandler: app.requireUser,
+      schema: {
+        summary: 'Submit a benchmark job',
+        tags: ['run'],
+        body: newRun,
+        response: { 202: runAccepted, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const { project, member } = await readableProject(app.db, request, body.project);
+      if (!member) throw forbidden(`you are not a member of project "${project.slug}"'s organization`);
+      try {
+        parseImageRef(body.job.image);
+      } catch (err) {
+        if (err instanceof ImageRefError) throw badRequest('body.job.image', err.message);
+        throw err;
+      }
+      const policy = tierPolicy(tierOf(await getOrganization(app.db, project.organization_id)));
+      if (body.job.timeout !== undefined && policy.maxTimeoutSeconds !== undefined && body.job.timeout > policy.maxTimeoutSeconds) {
+        throw badRequest('body.job.timeout', `the ${policy.tier} tier allows at most ${policy.maxTimeoutSeconds} seconds, got ${body.job.timeout}`);
+      }
+
+      const existing = body.idempotency_key
+        ? await app.db<JobRow>('job').where({ project_id: project.id, idempotency_key: body.idempotency_key }).first()
+        : undefined;
+      const job = existing ?? (await createSubmission(body, project.id, project.organization_id, policy, request.ip));
+
+      const workflowId = jobWorkflowId(job.id);
+      const input: JobWorkflowInput = {
+        jobId: job.id,
+        priorityKey: job.priority,
+        timeoutSeconds: job.timeout_seconds,
+        heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
+        queueLimitSeconds: app.config.queueLimitSeconds,
+      };
+      try {
+        await app.temporal.workflow.start<typeof jobWorkflow>('jobWorkflow', {
+          workflowId,
+          taskQueue: app.config.controlTaskQueue,
+          args: [input],
+          // A repeated submission (same idempotency key) joins the running workflow instead of failing.
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        });
+      } catch (err) {
+        request.log.error({ err, job: job.id }, 'could not start the job workflow');
+        if (!existing) await transitionJob(app.db, job.id, 'failed', { error: 'could not start the job workflow', finished_at: new Date() });
+        throw new HttpError(503, 'unavailable', 'the job could not be scheduled: Temporal is unreachable; retry later');
+      }
+      return reply.status(202).send({
+        report: job.report_id,
+        job: job.id,
+        status: job.status,
+        workflow_id: workflowId,
+        temporal_ui_url: workflowUiUrl(app.config, workflowId),
+      });
+    },
+  );
+
+  /** Report and job in one transaction: either both exist or neither. */
+  async function createSubmission(body: NewRun, projectId: string, organizationId: string, policy: ReturnType<typeof tierPolicy>, sourceIp: string): Promise<JobRow> {
+    return app.db.transaction(async (trx) => {
+      const branch = await getOrCreateBranch(trx, projectId, body.branch);
+      const testbed = await getOrCreateTestbed(trx, projectId, body.testbed);
+      let spec;
+      try {
+        spec = await resolveSpec(trx, body.job.spec, testbed);
+      } catch (err) {
+        if (err instanceof SpecResolutionError) throw badRequest('body.job.spec', err.message);
+        throw err;
+      }
+      const [report] = await trx('report')
+        .insert({ project_id: projectId, branch_id: branch.id, testbed_id: testbed.id, adapter: body.adapter })
+        .returning('id');
+      const { spec: _spec, timeout, ...config } = body.job;
+      const [job] = await trx<JobRow>('job')
+        .insert({
+          report_id: report.id,
+          project_id: projectId,
+          organization_id: organizationId,
+          requested_spec_id: body.job.spec === undefined ? null : spec.id,
+          status: 'pending',
+          tier: policy.tier,
+          priority: policy.priorityKey,
+          timeout_seconds: effectiveTimeoutSeconds(policy, timeout),
+          config,
+          source_ip: sourceIp,
+          idempotency_key: body.idempotency_key ?? null,
+        })
+        .returning('*');
+      return job;
+    });
+  }
+};
+
+export default runRoutes;

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { JOB_STATUSES } from './job-status';
+import { ADAPTER_NAMES } from '../results/adapters';
+
+/**
+ * Every API body, defined once: the api validates with these, the OpenAPI document is generated
+ * from them, and the CLI and runner type their requests with them.
+ */
+const slug = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-"');
+/** A UUID or a slug. */
+export const resourceRef = z.string().min(1).max(64);
+
+export const errorBody = z.object({
+  error: z.string().describe('machine-readable error code'),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+
+export const newRunJob = z.strictObject({
+  image: z.string().min(1).max(512).describe('OCI image reference, e.g. registry.example.com/team/bench:v1'),
+  entrypoint: z.array(z.string()).max(64).optional(),
+  cmd: z.array(z.string()).max(1024).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are [A-Za-z_][A-Za-z0-9_]*'), z.string()).optional(),
+  timeout: z.number().int().min(1).max(86400).optional().describe('job timeout in seconds'),
+  spec: resourceRef.optional(),
+  file_paths: z.array(z.string().min(1).max(4096)).max(255).optional(),
+});
+
+export const newRun = z.strictObject({
+  project: resourceRef,
+  branch: slug,
+  testbed: slug,
+  adapter: z.enum(ADAPTER_NAMES).default('magic'),
+  idempotency_key: z.string().min(1).max(128).optional(),
+  job: newRunJob,
+});
+export type NewRun = z.infer<typeof newRun>;
+
+export const jobStatus = z.enum(JOB_STATUSES);
+
+export const runAccepted = z.object({
+  report: z.uuid(),
+  job: z.uuid(),
+  status: jobStatus,
+  workflow_id: z.string(),
+  temporal_ui_url: z.string(),
+});
+export type RunAccepted = z.infer<typeof runAccepted>;
+
+export const outputEntry = z.object({ kind: z.enum(['stdout', 'stderr', 'file']), path: z.string(), size_bytes: z.number() });
+
+export const jobView = z.object({
+  uuid: z.uuid(),
+  project: z.string(),
+  report: z.uuid(),
+  status: jobStatus,
+  tier: z.enum(['paid', 'free', 'unclaimed']),
+  priority: z.number(),
+  timeout_seconds: z.number(),
+  image_digest: z.string().nullable(),
+  runner: z.string().nullable(),
+  attempt: z.number(),
+  exit_code: z.number().nullable(),
+  error: z.string().nullable(),
+  outputs: z.array(outputEntry),
+  created: z.string(),
+  claimed: z.string().nullable(),
+  started: z.string().nullable(),
+  completed: z.string().nullable(),
+  finished: z.string().nullable(),
+  workflow_id: z.string(),
+  temporal_ui_url: z.string(),
+  // Private fields: only members of the project's organization see them.
+  spec: z.string().nullable().optional(),
+  config: z.unknown().optional(),
+  execution: z.unknown().optional(),
+});
+export type JobView = z.infer<typeof jobView>;
+
+export const metricView = z.object({
+  benchmark: z.string(),
+  measure: z.string(),
+  measure_name: z.string(),
+  units: z.string(),
+  value: z.number(),
+  lower_value: z.number().nullable(),
+  upper_value: z.number().nullable(),
+});
+
+export const reportView = z.object({
+  uuid: z.uuid(),
+  project: z.string(),
+  branch: z.string(),
+  testbed: z.string(),
+  adapter: z.string(),
+  start_time: z.string(),
+  end_time: z.string().nullable(),
+  job: z.uuid().nullable(),
+  results: z.array(metricView),
+});
+export type ReportView = z.infer<typeof reportView>;
+
+// --- Runner-facing -------------------------------------------------------------------------------
+
+export const runnerRegistration = z.strictObject({
+  version: z.string().max(64),
+  executor: z.string().max(32),
+  host: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const runnerRegistered = z.object({
+  uuid: z.uuid(),
+  slug: z.string(),
+  specs: z.array(z.object({ uuid: z.uuid(), slug: z.string(), task_queue: z.string() })),
+});
+export type RunnerRegistered = z.infer<typeof runnerRegistered>;
+
+export const jobClaim = z.strictObject({ attempt: z.number().int().min(1) });
+
+/** What the claiming runner receives, and nobody else: the job's full configuration. */
+export const claimedJob = z.object({
+  uuid: z.uuid(),
+  attempt: z.number(),
+  image: z.object({ registry: z.string(), repository: z.string(), digest: z.string() }),
+  entrypoint: z.array(z.string()).optional(),
+  cmd: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()),
+  file_paths: z.array(z.string()),
+  timeout_seconds: z.number(),
+  spec: z.object({ slug: z.string(), cpus: z.number(), memory_mib: z.number() }),
+});
+export type ClaimedJob = z.infer<typeof claimedJob>;
+
+export const jobStarted = z.strictObject({
+  executor: z.string(),
+  execution: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const outputUploadQuery = z.strictObject({
+  kind: z.enum(['stdout', 'stderr', 'file']),
+  path: z.string().max(4096).default(''),
+});

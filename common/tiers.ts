@@ -1,0 +1,40 @@
+/**
+ * Service tiers (ARCHITECTURE.md, "Tiers, priority, queues"). The tier decides the Temporal priority
+ * key of a job's runJob task, the longest job timeout it may ask for, and how many of its jobs may
+ * run at once.
+ */
+export const PLANS = ['enterprise', 'team', 'free'] as const;
+export type Plan = (typeof PLANS)[number];
+export type Tier = 'paid' | 'free' | 'unclaimed';
+
+export interface TierPolicy {
+  tier: Tier;
+  /** Temporal priority key: lower runs sooner. */
+  priorityKey: number;
+  /** Longest job timeout the tier may request, in seconds; undefined means no limit. */
+  maxTimeoutSeconds: number | undefined;
+  /** Which running jobs share a concurrency permit; undefined means unlimited. */
+  concurrency: 'organization' | 'source-ip' | undefined;
+}
+
+export const DEFAULT_JOB_TIMEOUT_SECONDS = 3600;
+
+const POLICIES: Readonly<Record<Tier, TierPolicy>> = {
+  paid: { tier: 'paid', priorityKey: 1, maxTimeoutSeconds: undefined, concurrency: undefined },
+  free: { tier: 'free', priorityKey: 3, maxTimeoutSeconds: 300, concurrency: 'organization' },
+  unclaimed: { tier: 'unclaimed', priorityKey: 5, maxTimeoutSeconds: 60, concurrency: 'source-ip' },
+};
+
+export function tierOf(org: { plan: Plan; claimed: boolean }): Tier {
+  if (!org.claimed) return 'unclaimed';
+  return org.plan === 'free' ? 'free' : 'paid';
+}
+
+export function tierPolicy(tier: Tier): TierPolicy {
+  return POLICIES[tier];
+}
+
+/** The timeout a job gets: the request's, else the tier's limit, else the default. */
+export function effectiveTimeoutSeconds(policy: TierPolicy, requested: number | undefined): number {
+  return requested ?? Math.min(policy.maxTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS, DEFAULT_JOB_TIMEOUT_SECONDS);
+}

@@ -1,0 +1,39 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Secrets Benchline hands out: shown once, stored only as SHA-256. They are 32 random bytes, so a
+ * fast hash is enough (nothing to brute-force, unlike a password).
+ */
+export const TOKEN_KINDS = {
+  runner: 'benchline_runner_',
+  user: 'benchline_user_',
+} as const;
+export type TokenKind = keyof typeof TOKEN_KINDS;
+
+const BODY = /^[0-9a-f]{64}$/;
+
+export function generateToken(kind: TokenKind): string {
+  return TOKEN_KINDS[kind] + randomBytes(32).toString('hex');
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** True when `token` has the exact shape of a `kind` token; checked before any database lookup. */
+export function isWellFormedToken(kind: TokenKind, token: string): boolean {
+  const prefix = TOKEN_KINDS[kind];
+  return token.startsWith(prefix) && BODY.test(token.slice(prefix.length));
+}
+
+export function hashesEqual(a: string, b: string): boolean {
+  const ba = Buffer.from(a, 'hex');
+  const bb = Buffer.from(b, 'hex');
+  return ba.length === bb.length && timingSafeEqual(ba, bb);
+}
+
+/** Extracts the token from an `Authorization: Bearer …` header value. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}

@@ -1,0 +1,26 @@
+import type { Knex } from 'knex';
+import { hashToken, isWellFormedToken } from '../common/tokens';
+import type { RunnerRow, UserRow } from './rows';
+
+/** The user an API token belongs to, if the token is well formed, known, not revoked and not expired. */
+export async function userForToken(db: Knex, token: string): Promise<UserRow | undefined> {
+  if (!isWellFormedToken('user', token)) return undefined;
+  const row = await db('api_token')
+    .join('app_user', 'app_user.id', 'api_token.user_id')
+    .where('api_token.token_hash', hashToken(token))
+    .whereNull('api_token.revoked_at')
+    .where((q) => q.whereNull('api_token.expires_at').orWhere('api_token.expires_at', '>', db.fn.now()))
+    .first<UserRow>('app_user.*');
+  return row;
+}
+
+/** The runner a runner token belongs to. Malformed tokens are refused before any lookup. */
+export async function runnerForToken(db: Knex, token: string): Promise<RunnerRow | undefined> {
+  if (!isWellFormedToken('runner', token)) return undefined;
+  return db<RunnerRow>('runner').where({ token_hash: hashToken(token) }).first();
+}
+
+export async function isMember(db: Knex, userId: string, organizationId: string): Promise<boolean> {
+  const row = await db('organization_member').where({ user_id: userId, organization_id: organizationId }).first();
+  return row !== undefined;
+}

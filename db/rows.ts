@@ -1,0 +1,43 @@
+import type { JobStatus } from '../common/job-status';
+import type { Plan, Tier } from '../common/tiers';
+
+/** Row shapes as Postgres returns them (snake_case, Date timestamps). */
+export interface OrganizationRow { id: string; slug: string; name: string; plan: Plan; claimed: boolean; created_at: Date }
+export interface UserRow { id: string; slug: string; name: string; email: string | null; created_at: Date }
+export interface ProjectRow { id: string; organization_id: string; slug: string; name: string; visibility: 'public' | 'private'; created_at: Date }
+export interface BranchRow { id: string; project_id: string; slug: string; name: string }
+export interface TestbedRow { id: string; project_id: string; slug: string; name: string; spec_id: string | null }
+export interface SpecRow {
+  id: string; slug: string; name: string; architecture: string; cpus: number; memory_mib: number; disk_mib: number;
+  network: boolean; is_default: boolean; archived_at: Date | null; created_at: Date;
+}
+export interface RunnerRow {
+  id: string; slug: string; name: string; token_hash: string; organization_id: string | null;
+  locked_at: Date | null; archived_at: Date | null; last_seen_at: Date | null;
+  version: string | null; executor: string | null; host: Record<string, unknown> | null; created_at: Date;
+}
+export interface ReportRow {
+  id: string; project_id: string; branch_id: string; testbed_id: string; adapter: string;
+  settings: Record<string, unknown>; start_time: Date; end_time: Date | null; created_at: Date;
+}
+
+/** What the submitter asked the runner to do: private, only the claiming runner receives it. */
+export interface JobConfig {
+  image: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: Record<string, string>;
+  file_paths?: string[];
+}
+
+export interface JobRow {
+  id: string; report_id: string; project_id: string; organization_id: string;
+  spec_id: string | null; requested_spec_id: string | null;
+  status: JobStatus; tier: Tier; priority: number; timeout_seconds: number; config: JobConfig;
+  image_digest: string | null; source_ip: string; idempotency_key: string | null;
+  runner_id: string | null; attempt: number; error: string | null; exit_code: number | null;
+  execution: Record<string, unknown> | null;
+  created_at: Date; claimed_at: Date | null; started_at: Date | null; completed_at: Date | null; finished_at: Date | null;
+}
+
+export type OutputKind = 'stdout' | 'stderr' | 'file';

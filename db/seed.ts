@@ -1,0 +1,61 @@
+import type { Knex } from 'knex';
+import { generateToken, hashToken } from '../common/tokens';
+import type { Plan } from '../common/tiers';
+import type { OrganizationRow, ProjectRow, RunnerRow, SpecRow, UserRow } from './rows';
+
+/**
+ * Creation helpers used by the dev stack's demo seed and by tests. Each returns the row, plus the
+ * plaintext token where one is issued (the only time it exists outside the caller's hands).
+ */
+export async function createOrganization(db: Knex, o: { slug: string; name?: string; plan: Plan; claimed?: boolean }): Promise<OrganizationRow> {
+  const [row] = await db('organization').insert({ slug: o.slug, name: o.name ?? o.slug, plan: o.plan, claimed: o.claimed ?? true }).returning('*');
+  return row;
+}
+
+export async function createUser(db: Knex, u: { slug: string; name?: string; organizationId?: string }): Promise<{ user: UserRow; token: string }> {
+  return db.transaction(async (trx) => {
+    const [user] = await trx('app_user').insert({ slug: u.slug, name: u.name ?? u.slug }).returning('*');
+    if (u.organizationId) await trx('organization_member').insert({ organization_id: u.organizationId, user_id: user.id, role: 'leader' });
+    const token = await issueUserToken(trx, user.id, 'default');
+    return { user, token };
+  });
+}
+
+export async function issueUserToken(db: Knex, userId: string, name: string): Promise<string> {
+  const token = generateToken('user');
+  await db('api_token').insert({ user_id: userId, name, token_hash: hashToken(token) });
+  return token;
+}
+
+export async function createProject(db: Knex, p: { organizationId: string; slug: string; visibility?: 'public' | 'private' }): Promise<ProjectRow> {
+  const [row] = await db('project').insert({ organization_id: p.organizationId, slug: p.slug, name: p.slug, visibility: p.visibility ?? 'private' }).returning('*');
+  return row;
+}
+
+export async function createSpec(
+  db: Knex,
+  s: { slug: string; cpus?: number; memoryMib?: number; diskMib?: number; isDefault?: boolean },
+): Promise<SpecRow> {
+  const [row] = await db('spec')
+    .insert({ slug: s.slug, name: s.slug, cpus: s.cpus ?? 1, memory_mib: s.memoryMib ?? 512, disk_mib: s.diskMib ?? 1024, is_default: s.isDefault ?? false })
+    .returning('*');
+  return row;
+}
+
+export async function createRunner(db: Knex, r: { slug: string; specIds: string[]; organizationId?: string }): Promise<{ runner: RunnerRow; token: string }> {
+  const token = generateToken('runner');
+  return db.transaction(async (trx) => {
+    const [runner] = await trx('runner')
+      .insert({ slug: r.slug, name: r.slug, token_hash: hashToken(token), organization_id: r.organizationId ?? null })
+      .returning('*');
+    if (r.specIds.length) await trx('runner_spec').insert(r.specIds.map((spec_id) => ({ runner_id: runner.id, spec_id })));
+    return { runner, token };
+  });
+}
+
+/** Issues a fresh token for a runner; the old one stops working at once. */
+export async function rotateRunnerToken(db: Knex, runnerId: string): Promise<string> {
+  const token = generateToken('runner');
+  await db('runner').where({ id: runnerId }).update({ token_hash: hashToken(token) });
+  return token;
+}

@@ -1,0 +1,24 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..');
+export const TOOLS_DIR = join(ROOT, '.tools');
+export const DATA_DIR = process.env.BENCHLINE_DATA_DIR ?? join(ROOT, '.data');
+
+/** The Temporal CLI: $TEMPORAL_CLI, else the one bootstrap put in .tools/, else `temporal` on PATH. */
+export function temporalCliPath(): string {
+  if (process.env.TEMPORAL_CLI) return process.env.TEMPORAL_CLI;
+  const local = join(TOOLS_DIR, 'temporal', 'bin', 'temporal');
+  return existsSync(local) ? local : 'temporal';
+}
+
+/**
+ * Dev-server settings for exact priority ordering: the priority matcher and fairness on, and one
+ * task-queue partition (priority is enforced per partition).
+ */
+export const TEMPORAL_DYNAMIC_CONFIG: readonly string[] = [
+  'matching.useNewMatcher=true',
+  'matching.enableFairness=true',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+].flatMap((kv) => ['--dynamic-config-value', kv]);

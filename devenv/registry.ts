@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { waitFor } from './wait';
+
+export interface RunningRegistry {
+  /** host:port, usable in image references. */
+  address: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Debian's docker-registry (CNCF distribution) on loopback, storing under `dataDir`. */
+export async function startRegistry(dataDir: string, port: number): Promise<RunningRegistry> {
+  await mkdir(join(dataDir, 'storage'), { recursive: true });
+  const configPath = join(dataDir, 'config.yml');
+  await writeFile(
+    configPath,
+    [
+      'version: 0.1',
+      'log: { level: error }',
+      `storage: { filesystem: { rootdirectory: ${join(dataDir, 'storage')} }, delete: { enabled: true } }`,
+      `http: { addr: 127.0.0.1:${port} }`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (b) => (stderr += b));
+  const address = `127.0.0.1:${port}`;
+  await waitFor(`registry on ${address}`, async () => {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${stderr.trim()}`);
+    return (await fetch(`http://${address}/v2/`)).ok;
+  });
+  return { address, process: child, stop: () => stopProcess(child) };
+}
+
+export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 10000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}

@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import * as initial from './001_initial';
+
+/**
+ * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
+ * sources (tsx, jest) and from compiled JavaScript. Append new ones; never reorder.
+ */
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '001_initial': initial,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};

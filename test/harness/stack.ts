@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app';
+import { apiConfigFromEnv } from '../../api/config';
+import type { JobView, ReportView, RunAccepted } from '../../common/schemas';
+import { isTerminal } from '../../common/job-status';
+import type { Plan } from '../../common/tiers';
+import { connect, type Db } from '../../db/connection';
+import type { ProjectRow, SpecRow } from '../../db/rows';
+import { createOrganization, createProject, createRunner, createSpec, createUser } from '../../db/seed';
+import { buildAndPushImage, type ImageSpec } from '../../devenv/images';
+import { waitFor } from '../../devenv/wait';
+import { createOrchestratorWorker } from '../../orchestrator/worker';
+import { createRunnerActivities } from '../../runner/activities/run-job';
+import { RunnerApi } from '../../runner/api-client';
+import { createSandboxExecutor } from '../../runner/executors/sandbox';
+import type { Executor } from '../../runner/executors/executor';
+import { ImageCache } from '../../runner/images';
+import { createRunnerWorker } from '../../runner/worker';
+
+export interface StackOptions {
+  plan?: Plan;
+  heartbeatTimeoutSeconds?: number;
+  queueLimitSeconds?: number;
+}
+
+export interface TestRunner {
+  slug: string;
+  token: string;
+  worker: Worker;
+  running: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything one test file needs, on the run's real services: the api listening on a free port,
+ * an orchestrator worker, and runners — all on task queues unique to this stack so files running
+ * in parallel never take each other's work. Seeds an organization, a member with a token, a
+ * project and a spec the testbed `ci` uses.
+ */
+export class Stack {
+  readonly id = randomBytes(4).toString('hex');
+  db!: Db;
+  client!: Client;
+  app!: FastifyInstance;
+  apiUrl!: string;
+  userToken!: string;
+  project!: ProjectRow;
+  spec!: SpecRow;
+  readonly registry = process.env.BENCHLINE_TEST_REGISTRY!;
+  private nativeConnection!: NativeConnection;
+  private connection!: Connection;
+  private orchestrator!: { worker: Worker; running: Promise<void> };
+  private runners: TestRunner[] = [];
+
+  static async start(options: StackOptions = {}): Promise<Stack> {
+    const stack = new Stack();
+    await stack.init(options);
+    return stack;
+  }
+
+  private async init(options: StackOptions) {
+    this.db = connect(process.env.DATABASE_URL!, { min: 0, max: 5 });
+    const org = await createOrganization(this.db, { slug: `org-${this.id}`, plan: options.plan ?? 'team' });
+    const { token } = await createUser(this.db, { slug: `user-${this.id}`, organizationId: org.id });
+    this.userToken = token;
+    this.project = await createProject(this.db, { organizationId: org.id, slug: `project-${this.id}` });
+    this.spec = await createSpec(this.db, { slug: `spec-${this.id}` });
+    await this.db('testbed').insert({ project_id: this.project.id, slug: 'ci', name: 'ci', spec_id: this.spec.id });
+
+    this.connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+    this.client = new Client({ connection: this.connection });
+    this.nativeConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+    const controlTaskQueue = `control-${this.id}`;
+    const orchestrator = await createOrchestratorWorker({
+      connection: this.nativeConnection,
+      db: this.db,
+      taskQueue: controlTaskQueue,
+      workflowBundle: { codePath: process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE! },
+    });
+    this.orchestrator = { worker: orchestrator, running: orchestrator.run() };
+    const config = {
+      ...apiConfigFromEnv(),
+      controlTaskQueue,
+      heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 30,
+      queueLimitSeconds: options.queueLimitSeconds ?? 3600,
+    };
+    this.app = await buildApp({ db: this.db, temporal: this.client, config, logger: false });
+    await this.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = this.app.server.address() as { port: number };
+    this.apiUrl = `http://127.0.0.1:${port}`;
+  }
+
+  /** A runner for this stack's spec, polling its queue in this process. */
+  async startRunner(options: { executor?: Executor; slug?: string } = {}): Promise<TestRunner> {
+    const slug = options.slug ?? `runner-${this.id}-${this.runners.length + 1}`;
+    const { token } = await createRunner(this.db, { slug, specIds: [this.spec.id] });
+    const api = new RunnerApi(this.apiUrl, slug, token);
+    const registered = await api.register({ version: 'test', executor: 'sandbox', host: {} });
+    const cache = process.env.BENCHLINE_TEST_SCRATCH!;
+    const worker = await createRunnerWorker({
+      connection: this.nativeConnection,
+      taskQueue: registered.specs[0].task_queue,
+      activities: createRunnerActivities({
+        api,
+        images: new ImageCache(join(cache, 'images')),
+        executor: options.executor ?? createSandboxExecutor(),
+        scratchRoot: join(cache, 'jobs'),
+      }),
+      shutdownGraceTime: '1s',
+    });
+    const running = worker.run();
+    const runner: TestRunner = {
+      slug,
+      token,
+      worker,
+      running,
+      stop: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+      },
+    };
+    this.runners.push(runner);
+    return runner;
+  }
+
+  /** Builds a busybox image, pushes it to the run's registry under a name unique to this stack. */
+  async pushImage(name: string, spec: Omit<ImageSpec, 'reference'>): Promise<string> {
+    const reference = `${this.registry}/${this.id}/${name}:latest`;
+    await buildAndPushImage({ ...spec, reference });
+    return reference;
+  }
+
+  async request<T = unknown>(method: string, path: string, body?: unknown, token: string | null = this.userToken): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${this.apiUrl}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /** Submits a job for this stack's project (branch main, testbed ci) and expects 202. */
+  async submit(job: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<RunAccepted> {
+    const response = await this.request<RunAccepted>('POST', '/v0/run', {
+      project: this.project.slug,
+      branch: 'main',
+      testbed: 'ci',
+      adapter: 'json',
+      ...extra,
+      job,
+    });
+    if (response.status !== 202) throw new Error(`submit: HTTP ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+
+  async job(jobId: string): Promise<JobView> {
+    const response = await this.request<JobView>('GET', `/v0/projects/${this.project.slug}/jobs/${jobId}`);
+    if (response.status !== 200) throw new Error(`job: HTTP ${response.status}`);
+    return response.body;
+  }
+
+  async report(reportId: string): Promise<ReportView> {
+    return (await this.request<ReportView>('GET', `/v0/projects/${this.project.slug}/reports/${reportId}`)).body;
+  }
+
+  /** Waits until the job reaches a terminal status (or `until` holds) and returns it. */
+  waitForJob(jobId: string, until: (job: JobView) => boolean = (j) => isTerminal(j.status), timeoutMs = 60000): Promise<JobView> {
+    return waitFor(`job ${jobId}`, async () => {
+      const job = await this.job(jobId);
+      return until(job) ? job : undefined;
+    }, timeoutMs, 200);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.stop()));
+    this.orchestrator.worker.shutdown();
+    await this.orchestrator.running;
+    await this.app.close();
+    await this.nativeConnection.close();
+    await this.connection.close();
+    await this.db.destroy();
+  }
+}

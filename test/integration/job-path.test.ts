@@ -1,0 +1,57 @@
+import { DEMO_BENCHMARK_SH } from '../../devenv/images';
+import { Stack } from '../harness/stack';
+
+/** One job through every real part: registry, api, Temporal, orchestrator, runner, sandbox, Postgres. */
+describe('a benchmark job end to end', () => {
+  let stack: Stack;
+  let benchImage: string;
+
+  beforeAll(async () => {
+    stack = await Stack.start();
+    await stack.startRunner();
+    benchImage = await stack.pushImage('bench', { entrypoint: ['/bench.sh'], files: { '/bench.sh': DEMO_BENCHMARK_SH } });
+  });
+  afterAll(() => stack?.stop());
+
+  it('runs the image on a runner and stores its BMF output as metrics on the report', async () => {
+    const accepted = await stack.submit({ image: benchImage });
+    expect(accepted.status).toBe('pending');
+    expect(accepted.workflow_id).toBe(`job-${accepted.job}`);
+    expect(accepted.temporal_ui_url).toContain(`/workflows/job-${accepted.job}`);
+
+    const job = await stack.waitForJob(accepted.job);
+    expect(job).toMatchObject({ status: 'processed', exit_code: 0, error: null, attempt: 1 });
+    expect(job.runner).toMatch(/^runner-/);
+    expect(job.image_digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(job.outputs.map((o) => o.kind)).toEqual(['stderr', 'stdout']);
+    for (const t of ['claimed', 'started', 'completed', 'finished'] as const) expect(job[t]).not.toBeNull();
+
+    const report = await stack.report(accepted.report);
+    expect(report.end_time).not.toBeNull();
+    const byMeasure = Object.fromEntries(report.results.map((r) => [r.measure, r]));
+    expect(Object.keys(byMeasure).sort()).toEqual(['latency', 'throughput']);
+    expect(byMeasure.latency.benchmark).toBe('sha256/1MiB');
+    expect(byMeasure.latency.units).toBe('nanoseconds (ns)');
+    // A real measurement: positive, and the mean lies within the observed min..max.
+    expect(byMeasure.latency.value).toBeGreaterThan(0);
+    expect(byMeasure.latency.lower_value!).toBeLessThanOrEqual(byMeasure.latency.value);
+    expect(byMeasure.latency.upper_value!).toBeGreaterThanOrEqual(byMeasure.latency.value);
+
+    const history = await stack.client.workflow.getHandle(accepted.workflow_id).fetchHistory();
+    const activities = history.events!
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+    expect(activities).toEqual(['resolveSpec', 'resolveImageDigest', 'runJob', 'recordRunResult', 'processResults']);
+  });
+
+  it('reads output files named in file_paths, env and cmd overrides', async () => {
+    const script = '#!/bin/sh\nprintf \'{"%s": {"latency": {"value": %s}}}\' "$NAME" "$1" > /work/out.json\n';
+    const image = await stack.pushImage('files', { entrypoint: ['/run.sh'], cmd: ['1'], workingDir: '/work', files: { '/run.sh': script, '/work/.keep': '' } });
+    const accepted = await stack.submit({ image, cmd: ['42.5'], env: { NAME: 'from-env' }, file_paths: ['out.json'] });
+    const job = await stack.waitForJob(accepted.job);
+    expect(job.status).toBe('processed');
+    expect(job.outputs).toContainEqual({ kind: 'file', path: 'out.json', size_bytes: expect.any(Number) });
+    const report = await stack.report(accepted.report);
+    expect(report.results).toEqual([expect.objectContaining({ benchmark: 'from-env', measure: 'latency', value: 42.5 })]);
+  });
+});

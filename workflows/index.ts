@@ -1,0 +1,2 @@
+// The workflow bundle's entry point: every workflow the orchestrator runs is exported here.
+export { jobWorkflow } from './job';
