@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
 import { apiConfigFromEnv } from '../../api/config';
@@ -20,6 +20,13 @@ import { createSandboxExecutor } from '../../runner/executors/sandbox';
 import type { Executor } from '../../runner/executors/executor';
 import { ImageCache } from '../../runner/images';
 import { createRunnerWorker } from '../../runner/worker';
+
+// The SDK's info lines (worker state changes) drown test output; keep warnings and errors.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // Already installed by another test file in this worker process.
+}
 
 export interface StackOptions {
   plan?: Plan;

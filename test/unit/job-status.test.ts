@@ -1,0 +1,23 @@
+import { canTransition, isTerminal, JOB_STATUSES, sourcesOf, type JobStatus } from '../../common/job-status';
+
+/** The whole table, written out: every pair not listed here must be refused. */
+const VALID: [JobStatus, JobStatus][] = [
+  ['pending', 'claimed'], ['pending', 'failed'], ['pending', 'canceled'],
+  ['claimed', 'claimed'], ['claimed', 'running'], ['claimed', 'failed'], ['claimed', 'canceled'],
+  ['running', 'completed'], ['running', 'failed'], ['running', 'canceled'],
+  ['completed', 'processed'], ['completed', 'failed'],
+];
+
+describe('job state machine', () => {
+  const pairs = JOB_STATUSES.flatMap((from) => JOB_STATUSES.map((to) => [from, to] as [JobStatus, JobStatus]));
+
+  it.each(pairs)('%s → %s is allowed exactly when the table says so', (from, to) => {
+    const expected = VALID.some(([f, t]) => f === from && t === to);
+    expect(canTransition(from, to)).toBe(expected);
+    expect(sourcesOf(to).includes(from)).toBe(expected);
+  });
+
+  it('processed, failed and canceled are terminal; nothing else is', () => {
+    expect(JOB_STATUSES.filter(isTerminal)).toEqual(['processed', 'failed', 'canceled']);
+  });
+});
