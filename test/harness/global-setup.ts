@@ -18,13 +18,26 @@ export default async function globalSetup(): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'benchline-test-'));
   // Postgres first: probing it is quick, and must not lose a race with the CPU-heavy bundling below.
   const postgres = await postgresServer(DATA_DIR);
-  const [env, registry, bundle] = await Promise.all([
+  const started = await Promise.allSettled([
     TestWorkflowEnvironment.createLocal({
       server: { executable: { type: 'existing-path', path: temporalCliPath() }, extraArgs: [...TEMPORAL_DYNAMIC_CONFIG] },
     }),
     freePort().then((port) => startRegistry(join(scratch, 'registry'), port)),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
-  ]);
+  ] as const);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    // Jest skips teardown when setup throws: stop whatever did start, or it outlives the run.
+    const [envResult, registryResult] = started;
+    if (envResult.status === 'fulfilled') await envResult.value.teardown();
+    if (registryResult.status === 'fulfilled') await registryResult.value.stop();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [env, registry, bundle] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    TestWorkflowEnvironment,
+    Awaited<ReturnType<typeof startRegistry>>,
+    Awaited<ReturnType<typeof bundleWorkflowCode>>,
+  ];
   const dbName = `benchline_test_${Date.now()}_${process.pid}`;
   const databaseUrl = await ensureDatabase(postgres.adminUrl, dbName);
   const db = connect(databaseUrl);

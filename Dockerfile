@@ -1,0 +1,12 @@
+# One image for the api, the orchestrator and the runner; docker-compose.yml picks the entry point.
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends skopeo umoci bubblewrap busybox-static qemu-system-x86 cpio ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY . .
+ENV NODE_ENV=production
+# e.g. api/main.ts, orchestrator/main.ts, runner/main.ts
+ENTRYPOINT ["node", "--require", "/app/node_modules/tsx/dist/cjs/index.cjs"]

@@ -1,0 +1,53 @@
+import type { JobView, NewRun, ReportView, RunAccepted } from '../common/schemas';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The user-facing API as the CLI calls it. */
+export class BenchlineClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string | undefined,
+  ) {}
+
+  submit(run: NewRun): Promise<RunAccepted> {
+    return this.json('POST', '/v0/run', run);
+  }
+
+  job(project: string, job: string): Promise<JobView> {
+    return this.json('GET', `/v0/projects/${encodeURIComponent(project)}/jobs/${job}`);
+  }
+
+  report(project: string, report: string): Promise<ReportView> {
+    return this.json('GET', `/v0/projects/${encodeURIComponent(project)}/reports/${report}`);
+  }
+
+  async output(project: string, job: string, kind: 'stdout' | 'stderr'): Promise<string> {
+    const response = await this.fetch('GET', `/v0/projects/${encodeURIComponent(project)}/jobs/${job}/outputs/${kind}`);
+    return response.ok ? response.text() : '';
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.fetch(method, path, body);
+    const data = (await response.json().catch(() => ({}))) as { message?: string };
+    if (!response.ok) throw new ApiError(response.status, data.message ?? `HTTP ${response.status}`);
+    return data as T;
+  }
+
+  private fetch(method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+}

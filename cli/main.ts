@@ -1,0 +1,11 @@
+import { Command } from 'commander';
+import { version } from '../package.json';
+import { ApiError } from './client';
+import { runCommand } from './commands/run';
+
+const program = new Command('benchline').description('Continuous benchmarking on dedicated hardware').version(version).addCommand(runCommand());
+
+program.parseAsync(process.argv).catch((err) => {
+  console.error(`benchline: ${err instanceof ApiError ? `${err.message} (HTTP ${err.status})` : (err as Error).message}`);
+  process.exitCode = 2;
+});
