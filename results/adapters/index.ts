@@ -70,7 +70,9 @@ const LANGUAGES = {
 } as const satisfies Record<string, readonly HarnessName[]>;
 
 export type AdapterName = HarnessName | keyof typeof ALIASES | keyof typeof LANGUAGES | 'magic';
-export const ADAPTER_NAMES = ['magic', ...Object.keys(ADAPTERS), ...Object.keys(ALIASES), ...Object.keys(LANGUAGES)] as [
+/** One name per adapter implementation, in `magic`'s order. */
+export const HARNESS_NAMES = Object.keys(ADAPTERS) as HarnessName[];
+export const ADAPTER_NAMES = ['magic', ...HARNESS_NAMES, ...Object.keys(ALIASES), ...Object.keys(LANGUAGES)] as [
   AdapterName,
   ...AdapterName[],
 ];
@@ -78,7 +80,7 @@ export const ADAPTER_NAMES = ['magic', ...Object.keys(ADAPTERS), ...Object.keys(
 const FIRST_LINES = 5;
 
 function candidatesFor(adapter: AdapterName): HarnessName[] {
-  if (adapter === 'magic') return Object.keys(ADAPTERS) as HarnessName[];
+  if (adapter === 'magic') return HARNESS_NAMES;
   if (adapter in LANGUAGES) return [...LANGUAGES[adapter as keyof typeof LANGUAGES]];
   if (adapter in ALIASES) return [ALIASES[adapter as keyof typeof ALIASES]];
   if (adapter in ADAPTERS) return [adapter as HarnessName];

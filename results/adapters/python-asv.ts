@@ -12,9 +12,9 @@ const RUN_LINE = /^\[\s*[\d.]+%\]\s+·+\s+(\S+)\s+(\S+)\s*$/;
 // The ===== border of a parameter table, printed after the `ok` line of a parametrised benchmark.
 const TABLE_BORDER = /^(?:\[\s*[\d.]+%\]\s+·+\s+)?(=+(?: +=+)*)\s*$/;
 // `asv compare` / `asv continuous`, markdown layout: `| change | before | after | ratio | name |`.
-const COMPARE_ROW = /^\|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)\|\s*$/;
+const COMPARE_ROW = /^\|[^|]*\|[^|]*\|(?<after>[^|]*)\|[^|]*\|(?<name>[^|]*)\|\s*$/;
 // Older column layout: `+   1.00±0.01ms   2.00±0.02ms   2.00  benchmarks.name`.
-const COLUMNS_ROW = /^[-+x!~ ]?\s+(\S+)\s+(\S+)\s+~?(?:[\d.]+|n\/a)\s+(\S.*?)\s*$/;
+const COLUMNS_ROW = /^[-+x!~ ]?\s+\S+\s+(?<after>\S+)\s+~?(?:[\d.]+|n\/a)\s+(?<name>\S.*?)\s*$/;
 
 /** An asv time, as latency in ns ± asv's error estimate; undefined for `failed`, `n/a`, memory sizes … */
 function asvTime(text: string): Measurement | undefined {
@@ -33,17 +33,17 @@ function columns(border: string, offset: number): [number, number][] {
 /**
  * One-dimensional parameter table after `lines[start]` (its top border): header row of parameter
  * names, dashes, rows of values then the result. Two-dimensional tables (several parameters laid
- * out across columns) are left alone. Returns the index of the closing border.
+ * out across columns) are left alone. Returns the index of the last line it consumed.
  */
 function parameterTable(lines: readonly string[], start: number, benchmark: string, builder: ResultsBuilder): number {
   const border = TABLE_BORDER.exec(lines[start]);
-  if (!border) return start;
+  if (!border) return start - 1;
   const spans = columns(border[1], lines[start].indexOf(border[1]));
   const cell = (line: string, [from, to]: [number, number], last: boolean) => line.slice(from, last ? undefined : to).trim();
-  let i = start + 1;
-  const header = lines[i] ?? '';
-  if (cell(header, spans[0], false).startsWith('--')) return start;
-  for (i += 2; i < lines.length && !/^\s*=+/.test(lines[i]); i++) {
+  // A two-dimensional table's header row starts with `--` where a parameter name would be.
+  if (cell(lines[start + 1] ?? '', spans[0], false).startsWith('--')) return start - 1;
+  let i = start + 3; // past the header row and the dashes under it
+  for (; i < lines.length && !/^\s*=+/.test(lines[i]); i++) {
     const cells = spans.map((span, k) => cell(lines[i], span, k === spans.length - 1));
     const time = asvTime(cells[cells.length - 1]);
     if (time) builder.add(`${benchmark}(${cells.slice(0, -1).join(', ')})`, 'latency', time);
@@ -68,11 +68,9 @@ export function pythonAsvAdapter(input: AdapterInput, options?: AdapterOptions):
         else if (run[2] === 'ok') i = parameterTable(lines, i + 1, run[1], builder);
         continue;
       }
-      const row = COMPARE_ROW.exec(lines[i]) ?? COLUMNS_ROW.exec(lines[i]);
-      if (!row) continue;
-      const [after, name] = row.length === 6 ? [row[3], row[5]] : [row[2], row[3]];
-      const time = asvTime(after);
-      if (time) builder.add(name.trim(), 'latency', time);
+      const row = (COMPARE_ROW.exec(lines[i]) ?? COLUMNS_ROW.exec(lines[i]))?.groups;
+      const time = row && asvTime(row.after);
+      if (row && time) builder.add(row.name.trim(), 'latency', time);
     }
   }
   return builder.finish('asv benchmark timings', 'median');

@@ -1,8 +1,7 @@
+// What every harness adapter shares: where output comes from, averages, and building results.
 import type { z } from 'zod';
 import { type Fold, MeasurementCollector } from '../fold';
 import { AdapterError, type AdapterInput, type AdapterOptions, type Average, type BenchmarkResults, type Measurement } from '../types';
-
-/** What every harness adapter shares: where output comes from, averages, and building results. */
 
 export interface Source {
   name: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { JOB_STATUSES } from './job-status';
-import { ADAPTER_NAMES } from '../results/adapters';
+import { JOB_STATUSES } from '../job-status';
+import { ADAPTER_NAMES } from '../../results/adapters';
 
 /**
  * Every API body, defined once: the api validates with these, the OpenAPI document is generated
