@@ -20,6 +20,17 @@ const run = z.object({
 type Run = z.infer<typeof run>;
 const report = z.object({ context: z.looseObject({}), benchmarks: z.array(run) });
 
+/** Releases before 1.5 wrote neither `run_type` nor `run_name`, only `name: "BM_x_mean"`. */
+function isAggregate(entry: Run): boolean {
+  return entry.run_type === 'aggregate' || (entry.run_type === undefined && entry.aggregate_name !== undefined);
+}
+
+function runName(entry: Run): string {
+  if (entry.run_name !== undefined) return entry.run_name;
+  const suffix = entry.aggregate_name === undefined ? '' : `_${entry.aggregate_name}`;
+  return suffix && entry.name.endsWith(suffix) ? entry.name.slice(0, -suffix.length) : entry.name;
+}
+
 function failed(entry: Run): boolean {
   return entry.error_occurred === true || (entry.skipped !== undefined && entry.skipped !== false && entry.skipped !== 0);
 }
@@ -49,11 +60,11 @@ export function cppGoogleAdapter(input: AdapterInput, options?: AdapterOptions):
     const groups = new Map<string, Run[]>();
     for (const entry of parseJsonAs(report, source, ADAPTER, 'Google Benchmark JSON').benchmarks) {
       if (failed(entry)) continue;
-      const name = entry.run_name ?? entry.name;
+      const name = runName(entry);
       groups.set(name, [...(groups.get(name) ?? []), entry]);
     }
     for (const [name, runs] of groups) {
-      const aggregates = runs.filter((r) => r.run_type === 'aggregate');
+      const aggregates = runs.filter(isAggregate);
       if (aggregates.length === 0) {
         if (average === 'median') {
           throw new AdapterError(`${name} has no median aggregate: run with --benchmark_repetitions=N`, ADAPTER);

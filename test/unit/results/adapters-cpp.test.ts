@@ -47,6 +47,21 @@ describe('cpp_google (real Google Benchmark 1.7.1 JSON)', () => {
     expect(Object.keys(results)).toHaveLength(3);
   });
 
+  test('aggregates of releases before run_name existed are matched by their name suffix', () => {
+    const json = JSON.stringify({
+      context: {},
+      benchmarks: [
+        { name: 'BM_Old', iterations: 10, real_time: 11, cpu_time: 11, time_unit: 'ns' },
+        { name: 'BM_Old', iterations: 10, real_time: 13, cpu_time: 13, time_unit: 'ns' },
+        { name: 'BM_Old_mean', aggregate_name: 'mean', iterations: 2, real_time: 12, cpu_time: 12, time_unit: 'ns' },
+        { name: 'BM_Old_stddev', aggregate_name: 'stddev', iterations: 2, real_time: 1.4142135623730951, cpu_time: 1, time_unit: 'ns' },
+      ],
+    });
+    expect(cppGoogleAdapter({ stdout: json, files: {} })).toEqual({
+      BM_Old: { latency: { value: 12, lower_value: 12 - 1.4142135623730951, upper_value: 12 + 1.4142135623730951 } },
+    });
+  });
+
   test('JSON of another harness is an AdapterError', () => {
     expect(() => cppGoogleAdapter(fileOf('hyperfine.json'))).toThrow(AdapterError);
   });
