@@ -5,6 +5,8 @@ const transform = { '^.+\\.ts$': ['@swc/jest'] };
 /** @type {import('jest').Config} */
 module.exports = {
   maxWorkers: 2,
+  // Integration tests wait on real jobs; jest only honours this at the top level.
+  testTimeout: 120000,
   projects: [
     { displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], transform },
     {
@@ -14,7 +16,6 @@ module.exports = {
       // Only triggered when an integration test is selected, so `--selectProjects unit` needs no services.
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

@@ -11,6 +11,11 @@ import healthRoutes from './routes/health';
 import projectRoutes from './routes/projects';
 import runRoutes from './routes/run';
 import runnerRoutes from './routes/runners';
+import organizationRoutes from './routes/organizations';
+import tokenRoutes from './routes/tokens';
+import projectResourceRoutes from './routes/project-resources';
+import specRoutes from './routes/specs';
+import runnerAdminRoutes from './routes/runner-admin';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,5 +65,10 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(runRoutes);
   await app.register(projectRoutes);
   await app.register(runnerRoutes);
+  await app.register(organizationRoutes);
+  await app.register(tokenRoutes);
+  await app.register(projectResourceRoutes);
+  await app.register(specRoutes);
+  await app.register(runnerAdminRoutes);
   return app;
 }

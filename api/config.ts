@@ -1,4 +1,5 @@
 import { CONTROL_TASK_QUEUE } from '../common/task-queues';
+import type { RateLimits } from './rate-limit';
 
 /** The api's settings, all from the environment with embedded defaults for the dev stack. */
 export interface ApiConfig {
@@ -16,6 +17,8 @@ export interface ApiConfig {
   /** Dispatch policy handed to each job workflow: how long a runner may go silent, and a job may wait. */
   heartbeatTimeoutSeconds: number;
   queueLimitSeconds: number;
+  /** Submission rate limits (POST /v0/run), per token and per source IP, per window. */
+  rateLimits: RateLimits;
 }
 
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -30,6 +33,11 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     controlTaskQueue: env.BENCHLINE_CONTROL_TASK_QUEUE ?? CONTROL_TASK_QUEUE,
     heartbeatTimeoutSeconds: Number(env.BENCHLINE_HEARTBEAT_TIMEOUT_SECONDS ?? 30),
     queueLimitSeconds: Number(env.BENCHLINE_QUEUE_LIMIT_SECONDS ?? 3600),
+    rateLimits: {
+      perToken: Number(env.BENCHLINE_RATE_LIMIT_PER_TOKEN ?? 120),
+      perIp: Number(env.BENCHLINE_RATE_LIMIT_PER_IP ?? 60),
+      windowSeconds: Number(env.BENCHLINE_RATE_LIMIT_WINDOW_SECONDS ?? 60),
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { jobWorkflowId } from '../common/task-queues';
 import type { JobView, ReportView } from '../common/schemas';
 import { reportMetrics } from '../db/metrics';
+import { queuePosition } from '../db/jobs';
 import { listOutputs } from '../db/outputs';
 import type { JobRow, ProjectRow, ReportRow } from '../db/rows';
 import { workflowUiUrl, type ApiConfig } from './config';
@@ -27,6 +28,7 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
     image_digest: job.image_digest,
     runner: runner?.slug ?? null,
     attempt: job.attempt,
+    queue_position: await queuePosition(db, job),
     exit_code: job.exit_code,
     error: job.error,
     outputs: await listOutputs(db, job.id),

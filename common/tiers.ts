@@ -38,3 +38,15 @@ export function tierPolicy(tier: Tier): TierPolicy {
 export function effectiveTimeoutSeconds(policy: TierPolicy, requested: number | undefined): number {
   return requested ?? Math.min(policy.maxTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS, DEFAULT_JOB_TIMEOUT_SECONDS);
 }
+
+/** The gate a job must pass for its tier's concurrency limit, if the tier has one. */
+export function concurrencyGate(policy: TierPolicy, job: { organizationId: string; sourceIp: string }): { id: string; permits: number } | undefined {
+  switch (policy.concurrency) {
+    case 'organization':
+      return { id: `gate-org-${job.organizationId}`, permits: 1 };
+    case 'source-ip':
+      return { id: `gate-ip-${job.sourceIp}`, permits: 1 };
+    default:
+      return undefined;
+  }
+}

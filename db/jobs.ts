@@ -44,3 +44,17 @@ export async function claimJob(db: Knex, { jobId, runnerId, attempt }: ClaimRequ
     .returning('*');
   return row;
 }
+
+/**
+ * How many jobs run before this one: pending jobs for the same spec that have a better priority,
+ * or the same priority and an earlier submission. Null once the job is no longer waiting.
+ */
+export async function queuePosition(db: Knex, job: Pick<JobRow, 'id' | 'status' | 'spec_id' | 'priority' | 'created_at'>): Promise<number | null> {
+  if (job.status !== 'pending' || !job.spec_id) return null;
+  const [{ count }] = await db('job')
+    .where({ status: 'pending', spec_id: job.spec_id })
+    .whereNot({ id: job.id })
+    .where((q) => q.where('priority', '<', job.priority).orWhere((q2) => q2.where('priority', job.priority).where('created_at', '<', job.created_at)))
+    .count<{ count: string }[]>({ count: '*' });
+  return Number(count);
+}

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { byRef } from './specs';
+import { byRef, isUuid } from './specs';
 import type { BranchRow, OrganizationRow, ProjectRow, TestbedRow } from './rows';
 
 export async function findProject(db: Knex, ref: string): Promise<ProjectRow | undefined> {
@@ -19,3 +20,33 @@ async function getOrCreate<T extends { id: string }>(trx: Knex, table: string, p
 
 export const getOrCreateBranch = (trx: Knex, projectId: string, slug: string) => getOrCreate<BranchRow>(trx, 'branch', projectId, slug);
 export const getOrCreateTestbed = (trx: Knex, projectId: string, slug: string) => getOrCreate<TestbedRow>(trx, 'testbed', projectId, slug);
+
+/**
+ * The project an anonymous submission runs under: an existing project of an unclaimed
+ * organization, or a new public one in a new unclaimed organization (claimable later). Returns
+ * undefined when the project belongs to a claimed organization, which needs a token.
+ */
+export async function unclaimedProject(db: Knex, slug: string): Promise<ProjectRow | undefined> {
+  const existing = await findProject(db, slug);
+  if (existing) {
+    const org = await getOrganization(db, existing.organization_id);
+    return org.claimed ? undefined : existing;
+  }
+  if (isUuid(slug)) return undefined;
+  return db.transaction(async (trx) => {
+    const [org] = await trx('organization')
+      .insert({ slug: `unclaimed-${randomBytes(6).toString('hex')}`, name: `Unclaimed (${slug})`, plan: 'free', claimed: false })
+      .returning('id');
+    const [project] = await trx('project')
+      .insert({ organization_id: org.id, slug, name: slug, visibility: 'public' })
+      .onConflict('slug')
+      .ignore()
+      .returning('*');
+    // Another anonymous submission created it first: use theirs (and drop our empty organization).
+    if (!project) {
+      await trx('organization').where({ id: org.id }).delete();
+      return trx<ProjectRow>('project').where({ slug }).first();
+    }
+    return project;
+  });
+}

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { generateToken, hashToken } from '../common/tokens';
 import type { Plan } from '../common/tiers';
 import type { OrganizationRow, ProjectRow, RunnerRow, SpecRow, UserRow } from './rows';
+import { insertRunner } from './runners';
+import { createUserToken } from './tokens';
 
 /**
  * Creation helpers used by the dev stack's demo seed and by tests. Each returns the row, plus the
@@ -22,9 +23,7 @@ export async function createUser(db: Knex, u: { slug: string; name?: string; org
 }
 
 export async function issueUserToken(db: Knex, userId: string, name: string): Promise<string> {
-  const token = generateToken('user');
-  await db('api_token').insert({ user_id: userId, name, token_hash: hashToken(token) });
-  return token;
+  return (await createUserToken(db, userId, name)).token;
 }
 
 export async function createProject(db: Knex, p: { organizationId: string; slug: string; visibility?: 'public' | 'private' }): Promise<ProjectRow> {
@@ -42,20 +41,8 @@ export async function createSpec(
   return row;
 }
 
-export async function createRunner(db: Knex, r: { slug: string; specIds: string[]; organizationId?: string }): Promise<{ runner: RunnerRow; token: string }> {
-  const token = generateToken('runner');
-  return db.transaction(async (trx) => {
-    const [runner] = await trx('runner')
-      .insert({ slug: r.slug, name: r.slug, token_hash: hashToken(token), organization_id: r.organizationId ?? null })
-      .returning('*');
-    if (r.specIds.length) await trx('runner_spec').insert(r.specIds.map((spec_id) => ({ runner_id: runner.id, spec_id })));
-    return { runner, token };
-  });
+export function createRunner(db: Knex, r: { slug: string; specIds: string[]; organizationId?: string }): Promise<{ runner: RunnerRow; token: string }> {
+  return insertRunner(db, r);
 }
 
-/** Issues a fresh token for a runner; the old one stops working at once. */
-export async function rotateRunnerToken(db: Knex, runnerId: string): Promise<string> {
-  const token = generateToken('runner');
-  await db('runner').where({ id: runnerId }).update({ token_hash: hashToken(token) });
-  return token;
-}
+export { rotateRunnerToken } from './runners';

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import * as initial from './001_initial';
+import * as adminAndResources from './002_admin_and_resources';
+import * as rateLimits from './003_rate_limits';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -7,6 +9,8 @@ import * as initial from './001_initial';
  */
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
+  '002_admin_and_resources': adminAndResources,
+  '003_rate_limits': rateLimits,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createControlActivities } from '../activities';
@@ -14,11 +15,15 @@ export interface OrchestratorOptions {
 
 /** The control-plane worker: runs jobWorkflow and the activities that touch Postgres and registries. */
 export function createOrchestratorWorker(options: OrchestratorOptions): Promise<Worker> {
+  const namespace = options.namespace ?? 'default';
+  const taskQueue = options.taskQueue ?? CONTROL_TASK_QUEUE;
+  // Activities that start or signal workflows (the concurrency gate) share the worker's connection.
+  const client = new Client({ connection: options.connection, namespace });
   return Worker.create({
     connection: options.connection,
-    namespace: options.namespace ?? 'default',
-    taskQueue: options.taskQueue ?? CONTROL_TASK_QUEUE,
-    activities: createControlActivities(options.db),
+    namespace,
+    taskQueue,
+    activities: createControlActivities(options.db, { client, taskQueue }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
 }

@@ -2,10 +2,15 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
+  setHandler,
   TimeoutFailure,
+  workflowInfo,
 } from '@temporalio/workflow';
+import { grantedSignal, releaseSignal } from './concurrency-gate';
 import type { ControlActivities } from '../activities';
 import { NON_RETRYABLE_RUN_ERRORS, type RunnerActivities } from '../runner/activities/contract';
 
@@ -17,6 +22,8 @@ export interface JobWorkflowInput {
   heartbeatTimeoutSeconds?: number;
   /** How long a job may wait for a runner before it fails. */
   queueLimitSeconds?: number;
+  /** The tier's concurrency limit: a gate workflow shared by the jobs that count against it. */
+  concurrencyGate?: { id: string; permits: number };
 }
 
 export type JobOutcome = { status: 'processed'; metrics: number } | { status: 'failed'; error: string };
@@ -53,7 +60,7 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
       // Only infrastructure failures before the benchmark started are retried (on any runner of the queue).
       retry: { maximumAttempts: 3, initialInterval: '1s', nonRetryableErrorTypes: [...NON_RETRYABLE_RUN_ERRORS] },
     });
-    const run = await runner.runJob({ jobId });
+    const run = await withPermit(input.concurrencyGate, () => runner.runJob({ jobId }));
 
     const recorded = await control.recordRunResult(jobId, run);
     if (recorded.status === 'failed') return { status: 'failed', error: recorded.error };
@@ -66,6 +73,25 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
     const error = describeFailure(err, specSlug, input);
     await control.markJobFailed(jobId, error);
     return { status: 'failed', error };
+  }
+}
+
+/**
+ * Runs `fn` holding one of the gate's permits (or straight away when the tier has no limit).
+ * Waiting costs nothing: no runner is held and nothing polls. The permit is given back however
+ * `fn` ends, cancellation included.
+ */
+async function withPermit<T>(gate: JobWorkflowInput['concurrencyGate'], fn: () => Promise<T>): Promise<T> {
+  if (!gate) return fn();
+  let granted = false;
+  setHandler(grantedSignal, () => void (granted = true));
+  const self = { requester: workflowInfo().workflowId };
+  try {
+    await control.requestPermit(gate.id, gate.permits, self.requester);
+    await condition(() => granted);
+    return await fn();
+  } finally {
+    await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(gate.id).signal(releaseSignal, self));
   }
 }
 

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorBody, jobView, reportView, resourceRef } from '../../common/schemas';
+import { isTerminal } from '../../common/job-status';
+import { jobWorkflowId } from '../../common/task-queues';
 import { getJob } from '../../db/jobs';
 import { isUuid } from '../../db/specs';
-import { notFound } from '../errors';
+import { conflict, forbidden, notFound } from '../errors';
 import { readableProject } from '../project-access';
 import { toJobView, toReportView } from '../views';
 
@@ -20,6 +22,24 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
       const job = isUuid(request.params.job) ? await getJob(app.db, request.params.job) : undefined;
       if (!job || job.project_id !== project.id) throw notFound(`job "${request.params.job}"`);
       return toJobView(app.db, app.config, project, job, member);
+    },
+  );
+
+  app.post(
+    '/v0/projects/:project/jobs/:job/cancel',
+    {
+      preHandler: app.requireUser,
+      schema: { summary: 'Cancel a job: removed from the queue, or its sandbox/VM killed', tags: ['jobs'], params: jobParams, response: { 202: jobView, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody } },
+    },
+    async (request, reply) => {
+      const { project, member } = await readableProject(app.db, request, request.params.project);
+      const job = isUuid(request.params.job) ? await getJob(app.db, request.params.job) : undefined;
+      if (!job || job.project_id !== project.id) throw notFound(`job "${request.params.job}"`);
+      if (!member) throw forbidden(`only members of project "${project.slug}"'s organization may cancel its jobs`);
+      if (isTerminal(job.status)) throw conflict(`job ${job.id} is already ${job.status}`);
+      // The workflow does the rest: a queued runJob is withdrawn, a running one is told through its heartbeat.
+      await app.temporal.workflow.getHandle(jobWorkflowId(job.id)).cancel();
+      return reply.status(202).send(await toJobView(app.db, app.config, project, job, member));
     },
   );
 

@@ -1,16 +1,18 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { ImageRefError, parseImageRef } from '../../common/image-ref';
 import { errorBody, newRun, runAccepted, type NewRun } from '../../common/schemas';
 import { jobWorkflowId } from '../../common/task-queues';
-import { effectiveTimeoutSeconds, tierOf, tierPolicy } from '../../common/tiers';
+import { concurrencyGate, effectiveTimeoutSeconds, tierOf, tierPolicy } from '../../common/tiers';
 import { transitionJob } from '../../db/jobs';
-import { getOrCreateBranch, getOrCreateTestbed, getOrganization } from '../../db/projects';
+import { getOrCreateBranch, getOrCreateTestbed, getOrganization, unclaimedProject } from '../../db/projects';
 import type { JobRow } from '../../db/rows';
 import { resolveSpec, SpecResolutionError } from '../../db/specs';
 import type { JobWorkflowInput, jobWorkflow } from '../../workflows/job';
 import { workflowUiUrl } from '../config';
-import { badRequest, forbidden, HttpError } from '../errors';
+import { rateLimit } from '../rate-limit';
+import { badRequest, forbidden, HttpError, unauthorized } from '../errors';
 import { readableProject } from '../project-access';
 
 /** POST /v0/run: one submission becomes a report, a pending job and a running jobWorkflow. */
@@ -18,18 +20,19 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/v0/run',
     {
-      preHandler: app.requireUser,
+      // Anonymous submissions are allowed: they run under an unclaimed organization, in the unclaimed tier.
+      preHandler: [rateLimit(app.db, app.config.rateLimits), app.optionalUser],
       schema: {
         summary: 'Submit a benchmark job',
         tags: ['run'],
         body: newRun,
-        response: { 202: runAccepted, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
+        response: { 202: runAccepted, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 429: errorBody, 503: errorBody },
       },
     },
     async (request, reply) => {
       const body = request.body;
-      const { project, member } = await readableProject(app.db, request, body.project);
-      if (!member) throw forbidden(`you are not a member of project "${project.slug}"'s organization`);
+      const project = request.user ? await memberProject(request, body.project) : await unclaimedProject(app.db, body.project);
+      if (!project) throw unauthorized(`project "${body.project}" belongs to a claimed organization: an API token is required`);
       try {
         parseImageRef(body.job.image);
       } catch (err) {
@@ -53,6 +56,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
         timeoutSeconds: job.timeout_seconds,
         heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
         queueLimitSeconds: app.config.queueLimitSeconds,
+        concurrencyGate: concurrencyGate(tierPolicy(job.tier), { organizationId: job.organization_id, sourceIp: job.source_ip }),
       };
       try {
         await app.temporal.workflow.start<typeof jobWorkflow>('jobWorkflow', {
@@ -76,6 +80,12 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       });
     },
   );
+
+  async function memberProject(request: FastifyRequest, ref: string) {
+    const { project, member } = await readableProject(app.db, request, ref);
+    if (!member) throw forbidden(`you are not a member of project "${project.slug}"'s organization`);
+    return project;
+  }
 
   /** Report and job in one transaction: either both exist or neither. */
   async function createSubmission(body: NewRun, projectId: string, organizationId: string, policy: ReturnType<typeof tierPolicy>, sourceIp: string): Promise<JobRow> {

@@ -60,6 +60,8 @@ export const jobView = z.object({
   image_digest: z.string().nullable(),
   runner: z.string().nullable(),
   attempt: z.number(),
+  /** How many jobs run before this one while it waits; null once it no longer waits. */
+  queue_position: z.number().nullable(),
   exit_code: z.number().nullable(),
   error: z.string().nullable(),
   outputs: z.array(outputEntry),

@@ -32,6 +32,14 @@ export interface StackOptions {
   plan?: Plan;
   heartbeatTimeoutSeconds?: number;
   queueLimitSeconds?: number;
+  /** Submissions per token / per IP per minute; high by default so files sharing 127.0.0.1 don't collide. */
+  rateLimits?: { perToken: number; perIp: number };
+}
+
+export interface Tenant {
+  project: string;
+  /** Null for an unclaimed organization: its submissions are anonymous. */
+  token: string | null;
 }
 
 export interface TestRunner {
@@ -91,6 +99,9 @@ export class Stack {
     this.orchestrator = { worker: orchestrator, running: orchestrator.run() };
     const config = {
       ...apiConfigFromEnv(),
+      // Tests pose as different source IPs through X-Forwarded-For.
+      trustProxy: true,
+      rateLimits: { perToken: 10000, perIp: 10000, windowSeconds: 60, ...options.rateLimits },
       controlTaskQueue,
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 30,
       queueLimitSeconds: options.queueLimitSeconds ?? 3600,
@@ -101,6 +112,39 @@ export class Stack {
     this.apiUrl = `http://127.0.0.1:${port}`;
   }
 
+  /** Another organization of the given plan (claimed unless said otherwise), with a project whose testbed `ci` uses this stack's spec. */
+  async tenant(name: string, org: { plan: Plan; claimed?: boolean }): Promise<Tenant> {
+    const slug = `${name}-${this.id}`;
+    const organization = await createOrganization(this.db, { slug, plan: org.plan, claimed: org.claimed ?? true });
+    const project = await createProject(this.db, { organizationId: organization.id, slug, visibility: 'public' });
+    await this.db('testbed').insert({ project_id: project.id, slug: 'ci', name: 'ci', spec_id: this.spec.id });
+    if (org.claimed === false) return { project: slug, token: null };
+    const { token } = await createUser(this.db, { slug: `u-${slug}`, organizationId: organization.id });
+    return { project: slug, token };
+  }
+
+  /** Submits to any tenant's project, optionally from a given source IP; returns the raw response. */
+  async submitAs(tenant: Tenant, job: Record<string, unknown>, sourceIp?: string): Promise<{ status: number; body: RunAccepted; headers: Headers }> {
+    const response = await fetch(`${this.apiUrl}/v0/run`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(tenant.token ? { authorization: `Bearer ${tenant.token}` } : {}),
+        ...(sourceIp ? { 'x-forwarded-for': sourceIp } : {}),
+      },
+      body: JSON.stringify({ project: tenant.project, branch: 'main', testbed: 'ci', adapter: 'json', job }),
+    });
+    return { status: response.status, body: (await response.json()) as RunAccepted, headers: response.headers };
+  }
+
+  /** Waits until the job's workflow has put runJob on the runner queue (it is then waiting for a runner). */
+  waitUntilQueued(workflowId: string): Promise<true> {
+    return waitFor(`runJob scheduled for ${workflowId}`, async () => {
+      const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
+      return history.events!.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runJob') || undefined;
+    }, 30000, 200);
+  }
+
   /** A runner for this stack's spec, polling its queue in this process. */
   async startRunner(options: { executor?: Executor; slug?: string } = {}): Promise<TestRunner> {
     const slug = options.slug ?? `runner-${this.id}-${this.runners.length + 1}`;
@@ -108,8 +152,11 @@ export class Stack {
     const api = new RunnerApi(this.apiUrl, slug, token);
     const registered = await api.register({ version: 'test', executor: 'sandbox', host: {} });
     const cache = process.env.BENCHLINE_TEST_SCRATCH!;
+    // One connection per runner, as separate runner processes would have (the SDK also refuses two
+    // workers on one queue over a single connection).
+    const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
     const worker = await createRunnerWorker({
-      connection: this.nativeConnection,
+      connection,
       taskQueue: registered.specs[0].task_queue,
       activities: createRunnerActivities({
         api,
@@ -128,6 +175,7 @@ export class Stack {
       stop: async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running.catch(() => undefined);
+        await connection.close();
       },
     };
     this.runners.push(runner);
@@ -152,27 +200,23 @@ export class Stack {
   }
 
   /** Submits a job for this stack's project (branch main, testbed ci) and expects 202. */
-  async submit(job: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<RunAccepted> {
-    const response = await this.request<RunAccepted>('POST', '/v0/run', {
-      project: this.project.slug,
-      branch: 'main',
-      testbed: 'ci',
-      adapter: 'json',
-      ...extra,
-      job,
-    });
+  async submit(job: Record<string, unknown>): Promise<RunAccepted> {
+    const response = await this.submitAs({ project: this.project.slug, token: this.userToken }, job);
     if (response.status !== 202) throw new Error(`submit: HTTP ${response.status} ${JSON.stringify(response.body)}`);
     return response.body;
   }
 
+  /** The job as the api shows it, under whichever project (of any tenant) it belongs to. */
   async job(jobId: string): Promise<JobView> {
-    const response = await this.request<JobView>('GET', `/v0/projects/${this.project.slug}/jobs/${jobId}`);
+    const { slug } = await this.db('job').join('project', 'project.id', 'job.project_id').where('job.id', jobId).first('project.slug');
+    const response = await this.request<JobView>('GET', `/v0/projects/${slug}/jobs/${jobId}`);
     if (response.status !== 200) throw new Error(`job: HTTP ${response.status}`);
     return response.body;
   }
 
   async report(reportId: string): Promise<ReportView> {
-    return (await this.request<ReportView>('GET', `/v0/projects/${this.project.slug}/reports/${reportId}`)).body;
+    const { slug } = await this.db('report').join('project', 'project.id', 'report.project_id').where('report.id', reportId).first('project.slug');
+    return (await this.request<ReportView>('GET', `/v0/projects/${slug}/reports/${reportId}`)).body;
   }
 
   /** Waits until the job reaches a terminal status (or `until` holds) and returns it. */

@@ -1,0 +1,46 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Knex } from 'knex';
+import { bearerToken, hashToken } from '../common/tokens';
+import { HttpError } from './errors';
+
+export interface RateLimits {
+  /** Requests per window allowed for one API token. */
+  perToken: number;
+  /** Requests per window allowed from one source IP (anonymous submissions count here too). */
+  perIp: number;
+  windowSeconds: number;
+}
+
+/**
+ * Counts a request against each key in the current fixed window. One upsert per key, so it holds
+ * across api replicas; stale windows are swept now and then.
+ */
+export async function hit(db: Knex, keys: { key: string; limit: number }[], windowSeconds: number, now = Date.now()): Promise<number | undefined> {
+  const windowStart = new Date(Math.floor(now / 1000 / windowSeconds) * windowSeconds * 1000);
+  let retryAfter: number | undefined;
+  for (const { key, limit } of keys) {
+    const { rows } = await db.raw(
+      `insert into rate_limit (key, window_start, count) values (?, ?, 1)
+       on conflict (key, window_start) do update set count = rate_limit.count + 1 returning count`,
+      [key, windowStart],
+    );
+    if (rows[0].count > limit) retryAfter = Math.max(1, Math.ceil((windowStart.getTime() + windowSeconds * 1000 - now) / 1000));
+  }
+  if (Math.random() < 0.01) await db('rate_limit').where('window_start', '<', new Date(now - 2 * windowSeconds * 1000)).delete();
+  return retryAfter;
+}
+
+/** preHandler: 429 with Retry-After once the caller's token or IP is over its limit. */
+export function rateLimit(db: Knex, limits: RateLimits) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = bearerToken(request.headers.authorization);
+    const keys = [{ key: `ip:${request.ip}`, limit: limits.perIp }];
+    // Keyed by the token's hash: the plaintext never reaches the database.
+    if (token) keys.push({ key: `token:${hashToken(token)}`, limit: limits.perToken });
+    const retryAfter = await hit(db, keys, limits.windowSeconds);
+    if (retryAfter !== undefined) {
+      reply.header('retry-after', String(retryAfter));
+      throw new HttpError(429, 'rate_limited', `too many submissions: retry in ${retryAfter}s`);
+    }
+  };
+}

@@ -1,0 +1,78 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { resourceRef } from '../../common/schemas/fields';
+import { newSpec, specListQuery, specUpdate, specView, type SpecView } from '../../common/schemas/specs';
+import { writeSpec } from '../../db/resources';
+import type { SpecRow } from '../../db/rows';
+import { findSpec } from '../../db/specs';
+import { conflict, notFound } from '../errors';
+import { paginate } from '../pagination';
+import { errorResponses, iso, requireAdmin, slugFor, writeOrConflict } from '../resources';
+
+const specParams = z.object({ spec: resourceRef });
+const tags = ['specs'];
+
+const toView = (s: SpecRow): SpecView => ({
+  uuid: s.id, slug: s.slug, name: s.name, architecture: s.architecture, cpus: s.cpus, memory_mib: s.memory_mib, disk_mib: s.disk_mib,
+  network: s.network, default: s.is_default, archived: iso(s.archived_at), created: s.created_at.toISOString(),
+});
+
+/**
+ * Server-scoped hardware specs. Anyone signed in may read them (to pick `--spec`); server admins
+ * manage them. There is one default at most, and once set it only moves, in one transaction.
+ */
+const specRoutes: FastifyPluginAsyncZod = async (app) => {
+  const admin = [app.requireUser, requireAdmin];
+
+  const existing = async (ref: string) => {
+    const spec = await findSpec(app.db, ref);
+    if (!spec) throw notFound(`spec "${ref}"`);
+    return spec;
+  };
+
+  app.post(
+    '/v0/specs',
+    { preHandler: admin, schema: { summary: 'Create a spec (server admins)', tags, body: newSpec, response: { 201: specView, ...errorResponses } } },
+    async (request, reply) => {
+      const { default: makeDefault, slug, ...fields } = request.body;
+      const spec = await writeOrConflict(`spec "${slugFor(slug, fields.name)}"`, () => writeSpec(app.db, undefined, { ...fields, slug: slugFor(slug, fields.name) }, makeDefault));
+      return reply.status(201).send(toView(spec!));
+    },
+  );
+
+  app.get(
+    '/v0/specs',
+    { preHandler: app.requireUser, schema: { summary: 'List specs', tags, querystring: specListQuery, response: { 200: z.array(specView), ...errorResponses } } },
+    async (request, reply) => {
+      const { archived } = request.query;
+      const query = app.db('spec').modify((q) => (archived === undefined ? q : archived ? q.whereNotNull('archived_at') : q.whereNull('archived_at')));
+      return (await paginate<SpecRow>(app.db, reply, query, request.query, [{ column: 'slug' }])).map(toView);
+    },
+  );
+
+  app.get(
+    '/v0/specs/:spec',
+    { preHandler: app.requireUser, schema: { summary: 'View a spec', tags, params: specParams, response: { 200: specView, ...errorResponses } } },
+    async (request) => toView(await existing(request.params.spec)),
+  );
+
+  app.patch(
+    '/v0/specs/:spec',
+    {
+      preHandler: admin,
+      schema: { summary: 'Update, archive or make default a spec (server admins)', tags, params: specParams, body: specUpdate, response: { 200: specView, ...errorResponses } },
+    },
+    async (request) => {
+      const spec = await existing(request.params.spec);
+      const { default: makeDefault, archived, ...fields } = request.body;
+      // Jobs fall back to the default spec: it must stay one that accepts runs.
+      if (makeDefault && (archived ?? spec.archived_at !== null)) throw conflict(`spec "${spec.slug}" is archived; unarchive it before making it the default`);
+      if (archived && spec.is_default) throw conflict(`spec "${spec.slug}" is the default; make another spec the default before archiving it`);
+      const archivedAt = archived === undefined ? {} : { archived_at: archived ? (spec.archived_at ?? new Date()) : null };
+      const updated = await writeOrConflict(`spec "${spec.slug}"`, () => writeSpec(app.db, spec.id, { ...fields, ...archivedAt }, makeDefault === true));
+      return toView(updated!);
+    },
+  );
+};
+
+export default specRoutes;

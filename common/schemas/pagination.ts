@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** Largest page a list endpoint returns. */
+export const MAX_PER_PAGE = 255;
+
+/**
+ * `?page=1&per_page=50` on every list endpoint. Query strings arrive as text, hence the coercion;
+ * a resource's own filters are added with `.extend(...)`.
+ */
+export const paginationQuery = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(50),
+});
+export type Pagination = z.infer<typeof paginationQuery>;
+
+/** A boolean query filter (`?archived=false`); absent means "do not filter". */
+export const booleanFilter = z.stringbool().optional();
+
+/** The rows of one page, as LIMIT and OFFSET. */
+export function pageWindow({ page, per_page }: Pagination): { limit: number; offset: number } {
+  return { limit: per_page, offset: (page - 1) * per_page };
+}
+
+/** The header every list response carries: how many rows match, across all pages. */
+export const TOTAL_COUNT_HEADER = 'x-total-count';

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { JOB_STATUSES } from '../job-status';
+import { name, resourceRef, slug, timestamp } from './fields';
+import { booleanFilter, paginationQuery } from './pagination';
+
+const specRefs = z.array(resourceRef).max(64).describe('slugs or UUIDs of the specs the runner serves');
+
+export const newRunner = z.strictObject({
+  name,
+  slug: slug.optional(),
+  specs: specRefs.default([]),
+  organization: resourceRef.optional().describe("a dedicated runner: it takes only this organization's jobs"),
+});
+
+export const runnerUpdate = z.strictObject({
+  name: name.optional(),
+  locked: z.boolean().optional().describe('a locked runner takes no new work'),
+  archived: z.boolean().optional().describe('an archived runner is refused on every call'),
+});
+
+export const runnerSpecsUpdate = z.strictObject({ specs: specRefs });
+
+export const runnerView = z.object({
+  uuid: z.uuid(),
+  slug: z.string(),
+  name: z.string(),
+  organization: z.string().nullable(),
+  specs: z.array(z.string()),
+  locked: timestamp.nullable(),
+  archived: timestamp.nullable(),
+  last_seen: timestamp.nullable(),
+  version: z.string().nullable(),
+  executor: z.string().nullable(),
+  host: z.record(z.string(), z.unknown()).nullable(),
+  current_job: z.object({ uuid: z.uuid(), project: z.string(), status: z.enum(JOB_STATUSES) }).nullable().describe('the job it holds (claimed or running)'),
+  created: timestamp,
+});
+export type RunnerView = z.infer<typeof runnerView>;
+
+/** The only responses that carry a runner token's plaintext. */
+export const createdRunner = runnerView.extend({ token: z.string().describe('shown once: benchline_runner_<64 hex>') });
+export const rotatedRunnerToken = z.object({ token: z.string().describe('shown once; the previous token no longer works') });
+
+export const runnerListQuery = paginationQuery.extend({ archived: booleanFilter, locked: booleanFilter });

@@ -1,0 +1,83 @@
+import type { Knex } from 'knex';
+import type { MemberRole } from '../common/schemas/organizations';
+import type { Plan } from '../common/tiers';
+import type { OrganizationRow } from './rows';
+import { createOrganization } from './seed';
+import { byRef } from './specs';
+
+declare module './rows' {
+  interface UserRow {
+    /** A server admin manages specs and runners and may change any organization's plan (migration 002). */
+    admin: boolean;
+  }
+}
+
+export function findOrganization(db: Knex, ref: string): Promise<OrganizationRow | undefined> {
+  return byRef(db<OrganizationRow>('organization'), ref).first();
+}
+
+export async function memberRole(db: Knex, userId: string, organizationId: string): Promise<MemberRole | undefined> {
+  const row = await db('organization_member').where({ user_id: userId, organization_id: organizationId }).first('role');
+  return row?.role;
+}
+
+/** A new organization with its creator as leader: both rows or neither. */
+export function createOrganizationLedBy(db: Knex, o: { slug: string; name: string; plan: Plan }, leaderId: string): Promise<OrganizationRow> {
+  return db.transaction(async (trx) => {
+    const org = await createOrganization(trx, o);
+    await trx('organization_member').insert({ organization_id: org.id, user_id: leaderId, role: 'leader' });
+    return org;
+  });
+}
+
+/**
+ * The user claims an unclaimed organization and becomes its leader. The conditional UPDATE lets
+ * exactly one of two racing claims win; undefined means it was already claimed.
+ */
+export function claimOrganization(db: Knex, organizationId: string, userId: string): Promise<OrganizationRow | undefined> {
+  return db.transaction(async (trx) => {
+    const [org] = await trx<OrganizationRow>('organization').where({ id: organizationId, claimed: false }).update({ claimed: true }).returning('*');
+    if (org) {
+      await trx('organization_member').insert({ organization_id: org.id, user_id: userId, role: 'leader' }).onConflict(['organization_id', 'user_id']).merge(['role']);
+    }
+    return org;
+  });
+}
+
+/** Members with their user's slug and name; sort and paginate it. */
+export function membersQuery(db: Knex, organizationId: string): Knex.QueryBuilder {
+  return db('organization_member')
+    .join('app_user', 'app_user.id', 'organization_member.user_id')
+    .where('organization_member.organization_id', organizationId)
+    .select('app_user.id', 'app_user.slug', 'app_user.name', 'organization_member.role');
+}
+
+/** The organizations a user belongs to, each with the user's role. */
+export function organizationsOfQuery(db: Knex, userId: string): Knex.QueryBuilder {
+  return db('organization')
+    .join('organization_member', 'organization_member.organization_id', 'organization.id')
+    .where('organization_member.user_id', userId)
+    .select('organization.*', 'organization_member.role');
+}
+
+export type MembershipChange = 'changed' | 'not_member' | 'last_leader';
+
+/**
+ * Changes a member's role, or removes them (`role` null), unless that would leave the organization
+ * without a leader. The organization row is locked first, so two concurrent demotions of its last
+ * two leaders cannot both pass the check.
+ */
+export function changeMembership(db: Knex, organizationId: string, userId: string, role: MemberRole | null): Promise<MembershipChange> {
+  return db.transaction(async (trx) => {
+    await trx('organization').where({ id: organizationId }).forUpdate().first('id');
+    const member = await trx('organization_member').where({ organization_id: organizationId, user_id: userId }).first('role');
+    if (!member) return 'not_member';
+    if (member.role === 'leader' && role !== 'leader') {
+      const [{ count }] = await trx('organization_member').where({ organization_id: organizationId, role: 'leader' }).count<{ count: string }[]>({ count: '*' });
+      if (Number(count) <= 1) return 'last_leader';
+    }
+    const target = trx('organization_member').where({ organization_id: organizationId, user_id: userId });
+    await (role === null ? target.delete() : target.update({ role }));
+    return 'changed';
+  });
+}

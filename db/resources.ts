@@ -1,0 +1,37 @@
+import type { Knex } from 'knex';
+import type { BranchRow, SpecRow, TestbedRow } from './rows';
+import { isUuid } from './specs';
+
+export type ProjectChild = 'branch' | 'testbed';
+/** A branch or testbed row as listed: a testbed carries its current spec's slug. */
+export type ChildRow = (BranchRow | TestbedRow) & { created_at: Date; spec_slug?: string | null };
+
+/** A project's branches or testbeds, columns qualified so a ref filter or sort can be added. */
+export function projectChildQuery(db: Knex, table: ProjectChild, projectId: string): Knex.QueryBuilder {
+  const query = db(table).where(`${table}.project_id`, projectId);
+  return table === 'testbed' ? query.leftJoin('spec', 'spec.id', 'testbed.spec_id').select('testbed.*', 'spec.slug as spec_slug') : query.select('branch.*');
+}
+
+/** One branch or testbed of a project, by UUID or slug. */
+export function findProjectChild(db: Knex, table: ProjectChild, projectId: string, ref: string): Promise<ChildRow | undefined> {
+  return projectChildQuery(db, table, projectId).where(`${table}.${isUuid(ref) ? 'id' : 'slug'}`, ref).first();
+}
+
+/**
+ * Inserts a spec (no `id`) or updates one; `makeDefault` moves the server default to it in the same
+ * transaction, so readers never see zero or two defaults.
+ */
+export function writeSpec(db: Knex, id: string | undefined, fields: Partial<SpecRow>, makeDefault: boolean): Promise<SpecRow | undefined> {
+  return db.transaction(async (trx) => {
+    if (makeDefault) {
+      // Serialise default moves: two concurrent ones would otherwise both clear the old default and
+      // then collide on spec_one_default (the unique index is checked row by row, not at commit).
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['benchline.spec.default']);
+      await trx('spec').where({ is_default: true }).modify((q) => (id ? q.whereNot({ id }) : q)).update({ is_default: false });
+    }
+    const values = makeDefault ? { ...fields, is_default: true } : fields;
+    if (!id) return (await trx<SpecRow>('spec').insert(values).returning('*'))[0];
+    const spec = trx<SpecRow>('spec').where({ id });
+    return Object.keys(values).length ? (await spec.update(values).returning('*'))[0] : spec.first();
+  });
+}

@@ -1,0 +1,62 @@
+import { condition, continueAsNew, defineSignal, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+
+/**
+ * A counting semaphore as a workflow: one per organization (free tier) or per source IP
+ * (unclaimed tier). Job workflows ask for a permit with signal-with-start, wait for `granted`
+ * without holding any runner, and release when done. Requests are granted in arrival order.
+ */
+export interface GateRequest {
+  /** Workflow ID of the job workflow asking for a permit. */
+  requester: string;
+}
+
+export interface GateState {
+  permits: number;
+  holders: string[];
+  waiting: string[];
+}
+
+export const acquireSignal = defineSignal<[GateRequest]>('acquire');
+/** Gives a permit back, or withdraws a request still waiting (a job canceled in the queue). */
+export const releaseSignal = defineSignal<[GateRequest]>('release');
+/** Sent to the requester when its permit is granted. */
+export const grantedSignal = defineSignal('granted');
+
+/** An idle gate lingers this long for new requests before it completes (signal-with-start revives it). */
+const IDLE_LINGER = '1 minute';
+
+export async function concurrencyGateWorkflow(state: GateState): Promise<void> {
+  const holders = new Set(state.holders);
+  const waiting = [...state.waiting];
+
+  setHandler(acquireSignal, ({ requester }) => {
+    if (!holders.has(requester) && !waiting.includes(requester)) waiting.push(requester);
+  });
+  setHandler(releaseSignal, ({ requester }) => {
+    holders.delete(requester);
+    const i = waiting.indexOf(requester);
+    if (i >= 0) waiting.splice(i, 1);
+  });
+
+  for (;;) {
+    const canGrant = () => waiting.length > 0 && holders.size < state.permits;
+    const idle = () => waiting.length === 0 && holders.size === 0;
+    await condition(() => canGrant() || idle() || workflowInfo().continueAsNewSuggested);
+
+    while (canGrant()) {
+      const requester = waiting.shift()!;
+      holders.add(requester);
+      try {
+        await getExternalWorkflowHandle(requester).signal(grantedSignal);
+      } catch {
+        // The requester is gone (terminated): its permit must not leak.
+        holders.delete(requester);
+      }
+    }
+
+    if (idle() && !(await condition(() => !idle(), IDLE_LINGER))) return;
+    if (workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof concurrencyGateWorkflow>({ permits: state.permits, holders: [...holders], waiting });
+    }
+  }
+}
