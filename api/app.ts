@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import auth from './auth';
 import type { ApiConfig } from './config';
 import { registerErrorHandler } from './errors';
+import activeJobRoutes from './routes/active-jobs';
 import healthRoutes from './routes/health';
 import projectRoutes from './routes/projects';
 import runRoutes from './routes/run';
@@ -65,6 +66,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(runRoutes);
   await app.register(projectRoutes);
   await app.register(runnerRoutes);
+  await app.register(activeJobRoutes);
   await app.register(organizationRoutes);
   await app.register(tokenRoutes);
   await app.register(projectResourceRoutes);

@@ -3,7 +3,9 @@ import fp from 'fastify-plugin';
 import { bearerToken, TOKEN_KINDS } from '../common/tokens';
 import { runnerForToken, userForToken } from '../db/auth';
 import type { RunnerRow, UserRow } from '../db/rows';
-import { forbidden, unauthorized } from './errors';
+import { forbidden, HttpError, unauthorized } from './errors';
+
+export const RUNNER_UNAVAILABLE = 'runner_unavailable';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,8 +44,9 @@ export default fp(async function auth(app: FastifyInstance) {
     if (!runner) throw unauthorized(token.startsWith(TOKEN_KINDS.runner) && token.length === TOKEN_KINDS.runner.length + 64 ? 'unknown runner token' : 'malformed runner token');
     const named = (request.params as { runner?: string }).runner;
     if (named !== runner.id && named !== runner.slug) throw forbidden('this token belongs to another runner');
-    if (runner.archived_at) throw forbidden(`runner ${runner.slug} is archived`);
-    if (runner.locked_at) throw forbidden(`runner ${runner.slug} is locked`);
+    // A distinct code, so the daemon knows to stop taking work rather than fail the job.
+    if (runner.archived_at) throw new HttpError(403, RUNNER_UNAVAILABLE, `runner ${runner.slug} is archived`);
+    if (runner.locked_at) throw new HttpError(403, RUNNER_UNAVAILABLE, `runner ${runner.slug} is locked`);
     request.runner = runner;
     await app.db('runner').where({ id: runner.id }).update({ last_seen_at: app.db.fn.now() });
   });

@@ -1,13 +1,12 @@
 import type { Knex } from 'knex';
 import { jobWorkflowId } from '../common/task-queues';
-import type { JobView, ReportView } from '../common/schemas';
+import type { JobSummary, JobView, ReportView } from '../common/schemas';
 import { reportMetrics } from '../db/metrics';
 import { queuePosition } from '../db/jobs';
 import { listOutputs } from '../db/outputs';
 import type { JobRow, ProjectRow, ReportRow } from '../db/rows';
 import { workflowUiUrl, type ApiConfig } from './config';
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+import { iso } from './resources';
 
 /**
  * The job as the API shows it. `withPrivate` is true only for members of the project's organization:
@@ -47,6 +46,35 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
     view.execution = job.execution;
   }
   return view;
+}
+
+/** Jobs with their project and runner slugs, in one query, for lists. */
+export function jobSummaries(db: Knex) {
+  return db('job')
+    .join('project', 'project.id', 'job.project_id')
+    .leftJoin('runner', 'runner.id', 'job.runner_id')
+    .select('job.*', 'project.slug as project_slug', 'runner.slug as runner_slug');
+}
+
+export function toJobSummary(config: ApiConfig, row: JobRow & { project_slug: string; runner_slug: string | null }): JobSummary {
+  const workflowId = jobWorkflowId(row.id);
+  return {
+    uuid: row.id,
+    project: row.project_slug,
+    report: row.report_id,
+    status: row.status,
+    tier: row.tier,
+    priority: row.priority,
+    runner: row.runner_slug,
+    attempt: row.attempt,
+    exit_code: row.exit_code,
+    error: row.error,
+    created: row.created_at.toISOString(),
+    started: iso(row.started_at),
+    finished: iso(row.finished_at),
+    workflow_id: workflowId,
+    temporal_ui_url: workflowUiUrl(config, workflowId),
+  };
 }
 
 export async function toReportView(db: Knex, project: ProjectRow, report: ReportRow): Promise<ReportView> {

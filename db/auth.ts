@@ -10,8 +10,12 @@ export async function userForToken(db: Knex, token: string): Promise<UserRow | u
     .where('api_token.token_hash', hashToken(token))
     .whereNull('api_token.revoked_at')
     .where((q) => q.whereNull('api_token.expires_at').orWhere('api_token.expires_at', '>', db.fn.now()))
-    .first<UserRow>('app_user.*');
-  return row;
+    .first<UserRow & { token_id: string }>('app_user.*', 'api_token.id as token_id');
+  if (!row) return undefined;
+  const { token_id: tokenId, ...user } = row;
+  // Best effort, off the request's path: a lost update only makes "last used" a little stale.
+  void db('api_token').where({ id: tokenId }).update({ last_used_at: db.fn.now() }).catch(() => undefined);
+  return user;
 }
 
 /** The runner a runner token belongs to. Malformed tokens are refused before any lookup. */

@@ -5,13 +5,6 @@ import type { OrganizationRow } from './rows';
 import { createOrganization } from './seed';
 import { byRef } from './specs';
 
-declare module './rows' {
-  interface UserRow {
-    /** A server admin manages specs and runners and may change any organization's plan (migration 002). */
-    admin: boolean;
-  }
-}
-
 export function findOrganization(db: Knex, ref: string): Promise<OrganizationRow | undefined> {
   return byRef(db<OrganizationRow>('organization'), ref).first();
 }

@@ -3,7 +3,12 @@ import type { Plan, Tier } from '../common/tiers';
 
 /** Row shapes as Postgres returns them (snake_case, Date timestamps). */
 export interface OrganizationRow { id: string; slug: string; name: string; plan: Plan; claimed: boolean; created_at: Date }
-export interface UserRow { id: string; slug: string; name: string; email: string | null; created_at: Date }
+export interface UserRow {
+  id: string; slug: string; name: string; email: string | null;
+  /** A server admin manages specs and runners and may change any organization's plan. */
+  admin: boolean;
+  created_at: Date;
+}
 export interface ProjectRow { id: string; organization_id: string; slug: string; name: string; visibility: 'public' | 'private'; created_at: Date }
 export interface BranchRow { id: string; project_id: string; slug: string; name: string }
 export interface TestbedRow { id: string; project_id: string; slug: string; name: string; spec_id: string | null }

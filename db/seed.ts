@@ -46,3 +46,8 @@ export function createRunner(db: Knex, r: { slug: string; specIds: string[]; org
 }
 
 export { rotateRunnerToken } from './runners';
+
+/** Makes a user a server admin (manages specs and runners, sets plans); there is no API for this on purpose. */
+export async function grantAdmin(db: Knex, userId: string): Promise<void> {
+  await db('app_user').where({ id: userId }).update({ admin: true });
+}

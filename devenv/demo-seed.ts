@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { RunnerRow } from '../db/rows';
-import { createOrganization, createProject, createRunner, createSpec, createUser, issueUserToken, rotateRunnerToken } from '../db/seed';
+import { createOrganization, createProject, createRunner, createSpec, createUser, grantAdmin, issueUserToken, rotateRunnerToken } from '../db/seed';
 
 export interface DemoSeed {
   organization: string;
@@ -29,6 +29,8 @@ export async function seedDemo(db: Knex): Promise<DemoSeed> {
     ({ user } = await createUser(db, { slug: DEMO.user, name: 'Demo User', organizationId: org.id }));
     userToken = await issueUserToken(db, user!.id, 'dev');
   }
+  // The demo user administers the local server, so it can manage specs and runners too.
+  await grantAdmin(db, user!.id);
   if (!(await db('project').where({ slug: DEMO.project }).first())) await createProject(db, { organizationId: org.id, slug: DEMO.project, visibility: 'public' });
   const hasDefault = await db('spec').where({ is_default: true }).first();
   const spec = (await db('spec').where({ slug: DEMO.spec }).first()) ?? (await createSpec(db, { slug: DEMO.spec, cpus: 1, memoryMib: 512, isDefault: !hasDefault }));

@@ -11,6 +11,11 @@ export class RunnerApiError extends Error {
   }
 }
 
+/** The api refused this runner itself rather than a job: it must stop taking work. */
+export function isRunnerRefusal(err: RunnerApiError): boolean {
+  return err.status === 401 || err.code === 'runner_unavailable';
+}
+
 /** The runner's side of the runner-facing API, authenticated with its runner token. */
 export class RunnerApi {
   constructor(

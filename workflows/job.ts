@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -57,6 +58,9 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
       scheduleToStartTimeout: `${input.queueLimitSeconds ?? DEFAULT_QUEUE_LIMIT_SECONDS}s`,
       startToCloseTimeout: `${input.timeoutSeconds + RUN_GRACE_SECONDS}s`,
       heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_SECONDS}s`,
+      // Canceled only once the runner confirms its sandbox/VM is dead. Set explicitly: left unset, the
+      // option encodes as TRY_CANCEL (proto default 0) despite the SDK's doc comment.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       // Only infrastructure failures before the benchmark started are retried (on any runner of the queue).
       retry: { maximumAttempts: 3, initialInterval: '1s', nonRetryableErrorTypes: [...NON_RETRYABLE_RUN_ERRORS] },
     });

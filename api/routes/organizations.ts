@@ -30,11 +30,10 @@ const organizationRoutes: FastifyPluginAsyncZod = async (app) => {
     '/v0/organizations',
     { preHandler: app.requireUser, schema: { summary: 'Create an organization (you become its leader)', tags, body: newOrganization, response: { 201: organizationView, ...errorResponses } } },
     async (request, reply) => {
-      const { name, slug, plan } = request.body;
+      const { name, plan } = request.body;
       onlyAdminsSetPlans(request.user, plan);
-      const org = await writeOrConflict(`organization "${slugFor(slug, name)}"`, () =>
-        createOrganizationLedBy(app.db, { name, slug: slugFor(slug, name), plan: plan ?? 'free' }, request.user!.id),
-      );
+      const slug = slugFor(request.body.slug, name);
+      const org = await writeOrConflict(`organization "${slug}"`, () => createOrganizationLedBy(app.db, { name, slug, plan: plan ?? 'free' }, request.user!.id));
       return reply.status(201).send(toView(org, 'leader'));
     },
   );

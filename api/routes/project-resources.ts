@@ -14,7 +14,6 @@ import { readableProject } from '../project-access';
 import { errorResponses, organizationAccess, slugFor, writableProject, writeOrConflict } from '../resources';
 
 const projectParams = z.object({ project: resourceRef });
-const childParams = z.object({ project: resourceRef, child: resourceRef });
 
 const toProjectView = (p: ProjectRow, organization: string) => ({
   uuid: p.id, slug: p.slug, name: p.name, organization, visibility: p.visibility, created: p.created_at.toISOString(),
@@ -104,6 +103,7 @@ const projectResourceRoutes: FastifyPluginAsyncZod = async (app) => {
 
   for (const { table, path, create, update, view } of CHILDREN) {
     const tags = [path];
+    const childParams = z.object({ project: resourceRef, [table]: resourceRef });
     const found = async (project: ProjectRow, ref: string) => {
       const row = await findProjectChild(app.db, table, project.id, ref);
       if (!row) throw notFound(`${table} "${ref}"`);
@@ -121,11 +121,11 @@ const projectResourceRoutes: FastifyPluginAsyncZod = async (app) => {
     );
 
     app.get(
-      `/v0/projects/:project/${path}/:child`,
+      `/v0/projects/:project/${path}/:${table}`,
       { preHandler: app.optionalUser, schema: { summary: `View a ${table}`, tags, params: childParams, response: { 200: view, ...errorResponses } } },
       async (request) => {
         const { project, member } = await readableProject(app.db, request, request.params.project);
-        return toChildView(await found(project, request.params.child), project, member);
+        return toChildView(await found(project, request.params[table]), project, member);
       },
     );
 
@@ -142,11 +142,11 @@ const projectResourceRoutes: FastifyPluginAsyncZod = async (app) => {
     );
 
     app.patch(
-      `/v0/projects/:project/${path}/:child`,
+      `/v0/projects/:project/${path}/:${table}`,
       { preHandler: app.requireUser, schema: { summary: `Update a ${table} (organization members)`, tags, params: childParams, body: update, response: { 200: view, ...errorResponses } } },
       async (request) => {
         const project = await writableProject(app.db, request, request.params.project, 'member');
-        const { id } = await found(project, request.params.child);
+        const { id } = await found(project, request.params[table]);
         const fields = await childFields(request.body);
         if (Object.keys(fields).length) await writeOrConflict(`${table} "${request.body.slug}"`, () => app.db(table).where({ id }).update(fields));
         return toChildView(await found(project, id), project, true);

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errorBody, jobView, reportView, resourceRef } from '../../common/schemas';
+import { errorBody, jobListQuery, jobSummary, jobView, reportView, resourceRef } from '../../common/schemas';
 import { isTerminal } from '../../common/job-status';
 import { jobWorkflowId } from '../../common/task-queues';
 import { getJob } from '../../db/jobs';
 import { isUuid } from '../../db/specs';
 import { conflict, forbidden, notFound } from '../errors';
 import { readableProject } from '../project-access';
-import { toJobView, toReportView } from '../views';
+import { paginate } from '../pagination';
+import { jobSummaries, toJobSummary, toJobView, toReportView } from '../views';
 
 const jobParams = z.object({ project: resourceRef, job: z.string() });
 const reportParams = z.object({ project: resourceRef, report: z.string() });
@@ -22,6 +23,24 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
       const job = isUuid(request.params.job) ? await getJob(app.db, request.params.job) : undefined;
       if (!job || job.project_id !== project.id) throw notFound(`job "${request.params.job}"`);
       return toJobView(app.db, app.config, project, job, member);
+    },
+  );
+
+  app.get(
+    '/v0/projects/:project/jobs',
+    {
+      preHandler: app.optionalUser,
+      schema: { summary: "List a project's jobs, newest first", tags: ['jobs'], params: z.object({ project: resourceRef }), querystring: jobListQuery, response: { 200: z.array(jobSummary), 404: errorBody } },
+    },
+    async (request, reply) => {
+      const { project } = await readableProject(app.db, request, request.params.project);
+      const { status, since, until, ...page } = request.query;
+      const query = jobSummaries(app.db).where('job.project_id', project.id);
+      if (status) query.whereIn('job.status', [status].flat());
+      if (since) query.where('job.created_at', '>=', new Date(since));
+      if (until) query.where('job.created_at', '<', new Date(until));
+      const rows = await paginate<Parameters<typeof toJobSummary>[1]>(app.db, reply, query, page, [{ column: 'job.created_at', order: 'desc' }, { column: 'job.id' }]);
+      return rows.map((row) => toJobSummary(app.config, row));
     },
   );
 

@@ -34,8 +34,9 @@ const specRoutes: FastifyPluginAsyncZod = async (app) => {
     '/v0/specs',
     { preHandler: admin, schema: { summary: 'Create a spec (server admins)', tags, body: newSpec, response: { 201: specView, ...errorResponses } } },
     async (request, reply) => {
-      const { default: makeDefault, slug, ...fields } = request.body;
-      const spec = await writeOrConflict(`spec "${slugFor(slug, fields.name)}"`, () => writeSpec(app.db, undefined, { ...fields, slug: slugFor(slug, fields.name) }, makeDefault));
+      const { default: makeDefault, ...fields } = request.body;
+      const slug = slugFor(fields.slug, fields.name);
+      const spec = await writeOrConflict(`spec "${slug}"`, () => writeSpec(app.db, undefined, { ...fields, slug }, makeDefault));
       return reply.status(201).send(toView(spec!));
     },
   );

@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from '../job-status';
 import { ADAPTER_NAMES } from '../../results/adapters';
+import { resourceRef, slug } from './fields';
+import { paginationQuery } from './pagination';
+
+export { resourceRef };
 
 /**
  * Every API body, defined once: the api validates with these, the OpenAPI document is generated
  * from them, and the CLI and runner type their requests with them.
  */
-const slug = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-"');
-/** A UUID or a slug. */
-export const resourceRef = z.string().min(1).max(64);
 
 export const errorBody = z.object({
   error: z.string().describe('machine-readable error code'),
@@ -78,6 +79,19 @@ export const jobView = z.object({
   execution: z.unknown().optional(),
 });
 export type JobView = z.infer<typeof jobView>;
+
+/** A job in a list: what a page of jobs needs, without per-job lookups (outputs, queue position). */
+export const jobSummary = jobView.pick({
+  uuid: true, project: true, report: true, status: true, tier: true, priority: true, runner: true, attempt: true,
+  exit_code: true, error: true, created: true, started: true, finished: true, workflow_id: true, temporal_ui_url: true,
+});
+export type JobSummary = z.infer<typeof jobSummary>;
+
+export const jobListQuery = paginationQuery.extend({
+  status: z.union([jobStatus, z.array(jobStatus)]).optional().describe('only jobs in this status (repeatable)'),
+  since: z.iso.datetime({ offset: true }).optional().describe('only jobs created at or after this time'),
+  until: z.iso.datetime({ offset: true }).optional().describe('only jobs created before this time'),
+});
 
 export const metricView = z.object({
   benchmark: z.string(),

@@ -8,13 +8,13 @@ export const MAX_PER_PAGE = 255;
  * a resource's own filters are added with `.extend(...)`.
  */
 export const paginationQuery = z.object({
-  page: z.coerce.number().int().min(1).default(1),
-  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(50),
+  page: z.coerce.number().int().min(1).default(1).describe('1-based page number'),
+  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(50).describe(`rows per page, at most ${MAX_PER_PAGE}; the X-Total-Count response header holds the total across pages`),
 });
 export type Pagination = z.infer<typeof paginationQuery>;
 
 /** A boolean query filter (`?archived=false`); absent means "do not filter". */
-export const booleanFilter = z.stringbool().optional();
+export const booleanFilter = z.enum(['true', 'false']).transform((v) => v === 'true').optional();
 
 /** The rows of one page, as LIMIT and OFFSET. */
 export function pageWindow({ page, per_page }: Pagination): { limit: number; offset: number } {

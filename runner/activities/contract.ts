@@ -18,7 +18,8 @@ export interface RunJobResult {
 
 /** Heartbeat details: how far the job got, so a retry knows whether the benchmark had started. */
 export type RunPhase = 'claiming' | 'pulling' | 'booting' | 'running' | 'collecting' | 'uploading';
-export const PHASES_AFTER_START: readonly RunPhase[] = ['running', 'collecting', 'uploading'];
+/** From `booting` on, the api has the job as running: a lost runner's job is never run again. */
+export const PHASES_AFTER_START: readonly RunPhase[] = ['booting', 'running', 'collecting', 'uploading'];
 
 /** Failure types the workflow must not retry: the benchmark ran (or was about to) and retrying would run it twice. */
 export const NON_RETRYABLE_RUN_ERRORS = ['BenchmarkStarted', 'JobNotClaimable'] as const;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ClaimedJob } from '../../common/schemas';
-import { RunnerApiError, type RunnerApi } from '../api-client';
+import { isRunnerRefusal, RunnerApiError, type RunnerApi } from '../api-client';
 import type { Executor } from '../executors/executor';
 import { resolveArgv, type ImageCache } from '../images';
 import { PHASES_AFTER_START, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from './contract';
@@ -17,6 +17,8 @@ export interface RunnerActivityDeps {
   /** Facts recorded with every job (host tuning, versions). */
   hostFacts?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   heartbeatIntervalMs?: number;
+  /** Called when the api refuses this runner itself (locked, archived, token revoked): stop taking work. */
+  onRunnerRefused?: (reason: string) => void;
 }
 
 /**
@@ -29,12 +31,7 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
     async runJob({ jobId }: RunJobInput): Promise<RunJobResult> {
       const ctx = Context.current();
       const previous = ctx.info.heartbeatDetails as { phase?: RunPhase } | undefined;
-      if (previous?.phase && PHASES_AFTER_START.includes(previous.phase)) {
-        throw ApplicationFailure.nonRetryable(
-          `heartbeat timeout: the runner was lost while the benchmark was ${previous.phase}; it is not run twice`,
-          'BenchmarkStarted',
-        );
-      }
+      if (previous?.phase && PHASES_AFTER_START.includes(previous.phase)) throw lostDuringBenchmark();
 
       let phase: RunPhase = 'claiming';
       const beat = () => ctx.heartbeat({ phase });
@@ -46,7 +43,7 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
       const heartbeats = setInterval(beat, deps.heartbeatIntervalMs ?? 1000);
       const scratchDir = join(deps.scratchRoot, `${jobId}-${ctx.info.attempt}`);
       try {
-        const job = await claim(deps.api, jobId, ctx.info.attempt);
+        const job = await claim(deps, jobId, ctx.info.attempt);
         setPhase('pulling');
         const image = await deps.images.ensure(job.image);
         await mkdir(scratchDir, { recursive: true });
@@ -68,11 +65,22 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
   };
 }
 
-async function claim(api: RunnerApi, jobId: string, attempt: number): Promise<ClaimedJob> {
+function lostDuringBenchmark(): ApplicationFailure {
+  return ApplicationFailure.nonRetryable('heartbeat timeout: the runner was lost while the benchmark was running; it is not run twice', 'BenchmarkStarted');
+}
+
+async function claim(deps: RunnerActivityDeps, jobId: string, attempt: number): Promise<ClaimedJob> {
   try {
-    return await api.claim(jobId, attempt);
+    return await deps.api.claim(jobId, attempt);
   } catch (err) {
-    // Refusals (another runner has it, wrong spec, job gone) are final; network errors are retried.
+    // This runner may not work (locked, archived, token revoked): the job is fine, give it to another runner.
+    if (err instanceof RunnerApiError && isRunnerRefusal(err)) {
+      deps.onRunnerRefused?.(err.message);
+      throw ApplicationFailure.retryable(`runner refused by the api: ${err.message}`, 'RunnerRefused');
+    }
+    // The previous attempt's runner vanished after starting the benchmark (its last heartbeat may not say so).
+    if (err instanceof RunnerApiError && err.code === 'job_started' && attempt > 1) throw lostDuringBenchmark();
+    // Refusals of the job (another runner has it, wrong spec, job gone) are final; network errors are retried.
     if (err instanceof RunnerApiError && err.status >= 400 && err.status < 500) {
       throw ApplicationFailure.nonRetryable(`claim refused: ${err.message}`, 'JobNotClaimable');
     }

@@ -61,7 +61,12 @@ describe('api authorisation and validation', () => {
 
   it('refuses a locked runner', async () => {
     await stack.db('runner').where({ slug: runnerB.slug }).update({ locked_at: new Date() });
-    expect(await claim(runnerB.slug, runnerB.token)).toEqual({ status: 403, body: { error: 'forbidden', message: `runner ${runnerB.slug} is locked` } });
+    expect(await claim(runnerB.slug, runnerB.token)).toEqual({ status: 403, body: { error: 'runner_unavailable', message: `runner ${runnerB.slug} is locked` } });
+  });
+
+  it('refuses an archived runner', async () => {
+    await stack.db('runner').where({ slug: runnerA.slug }).update({ archived_at: new Date() });
+    expect(await claim(runnerA.slug, runnerA.token)).toEqual({ status: 403, body: { error: 'runner_unavailable', message: `runner ${runnerA.slug} is archived` } });
   });
 
   it('the persisting code refuses transitions outside the state machine', async () => {

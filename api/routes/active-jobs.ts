@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { errorBody, jobSummary } from '../../common/schemas';
+import { paginationQuery } from '../../common/schemas/pagination';
+import { paginate } from '../pagination';
+import { requireAdmin } from '../resources';
+import { jobSummaries, toJobSummary } from '../views';
+
+/** GET /v0/jobs/active: every claimed or running job on the server, with its runner (server admins). */
+const activeJobRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/v0/jobs/active',
+    {
+      preHandler: [app.requireUser, requireAdmin],
+      schema: { summary: 'Jobs claimed or running on any runner, oldest first', tags: ['jobs'], querystring: paginationQuery, response: { 200: z.array(jobSummary), 401: errorBody, 403: errorBody } },
+    },
+    async (request, reply) => {
+      const query = jobSummaries(app.db).whereIn('job.status', ['claimed', 'running']);
+      const rows = await paginate<Parameters<typeof toJobSummary>[1]>(app.db, reply, query, request.query, [{ column: 'job.claimed_at' }, { column: 'job.id' }]);
+      return rows.map((row) => toJobSummary(app.config, row));
+    },
+  );
+};
+
+export default activeJobRoutes;

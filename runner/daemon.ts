@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import type { Duration } from '@temporalio/common';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createRunnerActivities } from './activities/run-job';
+import { isRunnerRefusal, RunnerApi, RunnerApiError } from './api-client';
+import type { Executor } from './executors/executor';
+import { ImageCache } from './images';
+import { createRunnerWorker } from './worker';
+
+export interface DaemonOptions {
+  apiUrl: string;
+  runner: string;
+  token: string;
+  temporalAddress: string;
+  namespace?: string;
+  cacheDir: string;
+  executor: Executor;
+  version: string;
+  /** Which served spec to take jobs for, when the runner serves several. */
+  spec?: string;
+  host?: Record<string, unknown>;
+  /** How often the daemon checks in with the api (last seen; notices a lock). */
+  pingIntervalMs?: number;
+  shutdownGraceTime?: Duration;
+  log?: (message: string) => void;
+}
+
+/**
+ * The runner daemon: registers with the api, polls its spec's task queue, and keeps checking in.
+ * When the api refuses it (locked, archived, token rotated) it stops taking work and exits.
+ * SIGINT/SIGTERM drain it: no new job is taken, the current one finishes within the grace time.
+ */
+export async function runDaemon(options: DaemonOptions): Promise<void> {
+  const log = options.log ?? ((m: string) => console.log(m));
+  const api = new RunnerApi(options.apiUrl, options.runner, options.token);
+  const registration = { version: options.version, executor: options.executor.name, host: { ...options.executor.describe(), ...options.host } };
+  const registered = await api.register(registration);
+  const spec = registered.specs.find((s) => !options.spec || s.slug === options.spec);
+  if (!spec) throw new Error(`runner ${registered.slug} serves ${options.spec ? `no spec "${options.spec}"` : 'no spec'}: assign one first`);
+
+  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  let worker: Worker | undefined;
+  const stop = (reason: string) => {
+    if (worker?.getState() !== 'RUNNING') return;
+    log(`runner ${registered.slug}: ${reason}; no longer taking jobs`);
+    worker.shutdown();
+  };
+  worker = await createRunnerWorker({
+    connection,
+    namespace: options.namespace,
+    taskQueue: spec.task_queue,
+    shutdownGraceTime: options.shutdownGraceTime,
+    activities: createRunnerActivities({
+      api,
+      images: new ImageCache(join(options.cacheDir, 'images')),
+      executor: options.executor,
+      scratchRoot: join(options.cacheDir, 'jobs'),
+      onRunnerRefused: stop,
+    }),
+  });
+  const ping = setInterval(() => {
+    api.register(registration).catch((err) => {
+      if (err instanceof RunnerApiError && isRunnerRefusal(err)) stop(err.message);
+    });
+  }, options.pingIntervalMs ?? 15000);
+  log(`runner ${registered.slug} (${options.executor.name}) polling ${spec.task_queue}`);
+  try {
+    await worker.run();
+  } finally {
+    clearInterval(ping);
+    await connection.close();
+  }
+}

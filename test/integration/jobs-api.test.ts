@@ -1,0 +1,60 @@
+import { createRunner, createUser, grantAdmin } from '../../db/seed';
+import { RunnerApi } from '../../runner/api-client';
+import { Stack } from '../harness/stack';
+
+describe('job lists and views', () => {
+  let stack: Stack;
+  let image: string;
+  let runner: RunnerApi;
+  const jobs: string[] = [];
+
+  beforeAll(async () => {
+    stack = await Stack.start();
+    const { token } = await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id] });
+    runner = new RunnerApi(stack.apiUrl, `idle-${stack.id}`, token);
+    image = await stack.pushImage('noop', { entrypoint: ['/bin/true'] });
+    for (let i = 0; i < 3; i++) jobs.push((await stack.submit({ image, env: { SECRET: 'hunter2' } })).job);
+    await stack.db('project').where({ id: stack.project.id }).update({ visibility: 'public' });
+  });
+  afterAll(() => stack?.stop());
+
+  const list = async (query: string, token: string | null = stack.userToken) => {
+    const res = await fetch(`${stack.apiUrl}/v0/projects/${stack.project.slug}/jobs?${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return { status: res.status, total: res.headers.get('x-total-count'), body: (await res.json()) as { uuid: string; status: string }[] };
+  };
+
+  it('pages through a project’s jobs newest first, with X-Total-Count', async () => {
+    const first = await list('per_page=2&page=1');
+    const second = await list('per_page=2&page=2');
+    expect(first.total).toBe('3');
+    expect([...first.body, ...second.body].map((j) => j.uuid)).toEqual([...jobs].reverse());
+  });
+
+  it('filters by status and time', async () => {
+    expect((await list('status=processed')).total).toBe('0');
+    expect((await list('status=pending&status=failed')).total).toBe('3');
+    expect((await list(`since=${new Date(Date.now() + 60000).toISOString()}`)).total).toBe('0');
+    expect((await list('status=bogus')).status).toBe(400);
+  });
+
+  it('public views of a public project never show the spec, config or env', async () => {
+    const anonymous = await stack.request<Record<string, unknown>>('GET', `/v0/projects/${stack.project.slug}/jobs/${jobs[0]}`, undefined, null);
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.body).not.toHaveProperty('config');
+    expect(anonymous.body).not.toHaveProperty('spec');
+    expect(JSON.stringify(anonymous.body)).not.toContain('hunter2');
+    const member = await stack.request<Record<string, unknown>>('GET', `/v0/projects/${stack.project.slug}/jobs/${jobs[0]}`);
+    expect(member.body.config).toMatchObject({ env: { SECRET: 'hunter2' } });
+    expect((await list('', null)).body.length).toBe(3);
+  });
+
+  it('lists active jobs with their runners for server admins only', async () => {
+    await stack.waitForJob(jobs[0], (j) => j.image_digest !== null);
+    await runner.claim(jobs[0], 1);
+    const { user, token: adminToken } = await createUser(stack.db, { slug: `admin-${stack.id}` });
+    await grantAdmin(stack.db, user.id);
+    expect((await stack.request('GET', '/v0/jobs/active')).status).toBe(403);
+    const active = await stack.request<{ uuid: string; runner: string; status: string }[]>('GET', '/v0/jobs/active?per_page=255', undefined, adminToken);
+    expect(active.body).toContainEqual(expect.objectContaining({ uuid: jobs[0], runner: `idle-${stack.id}`, status: 'claimed' }));
+  });
+});

@@ -1,0 +1,100 @@
+import { createRunner, createSpec } from '../../db/seed';
+import { resolveSpec } from '../../db/specs';
+import { Stack, type Tenant } from '../harness/stack';
+
+describe('limits', () => {
+  let stack: Stack;
+  let image: string;
+  beforeAll(async () => {
+    stack = await Stack.start({ queueLimitSeconds: 2 });
+    // A registered runner that never polls: submissions are accepted, nothing runs them.
+    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id] });
+    image = await stack.pushImage('noop', { entrypoint: ['/bin/true'] });
+  });
+  afterAll(() => stack?.stop());
+
+  describe('job timeout per tier', () => {
+    const cases: [string, { plan: 'team' | 'free'; claimed?: boolean }, number, number | undefined][] = [
+      ['paid', { plan: 'team' }, 86400, undefined],
+      ['free', { plan: 'free' }, 300, 301],
+      ['unclaimed', { plan: 'free', claimed: false }, 60, 61],
+    ];
+    it.each(cases)('%s: %is is accepted, one more is refused', async (name, org, limit, over) => {
+      const tenant: Tenant = await stack.tenant(`t-${name}`, org);
+      expect((await stack.submitAs(tenant, { image, timeout: limit })).status).toBe(202);
+      if (over === undefined) return;
+      const refused = await stack.submitAs(tenant, { image, timeout: over });
+      expect(refused.status).toBe(400);
+      expect((refused.body as unknown as { message: string }).message).toBe(
+        `body.job.timeout: the ${name} tier allows at most ${limit} seconds, got ${over}`,
+      );
+    });
+  });
+
+  it('a job no runner takes within the queue limit fails with "no runner available"', async () => {
+    const accepted = await stack.submit({ image });
+    const job = await stack.waitForJob(accepted.job);
+    expect(job.status).toBe('failed');
+    expect(job.error).toBe(`no runner available for spec ${stack.spec.slug} within 2s`);
+  });
+
+  it('refuses runs on an archived spec or a spec no runner serves, naming it', async () => {
+    const archived = await createSpec(stack.db, { slug: `archived-${stack.id}` });
+    await createRunner(stack.db, { slug: `arch-runner-${stack.id}`, specIds: [archived.id] });
+    await stack.db('spec').where({ id: archived.id }).update({ archived_at: new Date() });
+    const unserved = await createSpec(stack.db, { slug: `unserved-${stack.id}` });
+    for (const [spec, why] of [[archived.slug, 'is archived'], [unserved.slug, 'no runner serves']] as const) {
+      const res = await stack.request<{ message: string }>('POST', '/v0/run', { project: stack.project.slug, branch: 'main', testbed: 'ci', job: { image, spec } });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toContain(why);
+      expect(res.body.message).toContain(spec);
+    }
+  });
+
+  it('resolves the spec: explicit, else the testbed’s, else the default, else a clear error', async () => {
+    const explicit = await createSpec(stack.db, { slug: `explicit-${stack.id}` });
+    const fallback = await createSpec(stack.db, { slug: `fallback-${stack.id}` });
+    for (const s of [explicit, fallback]) await createRunner(stack.db, { slug: `r-${s.slug}`, specIds: [s.id] });
+    // In a transaction rolled back at the end: other test files may own the server's default spec.
+    await stack.db.transaction(async (trx) => {
+      await trx('spec').update({ is_default: false });
+      await expect(resolveSpec(trx, undefined, { spec_id: null })).rejects.toThrow('no spec given, the testbed has none and no default spec is configured');
+      await trx('spec').where({ id: fallback.id }).update({ is_default: true });
+      expect((await resolveSpec(trx, undefined, { spec_id: null })).slug).toBe(fallback.slug);
+      expect((await resolveSpec(trx, undefined, { spec_id: stack.spec.id })).slug).toBe(stack.spec.slug);
+      expect((await resolveSpec(trx, explicit.slug, { spec_id: stack.spec.id })).slug).toBe(explicit.slug);
+      await expect(resolveSpec(trx, 'no-such-spec', { spec_id: null })).rejects.toThrow('spec "no-such-spec" does not exist');
+      await trx.rollback();
+    }).catch((err) => {
+      if (err) throw err;
+    });
+  });
+
+  it('an explicit spec becomes the testbed’s current spec', async () => {
+    const explicit = await createSpec(stack.db, { slug: `sticky-${stack.id}` });
+    await createRunner(stack.db, { slug: `r-sticky-${stack.id}`, specIds: [explicit.id] });
+    const accepted = await stack.submit({ image, spec: explicit.slug });
+    await stack.waitForJob(accepted.job, (j) => j.spec === explicit.slug);
+    expect((await stack.db('testbed').where({ project_id: stack.project.id, slug: 'ci' }).first()).spec_id).toBe(explicit.id);
+  });
+
+  it('rate-limits submissions per token, with Retry-After', async () => {
+    const limited = await Stack.start({ rateLimits: { perToken: 2, perIp: 10000 } });
+    try {
+      await createRunner(limited.db, { slug: `idle-${limited.id}`, specIds: [limited.spec.id] });
+      const me: Tenant = { project: limited.project.slug, token: limited.userToken };
+      const statuses = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 3; i++) {
+        const res = await limited.submitAs(me, { image });
+        statuses.push(res.status);
+        retryAfter = res.headers.get('retry-after');
+      }
+      expect(statuses).toEqual([202, 202, 429]);
+      expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(Number(retryAfter)).toBeLessThanOrEqual(60);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
