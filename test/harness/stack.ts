@@ -14,6 +14,7 @@ import { createOrganization, createProject, createRunner, createSpec, createUser
 import { buildAndPushImage, type ImageSpec } from '../../devenv/images';
 import { waitFor } from '../../devenv/wait';
 import { createOrchestratorWorker } from '../../orchestrator/worker';
+import type { RunnerActivities } from '../../runner/activities/contract';
 import { createRunnerActivities } from '../../runner/activities/run-job';
 import { RunnerApi } from '../../runner/api-client';
 import { createSandboxExecutor } from '../../runner/executors/sandbox';
@@ -146,7 +147,7 @@ export class Stack {
   }
 
   /** A runner for this stack's spec, polling its queue in this process. */
-  async startRunner(options: { executor?: Executor; slug?: string } = {}): Promise<TestRunner> {
+  async startRunner(options: { executor?: Executor; slug?: string; wrap?: (a: RunnerActivities) => RunnerActivities } = {}): Promise<TestRunner> {
     const slug = options.slug ?? `runner-${this.id}-${this.runners.length + 1}`;
     const { token } = await createRunner(this.db, { slug, specIds: [this.spec.id] });
     const api = new RunnerApi(this.apiUrl, slug, token);
@@ -158,12 +159,14 @@ export class Stack {
     const worker = await createRunnerWorker({
       connection,
       taskQueue: registered.specs[0].task_queue,
-      activities: createRunnerActivities({
-        api,
-        images: new ImageCache(join(cache, 'images')),
-        executor: options.executor ?? createSandboxExecutor(),
-        scratchRoot: join(cache, 'jobs'),
-      }),
+      activities: (options.wrap ?? ((a) => a))(
+        createRunnerActivities({
+          api,
+          images: new ImageCache(join(cache, 'images')),
+          executor: options.executor ?? createSandboxExecutor(),
+          scratchRoot: join(cache, 'jobs'),
+        }),
+      ),
       shutdownGraceTime: '1s',
     });
     const running = worker.run();

@@ -1,0 +1,24 @@
+/**
+ * `npm run bench`: figures, printed, never asserted. Runs on the same real services as the
+ * integration tests (an ephemeral Temporal dev server, a fresh Postgres database, a registry).
+ */
+import globalSetup from '../test/harness/global-setup';
+import globalTeardown from '../test/harness/global-teardown';
+import { Stack } from '../test/harness/stack';
+import { dispatchBenchmark } from './dispatch';
+
+async function main() {
+  await globalSetup();
+  const stack = await Stack.start();
+  try {
+    await dispatchBenchmark(stack);
+  } finally {
+    await stack.stop();
+    await globalTeardown();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
