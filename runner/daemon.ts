@@ -5,6 +5,7 @@ import { createRunnerActivities } from './activities/run-job';
 import { isRunnerRefusal, RunnerApi, RunnerApiError } from './api-client';
 import type { Executor } from './executors/executor';
 import { ImageCache } from './images';
+import { releaseStaleMounts } from './stale-mounts';
 import { createRunnerWorker } from './worker';
 
 export interface DaemonOptions {
@@ -38,6 +39,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const spec = registered.specs.find((s) => !options.spec || s.slug === options.spec);
   if (!spec) throw new Error(`runner ${registered.slug} serves ${options.spec ? `no spec "${options.spec}"` : 'no spec'}: assign one first`);
 
+  const scratchRoot = join(options.cacheDir, 'jobs');
+  const stale = await releaseStaleMounts(scratchRoot);
+  if (stale.length) log(`released ${stale.length} mount(s) a previous run left behind`);
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   let worker: Worker | undefined;
   const stop = (reason: string) => {
@@ -54,7 +58,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       api,
       images: new ImageCache(join(options.cacheDir, 'images')),
       executor: options.executor,
-      scratchRoot: join(options.cacheDir, 'jobs'),
+      scratchRoot,
       onRunnerRefused: stop,
     }),
   });
