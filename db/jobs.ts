@@ -32,7 +32,8 @@ export interface ClaimRequest {
 
 /**
  * A runner claims a job: pending (or claimed by an earlier attempt whose runner vanished) → claimed.
- * Exactly one runner can win, and only one that serves the job's spec.
+ * Exactly one runner can win, only one that serves the job's spec, and a dedicated runner only
+ * for its own organization.
  */
 export async function claimJob(db: Knex, { jobId, runnerId, attempt }: ClaimRequest): Promise<JobRow | undefined> {
   const [row] = await db<JobRow>('job')
@@ -40,6 +41,10 @@ export async function claimJob(db: Knex, { jobId, runnerId, attempt }: ClaimRequ
     .whereIn('status', sourcesOf('claimed'))
     .where('attempt', '<', attempt)
     .whereIn('spec_id', db('runner_spec').select('spec_id').where({ runner_id: runnerId }))
+    // A dedicated runner takes only its own organization's jobs.
+    .whereExists(
+      db('runner').where('runner.id', runnerId).where((q) => q.whereNull('runner.organization_id').orWhereRaw('runner.organization_id = job.organization_id')),
+    )
     .update({ status: 'claimed', runner_id: runnerId, attempt, claimed_at: db.fn.now() as unknown as Date })
     .returning('*');
   return row;

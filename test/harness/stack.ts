@@ -147,9 +147,11 @@ export class Stack {
   }
 
   /** A runner for this stack's spec, polling its queue in this process. */
-  async startRunner(options: { executor?: Executor; slug?: string; wrap?: (a: RunnerActivities) => RunnerActivities } = {}): Promise<TestRunner> {
+  async startRunner(
+    options: { executor?: Executor; slug?: string; organizationId?: string; wrap?: (a: RunnerActivities) => RunnerActivities } = {},
+  ): Promise<TestRunner> {
     const slug = options.slug ?? `runner-${this.id}-${this.runners.length + 1}`;
-    const { token } = await createRunner(this.db, { slug, specIds: [this.spec.id] });
+    const { token } = await createRunner(this.db, { slug, specIds: [this.spec.id], organizationId: options.organizationId });
     const api = new RunnerApi(this.apiUrl, slug, token);
     const registered = await api.register({ version: 'test', executor: 'sandbox', host: {} });
     const cache = process.env.BENCHLINE_TEST_SCRATCH!;
@@ -165,6 +167,8 @@ export class Stack {
           images: new ImageCache(join(cache, 'images')),
           executor: options.executor ?? createSandboxExecutor(),
           scratchRoot: join(cache, 'jobs'),
+          // As the daemon does: a runner the api refuses stops taking work.
+          onRunnerRefused: () => worker.shutdown(),
         }),
       ),
       shutdownGraceTime: '1s',

@@ -19,7 +19,7 @@ describe('limits', () => {
       ['free', { plan: 'free' }, 300, 301],
       ['unclaimed', { plan: 'free', claimed: false }, 60, 61],
     ];
-    it.each(cases)('%s: %is is accepted, one more is refused', async (name, org, limit, over) => {
+    it.each(cases)('%s tier: its longest timeout is accepted, one second more is refused', async (name, org, limit, over) => {
       const tenant: Tenant = await stack.tenant(`t-${name}`, org);
       expect((await stack.submitAs(tenant, { image, timeout: limit })).status).toBe(202);
       if (over === undefined) return;
@@ -78,23 +78,36 @@ describe('limits', () => {
     expect((await stack.db('testbed').where({ project_id: stack.project.id, slug: 'ci' }).first()).spec_id).toBe(explicit.id);
   });
 
-  it('rate-limits submissions per token, with Retry-After', async () => {
-    const limited = await Stack.start({ rateLimits: { perToken: 2, perIp: 10000 } });
+  /** Submits three times as `who` on a stack with the given limits; returns the statuses and the last Retry-After. */
+  async function burst(limits: { perToken: number; perIp: number }, who: (s: Stack) => Promise<Tenant>, ip?: string) {
+    const limited = await Stack.start({ rateLimits: limits });
     try {
       await createRunner(limited.db, { slug: `idle-${limited.id}`, specIds: [limited.spec.id] });
-      const me: Tenant = { project: limited.project.slug, token: limited.userToken };
+      const tenant = await who(limited);
       const statuses = [];
       let retryAfter: string | null = null;
       for (let i = 0; i < 3; i++) {
-        const res = await limited.submitAs(me, { image });
+        const res = await limited.submitAs(tenant, { image }, ip);
         statuses.push(res.status);
         retryAfter = res.headers.get('retry-after');
       }
-      expect(statuses).toEqual([202, 202, 429]);
-      expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
-      expect(Number(retryAfter)).toBeLessThanOrEqual(60);
+      const elsewhere = ip ? (await limited.submitAs(tenant, { image }, '192.0.2.77')).status : undefined;
+      return { statuses, retryAfter: Number(retryAfter), elsewhere };
     } finally {
       await limited.stop();
     }
+  }
+
+  it('rate-limits submissions per token, with Retry-After', async () => {
+    const { statuses, retryAfter } = await burst({ perToken: 2, perIp: 10000 }, async (s) => ({ project: s.project.slug, token: s.userToken }));
+    expect(statuses).toEqual([202, 202, 429]);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+  });
+
+  it('rate-limits anonymous submissions per source IP; another IP is unaffected', async () => {
+    const { statuses, elsewhere } = await burst({ perToken: 10000, perIp: 2 }, (s) => s.tenant('anon', { plan: 'free', claimed: false }), '198.51.100.7');
+    expect(statuses).toEqual([202, 202, 429]);
+    expect(elsewhere).toBe(202);
   });
 });
