@@ -38,6 +38,6 @@ export function createJobStateActivities(db: Knex) {
     },
 
     markJobFailed: (jobId: string, error: string) => finish(jobId, 'failed', { error }),
-    markJobCanceled: (jobId: string) => finish(jobId, 'canceled', { error: 'canceled' }),
+    markJobCanceled: (jobId: string, reason = 'canceled') => finish(jobId, 'canceled', { error: reason }),
   };
 }

@@ -4,7 +4,9 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createRunnerActivities } from './activities/run-job';
 import { isRunnerRefusal, RunnerApi, RunnerApiError } from './api-client';
 import type { Executor } from './executors/executor';
+import { detectHostTuning } from './host/tuning';
 import { ImageCache } from './images';
+import { acquireInstanceLock } from './instance-lock';
 import { releaseStaleMounts } from './stale-mounts';
 import { createRunnerWorker } from './worker';
 
@@ -29,12 +31,19 @@ export interface DaemonOptions {
 /**
  * The runner daemon: registers with the api, polls its spec's task queue, and keeps checking in.
  * When the api refuses it (locked, archived, token rotated) it stops taking work and exits.
- * SIGINT/SIGTERM drain it: no new job is taken, the current one finishes within the grace time.
+ * SIGINT/SIGTERM drain it (the SDK's graceful shutdown): no new job is taken, the current one may
+ * finish within `shutdownGraceTime`, after which it is canceled and its sandbox or VM killed.
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const log = options.log ?? ((m: string) => console.log(m));
+  const lock = await acquireInstanceLock(options.runner);
   const api = new RunnerApi(options.apiUrl, options.runner, options.token);
-  const registration = { version: options.version, executor: options.executor.name, host: { ...options.executor.describe(), ...options.host } };
+  const hostTuning = await detectHostTuning();
+  const registration = {
+    version: options.version,
+    executor: options.executor.name,
+    host: { ...options.executor.describe(), tuning: hostTuning, ...options.host },
+  };
   const registered = await api.register(registration);
   const spec = registered.specs.find((s) => !options.spec || s.slug === options.spec);
   if (!spec) throw new Error(`runner ${registered.slug} serves ${options.spec ? `no spec "${options.spec}"` : 'no spec'}: assign one first`);
@@ -59,6 +68,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       images: new ImageCache(join(options.cacheDir, 'images')),
       executor: options.executor,
       scratchRoot,
+      // Recorded with every job: a result is only comparable with results from a host tuned alike.
+      hostFacts: () => ({ tuning: hostTuning, runnerVersion: options.version }),
       onRunnerRefused: stop,
     }),
   });
@@ -73,5 +84,6 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   } finally {
     clearInterval(ping);
     await connection.close();
+    lock.close();
   }
 }

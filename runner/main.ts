@@ -24,6 +24,7 @@ runDaemon({
   version,
   spec: process.env.BENCHLINE_SPEC,
   pingIntervalMs: process.env.BENCHLINE_PING_INTERVAL_MS ? Number(process.env.BENCHLINE_PING_INTERVAL_MS) : undefined,
+  shutdownGraceTime: `${Number(process.env.BENCHLINE_SHUTDOWN_GRACE_SECONDS ?? 300)}s`,
 }).catch((err) => {
   console.error(err);
   process.exit(1);

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { grantedSignal, releaseSignal } from './concurrency-gate';
 import type { ControlActivities } from '../activities';
-import { NON_RETRYABLE_RUN_ERRORS, type RunnerActivities } from '../runner/activities/contract';
+import { NON_RETRYABLE_RUN_ERRORS, RUNNER_SHUTDOWN, type RunnerActivities } from '../runner/activities/contract';
 
 export interface JobWorkflowInput {
   jobId: string;
@@ -27,7 +27,7 @@ export interface JobWorkflowInput {
   concurrencyGate?: { id: string; permits: number };
 }
 
-export type JobOutcome = { status: 'processed'; metrics: number } | { status: 'failed'; error: string };
+export type JobOutcome = { status: 'processed'; metrics: number } | { status: 'failed' | 'canceled'; error: string };
 
 const DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 30;
 const DEFAULT_QUEUE_LIMIT_SECONDS = 3600;
@@ -75,6 +75,11 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
       throw err;
     }
     const error = describeFailure(err, specSlug, input);
+    // A runner that shut down mid-job canceled it, as a user would have: canceled, not failed.
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === RUNNER_SHUTDOWN) {
+      await control.markJobCanceled(jobId, error);
+      return { status: 'canceled', error };
+    }
     await control.markJobFailed(jobId, error);
     return { status: 'failed', error };
   }

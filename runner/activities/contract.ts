@@ -21,8 +21,11 @@ export type RunPhase = 'claiming' | 'pulling' | 'booting' | 'running' | 'collect
 /** From `booting` on, the api has the job as running: a lost runner's job is never run again. */
 export const PHASES_AFTER_START: readonly RunPhase[] = ['booting', 'running', 'collecting', 'uploading'];
 
+/** Failure type of a job canceled because its runner shut down (SIGTERM) past the grace time. */
+export const RUNNER_SHUTDOWN = 'RunnerShutdown';
+
 /** Failure types the workflow must not retry: the benchmark ran (or was about to) and retrying would run it twice. */
-export const NON_RETRYABLE_RUN_ERRORS = ['BenchmarkStarted', 'JobNotClaimable'] as const;
+export const NON_RETRYABLE_RUN_ERRORS = ['BenchmarkStarted', 'JobNotClaimable', RUNNER_SHUTDOWN] as const;
 
 export interface RunnerActivities {
   runJob(input: RunJobInput): Promise<RunJobResult>;

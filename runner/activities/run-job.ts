@@ -6,7 +6,7 @@ import type { ClaimedJob } from '../../common/schemas';
 import { isRunnerRefusal, RunnerApiError, type RunnerApi } from '../api-client';
 import type { Executor } from '../executors/executor';
 import { resolveArgv, type ImageCache } from '../images';
-import { PHASES_AFTER_START, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from './contract';
+import { PHASES_AFTER_START, RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from './contract';
 
 export interface RunnerActivityDeps {
   api: RunnerApi;
@@ -112,7 +112,13 @@ async function execute(
     signal,
     onPhase: setPhase,
   });
-  if (result.canceled) throw new CancelledFailure('the job was canceled; its sandbox was killed');
+  if (result.canceled) {
+    // The runner itself is going away (SIGTERM past its grace time), not the user canceling: say so.
+    if (Context.current().cancellationDetails?.workerShutdown) {
+      throw ApplicationFailure.nonRetryable('the runner shut down before the benchmark finished; the job was canceled', RUNNER_SHUTDOWN);
+    }
+    throw new CancelledFailure('the job was canceled; its sandbox was killed');
+  }
 
   setPhase('uploading');
   const outputs: RunJobResult['outputs'] = [];

@@ -1,0 +1,50 @@
+import { createRunner } from '../../db/seed';
+import { startRunnerProcess } from '../harness/runner-process';
+import { Stack } from '../harness/stack';
+import { WINDOW_SH } from '../harness/benchmarks';
+
+describe('the runner daemon process', () => {
+  let stack: Stack;
+  let image: string;
+  beforeAll(async () => {
+    stack = await Stack.start();
+    image = await stack.pushImage('window', { entrypoint: ['/window.sh'], files: { '/window.sh': WINDOW_SH } });
+  });
+  afterAll(() => stack?.stop());
+
+  async function daemon(name: string, graceSeconds: number) {
+    const slug = `${name}-${stack.id}`;
+    const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id] });
+    return { slug, token, process: await startRunnerProcess({ apiUrl: stack.apiUrl, runner: slug, token, env: { BENCHLINE_SHUTDOWN_GRACE_SECONDS: String(graceSeconds) } }) };
+  }
+
+  it('SIGTERM during a job within the grace period: the job finishes, the daemon exits 0', async () => {
+    const { slug, process: runner } = await daemon('graceful', 60);
+    const accepted = await stack.submit({ image, cmd: ['2'] });
+    await stack.waitForJob(accepted.job, (j) => j.status === 'running');
+    runner.child.kill('SIGTERM');
+    expect(await runner.exited).toBe(0);
+    expect(await stack.waitForJob(accepted.job)).toMatchObject({ status: 'processed', runner: slug });
+  });
+
+  it('SIGTERM past the grace period: the job is canceled (sandbox killed), the daemon exits 0', async () => {
+    const { process: runner } = await daemon('impatient', 1);
+    const accepted = await stack.submit({ image, cmd: ['600'] });
+    await stack.waitForJob(accepted.job, (j) => j.status === 'running');
+    runner.child.kill('SIGTERM');
+    expect(await runner.exited).toBe(0);
+    expect(await stack.waitForJob(accepted.job)).toMatchObject({ status: 'canceled', error: 'the runner shut down before the benchmark finished; the job was canceled' });
+  });
+
+  it('one daemon per runner on a host, and a crash does not leave the lock behind', async () => {
+    const first = await daemon('single', 1);
+    const second = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: first.slug, token: first.token, waitForPolling: false });
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`a runner daemon for "${first.slug}" is already running on this host`);
+    first.process.child.kill('SIGKILL');
+    await first.process.exited;
+    const third = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: first.slug, token: first.token });
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+  });
+});
