@@ -17,6 +17,8 @@ import tokenRoutes from './routes/tokens';
 import projectResourceRoutes from './routes/project-resources';
 import specRoutes from './routes/specs';
 import runnerAdminRoutes from './routes/runner-admin';
+import reportRoutes from './routes/reports';
+import resultRoutes from './routes/results';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -72,5 +74,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(projectResourceRoutes);
   await app.register(specRoutes);
   await app.register(runnerAdminRoutes);
+  await app.register(reportRoutes);
+  await app.register(resultRoutes);
   return app;
 }

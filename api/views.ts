@@ -1,7 +1,12 @@
 import type { Knex } from 'knex';
 import { jobWorkflowId } from '../common/task-queues';
-import type { JobSummary, JobView, ReportView } from '../common/schemas';
-import { reportMetrics } from '../db/metrics';
+import type {
+  AlertSummary, AlertView, BoundaryView, ChangePointView, JobSummary, JobView, MetricView, ReportView, ThresholdModelView, ThresholdView,
+} from '../common/schemas';
+import type { AlertListRow } from '../db/alerts';
+import { reportMetrics, type ReportMetricRow } from '../db/metrics';
+import type { AlertRow, ResultsReportRow, ThresholdModelRow } from '../db/result-rows';
+import type { ThresholdListRow } from '../db/thresholds';
 import { queuePosition } from '../db/jobs';
 import { listOutputs } from '../db/outputs';
 import type { JobRow, ProjectRow, ReportRow } from '../db/rows';
@@ -77,12 +82,28 @@ export function toJobSummary(config: ApiConfig, row: JobRow & { project_slug: st
   };
 }
 
-export async function toReportView(db: Knex, project: ProjectRow, report: ReportRow): Promise<ReportView> {
-  const [branch, testbed, job] = await Promise.all([
+/**
+ * A report with its judged results and alerts. Its settings (run options, and for a local run the
+ * command line) are private like a job's config: `withPrivate` only for members and the submitter.
+ */
+export async function toReportView(db: Knex, project: ProjectRow, report: ReportRow, withPrivate = true): Promise<ReportView> {
+  const { spec_id: specId, image_digest: imageDigest } = report as ResultsReportRow;
+  const [branch, testbed, job, spec, metrics] = await Promise.all([
     db('branch').where({ id: report.branch_id }).first('slug'),
     db('testbed').where({ id: report.testbed_id }).first('slug'),
     db('job').where({ report_id: report.id }).first('id'),
+    specId ? db('spec').where({ id: specId }).first('slug') : undefined,
+    reportMetrics(db, report.id),
   ]);
+  const results = metrics.map(toMetricView);
+  const alerts: AlertView[] = metrics.flatMap((m) =>
+    m.alerts.map((a) =>
+      toAlertView(project, {
+        ...a, benchmark: m.benchmark, measure: m.measure, units: m.units, branch: branch.slug, testbed: testbed.slug,
+        report_id: report.id, baseline: m.boundary?.baseline ?? null,
+      }, m.boundary!.model),
+    ),
+  );
   return {
     uuid: report.id,
     project: project.slug,
@@ -92,6 +113,136 @@ export async function toReportView(db: Knex, project: ProjectRow, report: Report
     start_time: report.start_time.toISOString(),
     end_time: iso(report.end_time),
     job: job?.id ?? null,
-    results: await reportMetrics(db, report.id),
+    spec: spec?.slug ?? null,
+    image_digest: imageDigest ?? null,
+    ...(withPrivate && { settings: report.settings ?? {} }),
+    results,
+    alerts,
+  };
+}
+
+export function toModelView(m: ThresholdModelRow): ThresholdModelView {
+  return {
+    uuid: m.id,
+    test: m.test,
+    lower_boundary: m.lower_boundary,
+    upper_boundary: m.upper_boundary,
+    min_sample_size: m.min_sample_size,
+    max_sample_size: m.max_sample_size,
+    window: m.window_seconds,
+    created: m.created_at.toISOString(),
+    replaced: iso(m.replaced_at),
+  };
+}
+
+export function toThresholdView(project: ProjectRow, t: ThresholdListRow, model: ThresholdModelRow | undefined): ThresholdView {
+  return {
+    uuid: t.id,
+    project: project.slug,
+    branch: t.branch_slug,
+    testbed: t.testbed_slug,
+    measure: t.measure_slug,
+    model: model ? toModelView(model) : null,
+    created: t.created_at.toISOString(),
+    modified: t.modified_at.toISOString(),
+  };
+}
+
+export const toAlertSummary = (a: AlertRow): AlertSummary => ({ uuid: a.id, side: a.side, status: a.status, limit: a.limit, value: a.value });
+
+export function toAlertView(project: ProjectRow, a: AlertListRow, model: ThresholdModelRow): AlertView {
+  return {
+    ...toAlertSummary(a),
+    project: project.slug,
+    benchmark: a.benchmark,
+    measure: a.measure,
+    units: a.units,
+    branch: a.branch,
+    testbed: a.testbed,
+    report: a.report_id,
+    metric: a.metric_id,
+    threshold: a.threshold_id,
+    model: toModelView(model),
+    baseline: a.baseline,
+    created: a.created_at.toISOString(),
+    modified: a.modified_at.toISOString(),
+  };
+}
+
+/**
+ * A metric as a report shows it. The change is measured against the boundary's centre when a
+ * threshold model computed one (so the % and the limits tell one story), else against the previous
+ * value of the series (which for a branch with a start point is the start point's latest before the fork).
+ */
+export function toMetricView(m: ReportMetricRow): MetricView {
+  const boundary: BoundaryView | null = m.boundary
+    ? {
+        threshold: m.boundary.threshold_id,
+        model: toModelView(m.boundary.model),
+        baseline: m.boundary.baseline,
+        lower_limit: m.boundary.lower_limit,
+        upper_limit: m.boundary.upper_limit,
+        skipped: m.boundary.skipped,
+      }
+    : null;
+  const [baseline, source] =
+    boundary?.baseline != null ? [boundary.baseline, 'threshold' as const] : m.previous_value !== null ? [m.previous_value, 'previous' as const] : [null, null];
+  return {
+    uuid: m.id,
+    benchmark: m.benchmark,
+    measure: m.measure,
+    measure_name: m.measure_name,
+    units: m.units,
+    value: m.value,
+    lower_value: m.lower_value,
+    upper_value: m.upper_value,
+    previous_value: m.previous_value,
+    baseline,
+    baseline_source: source,
+    change_percent: baseline !== null && baseline !== 0 ? (m.value / baseline - 1) * 100 : null,
+    boundary,
+    alerts: m.alerts.map(toAlertSummary),
+  };
+}
+
+export interface ChangePointListRow {
+  id: string;
+  branch: string;
+  testbed: string;
+  benchmark: string;
+  measure: string;
+  metric_id: string;
+  report_id: string;
+  start_time: Date;
+  series_index: number;
+  mean_before: number;
+  mean_after: number;
+  stddev_before: number;
+  stddev_after: number;
+  percent_change: number;
+  pvalue: number;
+  created_at: Date;
+  modified_at: Date;
+}
+
+export function toChangePointView(c: ChangePointListRow): ChangePointView {
+  return {
+    uuid: c.id,
+    branch: c.branch,
+    testbed: c.testbed,
+    benchmark: c.benchmark,
+    measure: c.measure,
+    metric: c.metric_id,
+    report: c.report_id,
+    start_time: c.start_time.toISOString(),
+    series_index: c.series_index,
+    mean_before: c.mean_before,
+    mean_after: c.mean_after,
+    stddev_before: c.stddev_before,
+    stddev_after: c.stddev_after,
+    percent_change: c.percent_change,
+    pvalue: c.pvalue,
+    created: c.created_at.toISOString(),
+    modified: c.modified_at.toISOString(),
   };
 }

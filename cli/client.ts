@@ -1,4 +1,4 @@
-import type { JobView, NewRun, ReportView, RunAccepted } from '../common/schemas';
+import type { JobView, NewReportInput, NewRun, ReportView, RunAccepted } from '../common/schemas';
 
 export class ApiError extends Error {
   constructor(
@@ -18,6 +18,11 @@ export class BenchlineClient {
 
   submit(run: NewRun): Promise<RunAccepted> {
     return this.json('POST', '/v0/run', run);
+  }
+
+  /** Results of a local run, parsed and judged by the server at once. */
+  submitReport(project: string, report: NewReportInput): Promise<ReportView> {
+    return this.json('POST', `/v0/projects/${encodeURIComponent(project)}/reports`, report);
   }
 
   job(project: string, job: string): Promise<JobView> {

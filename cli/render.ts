@@ -1,12 +1,23 @@
-import type { ReportView } from '../common/schemas';
+import type { MetricView, ReportView } from '../common/schemas';
 
-/** A plain-text table with aligned columns; numbers right-aligned. */
+/** How `benchline run` prints a report (`--format`). */
+export const FORMATS = ['human', 'json', 'html', 'markdown'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** A plain-text table with aligned columns; numbers right-aligned. `width` measures cells without ANSI codes. */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+\d.,e%]+$|^-$/.test(r[i])));
-  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const widths = headers.map((h, i) => Math.max(visible(h).length, ...rows.map((r) => visible(r[i]).length)));
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+\d.,e%]+$|^-$/.test(visible(r[i]))));
+  const pad = (c: string, i: number) => {
+    const gap = ' '.repeat(widths[i] - visible(c).length);
+    return numeric[i] ? gap + c : c + gap;
+  };
+  const line = (cells: string[]) => cells.map(pad).join('  ').trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+// eslint-disable-next-line no-control-regex
+const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
 export function formatNumber(n: number | null): string {
   if (n === null) return '-';
@@ -14,6 +25,157 @@ export function formatNumber(n: number | null): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 
+export function formatPercent(p: number | null): string {
+  if (p === null || !Number.isFinite(p)) return '-';
+  return `${p >= 0 ? '+' : ''}${p.toFixed(2)}%`;
+}
+
+/** `nanoseconds (ns)` → `ns`: the short unit when the long name carries one. */
+export function shortUnits(units: string): string {
+  return /\(([^)]+)\)\s*$/.exec(units)?.[1] ?? units;
+}
+
+/** The report's benchmarks in order, each with its metrics. */
+function byBenchmark(report: ReportView): Array<[string, MetricView[]]> {
+  const groups = new Map<string, MetricView[]>();
+  for (const r of report.results) groups.set(r.benchmark, [...(groups.get(r.benchmark) ?? []), r]);
+  return [...groups];
+}
+
+/** Measures (by name) that no threshold judged: their changes are shown, but nothing can alert on them. */
+export function unjudgedMeasures(report: ReportView): string[] {
+  return [...new Set(report.results.filter((r) => r.boundary === null).map((r) => r.measure))];
+}
+
+export function alertCount(report: ReportView): number {
+  return report.results.reduce((n, r) => n + r.alerts.length, 0);
+}
+
+const describeAlert = (r: MetricView, a: MetricView['alerts'][number]) =>
+  `${r.benchmark} ${r.measure}: ${formatNumber(a.value)} ${shortUnits(r.units)} is ${a.side === 'upper' ? 'above the upper' : 'below the lower'} limit ${formatNumber(a.limit)}`;
+
+export interface RenderOptions {
+  /** ANSI colours: only when stdout is a terminal. */
+  color?: boolean;
+}
+
+const ansi = (on: boolean, code: string) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+/** The console view: one table per benchmark, alerts highlighted, then what the run found. */
+export function renderHuman(report: ReportView, { color = false }: RenderOptions = {}): string {
+  const red = ansi(color, '1;31');
+  const bold = ansi(color, '1');
+  const dim = ansi(color, '2');
+  if (report.results.length === 0) return '(no results)';
+  const out: string[] = [];
+  for (const [benchmark, metrics] of byBenchmark(report)) {
+    out.push(bold(benchmark));
+    const rows = metrics.map((r) => {
+      const alert = r.alerts.find((a) => a.status === 'active') ?? r.alerts[0];
+      const cell = (s: string, side?: 'lower' | 'upper') => (alert && (side === undefined || alert.side === side) ? red(s) : s);
+      return [
+        `${r.measure_name} (${shortUnits(r.units)})`,
+        cell(formatNumber(r.value)),
+        formatPercent(r.change_percent),
+        cell(formatNumber(r.boundary?.lower_limit ?? null), 'lower'),
+        cell(formatNumber(r.boundary?.upper_limit ?? null), 'upper'),
+        alert ? red(`ALERT ${alert.side === 'upper' ? 'above upper limit' : 'below lower limit'}${alert.status === 'active' ? '' : ` (${alert.status})`}`) : r.boundary?.skipped ? dim(r.boundary.skipped) : '',
+      ];
+    });
+    out.push(table(['Measure (units)', 'Value', 'Change', 'Lower limit', 'Upper limit', 'Status'], rows).replace(/^/gm, '  '), '');
+  }
+  const alerts = alertCount(report);
+  out.push(alerts ? red(`${alerts} alert${alerts === 1 ? '' : 's'}:`) : 'No alerts.');
+  for (const r of report.results) for (const a of r.alerts) out.push(red(`  ${describeAlert(r, a)}`));
+  const unjudged = unjudgedMeasures(report);
+  if (unjudged.length) out.push(dim(`No threshold found for ${unjudged.join(', ')} on ${report.branch} / ${report.testbed}: changes are shown against the previous value and cannot alert.`));
+  return out.join('\n');
+}
+
+const escapeMarkdown = (s: string) => s.replace(/([|\\`*_[\]<>])/g, '\\$1');
+
+/** value / limit as a percentage: how close the value is to the limit (100% is on it). */
+function limitCell(value: number, limit: number | null | undefined, crossed: boolean): string {
+  if (limit === null || limit === undefined) return '-';
+  const pct = limit !== 0 ? ` (${((value / limit) * 100).toFixed(2)}%)` : '';
+  return `${crossed ? '🚨 ' : ''}${formatNumber(limit)}${pct}`;
+}
+
+/**
+ * A GitHub-flavoured Markdown summary for a pull-request comment or a job summary: where it ran,
+ * alert warnings, a table of every result, and a note when no threshold judged some measures.
+ */
+export function renderMarkdown(report: ReportView): string {
+  const out: string[] = [];
+  out.push(`## Benchline report: \`${report.project}\``, '');
+  out.push(`**Branch** \`${report.branch}\` · **Testbed** \`${report.testbed}\`${report.spec ? ` · **Spec** \`${report.spec}\`` : ''} · **Adapter** \`${report.adapter}\``, '');
+  const alerts = report.results.flatMap((r) => r.alerts.map((a) => [r, a] as const));
+  if (alerts.length) {
+    out.push('> [!WARNING]', `> **${alerts.length} alert${alerts.length === 1 ? '' : 's'}**: performance moved outside its threshold.`);
+    for (const [r, a] of alerts) out.push(`> - 🚨 ${escapeMarkdown(describeAlert(r, a))}${a.status === 'active' ? '' : ` (${a.status})`}`);
+    out.push('');
+  }
+  out.push('| Benchmark | Measure (units) | Value (Δ%) | Lower limit (%) | Upper limit (%) |', '|---|---|---:|---:|---:|');
+  for (const r of report.results) {
+    const crossed = (side: 'lower' | 'upper') => r.alerts.some((a) => a.side === side);
+    const value = `${r.alerts.length ? '🚨 ' : ''}${formatNumber(r.value)}${r.change_percent !== null ? ` (${formatPercent(r.change_percent)})` : ''}`;
+    out.push(
+      `| ${escapeMarkdown(r.benchmark)} | ${escapeMarkdown(r.measure_name)} (${escapeMarkdown(shortUnits(r.units))}) | ${value} | ${limitCell(r.value, r.boundary?.lower_limit, crossed('lower'))} | ${limitCell(r.value, r.boundary?.upper_limit, crossed('upper'))} |`,
+    );
+  }
+  out.push('');
+  const unjudged = unjudgedMeasures(report);
+  if (unjudged.length) {
+    out.push('> [!NOTE]', `> No threshold found for ${unjudged.map((m) => `\`${m}\``).join(', ')} on \`${report.branch}\` / \`${report.testbed}\`: changes are against the previous value and cannot alert. Add one with \`--threshold-measure\` and \`--threshold-test\`.`, '');
+  }
+  if (!alerts.length) out.push('✅ No alerts.', '');
+  out.push(`<sub>Report \`${report.uuid}\`${report.image_digest ? ` · image \`${report.image_digest}\`` : ''}</sub>`);
+  return out.join('\n');
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** A standalone HTML table, for CI systems that show HTML artifacts. */
+export function renderHtml(report: ReportView): string {
+  const rows = report.results.map((r) => {
+    const alert = r.alerts.length > 0;
+    const cells = [
+      r.benchmark,
+      `${r.measure_name} (${shortUnits(r.units)})`,
+      formatNumber(r.value),
+      formatPercent(r.change_percent),
+      formatNumber(r.boundary?.lower_limit ?? null),
+      formatNumber(r.boundary?.upper_limit ?? null),
+      r.alerts.map((a) => `${a.side} (${a.status})`).join(', '),
+    ];
+    return `<tr${alert ? ' class="alert" style="color:#b00020;font-weight:bold"' : ''}>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
+  });
+  const unjudged = unjudgedMeasures(report);
+  return [
+    `<h2>Benchline report: ${escapeHtml(report.project)}</h2>`,
+    `<p>Branch <code>${escapeHtml(report.branch)}</code> · Testbed <code>${escapeHtml(report.testbed)}</code> · ${alertCount(report)} alert(s)</p>`,
+    '<table>',
+    '<thead><tr><th>Benchmark</th><th>Measure (units)</th><th>Value</th><th>Change</th><th>Lower limit</th><th>Upper limit</th><th>Alert</th></tr></thead>',
+    `<tbody>${rows.join('')}</tbody>`,
+    '</table>',
+    ...(unjudged.length ? [`<p>No threshold found for ${unjudged.map((m) => `<code>${escapeHtml(m)}</code>`).join(', ')}.</p>`] : []),
+  ].join('\n');
+}
+
+export function renderReport(report: ReportView, format: Format, options: RenderOptions = {}): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(report, null, 2);
+    case 'html':
+      return renderHtml(report);
+    case 'markdown':
+      return renderMarkdown(report);
+    default:
+      return renderHuman(report, options);
+  }
+}
+
+/** The old single-table view, kept for callers that want every result in one table. */
 export function resultsTable(report: ReportView): string {
   if (report.results.length === 0) return '(no results)';
   return table(

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as initial from './001_initial';
 import * as adminAndResources from './002_admin_and_resources';
 import * as rateLimits from './003_rate_limits';
+import * as results from './004_results';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': initial,
   '002_admin_and_resources': adminAndResources,
   '003_rate_limits': rateLimits,
+  '004_results': results,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

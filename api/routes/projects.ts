@@ -64,12 +64,12 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/v0/projects/:project/reports/:report',
-    { preHandler: app.optionalUser, schema: { summary: 'View a report with its metrics', tags: ['reports'], params: reportParams, response: { 200: reportView, 401: errorBody, 404: errorBody } } },
+    { preHandler: app.optionalUser, schema: { summary: 'View a report: its metrics judged (boundaries, change against the baseline, alerts)', tags: ['reports'], params: reportParams, response: { 200: reportView, 401: errorBody, 404: errorBody } } },
     async (request) => {
-      const { project } = await readableProject(app.db, request, request.params.project);
+      const { project, member } = await readableProject(app.db, request, request.params.project);
       const report = isUuid(request.params.report) ? await app.db('report').where({ id: request.params.report }).first() : undefined;
       if (!report || report.project_id !== project.id) throw notFound(`report "${request.params.report}"`);
-      return toReportView(app.db, project, report);
+      return toReportView(app.db, project, report, member);
     },
   );
 

@@ -6,7 +6,8 @@ import { errorBody, newRun, runAccepted, type NewRun } from '../../common/schema
 import { jobWorkflowId } from '../../common/task-queues';
 import { concurrencyGate, effectiveTimeoutSeconds, tierOf, tierPolicy } from '../../common/tiers';
 import { transitionJob } from '../../db/jobs';
-import { getOrCreateBranch, getOrCreateTestbed, getOrganization, unclaimedProject } from '../../db/projects';
+import { getOrCreateTestbed, getOrganization, unclaimedProject } from '../../db/projects';
+import { createReport, reportSettings } from '../../db/reports';
 import type { JobRow } from '../../db/rows';
 import { resolveSpec, SpecResolutionError } from '../../db/specs';
 import type { JobWorkflowInput, jobWorkflow } from '../../workflows/job';
@@ -90,7 +91,6 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
   /** Report and job in one transaction: either both exist or neither. */
   async function createSubmission(body: NewRun, projectId: string, organizationId: string, policy: ReturnType<typeof tierPolicy>, sourceIp: string): Promise<JobRow> {
     return app.db.transaction(async (trx) => {
-      const branch = await getOrCreateBranch(trx, projectId, body.branch);
       const testbed = await getOrCreateTestbed(trx, projectId, body.testbed);
       let spec;
       try {
@@ -99,10 +99,21 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
         if (err instanceof SpecResolutionError) throw badRequest('body.job.spec', err.message);
         throw err;
       }
-      const [report] = await trx('report')
-        .insert({ project_id: projectId, branch_id: branch.id, testbed_id: testbed.id, adapter: body.adapter })
-        .returning('id');
+      const { report } = await createReport(trx, {
+        projectId,
+        branch: body.branch,
+        testbed: body.testbed,
+        adapter: body.adapter,
+        settings: reportSettings(body),
+        thresholds: body.thresholds,
+        thresholds_reset: body.thresholds_reset,
+        start_point: body.start_point,
+        start_point_clone_thresholds: body.start_point_clone_thresholds,
+        start_point_reset: body.start_point_reset,
+      });
       const { spec: _spec, timeout, ...config } = body.job;
+      // Files measured for their size are collected like any output file (but not parsed).
+      if (body.file_size?.length) config.file_paths = [...new Set([...(config.file_paths ?? []), ...body.file_size])];
       const [job] = await trx<JobRow>('job')
         .insert({
           report_id: report.id,

@@ -1,9 +1,12 @@
 import { Command, Option } from 'commander';
 import { isTerminal } from '../../common/job-status';
-import type { JobView } from '../../common/schemas';
+import type { JobView, ReportView } from '../../common/schemas';
 import { ADAPTER_NAMES } from '../../results/adapters';
-import { BenchlineClient } from '../client';
-import { resultsTable } from '../render';
+import { FOLDS } from '../../results/fold';
+import { ApiError, BenchlineClient } from '../client';
+import { CommandFailedError, fileSizes, runLocally, type LocalIteration } from '../local';
+import { alertCount, FORMATS, renderReport, type Format } from '../render';
+import { thresholdsFromFlags, UsageError, type ThresholdFlags } from '../thresholds';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -12,20 +15,38 @@ function parseEnv(pairs: string[] = []): Record<string, string> | undefined {
   return Object.fromEntries(
     pairs.map((pair) => {
       const eq = pair.indexOf('=');
-      if (eq <= 0) throw new Error(`--env expects NAME=VALUE, got "${pair}"`);
+      if (eq <= 0) throw new UsageError(`--env expects NAME=VALUE, got "${pair}"`);
       return [pair.slice(0, eq), pair.slice(eq + 1)];
     }),
   );
 }
 
-interface RunOptions {
+/**
+ * Exit codes: 0 when the run succeeded (and, with --err, raised no alert); 1 when the benchmark
+ * failed (job failed or canceled, local command failed, output not understood) or --err saw an
+ * alert; 2 for usage and API errors (cli/main.ts).
+ */
+export const EXIT = { ok: 0, failed: 1, alert: 1 } as const;
+
+export interface RunOptions extends ThresholdFlags {
   apiUrl: string;
   token?: string;
   project: string;
   branch: string;
   testbed: string;
   adapter: (typeof ADAPTER_NAMES)[number];
-  image: string;
+  average?: 'mean' | 'median';
+  fold?: (typeof FOLDS)[number];
+  iter: number;
+  fileSize?: string[];
+  buildTime?: boolean;
+  thresholdsReset?: boolean;
+  startPoint?: string;
+  startPointCloneThresholds?: boolean;
+  startPointReset?: boolean;
+  err?: boolean;
+  format: Format;
+  image?: string;
   entrypoint?: string;
   env?: string[];
   timeout?: number;
@@ -38,19 +59,40 @@ interface RunOptions {
 
 export function runCommand(): Command {
   return new Command('run')
-    .description('Run a benchmark image on a Benchline runner and print its results')
-    .argument('[cmd...]', 'command (and arguments) to run instead of the image\'s CMD')
+    .description(
+      'Run a benchmark and print its results judged against their history.\n' +
+        'With --image, the image runs on a Benchline runner; without it, the command after `--` runs here and its output is submitted.',
+    )
+    .argument('[cmd...]', "with --image: the job's command (instead of the image's CMD); without: the command to run locally")
     .addOption(new Option('--api-url <url>', 'Benchline API').env('BENCHLINE_API_URL').default('http://127.0.0.1:8080'))
     .addOption(new Option('--token <token>', 'user API token').env('BENCHLINE_TOKEN'))
     .addOption(new Option('--project <project>', 'project slug or UUID').env('BENCHLINE_PROJECT').makeOptionMandatory())
     .addOption(new Option('--branch <branch>', 'branch').env('BENCHLINE_BRANCH').default('main'))
     .addOption(new Option('--testbed <testbed>', 'testbed').env('BENCHLINE_TESTBED').default('localhost'))
     .addOption(new Option('--adapter <adapter>', 'how to read the output').choices(ADAPTER_NAMES).default('magic'))
-    .requiredOption('--image <image>', 'OCI image to run, e.g. registry.example.com/team/bench:v1')
+    .addOption(new Option('--average <average>', 'which average, where the harness reports several').choices(['mean', 'median']))
+    .addOption(new Option('--fold <fold>', 'how several iterations become one value (default mean)').choices(FOLDS))
+    .addOption(new Option('--iter <n>', 'local runs: run the command this many times').default(1).argParser((v) => positiveInt('--iter', v)))
+    .option('--file-size <path>', 'record this output file\'s size as the file-size measure (repeatable)', collect)
+    .option('--build-time', "record the command's duration as the build-time measure")
+    .option('--threshold-measure <measure>', 'threshold: measure (repeatable; the n-th of each --threshold-* flag makes the n-th threshold)', collect)
+    .option('--threshold-test <test>', 'threshold: static, percentage, z_score, t_test, log_normal, iqr or delta_iqr (repeatable)', collect)
+    .option('--threshold-lower-boundary <boundary>', 'threshold: lower boundary, _ for none (repeatable)', collect)
+    .option('--threshold-upper-boundary <boundary>', 'threshold: upper boundary, _ for none (repeatable)', collect)
+    .option('--threshold-min-sample-size <n>', 'threshold: minimum history, _ for the default (repeatable)', collect)
+    .option('--threshold-max-sample-size <n>', 'threshold: newest history used, _ for all (repeatable)', collect)
+    .option('--threshold-window <seconds>', 'threshold: history window in seconds, _ for all (repeatable)', collect)
+    .option('--thresholds-reset', "remove the branch + testbed's thresholds for measures not given")
+    .option('--start-point <branch>', 'branch this branch starts from: its history counts for this branch')
+    .option('--start-point-clone-thresholds', "copy the start point's thresholds")
+    .option('--start-point-reset', "restart the branch's history (from the start point's latest)")
+    .option('--err', 'exit 1 when an alert fires')
+    .addOption(new Option('--format <format>', 'how to print the results').choices(FORMATS).default('human'))
+    .option('--image <image>', 'OCI image to run on a runner, e.g. registry.example.com/team/bench:v1')
     .option('--entrypoint <path>', 'override the image entrypoint')
     .option('--env <NAME=VALUE>', 'environment variable for the job (repeatable)', collect)
-    .addOption(new Option('--timeout <seconds>', 'job timeout').argParser((v) => Number.parseInt(v, 10)))
-    .option('--spec <spec>', 'hardware spec (becomes the testbed\'s spec)')
+    .addOption(new Option('--timeout <seconds>', 'job timeout').argParser((v) => positiveInt('--timeout', v)))
+    .option('--spec <spec>', "hardware spec (becomes the testbed's spec)")
     .option('--file-path <path>', 'output file to collect and parse (repeatable)', collect)
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the same job')
     .option('--detach', 'submit and return at once')
@@ -60,16 +102,69 @@ export function runCommand(): Command {
     });
 }
 
-async function run(cmd: string[], o: RunOptions): Promise<number> {
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive integer, got "${value}"`);
+  return n;
+}
+
+/** The run options both paths send. */
+function resultsOptions(o: RunOptions) {
+  return {
+    adapter: o.adapter,
+    average: o.average,
+    fold: o.fold,
+    thresholds: thresholdsFromFlags(o),
+    thresholds_reset: o.thresholdsReset,
+    start_point: o.startPoint,
+    start_point_clone_thresholds: o.startPointCloneThresholds,
+    start_point_reset: o.startPointReset,
+  };
+}
+
+export async function run(cmd: string[], o: RunOptions): Promise<number> {
   const client = new BenchlineClient(o.apiUrl.replace(/\/$/, ''), o.token);
+  // Machine-readable formats keep stdout for the report alone; progress goes to stderr.
+  const say = o.format === 'human' ? (s: string) => console.log(s) : (s: string) => console.error(s);
+  let report: ReportView | undefined;
+  try {
+    report = o.image ? await runImage(client, cmd, o, say) : await runLocal(client, cmd, o, say);
+  } catch (err) {
+    if (err instanceof CommandFailedError) {
+      console.error(`benchline: ${err.message}`);
+      return EXIT.failed;
+    }
+    // The server did not understand the output: the run failed (other refusals are usage errors, exit 2).
+    if (err instanceof ApiError && err.status === 400 && err.message.startsWith('body.results:')) {
+      console.error(`benchline: ${err.message}`);
+      return EXIT.failed;
+    }
+    throw err;
+  }
+  if (!report) return o.detach ? EXIT.ok : EXIT.failed;
+  const color = o.format === 'human' && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  if (o.format === 'human') console.log('');
+  console.log(renderReport(report, o.format, { color }));
+  const alerts = alertCount(report);
+  if (o.err && alerts > 0) {
+    console.error(`benchline: ${alerts} alert${alerts === 1 ? '' : 's'} (--err)`);
+    return EXIT.alert;
+  }
+  return EXIT.ok;
+}
+
+async function runImage(client: BenchlineClient, cmd: string[], o: RunOptions, say: (s: string) => void): Promise<ReportView | undefined> {
+  if (o.iter > 1) throw new UsageError('--iter runs a local command several times; an image job prints its iterations itself (see --fold)');
   const accepted = await client.submit({
     project: o.project,
     branch: o.branch,
     testbed: o.testbed,
-    adapter: o.adapter,
+    ...resultsOptions(o),
+    file_size: o.fileSize,
+    build_time: o.buildTime,
     idempotency_key: o.idempotencyKey,
     job: {
-      image: o.image,
+      image: o.image!,
       entrypoint: o.entrypoint ? [o.entrypoint] : undefined,
       cmd: cmd.length ? cmd : undefined,
       env: parseEnv(o.env),
@@ -78,30 +173,56 @@ async function run(cmd: string[], o: RunOptions): Promise<number> {
       file_paths: o.filePath,
     },
   });
-  console.log(`Job ${accepted.job} submitted (report ${accepted.report})`);
-  console.log(`Temporal: ${accepted.temporal_ui_url}`);
-  if (o.detach) return 0;
+  say(`Job ${accepted.job} submitted (report ${accepted.report})`);
+  say(`Temporal: ${accepted.temporal_ui_url}`);
+  if (o.detach) return undefined;
 
-  const job = await follow(client, o.project, accepted.job, o.pollInterval);
+  const job = await follow(client, o.project, accepted.job, o.pollInterval, say);
   if (job.status !== 'processed') {
     console.error(`\nJob ${job.status}: ${job.error ?? 'no reason recorded'}`);
     const stderr = (await client.output(o.project, job.uuid, 'stderr')).trimEnd();
     if (stderr) console.error(`--- stderr (last lines) ---\n${stderr.split('\n').slice(-20).join('\n')}`);
-    return 1;
+    return undefined;
   }
-  const report = await client.report(o.project, accepted.report);
-  console.log(`\n${resultsTable(report)}`);
-  return 0;
+  return client.report(o.project, accepted.report);
+}
+
+async function runLocal(client: BenchlineClient, cmd: string[], o: RunOptions, say: (s: string) => void): Promise<ReportView> {
+  if (cmd.length === 0) throw new UsageError('give --image to run an image on a runner, or a command to run here: benchline run [options] -- <command>');
+  for (const flag of ['entrypoint', 'env', 'timeout', 'spec', 'idempotencyKey', 'detach'] as const) {
+    if (o[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} only applies to --image runs`);
+  }
+  const thresholds = resultsOptions(o);
+  const startTime = new Date();
+  const iterations: LocalIteration[] = [];
+  for (let i = 1; i <= o.iter; i++) {
+    if (o.iter > 1) say(`Iteration ${i}/${o.iter}: ${cmd.join(' ')}`);
+    // The command's own output is shown as it runs (on stderr when stdout carries the report).
+    iterations.push(await runLocally(cmd, { filePaths: o.filePath, echo: o.format === 'human' ? process.stdout : process.stderr }));
+  }
+  const endTime = new Date();
+  const report = await client.submitReport(o.project, {
+    branch: o.branch,
+    testbed: o.testbed,
+    ...thresholds,
+    results: iterations.map((it) => ({ stdout: it.stdout, files: it.files, ...(o.buildTime && { build_time: it.seconds }) })),
+    file_sizes: o.fileSize?.length ? await fileSizes(o.fileSize) : undefined,
+    command: cmd.join(' '),
+    start_time: startTime.toISOString(),
+    end_time: endTime.toISOString(),
+  });
+  say(`Report ${report.uuid} submitted`);
+  return report;
 }
 
 /** Polls the job, printing each status it passes through, until it is terminal. */
-async function follow(client: BenchlineClient, project: string, jobId: string, intervalMs: number): Promise<JobView> {
+async function follow(client: BenchlineClient, project: string, jobId: string, intervalMs: number, say: (s: string) => void): Promise<JobView> {
   let last = '';
   for (;;) {
     const job = await client.job(project, jobId);
     const line = job.runner && job.status !== 'pending' ? `${job.status} (runner ${job.runner})` : job.status;
     if (line !== last) {
-      console.log(`  ${new Date().toISOString().slice(11, 19)}  ${line}`);
+      say(`  ${new Date().toISOString().slice(11, 19)}  ${line}`);
       last = line;
     }
     if (isTerminal(job.status)) return job;

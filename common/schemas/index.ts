@@ -3,6 +3,7 @@ import { JOB_STATUSES } from '../job-status';
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { resourceRef, slug } from './fields';
 import { paginationQuery } from './pagination';
+import { alertView, jobResultsOptionsShape, judgedMetricShape, resultsOptionsShape } from './results';
 
 export { resourceRef };
 
@@ -32,6 +33,8 @@ export const newRun = z.strictObject({
   branch: slug,
   testbed: slug,
   adapter: z.enum(ADAPTER_NAMES).default('magic'),
+  ...resultsOptionsShape,
+  ...jobResultsOptionsShape,
   idempotency_key: z.string().min(1).max(128).optional(),
   job: newRunJob,
 });
@@ -101,7 +104,9 @@ export const metricView = z.object({
   value: z.number(),
   lower_value: z.number().nullable(),
   upper_value: z.number().nullable(),
+  ...judgedMetricShape,
 });
+export type MetricView = z.infer<typeof metricView>;
 
 export const reportView = z.object({
   uuid: z.uuid(),
@@ -112,7 +117,12 @@ export const reportView = z.object({
   start_time: z.string(),
   end_time: z.string().nullable(),
   job: z.uuid().nullable(),
+  spec: z.string().nullable().describe('the spec the job ran on; null for a local run'),
+  image_digest: z.string().nullable(),
+  // Private: only members see the run options (a local run's command line among them).
+  settings: z.record(z.string(), z.unknown()).optional().describe('the run options the report was made with (members only)'),
   results: z.array(metricView),
+  alerts: z.array(alertView),
 });
 export type ReportView = z.infer<typeof reportView>;
 
@@ -156,3 +166,4 @@ export const outputUploadQuery = z.strictObject({
   kind: z.enum(['stdout', 'stderr', 'file']),
   path: z.string().max(4096).default(''),
 });
+export * from './results';

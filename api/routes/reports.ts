@@ -1,0 +1,103 @@
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { errorBody, reportView } from '../../common/schemas';
+import { resourceRef } from '../../common/schemas/fields';
+import { newReport, type NewReport } from '../../common/schemas/results';
+import { unclaimedProject } from '../../db/projects';
+import { createReport, reportSettings } from '../../db/reports';
+import type { ProjectRow } from '../../db/rows';
+import { storeResults } from '../../db/results';
+import { buildTimeResults, fileSizeResults } from '../../results/extra-measures';
+import { iterationsOf, parseIterations, type Iteration } from '../../results/iterations';
+import { mergeResults } from '../../results/merge';
+import { AdapterError, type BenchmarkResults } from '../../results/types';
+import { badRequest, forbidden, unauthorized } from '../errors';
+import { readableProject } from '../project-access';
+import { rateLimit } from '../rate-limit';
+import { toReportView } from '../views';
+
+/** What a local run may upload: one iteration's output is usually small, but harness JSON can be large. */
+const BODY_LIMIT = 32 * 1024 * 1024;
+const DEFAULT_BUILD_TIME_BENCHMARK = 'build';
+
+/** The submitted results as iterations; one entry may itself hold several (see results/iterations.ts). */
+function iterationsOfBody(body: NewReport): Iteration[] {
+  const entries = body.results.map((r) => (typeof r === 'string' ? { stdout: r, files: {} } : r));
+  const buildTime = (seconds: number | undefined): BenchmarkResults | undefined =>
+    seconds === undefined ? undefined : buildTimeResults(body.command?.trim() || DEFAULT_BUILD_TIME_BENCHMARK, seconds);
+  if (entries.length === 1) {
+    const iterations = iterationsOf({ stdout: entries[0].stdout, files: entries[0].files });
+    const extra = buildTime(entries[0].build_time);
+    // A build time measured once belongs to the one run, however many documents it printed: folding
+    // keeps a measure that only some iterations have, so it goes on the first.
+    return iterations.map((iteration, k) => (k === 0 && extra ? { ...iteration, extra } : iteration));
+  }
+  return entries.map((e, i) => ({ label: `results.${i}`, input: { stdout: e.stdout, files: e.files }, extra: buildTime(e.build_time) }));
+}
+
+/**
+ * POST /v0/projects/{project}/reports: results a local run produced (`benchline run -- <command>`),
+ * parsed and judged here by the same code as a job's output, in the request. No job and no workflow:
+ * nothing has to wait for a runner, and the work is a parse and one transaction, so the client gets
+ * the judged report (or a 400 saying why its output is not understood) in the response.
+ */
+const reportRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    '/v0/projects/:project/reports',
+    {
+      bodyLimit: BODY_LIMIT,
+      // As for POST /v0/run: anonymous submissions go to unclaimed projects.
+      preHandler: [rateLimit(app.db, app.config.rateLimits), app.optionalUser],
+      schema: {
+        summary: 'Submit results of a local run: parsed with the adapter, stored and judged at once (no job)',
+        tags: ['reports'],
+        params: z.object({ project: resourceRef }),
+        body: newReport,
+        response: { 201: reportView, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 429: errorBody },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const project = request.user ? await memberProject(request, request.params.project) : await unclaimedProject(app.db, request.params.project);
+      if (!project) throw unauthorized(`project "${request.params.project}" belongs to a claimed organization: an API token is required`);
+
+      let results: BenchmarkResults;
+      try {
+        const parsed = parseIterations(iterationsOfBody(body), { adapter: body.adapter, average: body.average, fold: body.fold });
+        results = mergeResults(parsed, body.file_sizes ? fileSizeResults(body.file_sizes) : {});
+      } catch (err) {
+        if (err instanceof AdapterError || err instanceof RangeError) throw badRequest('body.results', err.message);
+        throw err;
+      }
+
+      const report = await app.db.transaction(async (trx) => {
+        const { report } = await createReport(trx, {
+          projectId: project.id,
+          branch: body.branch,
+          testbed: body.testbed,
+          adapter: body.adapter,
+          settings: reportSettings(body),
+          thresholds: body.thresholds,
+          thresholds_reset: body.thresholds_reset,
+          start_point: body.start_point,
+          start_point_clone_thresholds: body.start_point_clone_thresholds,
+          start_point_reset: body.start_point_reset,
+          startTime: body.start_time ? new Date(body.start_time) : undefined,
+        });
+        await storeResults(trx, report, results);
+        const [done] = await trx('report').where({ id: report.id }).update({ end_time: body.end_time ? new Date(body.end_time) : new Date() }).returning('*');
+        return done;
+      });
+      return reply.status(201).send(await toReportView(app.db, project, report));
+    },
+  );
+
+  async function memberProject(request: FastifyRequest, ref: string): Promise<ProjectRow> {
+    const { project, member } = await readableProject(app.db, request, ref);
+    if (!member) throw forbidden(`you are not a member of project "${project.slug}"'s organization`);
+    return project;
+  }
+};
+
+export default reportRoutes;

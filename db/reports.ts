@@ -1,0 +1,158 @@
+import type { Knex } from 'knex';
+import type { RunThreshold } from '../common/schemas/results';
+import { getOrCreateBranch, getOrCreateTestbed } from './projects';
+import type { ResultsReportRow, StartPointBranchRow } from './result-rows';
+import type { TestbedRow } from './rows';
+import { isUuid } from './specs';
+import { cloneThresholds, getOrCreateMeasure, resetThresholds, setThreshold } from './thresholds';
+
+/**
+ * A run option the database refuses (a start point that does not exist…). Its message names the
+ * body field, and it carries a 4xx status, so the api answers it as a 400 like any bad input.
+ */
+export class ReportOptionError extends Error {
+  readonly statusCode = 400;
+  readonly code = 'bad_request';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** The run options a report keeps in `settings`: what its results were parsed and judged with. */
+export function reportSettings(body: Record<string, unknown> & { job?: { file_paths?: string[] } }): Record<string, unknown> {
+  const keys = [
+    'average', 'fold', 'file_size', 'build_time', 'thresholds', 'thresholds_reset',
+    'start_point', 'start_point_clone_thresholds', 'start_point_reset', 'command', 'file_sizes',
+  ];
+  const settings: Record<string, unknown> = Object.fromEntries(keys.filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+  if (body.job?.file_paths) settings.file_paths = body.job.file_paths;
+  else if (body.job && body.file_size) settings.file_paths = [];
+  if (Array.isArray(body.results)) settings.iterations = body.results.length;
+  return settings;
+}
+
+export interface StartPointOptions {
+  start_point?: string;
+  start_point_clone_thresholds?: boolean;
+  start_point_reset?: boolean;
+}
+
+export interface ReportRequest extends StartPointOptions {
+  projectId: string;
+  branch: string;
+  testbed: string;
+  adapter: string;
+  /** The run options, kept on the report as given. */
+  settings: Record<string, unknown>;
+  thresholds?: RunThreshold[];
+  thresholds_reset?: boolean;
+  startTime?: Date;
+  endTime?: Date;
+}
+
+/**
+ * Creates a report with its branch and testbed (on first use), after applying the run's start point
+ * and thresholds, so the results it gets are judged by them. Call inside the submission's
+ * transaction: a refused option leaves nothing behind.
+ */
+export async function createReport(trx: Knex, r: ReportRequest): Promise<{ report: ResultsReportRow; branch: StartPointBranchRow; testbed: TestbedRow }> {
+  const branch = (await getOrCreateBranch(trx, r.projectId, r.branch)) as StartPointBranchRow;
+  const testbed = await getOrCreateTestbed(trx, r.projectId, r.testbed);
+  if (r.start_point !== undefined || r.start_point_reset) await applyStartPoint(trx, r.projectId, branch, r);
+  if (r.thresholds?.length || r.thresholds_reset) {
+    const kept: string[] = [];
+    for (const { measure: slug, ...model } of r.thresholds ?? []) {
+      const measure = await getOrCreateMeasure(trx, r.projectId, slug);
+      await setThreshold(trx, { projectId: r.projectId, branchId: branch.id, testbedId: testbed.id, measureId: measure.id }, model);
+      kept.push(measure.id);
+    }
+    if (r.thresholds_reset) await resetThresholds(trx, branch.id, testbed.id, kept);
+  }
+  const [report] = await trx<ResultsReportRow>('report')
+    .insert({
+      project_id: r.projectId,
+      branch_id: branch.id,
+      testbed_id: testbed.id,
+      adapter: r.adapter,
+      settings: JSON.stringify(r.settings) as unknown as Record<string, unknown>,
+      ...(r.startTime && { start_time: r.startTime }),
+      ...(r.endTime && { end_time: r.endTime }),
+    })
+    .returning('*');
+  return { report, branch, testbed };
+}
+
+/**
+ * Points the branch at its start point. The start point's metrics up to now become this branch's
+ * history (a pull-request branch is judged against main's recent results). Given again with the same
+ * start point, nothing changes: the branch keeps the fork time it has. A different start point, or
+ * `start_point_reset`, forks anew from now; a reset also drops the branch's own earlier metrics from
+ * its history (a reset with no start point leaves the branch with no history at all).
+ */
+async function applyStartPoint(trx: Knex, projectId: string, branch: StartPointBranchRow, o: StartPointOptions): Promise<void> {
+  await trx('branch').where({ id: branch.id }).forUpdate().first('id');
+  const current = (await trx<StartPointBranchRow>('branch').where({ id: branch.id }).first())!;
+  let start: StartPointBranchRow | undefined;
+  if (o.start_point !== undefined) {
+    start = await trx<StartPointBranchRow>('branch').where({ project_id: projectId }).where(isUuid(o.start_point) ? { id: o.start_point } : { slug: o.start_point }).first();
+    if (!start) throw new ReportOptionError('body.start_point', `branch "${o.start_point}" does not exist in this project`);
+    if (start.id === branch.id) throw new ReportOptionError('body.start_point', `branch "${branch.slug}" cannot start from itself`);
+  }
+  // The database's clock, like report.start_time's default: history is cut by comparing the two.
+  const now = trx.fn.now() as unknown as Date;
+  if (o.start_point_reset || (start && current.start_point_branch_id !== start.id)) {
+    const newest = start ? await trx('report').where({ branch_id: start.id }).orderBy([{ column: 'start_time', order: 'desc' }, { column: 'created_at', order: 'desc' }]).first('id') : undefined;
+    await trx('branch')
+      .where({ id: branch.id })
+      .update({
+        start_point_branch_id: start?.id ?? null,
+        start_point_report_id: newest?.id ?? null,
+        start_point_time: start ? now : null,
+        ...(o.start_point_reset && { history_since: now }),
+      });
+  }
+  if (start && o.start_point_clone_thresholds) await cloneThresholds(trx, projectId, start.id, branch.id);
+}
+
+/** One branch's stretch of a series' history: its reports in [since, until). */
+export interface HistorySegment {
+  branchId: string;
+  since: Date | null;
+  until: Date;
+}
+
+const MAX_START_POINT_DEPTH = 8;
+
+/**
+ * Where a branch's history lies: its own reports before `until` (and since its last reset), then
+ * its start point's reports before the fork, and so on up the chain of start points.
+ */
+export async function historySegments(db: Knex, branchId: string, until: Date): Promise<HistorySegment[]> {
+  const segments: HistorySegment[] = [];
+  const seen = new Set<string>();
+  let limit = until;
+  let branch = await db<StartPointBranchRow>('branch').where({ id: branchId }).first();
+  while (branch && !seen.has(branch.id) && segments.length < MAX_START_POINT_DEPTH) {
+    seen.add(branch.id);
+    segments.push({ branchId: branch.id, since: branch.history_since, until: limit });
+    if (!branch.start_point_branch_id || !branch.start_point_time) break;
+    if (branch.start_point_time < limit) limit = branch.start_point_time;
+    branch = await db<StartPointBranchRow>('branch').where({ id: branch.start_point_branch_id }).first();
+  }
+  return segments;
+}
+
+/** Restricts a query over `report` to the segments' reports. */
+export function inSegments(query: Knex.QueryBuilder, segments: readonly HistorySegment[]): Knex.QueryBuilder {
+  return query.where((q) => {
+    for (const s of segments) {
+      q.orWhere((w) => {
+        w.where('report.branch_id', s.branchId).where('report.start_time', '<', s.until);
+        if (s.since) w.where('report.start_time', '>=', s.since);
+      });
+    }
+  });
+}
