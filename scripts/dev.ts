@@ -105,8 +105,11 @@ async function main() {
   const digest = await buildAndPushImage({ reference: image, entrypoint: ['/bench.sh'], files: { '/bench.sh': DEMO_BENCHMARK_SH } });
   console.log(`    ${image} = ${digest}`);
 
-  step(`benchline run --project ${demo.project} --branch main --testbed ${demo.testbed} --adapter json --image ${image}`);
-  const cli = spawn(join(ROOT, 'bin', 'benchline'), ['run', '--project', demo.project, '--branch', 'main', '--testbed', demo.testbed, '--adapter', 'json', '--image', image], {
+  // A t-test threshold on latency: from the third run on, each result is judged against the history.
+  const runArgs = ['--project', demo.project, '--branch', 'main', '--testbed', demo.testbed, '--adapter', 'json', '--image', image,
+    '--threshold-measure', 'latency', '--threshold-test', 't_test', '--threshold-upper-boundary', '0.99'];
+  step(`benchline run ${runArgs.join(' ')}`);
+  const cli = spawn(join(ROOT, 'bin', 'benchline'), ['run', ...runArgs], {
     env: { ...process.env, BENCHLINE_API_URL: apiUrl, BENCHLINE_TOKEN: demo.userToken },
     stdio: 'inherit',
   });
@@ -118,7 +121,7 @@ async function main() {
   Temporal UI    http://127.0.0.1:${TEMPORAL_UI_PORT}
   Logs           ${LOGS}
   Try it         BENCHLINE_API_URL=${apiUrl} BENCHLINE_TOKEN=${demo.userToken} \\
-                   bin/benchline run --project ${demo.project} --adapter json --image ${image}
+                   bin/benchline run ${runArgs.join(' ')}
 `);
   if (once || code !== 0) {
     await stopAll();
