@@ -27,13 +27,15 @@ export function createJobStateActivities(db: Knex) {
 
   return {
     async recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun> {
-      const job = await db('job').where({ id: jobId }).first('timeout_seconds');
+      const job = await db('job').where({ id: jobId }).first('timeout_seconds', 'execution');
       const error = runFailure(run, job.timeout_seconds);
+      // What the runner said when it started, plus what the executor measured while running.
+      const execution = { ...job.execution, ...run.execution, duration_ms: run.durationMs };
       if (error) {
-        await finish(jobId, 'failed', { error, exit_code: run.exitCode, completed_at: new Date() });
+        await finish(jobId, 'failed', { error, exit_code: run.exitCode, completed_at: new Date(), execution });
         return { status: 'failed', error };
       }
-      await transitionJob(db, jobId, 'completed', { exit_code: run.exitCode, completed_at: new Date() });
+      await transitionJob(db, jobId, 'completed', { exit_code: run.exitCode, completed_at: new Date(), execution });
       return { status: 'completed' };
     },
 

@@ -68,8 +68,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       images: new ImageCache(join(options.cacheDir, 'images')),
       executor: options.executor,
       scratchRoot,
-      // Recorded with every job: a result is only comparable with results from a host tuned alike.
-      hostFacts: () => ({ tuning: hostTuning, runnerVersion: options.version }),
+      hostFacts: () => ({ runnerVersion: options.version }),
       onRunnerRefused: stop,
     }),
   });

@@ -33,7 +33,8 @@ apt_install() {
 }
 
 # --- Debian packages: registry, image tools, sandbox, guest userland, microVM ---------------------
-apt_install docker-registry skopeo umoci bubblewrap busybox-static qemu-system-x86 cpio
+# gcc + libc6-dev build the microVM guest's static init; xz-utils/zstd unpack kernel modules.
+apt_install docker-registry skopeo umoci bubblewrap busybox-static qemu-system-x86 cpio gcc libc6-dev xz-utils zstd
 
 # --- Postgres: DATABASE_URL, else the local server, else an embedded cluster (needs the binaries) ---
 if [ -z "${DATABASE_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
@@ -41,14 +42,26 @@ if [ -z "${DATABASE_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
 fi
 
 # --- Linux kernel for microVM guests, unpacked from Debian's package (never installed into /boot) ---
-if [ ! -s "$KERNEL_DIR/vmlinuz" ]; then
-  log "extracting a guest kernel from Debian's linux-image-amd64"
-  tmp="$(mktemp -d)"
+# Plus the four modules of the guests' fast result channel (virtio-serial), from the same package so
+# that they match the kernel: Debian builds virtio as modules.
+GUEST_MODULES="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio drivers/char/virtio_console"
+if [ ! -s "$KERNEL_DIR/vmlinuz" ] || [ ! -s "$KERNEL_DIR/modules/virtio_console.ko" ]; then
+  log "extracting a guest kernel and its virtio modules from Debian's linux-image-amd64"
+  tmp="$(mktemp -d)" && chmod 755 "$tmp" # apt downloads as the _apt user
   (cd "$tmp" && apt-get download -qq linux-image-amd64 >/dev/null 2>&1 || { [ $apt_updated -eq 1 ] || apt-get update -qq; apt-get download -qq linux-image-amd64; })
   dep="$(dpkg-deb -f "$tmp"/linux-image-amd64_*.deb Depends | grep -o 'linux-image-[0-9][^ ,]*' | head -1)"
   (cd "$tmp" && apt-get download -qq "$dep")
   dpkg-deb -x "$tmp/$dep"_*.deb "$tmp/x"
   mkdir -p "$KERNEL_DIR"
+  rm -rf "$KERNEL_DIR/modules" && mkdir -p "$KERNEL_DIR/modules"
+  for m in $GUEST_MODULES; do
+    src="$(ls "$tmp"/x/lib/modules/*/kernel/"$m".ko* | head -1)"
+    case "$src" in
+      *.xz) xz -dc "$src" ;;
+      *.zst) zstd -dcq "$src" ;;
+      *) cat "$src" ;;
+    esac > "$KERNEL_DIR/modules/$(basename "$m").ko"
+  done
   cp "$tmp"/x/boot/vmlinuz-* "$KERNEL_DIR/vmlinuz.tmp" && mv "$KERNEL_DIR/vmlinuz.tmp" "$KERNEL_DIR/vmlinuz"
   echo "$dep" > "$KERNEL_DIR/VERSION"
   rm -rf "$tmp"

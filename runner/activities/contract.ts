@@ -14,6 +14,8 @@ export interface RunJobResult {
   error?: string;
   /** Claim-check references: the outputs were uploaded to the api; only their names travel here. */
   outputs: { kind: 'stdout' | 'stderr' | 'file'; path: string; sizeBytes: number }[];
+  /** What the executor reports about this run (VM boot, image cache hit…), kept with the job. */
+  execution?: Record<string, unknown>;
 }
 
 /** Heartbeat details: how far the job got, so a retry knows whether the benchmark had started. */

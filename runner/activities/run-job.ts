@@ -5,6 +5,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ClaimedJob } from '../../common/schemas';
 import { isRunnerRefusal, RunnerApiError, type RunnerApi } from '../api-client';
 import type { Executor } from '../executors/executor';
+import { detectHostTuning } from '../host/tuning';
 import { resolveArgv, type ImageCache } from '../images';
 import { PHASES_AFTER_START, RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from './contract';
 
@@ -14,8 +15,8 @@ export interface RunnerActivityDeps {
   executor: Executor;
   /** Parent of the per-job scratch directories. */
   scratchRoot: string;
-  /** Facts recorded with every job (host tuning, versions). */
-  hostFacts?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** Facts recorded with every job besides the host's tuning (versions…). */
+  hostFacts?: () => Record<string, unknown>;
   heartbeatIntervalMs?: number;
   /** Called when the api refuses this runner itself (locked, archived, token revoked): stop taking work. */
   onRunnerRefused?: (reason: string) => void;
@@ -27,6 +28,8 @@ export interface RunnerActivityDeps {
  * on another runner know whether the benchmark had already started (then it must not run again).
  */
 export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActivities {
+  // Read once per runner: a result is only comparable with results from a host tuned alike.
+  const tuning = detectHostTuning();
   return {
     async runJob({ jobId }: RunJobInput): Promise<RunJobResult> {
       const ctx = Context.current();
@@ -49,7 +52,7 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
         await mkdir(scratchDir, { recursive: true });
 
         setPhase('booting');
-        await deps.api.markRunning(jobId, deps.executor.name, { ...deps.executor.describe(), host: await deps.hostFacts?.() });
+        await deps.api.markRunning(jobId, deps.executor.name, { ...deps.executor.describe(), host: { tuning: await tuning, ...deps.hostFacts?.() } });
         try {
           return await execute(deps, job, image, scratchDir, ctx.cancellationSignal, setPhase);
         } catch (err) {
@@ -129,5 +132,5 @@ async function execute(
   await upload('stdout', '', result.stdout);
   await upload('stderr', '', result.stderr);
   for (const file of result.files) await upload('file', file.path, file.content);
-  return { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, error: result.error, outputs };
+  return { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, error: result.error, outputs, execution: result.metadata };
 }
