@@ -29,7 +29,7 @@ export async function dispatchBenchmark(stack: Stack): Promise<void> {
 async function temporalPath(stack: Stack): Promise<number[]> {
   const started = new Map<string, number>();
   // The real runJob, wrapped only to note when the runner's activity begins.
-  await stack.startRunner({
+  const runner = await stack.startRunner({
     wrap: (activities: ReturnType<typeof createRunnerActivities>) => ({
       runJob: (input) => {
         started.set(input.jobId, performance.now());
@@ -37,17 +37,22 @@ async function temporalPath(stack: Stack): Promise<number[]> {
       },
     }),
   });
-  const image = await stack.pushImage('trivial', { entrypoint: ['/bin/echo', '{"noop": {"latency": {"value": 1}}}'] });
-  await stack.waitForJob((await stack.submit({ image })).job); // warm: image pulled and cached
-  const latencies: number[] = [];
-  for (let i = 0; i < JOBS; i++) {
-    const t0 = performance.now();
-    const { job } = await stack.submit({ image });
-    await stack.waitForJob(job, () => started.has(job), 30000);
-    latencies.push(started.get(job)! - t0);
-    await stack.waitForJob(job);
+  try {
+    const image = await stack.pushImage('trivial', { entrypoint: ['/bin/echo', '{"noop": {"latency": {"value": 1}}}'] });
+    await stack.waitForJob((await stack.submit({ image })).job); // warm: image pulled and cached
+    const latencies: number[] = [];
+    for (let i = 0; i < JOBS; i++) {
+      const t0 = performance.now();
+      const { job } = await stack.submit({ image });
+      await stack.waitForJob(job, () => started.has(job), 30000);
+      latencies.push(started.get(job)! - t0);
+      await stack.waitForJob(job);
+    }
+    return latencies;
+  } finally {
+    // The next benchmark brings its own runners to this queue.
+    await runner.stop();
   }
-  return latencies;
 }
 
 async function pollingPath(stack: Stack): Promise<number[]> {

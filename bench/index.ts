@@ -6,12 +6,14 @@ import globalSetup from '../test/harness/global-setup';
 import globalTeardown from '../test/harness/global-teardown';
 import { Stack } from '../test/harness/stack';
 import { dispatchBenchmark } from './dispatch';
+import { executorBenchmark } from './executors';
 
 async function main() {
   await globalSetup();
   const stack = await Stack.start();
   try {
     await dispatchBenchmark(stack);
+    await executorBenchmark(stack);
   } finally {
     await stack.stop();
     await globalTeardown();

@@ -17,7 +17,8 @@ export interface DaemonOptions {
   temporalAddress: string;
   namespace?: string;
   cacheDir: string;
-  executor: Executor;
+  /** Builds the executor once the instance lock is held (a microVM executor probes by booting). */
+  createExecutor: () => Promise<Executor>;
   version: string;
   /** Which served spec to take jobs for, when the runner serves several. */
   spec?: string;
@@ -37,12 +38,13 @@ export interface DaemonOptions {
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const log = options.log ?? ((m: string) => console.log(m));
   const lock = await acquireInstanceLock(options.runner);
+  const executor = await options.createExecutor();
   const api = new RunnerApi(options.apiUrl, options.runner, options.token);
   const hostTuning = await detectHostTuning();
   const registration = {
     version: options.version,
-    executor: options.executor.name,
-    host: { ...options.executor.describe(), tuning: hostTuning, ...options.host },
+    executor: executor.name,
+    host: { ...executor.describe(), tuning: hostTuning, ...options.host },
   };
   const registered = await api.register(registration);
   const spec = registered.specs.find((s) => !options.spec || s.slug === options.spec);
@@ -66,7 +68,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     activities: createRunnerActivities({
       api,
       images: new ImageCache(join(options.cacheDir, 'images')),
-      executor: options.executor,
+      executor,
       scratchRoot,
       hostFacts: () => ({ runnerVersion: options.version }),
       onRunnerRefused: stop,
@@ -77,7 +79,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       if (err instanceof RunnerApiError && isRunnerRefusal(err)) stop(err.message);
     });
   }, options.pingIntervalMs ?? 15000);
-  log(`runner ${registered.slug} (${options.executor.name}) polling ${spec.task_queue}`);
+  log(`runner ${registered.slug} (${executor.name}) polling ${spec.task_queue}`);
   try {
     await worker.run();
   } finally {

@@ -28,7 +28,7 @@ async function main() {
     temporalAddress: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     namespace: process.env.TEMPORAL_NAMESPACE,
     cacheDir,
-    executor: await selectExecutor(requested, { cacheDir, kernelPath: process.env.BENCHLINE_KERNEL }),
+    createExecutor: () => selectExecutor(requested, { cacheDir, kernelPath: process.env.BENCHLINE_KERNEL }),
     version,
     spec: process.env.BENCHLINE_SPEC,
     pingIntervalMs: process.env.BENCHLINE_PING_INTERVAL_MS ? Number(process.env.BENCHLINE_PING_INTERVAL_MS) : undefined,

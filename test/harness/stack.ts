@@ -174,16 +174,17 @@ export class Stack {
       shutdownGraceTime: '1s',
     });
     const running = worker.run();
+    let stopped: Promise<void> | undefined;
     const runner: TestRunner = {
       slug,
       token,
       worker,
       running,
-      stop: async () => {
+      stop: () => (stopped ??= (async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running.catch(() => undefined);
         await connection.close();
-      },
+      })()),
     };
     this.runners.push(runner);
     return runner;

@@ -15,7 +15,9 @@ describe('the runner daemon process', () => {
   async function daemon(name: string, graceSeconds: number) {
     const slug = `${name}-${stack.id}`;
     const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id] });
-    return { slug, token, process: await startRunnerProcess({ apiUrl: stack.apiUrl, runner: slug, token, env: { BENCHLINE_SHUTDOWN_GRACE_SECONDS: String(graceSeconds) } }) };
+    // The product's executor: SIGTERM must drain a job running in a microVM.
+    const env = { BENCHLINE_SHUTDOWN_GRACE_SECONDS: String(graceSeconds), BENCHLINE_EXECUTOR: 'microvm' };
+    return { slug, token, process: await startRunnerProcess({ apiUrl: stack.apiUrl, runner: slug, token, env }) };
   }
 
   it('SIGTERM during a job within the grace period: the job finishes, the daemon exits 0', async () => {
@@ -38,12 +40,12 @@ describe('the runner daemon process', () => {
 
   it('one daemon per runner on a host, and a crash does not leave the lock behind', async () => {
     const first = await daemon('single', 1);
-    const second = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: first.slug, token: first.token, waitForPolling: false });
+    const second = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: first.slug, token: first.token, waitForPolling: false, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
     expect(await second.exited).toBe(1);
     expect(second.output()).toContain(`a runner daemon for "${first.slug}" is already running on this host`);
     first.process.child.kill('SIGKILL');
     await first.process.exited;
-    const third = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: first.slug, token: first.token });
+    const third = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: first.slug, token: first.token, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
   });
