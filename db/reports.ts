@@ -53,6 +53,14 @@ export interface ReportRequest extends StartPointOptions {
   endTime?: Date;
 }
 
+/** The part of a ReportRequest a submission body (a job run or a local run's results) carries as is. */
+export type SubmissionOptions = Pick<ReportRequest, 'branch' | 'testbed' | 'adapter' | 'thresholds' | 'thresholds_reset' | keyof StartPointOptions>;
+
+export function reportRequestFrom(projectId: string, body: SubmissionOptions & Record<string, unknown>): ReportRequest {
+  const { branch, testbed, adapter, thresholds, thresholds_reset, start_point, start_point_clone_thresholds, start_point_reset } = body;
+  return { projectId, branch, testbed, adapter, thresholds, thresholds_reset, start_point, start_point_clone_thresholds, start_point_reset, settings: reportSettings(body) };
+}
+
 /**
  * Creates a report with its branch and testbed (on first use), after applying the run's start point
  * and thresholds, so the results it gets are judged by them. Call inside the submission's

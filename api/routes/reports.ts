@@ -5,7 +5,7 @@ import { errorBody, reportView } from '../../common/schemas';
 import { resourceRef } from '../../common/schemas/fields';
 import { newReport, type NewReport } from '../../common/schemas/results';
 import { unclaimedProject } from '../../db/projects';
-import { createReport, reportSettings } from '../../db/reports';
+import { createReport, reportRequestFrom } from '../../db/reports';
 import type { ProjectRow } from '../../db/rows';
 import { storeResults } from '../../db/results';
 import { buildTimeResults, fileSizeResults } from '../../results/extra-measures';
@@ -73,16 +73,7 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
 
       const report = await app.db.transaction(async (trx) => {
         const { report } = await createReport(trx, {
-          projectId: project.id,
-          branch: body.branch,
-          testbed: body.testbed,
-          adapter: body.adapter,
-          settings: reportSettings(body),
-          thresholds: body.thresholds,
-          thresholds_reset: body.thresholds_reset,
-          start_point: body.start_point,
-          start_point_clone_thresholds: body.start_point_clone_thresholds,
-          start_point_reset: body.start_point_reset,
+          ...reportRequestFrom(project.id, body),
           startTime: body.start_time ? new Date(body.start_time) : undefined,
         });
         await storeResults(trx, report, results);

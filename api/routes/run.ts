@@ -7,7 +7,7 @@ import { jobWorkflowId } from '../../common/task-queues';
 import { concurrencyGate, effectiveTimeoutSeconds, tierOf, tierPolicy } from '../../common/tiers';
 import { transitionJob } from '../../db/jobs';
 import { getOrCreateTestbed, getOrganization, unclaimedProject } from '../../db/projects';
-import { createReport, reportSettings } from '../../db/reports';
+import { createReport, reportRequestFrom } from '../../db/reports';
 import type { JobRow } from '../../db/rows';
 import { resolveSpec, SpecResolutionError } from '../../db/specs';
 import type { JobWorkflowInput, jobWorkflow } from '../../workflows/job';
@@ -99,18 +99,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
         if (err instanceof SpecResolutionError) throw badRequest('body.job.spec', err.message);
         throw err;
       }
-      const { report } = await createReport(trx, {
-        projectId,
-        branch: body.branch,
-        testbed: body.testbed,
-        adapter: body.adapter,
-        settings: reportSettings(body),
-        thresholds: body.thresholds,
-        thresholds_reset: body.thresholds_reset,
-        start_point: body.start_point,
-        start_point_clone_thresholds: body.start_point_clone_thresholds,
-        start_point_reset: body.start_point_reset,
-      });
+      const { report } = await createReport(trx, reportRequestFrom(projectId, body));
       const { spec: _spec, timeout, ...config } = body.job;
       // Files measured for their size are collected like any output file (but not parsed).
       if (body.file_size?.length) config.file_paths = [...new Set([...(config.file_paths ?? []), ...body.file_size])];
