@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ImageRefError, parseImageRef } from '../../common/image-ref';
 import { errorBody, newRun, runAccepted, type NewRun } from '../../common/schemas';
 import { jobWorkflowId } from '../../common/task-queues';
@@ -64,23 +64,25 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
           workflowId,
           taskQueue: app.config.controlTaskQueue,
           args: [input],
-          // A repeated submission (same idempotency key) joins the running workflow instead of failing.
+          // A repeated submission (same idempotency key) joins the running workflow, and never
+          // starts a second run for a job whose workflow already ended.
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
       } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return reply.status(202).send(accepted(job));
         request.log.error({ err, job: job.id }, 'could not start the job workflow');
         if (!existing) await transitionJob(app.db, job.id, 'failed', { error: 'could not start the job workflow', finished_at: new Date() });
         throw new HttpError(503, 'unavailable', 'the job could not be scheduled: Temporal is unreachable; retry later');
       }
-      return reply.status(202).send({
-        report: job.report_id,
-        job: job.id,
-        status: job.status,
-        workflow_id: workflowId,
-        temporal_ui_url: workflowUiUrl(app.config, workflowId),
-      });
+      return reply.status(202).send(accepted(job));
     },
   );
+
+  function accepted(job: JobRow) {
+    const workflowId = jobWorkflowId(job.id);
+    return { report: job.report_id, job: job.id, status: job.status, workflow_id: workflowId, temporal_ui_url: workflowUiUrl(app.config, workflowId) };
+  }
 
   async function memberProject(request: FastifyRequest, ref: string) {
     const { project, member } = await readableProject(app.db, request, ref);

@@ -55,3 +55,30 @@ describe('a benchmark job end to end', () => {
     expect(report.results).toEqual([expect.objectContaining({ benchmark: 'from-env', measure: 'latency', value: 42.5 })]);
   });
 });
+
+describe('idempotent submission', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await Stack.start();
+    await stack.startRunner();
+  });
+  afterAll(() => stack?.stop());
+
+  it('a repeated submission with the same idempotency key returns the same job, even after it finished', async () => {
+    const image = await stack.pushImage('once', { entrypoint: ['/bin/echo', '{"b": {"latency": {"value": 3}}}'] });
+    const submit = () => stack.request<{ job: string }>('POST', '/v0/run', {
+      project: stack.project.slug, branch: 'main', testbed: 'ci', adapter: 'json', idempotency_key: 'ci-build-42', job: { image },
+    });
+    const first = await submit();
+    const handle = stack.client.workflow.getHandle(`job-${first.body.job}`);
+    const firstRun = (await handle.describe()).runId;
+    const again = await submit();
+    expect(again).toEqual({ status: 202, body: expect.objectContaining({ job: first.body.job }) });
+    await stack.waitForJob(first.body.job);
+    const late = await submit();
+    expect(late.body.job).toBe(first.body.job);
+    // The latest run is still the first: no second run was started for the finished job.
+    expect((await handle.describe()).runId).toBe(firstRun);
+    expect((await stack.job(first.body.job)).status).toBe('processed');
+  });
+});
