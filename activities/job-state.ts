@@ -26,6 +26,12 @@ export function createJobStateActivities(db: Knex) {
   }
 
   return {
+    /** The job's persisted status: the authority on whether its benchmark started. */
+    async jobStatus(jobId: string): Promise<JobStatus> {
+      const job = await db('job').where({ id: jobId }).first('status');
+      return job.status;
+    },
+
     async recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun> {
       const job = await db('job').where({ id: jobId }).first('timeout_seconds', 'execution');
       const error = runFailure(run, job.timeout_seconds);

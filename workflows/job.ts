@@ -8,6 +8,7 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  sleep,
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -61,10 +62,12 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
       // Canceled only once the runner confirms its sandbox/VM is dead. Set explicitly: left unset, the
       // option encodes as TRY_CANCEL (proto default 0) despite the SDK's doc comment.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      // Only infrastructure failures before the benchmark started are retried (on any runner of the queue).
-      retry: { maximumAttempts: 3, initialInterval: '1s', nonRetryableErrorTypes: [...NON_RETRYABLE_RUN_ERRORS] },
+      // One attempt per call: whether to try again depends on how far the job got, which only the
+      // workflow can weigh (see runOnce below), and a lost runner must fail the job at the heartbeat
+      // timeout even when no other runner is free to pick up a server-side retry.
+      retry: { maximumAttempts: 1 },
     });
-    const run = await withPermit(input.concurrencyGate, () => runner.runJob({ jobId }));
+    const run = await withPermit(input.concurrencyGate, () => runWithRetries(input, (attempt) => runner.runJob({ jobId, attempt })));
 
     const recorded = await control.recordRunResult(jobId, run);
     if (recorded.status === 'failed') return { status: 'failed', error: recorded.error };
@@ -83,6 +86,40 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
     await control.markJobFailed(jobId, error);
     return { status: 'failed', error };
   }
+}
+
+const MAX_RUN_ATTEMPTS = 3;
+
+/**
+ * Calls runJob until it succeeds or fails for good. Only infrastructure failures before the
+ * benchmark started are tried again (on whichever runner of the queue is free): a runner lost after
+ * it started the benchmark fails the job at once, since a second run would not be the measurement
+ * the user asked for.
+ */
+async function runWithRetries<T>(input: JobWorkflowInput, run: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run(attempt);
+    } catch (err) {
+      if (attempt >= MAX_RUN_ATTEMPTS || !(await startedNothing(input, err))) throw err;
+      await sleep(attempt * 1000);
+    }
+  }
+}
+
+/** True for a runJob failure that came before the benchmark started and may pass on another try. */
+async function startedNothing(input: JobWorkflowInput, err: unknown): Promise<boolean> {
+  if (!(err instanceof ActivityFailure) || isCancellation(err)) return false;
+  const cause = err.cause;
+  if (cause instanceof TimeoutFailure) {
+    if (cause.timeoutType !== 'HEARTBEAT') return false;
+    // The runner vanished. Its last heartbeat may lag its real phase; the job's status does not.
+    if ((await control.jobStatus(input.jobId)) !== 'running') return true;
+    const window = input.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_SECONDS;
+    throw ApplicationFailure.nonRetryable(`heartbeat timeout: the runner stopped responding for ${window}s after the benchmark started; it is not run twice`, 'BenchmarkStarted');
+  }
+  if (cause instanceof ApplicationFailure) return !cause.nonRetryable && !(NON_RETRYABLE_RUN_ERRORS as readonly string[]).includes(cause.type ?? '');
+  return false;
 }
 
 /**

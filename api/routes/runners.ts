@@ -7,10 +7,8 @@ import { claimJob, getJob, transitionJob } from '../../db/jobs';
 import { putOutput } from '../../db/outputs';
 import type { JobRow, RunnerRow, SpecRow } from '../../db/rows';
 import { isUuid } from '../../db/specs';
+import { JOB_STARTED } from '../../runner/activities/contract';
 import { conflict, forbidden, HttpError, notFound } from '../errors';
-
-/** Error code of a claim refused because an earlier attempt already started the benchmark. */
-export const JOB_STARTED = 'job_started';
 
 /** Largest single upload: the output cap plus room for framing. */
 const MAX_UPLOAD_BYTES = 26 * 1024 * 1024;

@@ -4,6 +4,8 @@
  */
 export interface RunJobInput {
   jobId: string;
+  /** The workflow's try number (1, 2, …): a retry claims with a higher one than the lost try. */
+  attempt: number;
 }
 
 export interface RunJobResult {
@@ -20,8 +22,9 @@ export interface RunJobResult {
 
 /** Heartbeat details: how far the job got, so a retry knows whether the benchmark had started. */
 export type RunPhase = 'claiming' | 'pulling' | 'booting' | 'running' | 'collecting' | 'uploading';
-/** From `booting` on, the api has the job as running: a lost runner's job is never run again. */
-export const PHASES_AFTER_START: readonly RunPhase[] = ['booting', 'running', 'collecting', 'uploading'];
+
+/** Error code of a claim refused because an earlier try already started the benchmark. */
+export const JOB_STARTED = 'job_started';
 
 /** Failure type of a job canceled because its runner shut down (SIGTERM) past the grace time. */
 export const RUNNER_SHUTDOWN = 'RunnerShutdown';

@@ -7,7 +7,7 @@ import { isRunnerRefusal, RunnerApiError, type RunnerApi } from '../api-client';
 import type { Executor } from '../executors/executor';
 import { detectHostTuning } from '../host/tuning';
 import { resolveArgv, type ImageCache } from '../images';
-import { PHASES_AFTER_START, RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from './contract';
+import { JOB_STARTED, RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from './contract';
 
 export interface RunnerActivityDeps {
   api: RunnerApi;
@@ -31,10 +31,8 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
   // Read once per runner: a result is only comparable with results from a host tuned alike.
   const tuning = detectHostTuning();
   return {
-    async runJob({ jobId }: RunJobInput): Promise<RunJobResult> {
+    async runJob({ jobId, attempt }: RunJobInput): Promise<RunJobResult> {
       const ctx = Context.current();
-      const previous = ctx.info.heartbeatDetails as { phase?: RunPhase } | undefined;
-      if (previous?.phase && PHASES_AFTER_START.includes(previous.phase)) throw lostDuringBenchmark();
 
       let phase: RunPhase = 'claiming';
       const beat = () => ctx.heartbeat({ phase });
@@ -44,9 +42,9 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
       };
       beat();
       const heartbeats = setInterval(beat, deps.heartbeatIntervalMs ?? 1000);
-      const scratchDir = join(deps.scratchRoot, `${jobId}-${ctx.info.attempt}`);
+      const scratchDir = join(deps.scratchRoot, `${jobId}-${attempt}`);
       try {
-        const job = await claim(deps, jobId, ctx.info.attempt);
+        const job = await claim(deps, jobId, attempt);
         setPhase('pulling');
         const image = await deps.images.ensure(job.image);
         await mkdir(scratchDir, { recursive: true });
@@ -82,7 +80,7 @@ async function claim(deps: RunnerActivityDeps, jobId: string, attempt: number): 
       throw ApplicationFailure.retryable(`runner refused by the api: ${err.message}`, 'RunnerRefused');
     }
     // The previous attempt's runner vanished after starting the benchmark (its last heartbeat may not say so).
-    if (err instanceof RunnerApiError && err.code === 'job_started' && attempt > 1) throw lostDuringBenchmark();
+    if (err instanceof RunnerApiError && err.code === JOB_STARTED && attempt > 1) throw lostDuringBenchmark();
     // Refusals of the job (another runner has it, wrong spec, job gone) are final; network errors are retried.
     if (err instanceof RunnerApiError && err.status >= 400 && err.status < 500) {
       throw ApplicationFailure.nonRetryable(`claim refused: ${err.message}`, 'JobNotClaimable');
