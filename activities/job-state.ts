@@ -33,7 +33,10 @@ export function createJobStateActivities(db: Knex) {
     },
 
     async recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun> {
-      const job = await db('job').where({ id: jobId }).first('timeout_seconds', 'execution');
+      const job = await db('job').where({ id: jobId }).first('status', 'error', 'timeout_seconds', 'execution');
+      // A retry of this activity after its first attempt committed: report what was recorded.
+      if (job.status === 'completed' || job.status === 'processed') return { status: 'completed' };
+      if (job.status === 'failed') return { status: 'failed', error: job.error };
       const error = runFailure(run, job.timeout_seconds);
       // What the runner said when it started, plus what the executor measured while running.
       const execution = { ...job.execution, ...run.execution, duration_ms: run.durationMs };

@@ -18,7 +18,8 @@ export async function resolveDigest(ref: ImageRef, fetchImpl: typeof fetch = fet
   const scheme = isInsecureRegistry(ref.registry) ? 'http' : 'https';
   const reference = ref.digest ?? ref.tag ?? 'latest';
   const url = `${scheme}://${ref.registry}/v2/${ref.repository}/manifests/${reference}`;
-  const response = await fetchImpl(url, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT } });
+  // The registry host is the user's choice: never follow it elsewhere, never wait on it forever.
+  const response = await fetchImpl(url, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT }, redirect: 'manual', signal: AbortSignal.timeout(15000) });
   if (response.status === 404) throw new ImageNotFoundError(`image ${formatImageRef(ref)} not found in registry ${ref.registry}`);
   if (response.status === 401 || response.status === 403) {
     throw new ImageNotFoundError(`registry ${ref.registry} refused access to ${ref.repository} (HTTP ${response.status})`);

@@ -34,7 +34,8 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
     attempt: job.attempt,
     queue_position: await queuePosition(db, job),
     exit_code: job.exit_code,
-    error: job.error,
+    // Errors can quote the job's image reference, which is private config.
+    error: withPrivate ? job.error : redactImage(job.error, job.config.image),
     outputs: await listOutputs(db, job.id),
     created: job.created_at.toISOString(),
     claimed: iso(job.claimed_at),
@@ -51,6 +52,10 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
     view.execution = job.execution;
   }
   return view;
+}
+
+function redactImage(error: string | null, image: string): string | null {
+  return error && error.replaceAll(image, '<image>');
 }
 
 /** Jobs with their project and runner slugs, in one query, for lists. */
@@ -113,9 +118,9 @@ export async function toReportView(db: Knex, project: ProjectRow, report: Report
     start_time: report.start_time.toISOString(),
     end_time: iso(report.end_time),
     job: job?.id ?? null,
-    spec: spec?.slug ?? null,
     image_digest: imageDigest ?? null,
-    ...(withPrivate && { settings: report.settings ?? {} }),
+    // The spec and the run's settings (which can hold a local command line) are private.
+    ...(withPrivate && { spec: spec?.slug ?? null, settings: report.settings ?? {} }),
     results,
     alerts,
   };

@@ -20,8 +20,6 @@ const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   canceled: [],
 };
 
-export const TERMINAL_STATUSES: readonly JobStatus[] = JOB_STATUSES.filter((s) => TRANSITIONS[s].length === 0);
-
 export function isTerminal(status: JobStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }

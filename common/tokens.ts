@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Secrets Benchline hands out: shown once, stored only as SHA-256. They are 32 random bytes, so a
@@ -24,12 +24,6 @@ export function hashToken(token: string): string {
 export function isWellFormedToken(kind: TokenKind, token: string): boolean {
   const prefix = TOKEN_KINDS[kind];
   return token.startsWith(prefix) && BODY.test(token.slice(prefix.length));
-}
-
-export function hashesEqual(a: string, b: string): boolean {
-  const ba = Buffer.from(a, 'hex');
-  const bb = Buffer.from(b, 'hex');
-  return ba.length === bb.length && timingSafeEqual(ba, bb);
 }
 
 /** Extracts the token from an `Authorization: Bearer …` header value. */

@@ -2,8 +2,7 @@ import type { Knex } from 'knex';
 import type { MemberRole } from '../common/schemas/organizations';
 import type { Plan } from '../common/tiers';
 import type { OrganizationRow } from './rows';
-import { createOrganization } from './seed';
-import { byRef } from './specs';
+import { byRef } from './refs';
 
 export function findOrganization(db: Knex, ref: string): Promise<OrganizationRow | undefined> {
   return byRef(db<OrganizationRow>('organization'), ref).first();
@@ -73,4 +72,9 @@ export function changeMembership(db: Knex, organizationId: string, userId: strin
     await (role === null ? target.delete() : target.update({ role }));
     return 'changed';
   });
+}
+
+export async function createOrganization(db: Knex, o: { slug: string; name?: string; plan: Plan; claimed?: boolean }): Promise<OrganizationRow> {
+  const [row] = await db('organization').insert({ slug: o.slug, name: o.name ?? o.slug, plan: o.plan, claimed: o.claimed ?? true }).returning('*');
+  return row;
 }

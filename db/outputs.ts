@@ -24,7 +24,3 @@ export async function listOutputs(db: Knex, jobId: string): Promise<Omit<StoredO
   return db('job_output').where({ job_id: jobId }).orderBy(['kind', 'path']).select('kind', 'path', 'size_bytes');
 }
 
-export async function getOutput(db: Knex, jobId: string, kind: OutputKind, path = ''): Promise<Buffer | undefined> {
-  const row = await db('job_output').where({ job_id: jobId, kind, path }).first('content');
-  return row?.content;
-}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { byRef, isUuid } from './specs';
+import { byRef, isUuid } from './refs';
 import type { BranchRow, OrganizationRow, ProjectRow, TestbedRow } from './rows';
 
 export async function findProject(db: Knex, ref: string): Promise<ProjectRow | undefined> {

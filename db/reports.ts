@@ -3,7 +3,7 @@ import type { RunThreshold } from '../common/schemas/results';
 import { getOrCreateBranch, getOrCreateTestbed } from './projects';
 import type { ResultsReportRow, StartPointBranchRow } from './result-rows';
 import type { TestbedRow } from './rows';
-import { isUuid } from './specs';
+import { isUuid } from './refs';
 import { cloneThresholds, getOrCreateMeasure, resetThresholds, setThreshold } from './thresholds';
 
 /**

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { BranchRow, SpecRow, TestbedRow } from './rows';
-import { isUuid } from './specs';
+import { isUuid } from './refs';
 
 export type ProjectChild = 'branch' | 'testbed';
 /** A branch or testbed row as listed: a testbed carries its current spec's slug. */

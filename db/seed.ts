@@ -1,6 +1,6 @@
+export { createOrganization } from './organizations';
 import type { Knex } from 'knex';
-import type { Plan } from '../common/tiers';
-import type { OrganizationRow, ProjectRow, RunnerRow, SpecRow, UserRow } from './rows';
+import type { ProjectRow, RunnerRow, SpecRow, UserRow } from './rows';
 import { insertRunner } from './runners';
 import { createUserToken } from './tokens';
 
@@ -8,10 +8,6 @@ import { createUserToken } from './tokens';
  * Creation helpers used by the dev stack's demo seed and by tests. Each returns the row, plus the
  * plaintext token where one is issued (the only time it exists outside the caller's hands).
  */
-export async function createOrganization(db: Knex, o: { slug: string; name?: string; plan: Plan; claimed?: boolean }): Promise<OrganizationRow> {
-  const [row] = await db('organization').insert({ slug: o.slug, name: o.name ?? o.slug, plan: o.plan, claimed: o.claimed ?? true }).returning('*');
-  return row;
-}
 
 export async function createUser(db: Knex, u: { slug: string; name?: string; organizationId?: string }): Promise<{ user: UserRow; token: string }> {
   return db.transaction(async (trx) => {

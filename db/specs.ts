@@ -1,12 +1,8 @@
 import type { Knex } from 'knex';
+import { byRef } from './refs';
 import type { SpecRow, TestbedRow } from './rows';
 
-export const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
-/** Looks a resource up by UUID or slug, whichever `ref` is. */
-export function byRef<T extends object>(query: Knex.QueryBuilder<T>, ref: string): Knex.QueryBuilder<T> {
-  return isUuid(ref) ? query.where('id', ref) : query.where('slug', ref);
-}
 
 export async function findSpec(db: Knex, ref: string): Promise<SpecRow | undefined> {
   return byRef(db<SpecRow>('spec'), ref).first();

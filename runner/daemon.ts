@@ -50,7 +50,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const spec = registered.specs.find((s) => !options.spec || s.slug === options.spec);
   if (!spec) throw new Error(`runner ${registered.slug} serves ${options.spec ? `no spec "${options.spec}"` : 'no spec'}: assign one first`);
 
-  const scratchRoot = join(options.cacheDir, 'jobs');
+  // Per runner: two runners on one host share the cache but never each other's scratch (or mounts).
+  const scratchRoot = join(options.cacheDir, 'jobs', options.runner);
   const stale = await releaseStaleMounts(scratchRoot);
   if (stale.length) log(`released ${stale.length} mount(s) a previous run left behind`);
   const connection = await NativeConnection.connect({ address: options.temporalAddress });

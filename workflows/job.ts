@@ -67,7 +67,7 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
       // timeout even when no other runner is free to pick up a server-side retry.
       retry: { maximumAttempts: 1 },
     });
-    const run = await withPermit(input.concurrencyGate, () => runWithRetries(input, (attempt) => runner.runJob({ jobId, attempt })));
+    const run = await withPermit(input, () => runWithRetries(input, (attempt) => runner.runJob({ jobId, attempt })));
 
     const recorded = await control.recordRunResult(jobId, run);
     if (recorded.status === 'failed') return { status: 'failed', error: recorded.error };
@@ -127,17 +127,29 @@ async function startedNothing(input: JobWorkflowInput, err: unknown): Promise<bo
  * Waiting costs nothing: no runner is held and nothing polls. The permit is given back however
  * `fn` ends, cancellation included.
  */
-async function withPermit<T>(gate: JobWorkflowInput['concurrencyGate'], fn: () => Promise<T>): Promise<T> {
+async function withPermit<T>(input: JobWorkflowInput, fn: () => Promise<T>): Promise<T> {
+  const gate = input.concurrencyGate;
   if (!gate) return fn();
   let granted = false;
   setHandler(grantedSignal, () => void (granted = true));
   const self = { requester: workflowInfo().workflowId };
+  const limit = input.queueLimitSeconds ?? DEFAULT_QUEUE_LIMIT_SECONDS;
   try {
     await control.requestPermit(gate.id, gate.permits, self.requester);
-    await condition(() => granted);
+    // The queue limit counts the wait for a permit too: a job never waits unbounded.
+    if (!(await condition(() => granted, `${limit}s`))) {
+      throw ApplicationFailure.nonRetryable(`waited longer than ${limit}s for the tier's concurrency limit (one job at a time)`, 'QueueLimit');
+    }
     return await fn();
   } finally {
-    await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(gate.id).signal(releaseSignal, self));
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await getExternalWorkflowHandle(gate.id).signal(releaseSignal, self);
+      } catch {
+        // The gate never started (requestPermit failed or was canceled first): nothing to release,
+        // and the job's real outcome must not be masked by this.
+      }
+    });
   }
 }
 

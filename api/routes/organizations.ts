@@ -7,7 +7,7 @@ import {
 import { paginationQuery } from '../../common/schemas/pagination';
 import { changeMembership, claimOrganization, createOrganizationLedBy, findOrganization, membersQuery, organizationsOfQuery } from '../../db/organizations';
 import type { OrganizationRow, UserRow } from '../../db/rows';
-import { byRef } from '../../db/specs';
+import { byRef } from '../../db/refs';
 import { conflict, forbidden, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, isAdmin, organizationAccess, slugFor, writeOrConflict } from '../resources';

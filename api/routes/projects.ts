@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorBody, jobListQuery, jobSummary, jobView, reportView, resourceRef } from '../../common/schemas';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { isTerminal } from '../../common/job-status';
 import { jobWorkflowId } from '../../common/task-queues';
 import { getJob } from '../../db/jobs';
-import { isUuid } from '../../db/specs';
+import { isUuid } from '../../db/refs';
 import { conflict, forbidden, notFound } from '../errors';
 import { readableProject } from '../project-access';
 import { paginate } from '../pagination';
@@ -57,7 +58,13 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!member) throw forbidden(`only members of project "${project.slug}"'s organization may cancel its jobs`);
       if (isTerminal(job.status)) throw conflict(`job ${job.id} is already ${job.status}`);
       // The workflow does the rest: a queued runJob is withdrawn, a running one is told through its heartbeat.
-      await app.temporal.workflow.getHandle(jobWorkflowId(job.id)).cancel();
+      try {
+        await app.temporal.workflow.getHandle(jobWorkflowId(job.id)).cancel();
+      } catch (err) {
+        // The workflow is already closing (or gone): the job is about to settle on its own.
+        if (err instanceof WorkflowNotFoundError) throw conflict(`job ${job.id} is finishing and can no longer be canceled`);
+        throw err;
+      }
       return reply.status(202).send(await toJobView(app.db, app.config, project, job, member));
     },
   );

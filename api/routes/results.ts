@@ -24,7 +24,7 @@ import { alertsQuery, setAlertStatus, type AlertListRow } from '../../db/alerts'
 import { historySegments, inSegments, type HistorySegment } from '../../db/reports';
 import { findProjectChild, type ProjectChild } from '../../db/resources';
 import type { ProjectRow } from '../../db/rows';
-import { isUuid } from '../../db/specs';
+import { isUuid } from '../../db/refs';
 import type { ThresholdModelRow, ThresholdRow } from '../../db/result-rows';
 import { getOrCreateMeasure, modelsById, setThreshold, thresholdsQuery, type ThresholdListRow } from '../../db/thresholds';
 import { badRequest, conflict, notFound } from '../errors';

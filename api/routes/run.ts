@@ -16,6 +16,8 @@ import { rateLimit } from '../rate-limit';
 import { badRequest, forbidden, HttpError, unauthorized } from '../errors';
 import { readableProject } from '../project-access';
 
+const UNIQUE_VIOLATION = '23505';
+
 /** POST /v0/run: one submission becomes a report, a pending job and a running jobWorkflow. */
 const runRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
@@ -45,10 +47,20 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
         throw badRequest('body.job.timeout', `the ${policy.tier} tier allows at most ${policy.maxTimeoutSeconds} seconds, got ${body.job.timeout}`);
       }
 
-      const existing = body.idempotency_key
-        ? await app.db<JobRow>('job').where({ project_id: project.id, idempotency_key: body.idempotency_key }).first()
-        : undefined;
-      const job = existing ?? (await createSubmission(body, project.id, project.organization_id, policy, request.ip));
+      const byKey = () =>
+        body.idempotency_key ? app.db<JobRow>('job').where({ project_id: project.id, idempotency_key: body.idempotency_key }).first() : undefined;
+      let existing = await byKey();
+      let job = existing;
+      if (!job) {
+        try {
+          job = await createSubmission(body, project.id, project.organization_id, policy, request.ip);
+        } catch (err) {
+          // Two submissions with one idempotency key raced: the unique index let one in; return that one.
+          existing = (err as { code?: string }).code === UNIQUE_VIOLATION ? await byKey() : undefined;
+          if (!existing) throw err;
+          job = existing;
+        }
+      }
 
       const workflowId = jobWorkflowId(job.id);
       const input: JobWorkflowInput = {

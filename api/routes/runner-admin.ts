@@ -5,7 +5,8 @@ import { createdRunner, newRunner, rotatedRunnerToken, runnerListQuery, runnerSp
 import { findOrganization } from '../../db/organizations';
 import type { RunnerRow } from '../../db/rows';
 import { insertRunner, rotateRunnerToken, runnerDetails, runnersQuery, setRunnerSpecs } from '../../db/runners';
-import { findSpec, isUuid } from '../../db/specs';
+import { isUuid } from '../../db/refs';
+import { findSpec } from '../../db/specs';
 import { badRequest, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso, requireAdmin, slugFor, writeOrConflict } from '../resources';

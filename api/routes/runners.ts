@@ -6,7 +6,7 @@ import { runnerTaskQueue } from '../../common/task-queues';
 import { claimJob, getJob, transitionJob } from '../../db/jobs';
 import { putOutput } from '../../db/outputs';
 import type { JobRow, RunnerRow, SpecRow } from '../../db/rows';
-import { isUuid } from '../../db/specs';
+import { isUuid } from '../../db/refs';
 import { JOB_STARTED } from '../../runner/activities/contract';
 import { conflict, forbidden, HttpError, notFound } from '../errors';
 

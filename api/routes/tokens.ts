@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createdToken, newToken, tokenView } from '../../common/schemas/organizations';
 import { booleanFilter, paginationQuery } from '../../common/schemas/pagination';
-import { isUuid } from '../../db/specs';
+import { isUuid } from '../../db/refs';
 import { createUserToken, revokeUserToken, tokensQuery, type TokenRow } from '../../db/tokens';
 import { notFound } from '../errors';
 import { paginate } from '../pagination';

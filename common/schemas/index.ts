@@ -117,7 +117,7 @@ export const reportView = z.object({
   start_time: z.string(),
   end_time: z.string().nullable(),
   job: z.uuid().nullable(),
-  spec: z.string().nullable().describe('the spec the job ran on; null for a local run'),
+  spec: z.string().nullable().optional().describe('the spec the job ran on; null for a local run (members only)'),
   image_digest: z.string().nullable(),
   // Private: only members see the run options (a local run's command line among them).
   settings: z.record(z.string(), z.unknown()).optional().describe('the run options the report was made with (members only)'),

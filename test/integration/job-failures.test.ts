@@ -36,6 +36,11 @@ describe('jobs that fail', () => {
     expect(job.runner).toBeNull();
     expect(job.claimed).toBeNull();
     expect(await scheduledActivities(accepted.workflow_id)).toEqual(['resolveSpec', 'resolveImageDigest', 'markJobFailed']);
+    // Outsiders may see a public project's jobs, but not the private image reference in the error.
+    await stack.db('project').where({ id: stack.project.id }).update({ visibility: 'public' });
+    const outsider = await stack.request<{ error: string }>('GET', `/v0/projects/${stack.project.slug}/jobs/${accepted.job}`, undefined, null);
+    await stack.db('project').where({ id: stack.project.id }).update({ visibility: 'private' });
+    expect(outsider.body.error).toBe(`image <image> not found in registry ${stack.registry}`);
   });
 
   it('a benchmark that outlives its timeout is killed and ends failed with a timeout error', async () => {
