@@ -50,12 +50,22 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
         await mkdir(scratchDir, { recursive: true });
 
         setPhase('booting');
-        await deps.api.markRunning(jobId, deps.executor.name, { ...deps.executor.describe(), host: { tuning: await tuning, ...deps.hostFacts?.() } });
+        const execution = { ...deps.executor.describe(), host: { tuning: await tuning, ...deps.hostFacts?.() } };
+        // The job is `running` from the moment its command starts in the sandbox or guest, not
+        // before: a VM that fails to boot is an infrastructure failure, tried again on another runner.
+        let started: Promise<void> | undefined;
+        const onPhase = (next: RunPhase) => {
+          if (next === 'running' && !started) {
+            started = deps.api.markRunning(jobId, deps.executor.name, execution);
+            started.catch(() => undefined); // awaited in execute(); this only keeps an early failure from going unhandled
+          }
+          setPhase(next);
+        };
         try {
-          return await execute(deps, job, image, scratchDir, ctx.cancellationSignal, setPhase);
+          return await execute(deps, job, image, scratchDir, ctx.cancellationSignal, onPhase, () => started);
         } catch (err) {
-          // From here on the benchmark counts as started: a retry would run it twice.
-          if (err instanceof CancelledFailure || (err instanceof ApplicationFailure && err.nonRetryable)) throw err;
+          if (err instanceof CancelledFailure || (err instanceof ApplicationFailure && err.nonRetryable) || !started) throw err;
+          // The benchmark started: a retry would run it twice.
           throw ApplicationFailure.nonRetryable(`runner error after the benchmark started: ${(err as Error).message}`, 'BenchmarkStarted');
         }
       } finally {
@@ -96,6 +106,7 @@ async function execute(
   scratchDir: string,
   signal: AbortSignal,
   setPhase: (phase: RunPhase) => void,
+  started: () => Promise<void> | undefined,
 ): Promise<RunJobResult> {
   const argv = resolveArgv(image.config, job.entrypoint, job.cmd);
   if (argv.length === 0) throw ApplicationFailure.nonRetryable('the image has no entrypoint or cmd and the job gave none', 'BenchmarkStarted');
@@ -121,6 +132,8 @@ async function execute(
     throw new CancelledFailure('the job was canceled; its sandbox was killed');
   }
 
+  // Outputs follow the running mark, never overtake it.
+  await started();
   setPhase('uploading');
   const outputs: RunJobResult['outputs'] = [];
   const upload = async (kind: 'stdout' | 'stderr' | 'file', path: string, content: Buffer) => {
