@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Knex } from 'knex';
 import auth from './auth';
+import metrics from './metrics';
 import type { ApiConfig } from './config';
 import { registerErrorHandler } from './errors';
 import activeJobRoutes from './routes/active-jobs';
@@ -63,6 +64,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/v0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  await app.register(metrics, { token: config.metricsToken });
   await app.register(auth);
   await app.register(healthRoutes);
   await app.register(runRoutes);

@@ -19,6 +19,8 @@ export interface ApiConfig {
   queueLimitSeconds: number;
   /** Submission rate limits (POST /v0/run), per token and per source IP, per window. */
   rateLimits: RateLimits;
+  /** Bearer token Prometheus scrapes /metrics with; unset: loopback clients only. */
+  metricsToken?: string;
 }
 
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -38,6 +40,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
       perIp: Number(env.BENCHLINE_RATE_LIMIT_PER_IP ?? 60),
       windowSeconds: Number(env.BENCHLINE_RATE_LIMIT_WINDOW_SECONDS ?? 60),
     },
+    metricsToken: env.BENCHLINE_METRICS_TOKEN || undefined,
   };
 }
 

@@ -1,8 +1,11 @@
 import { NativeConnection } from '@temporalio/worker';
+import { logger } from '../common/logger';
+import { installWorkerRuntime } from '../common/worker-runtime';
 import { connect } from '../db/connection';
 import { createOrchestratorWorker } from './worker';
 
 async function main() {
+  installWorkerRuntime();
   const db = connect(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/benchline');
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
   const worker = await createOrchestratorWorker({ connection, db, namespace: process.env.TEMPORAL_NAMESPACE, taskQueue: process.env.BENCHLINE_CONTROL_TASK_QUEUE });
@@ -13,6 +16,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  logger.fatal({ err }, 'orchestrator stopped');
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Duration } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { logger } from '../common/logger';
 import { createRunnerActivities } from './activities/run-job';
 import { isRunnerRefusal, RunnerApi, RunnerApiError } from './api-client';
 import type { Executor } from './executors/executor';
@@ -36,7 +37,7 @@ export interface DaemonOptions {
  * finish within `shutdownGraceTime`, after which it is canceled and its sandbox or VM killed.
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
-  const log = options.log ?? ((m: string) => console.log(m));
+  const log = options.log ?? ((m: string) => logger.info({ runner: options.runner }, m));
   const lock = await acquireInstanceLock(options.runner);
   const executor = await options.createExecutor();
   const api = new RunnerApi(options.apiUrl, options.runner, options.token);

@@ -1,6 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { logger } from '../common/logger';
+import { installWorkerRuntime } from '../common/worker-runtime';
 import { version } from '../package.json';
 import { runDaemon } from './daemon';
 import type { ExecutorName } from './executors/executor';
@@ -9,13 +11,14 @@ import { selectExecutor } from './executors/select';
 function required(name: string): string {
   const value = process.env[name];
   if (!value) {
-    console.error(`${name} is required`);
+    logger.fatal(`${name} is required`);
     process.exit(2);
   }
   return value;
 }
 
 async function main() {
+  installWorkerRuntime();
   // `--executor sandbox` (or BENCHLINE_EXECUTOR) for development; microVMs are the default where they can run.
   const { values } = parseArgs({ options: { executor: { type: 'string' } } });
   const requested = (values.executor ?? process.env.BENCHLINE_EXECUTOR) as ExecutorName | undefined;
@@ -37,6 +40,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  logger.fatal({ err }, err instanceof Error ? err.message : String(err));
   process.exit(1);
 });

@@ -54,6 +54,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!job) {
         try {
           job = await createSubmission(body, project.id, project.organization_id, policy, request.ip);
+          app.metrics.jobsSubmitted.inc({ tier: policy.tier });
         } catch (err) {
           // Two submissions with one idempotency key raced: the unique index let one in; return that one.
           existing = (err as { code?: string }).code === UNIQUE_VIOLATION ? await byKey() : undefined;

@@ -57,4 +57,14 @@ describe('job lists and views', () => {
     const active = await stack.request<{ uuid: string; runner: string; status: string }[]>('GET', '/v0/jobs/active?per_page=255', undefined, adminToken);
     expect(active.body).toContainEqual(expect.objectContaining({ uuid: jobs[0], runner: `idle-${stack.id}`, status: 'claimed' }));
   });
+
+  it('serves Prometheus metrics to loopback scrapers only (no metrics token configured)', async () => {
+    const local = await fetch(`${stack.apiUrl}/metrics`);
+    expect(local.status).toBe(200);
+    const text = await local.text();
+    expect(text).toMatch(/benchline_jobs_submitted_total\{tier="paid"\} 3/);
+    expect(text).toContain('benchline_api_request_duration_seconds_bucket');
+    const remote = await fetch(`${stack.apiUrl}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(remote.status).toBe(403);
+  });
 });

@@ -42,7 +42,8 @@ describe('the runner daemon process', () => {
     const first = await daemon('single', 1);
     const second = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: first.slug, token: first.token, waitForPolling: false, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
     expect(await second.exited).toBe(1);
-    expect(second.output()).toContain(`a runner daemon for "${first.slug}" is already running on this host`);
+    // Logged as JSON (pino): the runner's name appears with escaped quotes.
+    expect(second.output()).toMatch(new RegExp(`a runner daemon for \\\\?"${first.slug}\\\\?" is already running on this host`));
     first.process.child.kill('SIGKILL');
     await first.process.exited;
     const third = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: first.slug, token: first.token, env: { BENCHLINE_EXECUTOR: 'sandbox' } });

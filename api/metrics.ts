@@ -1,0 +1,41 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { bearerToken } from '../common/tokens';
+import { forbidden } from './errors';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: { jobsSubmitted: Counter<'tier'> };
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * Prometheus metrics for this api replica at GET /metrics. Scrapers authenticate with
+ * BENCHLINE_METRICS_TOKEN when it is set; without one, only loopback clients are answered.
+ */
+export default fp(async function metrics(app: FastifyInstance, options: { token?: string }) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'benchline_api_' });
+  const requests = new Histogram({
+    name: 'benchline_api_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  app.decorate('metrics', {
+    jobsSubmitted: new Counter({ name: 'benchline_jobs_submitted_total', help: 'Jobs accepted by POST /v0/run', labelNames: ['tier'] as const, registers: [registry] }),
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: labels must not grow with ids.
+    requests.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  const authorised = (request: FastifyRequest) => (options.token ? bearerToken(request.headers.authorization) === options.token : LOOPBACK.has(request.ip));
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (!authorised(request)) throw forbidden('metrics need BENCHLINE_METRICS_TOKEN (or a loopback client when none is set)');
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+});
