@@ -7,6 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 export const TOKEN_KINDS = {
   runner: 'benchline_runner_',
   user: 'benchline_user_',
+  /** One-time: claims the unclaimed organization an anonymous submission created. */
+  claim: 'benchline_claim_',
 } as const;
 export type TokenKind = keyof typeof TOKEN_KINDS;
 

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { MemberRole } from '../common/schemas/organizations';
 import type { Plan } from '../common/tiers';
 import type { OrganizationRow } from './rows';
+import { generateToken, hashToken } from '../common/tokens';
 import { byRef } from './refs';
 
 export function findOrganization(db: Knex, ref: string): Promise<OrganizationRow | undefined> {
@@ -23,12 +24,16 @@ export function createOrganizationLedBy(db: Knex, o: { slug: string; name: strin
 }
 
 /**
- * The user claims an unclaimed organization and becomes its leader. The conditional UPDATE lets
- * exactly one of two racing claims win; undefined means it was already claimed.
+ * The holder of the claim token claims an unclaimed organization and becomes its leader. The
+ * conditional UPDATE lets exactly one of two racing claims win, and spends the token; undefined
+ * means it was already claimed or the token is wrong.
  */
-export function claimOrganization(db: Knex, organizationId: string, userId: string): Promise<OrganizationRow | undefined> {
+export function claimOrganization(db: Knex, organizationId: string, userId: string, claimToken: string): Promise<OrganizationRow | undefined> {
   return db.transaction(async (trx) => {
-    const [org] = await trx<OrganizationRow>('organization').where({ id: organizationId, claimed: false }).update({ claimed: true }).returning('*');
+    const [org] = await trx<OrganizationRow>('organization')
+      .where({ id: organizationId, claimed: false, claim_token_hash: hashToken(claimToken) })
+      .update({ claimed: true, claim_token_hash: null })
+      .returning('*');
     if (org) {
       await trx('organization_member').insert({ organization_id: org.id, user_id: userId, role: 'leader' }).onConflict(['organization_id', 'user_id']).merge(['role']);
     }
@@ -72,6 +77,13 @@ export function changeMembership(db: Knex, organizationId: string, userId: strin
     await (role === null ? target.delete() : target.update({ role }));
     return 'changed';
   });
+}
+
+/** Gives an unclaimed organization a fresh claim token; returns it (its only plaintext copy). */
+export async function issueClaimToken(db: Knex, organizationId: string): Promise<string> {
+  const token = generateToken('claim');
+  await db('organization').where({ id: organizationId, claimed: false }).update({ claim_token_hash: hashToken(token) });
+  return token;
 }
 
 export async function createOrganization(db: Knex, o: { slug: string; name?: string; plan: Plan; claimed?: boolean }): Promise<OrganizationRow> {

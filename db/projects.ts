@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { generateToken, hashToken } from '../common/tokens';
 import { byRef, isUuid } from './refs';
 import type { BranchRow, OrganizationRow, ProjectRow, TestbedRow } from './rows';
 
@@ -26,17 +27,18 @@ export const getOrCreateTestbed = (trx: Knex, projectId: string, slug: string) =
  * organization, or a new public one in a new unclaimed organization (claimable later). Returns
  * undefined when the project belongs to a claimed organization, which needs a token.
  */
-export async function unclaimedProject(db: Knex, slug: string): Promise<ProjectRow | undefined> {
+export async function unclaimedProject(db: Knex, slug: string): Promise<{ project: ProjectRow; claim?: { organization: string; claim_token: string } } | undefined> {
   const existing = await findProject(db, slug);
   if (existing) {
     const org = await getOrganization(db, existing.organization_id);
-    return org.claimed ? undefined : existing;
+    return org.claimed ? undefined : { project: existing };
   }
   if (isUuid(slug)) return undefined;
+  const claimToken = generateToken('claim');
   return db.transaction(async (trx) => {
     const [org] = await trx('organization')
-      .insert({ slug: `unclaimed-${randomBytes(6).toString('hex')}`, name: `Unclaimed (${slug})`, plan: 'free', claimed: false })
-      .returning('id');
+      .insert({ slug: `unclaimed-${randomBytes(6).toString('hex')}`, name: `Unclaimed (${slug})`, plan: 'free', claimed: false, claim_token_hash: hashToken(claimToken) })
+      .returning(['id', 'slug']);
     const [project] = await trx('project')
       .insert({ organization_id: org.id, slug, name: slug, visibility: 'public' })
       .onConflict('slug')
@@ -45,8 +47,9 @@ export async function unclaimedProject(db: Knex, slug: string): Promise<ProjectR
     // Another anonymous submission created it first: use theirs (and drop our empty organization).
     if (!project) {
       await trx('organization').where({ id: org.id }).delete();
-      return trx<ProjectRow>('project').where({ slug }).first();
+      const theirs = await trx<ProjectRow>('project').where({ slug }).first();
+      return theirs && { project: theirs };
     }
-    return project;
+    return { project, claim: { organization: org.slug, claim_token: claimToken } };
   });
 }

@@ -2,7 +2,11 @@ import type { JobStatus } from '../common/job-status';
 import type { Plan, Tier } from '../common/tiers';
 
 /** Row shapes as Postgres returns them (snake_case, Date timestamps). */
-export interface OrganizationRow { id: string; slug: string; name: string; plan: Plan; claimed: boolean; created_at: Date }
+export interface OrganizationRow {
+  id: string; slug: string; name: string; plan: Plan; claimed: boolean; created_at: Date;
+  /** SHA-256 of the one-time token that claims an unclaimed organization; never shown. */
+  claim_token_hash: string | null;
+}
 export interface UserRow {
   id: string; slug: string; name: string; email: string | null;
   /** A server admin manages specs and runners and may change any organization's plan. */

@@ -3,6 +3,7 @@ import * as initial from './001_initial';
 import * as adminAndResources from './002_admin_and_resources';
 import * as rateLimits from './003_rate_limits';
 import * as results from './004_results';
+import * as claimTokens from './005_claim_tokens';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '002_admin_and_resources': adminAndResources,
   '003_rate_limits': rateLimits,
   '004_results': results,
+  '005_claim_tokens': claimTokens,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

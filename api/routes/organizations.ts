@@ -74,14 +74,21 @@ const organizationRoutes: FastifyPluginAsyncZod = async (app) => {
     '/v0/organizations/:organization/claim',
     {
       preHandler: app.requireUser,
-      schema: { summary: 'Claim an unclaimed organization (one an anonymous submission created); you become its leader', tags, params: orgParams, response: { 200: organizationView, ...errorResponses } },
+      schema: {
+        summary: 'Claim an unclaimed organization (one an anonymous submission created) with its claim token; you become its leader',
+        tags,
+        params: orgParams,
+        body: z.strictObject({ claim_token: z.string().describe('the claim_token the anonymous submission was given') }),
+        response: { 200: organizationView, ...errorResponses },
+      },
     },
     async (request) => {
       // Not organizationAccess: the caller is by definition not a member yet.
       const org = await findOrganization(app.db, request.params.organization);
       if (!org) throw notFound(`organization "${request.params.organization}"`);
-      const claimed = await claimOrganization(app.db, org.id, request.user!.id);
-      if (!claimed) throw conflict(`organization "${org.slug}" is already claimed`);
+      if (org.claimed) throw conflict(`organization "${org.slug}" is already claimed`);
+      const claimed = await claimOrganization(app.db, org.id, request.user!.id, request.body.claim_token);
+      if (!claimed) throw forbidden(`wrong claim token for organization "${org.slug}"`);
       return toView(claimed, 'leader');
     },
   );

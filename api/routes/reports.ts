@@ -59,7 +59,7 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const project = request.user ? await memberProject(request, request.params.project) : await unclaimedProject(app.db, request.params.project);
+      const project = request.user ? await memberProject(request, request.params.project) : (await unclaimedProject(app.db, request.params.project))?.project;
       if (!project) throw unauthorized(`project "${request.params.project}" belongs to a claimed organization: an API token is required`);
 
       let results: BenchmarkResults;

@@ -2,9 +2,9 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ImageRefError, parseImageRef } from '../../common/image-ref';
-import { errorBody, newRun, runAccepted, type NewRun } from '../../common/schemas';
+import { errorBody, newRun, runAccepted, type NewRun, type RunAccepted } from '../../common/schemas';
 import { jobWorkflowId } from '../../common/task-queues';
-import { concurrencyGate, effectiveTimeoutSeconds, tierOf, tierPolicy } from '../../common/tiers';
+import { concurrencyGate, effectiveTimeoutSeconds, tierOf, tierPolicy, type TierPolicy } from '../../common/tiers';
 import { transitionJob } from '../../db/jobs';
 import { getOrCreateTestbed, getOrganization, unclaimedProject } from '../../db/projects';
 import { createReport, reportRequestFrom } from '../../db/reports';
@@ -34,18 +34,20 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const project = request.user ? await memberProject(request, body.project) : await unclaimedProject(app.db, body.project);
-      if (!project) throw unauthorized(`project "${body.project}" belongs to a claimed organization: an API token is required`);
       try {
         parseImageRef(body.job.image);
       } catch (err) {
         if (err instanceof ImageRefError) throw badRequest('body.job.image', err.message);
         throw err;
       }
+      // Anonymous submissions are always in the unclaimed tier: check them fully before an
+      // unclaimed organization is created for them.
+      if (!request.user) checkTimeout(tierPolicy('unclaimed'), body.job.timeout);
+      const found = request.user ? { project: await memberProject(request, body.project) } : await unclaimedProject(app.db, body.project);
+      if (!found) throw unauthorized(`project "${body.project}" belongs to a claimed organization: an API token is required`);
+      const { project, claim } = found;
       const policy = tierPolicy(tierOf(await getOrganization(app.db, project.organization_id)));
-      if (body.job.timeout !== undefined && policy.maxTimeoutSeconds !== undefined && body.job.timeout > policy.maxTimeoutSeconds) {
-        throw badRequest('body.job.timeout', `the ${policy.tier} tier allows at most ${policy.maxTimeoutSeconds} seconds, got ${body.job.timeout}`);
-      }
+      checkTimeout(policy, body.job.timeout);
 
       const byKey = () =>
         body.idempotency_key ? app.db<JobRow>('job').where({ project_id: project.id, idempotency_key: body.idempotency_key }).first() : undefined;
@@ -83,18 +85,24 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return reply.status(202).send(accepted(job));
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return reply.status(202).send(accepted(job, claim));
         request.log.error({ err, job: job.id }, 'could not start the job workflow');
         if (!existing) await transitionJob(app.db, job.id, 'failed', { error: 'could not start the job workflow', finished_at: new Date() });
         throw new HttpError(503, 'unavailable', 'the job could not be scheduled: Temporal is unreachable; retry later');
       }
-      return reply.status(202).send(accepted(job));
+      return reply.status(202).send(accepted(job, claim));
     },
   );
 
-  function accepted(job: JobRow) {
+  function accepted(job: JobRow, claim?: RunAccepted['claim']): RunAccepted {
     const workflowId = jobWorkflowId(job.id);
-    return { report: job.report_id, job: job.id, status: job.status, workflow_id: workflowId, temporal_ui_url: workflowUiUrl(app.config, workflowId) };
+    return { report: job.report_id, job: job.id, status: job.status, workflow_id: workflowId, temporal_ui_url: workflowUiUrl(app.config, workflowId), claim };
+  }
+
+  function checkTimeout(policy: TierPolicy, timeout: number | undefined) {
+    if (timeout !== undefined && policy.maxTimeoutSeconds !== undefined && timeout > policy.maxTimeoutSeconds) {
+      throw badRequest('body.job.timeout', `the ${policy.tier} tier allows at most ${policy.maxTimeoutSeconds} seconds, got ${timeout}`);
+    }
   }
 
   async function memberProject(request: FastifyRequest, ref: string) {

@@ -175,6 +175,8 @@ async function runImage(client: BenchlineClient, cmd: string[], o: RunOptions, s
   });
   say(`Job ${accepted.job} submitted (report ${accepted.report})`);
   say(`Temporal: ${accepted.temporal_ui_url}`);
+  // Shown once: whoever holds it can claim the anonymous organization and its jobs.
+  if (accepted.claim) say(`Claim this project: POST /v0/organizations/${accepted.claim.organization}/claim {"claim_token": "${accepted.claim.claim_token}"}`);
   if (o.detach) return undefined;
 
   const job = await follow(client, o.project, accepted.job, o.pollInterval, say);

@@ -48,6 +48,8 @@ export const runAccepted = z.object({
   status: jobStatus,
   workflow_id: z.string(),
   temporal_ui_url: z.string(),
+  /** Only to the anonymous submission that created an unclaimed organization: what claims it. */
+  claim: z.object({ organization: z.string(), claim_token: z.string() }).optional(),
 });
 export type RunAccepted = z.infer<typeof runAccepted>;
 

@@ -1,6 +1,7 @@
 import { hashToken } from '../../common/tokens';
 import { getOrCreateBranch } from '../../db/projects';
 import { createOrganization, createUser, grantAdmin } from '../../db/seed';
+import { issueClaimToken } from '../../db/organizations';
 import { Stack } from '../harness/stack';
 
 // Response bodies are checked field by field; their exact types are the schemas' business.
@@ -134,11 +135,15 @@ describe('resource API', () => {
 
     it('lets a user claim an unclaimed organization once', async () => {
       const anonymous = await createOrganization(stack.db, { slug: `anon-${stack.id}`, plan: 'free', claimed: false });
+      const claimToken = await issueClaimToken(stack.db, anonymous.id);
       const { token: claimer } = await createUser(stack.db, { slug: `claimer-${stack.id}` });
-      expect((await req('POST', `/v0/organizations/${anonymous.id}/claim`, null)).status).toBe(401);
-      expect((await req('POST', `/v0/organizations/${anonymous.id}/claim`, claimer)).body).toMatchObject({ slug: anonymous.slug, claimed: true, role: 'leader' });
-      expect((await req('POST', `/v0/organizations/${anonymous.slug}/claim`, outsider)).status).toBe(409);
-      expect((await req('POST', `/v0/organizations/${org}/claim`, outsider)).status).toBe(409);
+      expect((await req('POST', `/v0/organizations/${anonymous.id}/claim`, null, { claim_token: claimToken })).status).toBe(401);
+      // Knowing the organization is not enough: the claim token is.
+      expect((await req('POST', `/v0/organizations/${anonymous.id}/claim`, outsider, { claim_token: `benchline_claim_${'0'.repeat(64)}` })).status).toBe(403);
+      expect((await req('POST', `/v0/organizations/${anonymous.id}/claim`, outsider, {})).status).toBe(400);
+      expect((await req('POST', `/v0/organizations/${anonymous.id}/claim`, claimer, { claim_token: claimToken })).body).toMatchObject({ slug: anonymous.slug, claimed: true, role: 'leader' });
+      expect((await req('POST', `/v0/organizations/${anonymous.slug}/claim`, outsider, { claim_token: claimToken })).status).toBe(409);
+      expect((await req('POST', `/v0/organizations/${org}/claim`, outsider, { claim_token: claimToken })).status).toBe(409);
       expect((await req('GET', `/v0/organizations/${anonymous.slug}`, claimer)).body.role).toBe('leader');
     });
   });

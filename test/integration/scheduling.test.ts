@@ -84,3 +84,32 @@ describe('scheduling', () => {
     });
   });
 });
+
+describe('anonymous submissions', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await Stack.start();
+    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id] });
+  });
+  afterAll(() => stack?.stop());
+
+  it('create an unclaimed project whose claim token, shown once, lets a user claim it', async () => {
+    const slug = `anon-new-${stack.id}`;
+    const image = await stack.pushImage('noop', { entrypoint: ['/bin/true'] });
+    const first = await stack.submitAs({ project: slug, token: null }, { image, spec: stack.spec.slug });
+    expect(first.status).toBe(202);
+    expect(first.body.claim).toEqual({ organization: expect.stringMatching(/^unclaimed-/), claim_token: expect.stringMatching(/^benchline_claim_[0-9a-f]{64}$/) });
+    const again = await stack.submitAs({ project: slug, token: null }, { image, spec: stack.spec.slug });
+    expect(again.body.claim).toBeUndefined();
+    // An invalid anonymous submission leaves nothing behind.
+    const refused = await stack.submitAs({ project: `anon-refused-${stack.id}`, token: null }, { image, timeout: 61 });
+    expect(refused.status).toBe(400);
+    expect(await stack.db('project').where({ slug: `anon-refused-${stack.id}` }).first()).toBeUndefined();
+
+    const { organization, claim_token } = first.body.claim!;
+    const claimed = await stack.request<{ claimed: boolean; role: string }>('POST', `/v0/organizations/${organization}/claim`, { claim_token });
+    expect(claimed).toEqual({ status: 200, body: expect.objectContaining({ claimed: true, role: 'leader' }) });
+    // Claimed: anonymous submissions to it now need a token.
+    expect((await stack.submitAs({ project: slug, token: null }, { image })).status).toBe(401);
+  });
+});
