@@ -8,18 +8,21 @@ const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
+const TIMEOUT_MS = 15000;
+
 export class ImageNotFoundError extends Error {}
 
 /**
  * Tag → digest through the OCI distribution API (`HEAD /v2/<name>/manifests/<tag>`). A reference that
- * already carries a digest is checked to exist the same way.
+ * already carries a digest is checked to exist the same way. Registries that want a token (Docker
+ * Hub, GHCR…) get the distribution spec's anonymous bearer-token handshake.
  */
-export async function resolveDigest(ref: ImageRef, fetchImpl: typeof fetch = fetch): Promise<string> {
+export async function resolveDigest(ref: ImageRef): Promise<string> {
   const scheme = isInsecureRegistry(ref.registry) ? 'http' : 'https';
-  const reference = ref.digest ?? ref.tag ?? 'latest';
-  const url = `${scheme}://${ref.registry}/v2/${ref.repository}/manifests/${reference}`;
-  // The registry host is the user's choice: never follow it elsewhere, never wait on it forever.
-  const response = await fetchImpl(url, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT }, redirect: 'manual', signal: AbortSignal.timeout(15000) });
+  const url = `${scheme}://${ref.registry}/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`;
+  let response = await head(url);
+  const challenge = response.status === 401 ? bearerChallenge(response.headers.get('www-authenticate')) : undefined;
+  if (challenge) response = await head(url, await anonymousToken(challenge, ref));
   if (response.status === 404) throw new ImageNotFoundError(`image ${formatImageRef(ref)} not found in registry ${ref.registry}`);
   if (response.status === 401 || response.status === 403) {
     throw new ImageNotFoundError(`registry ${ref.registry} refused access to ${ref.repository} (HTTP ${response.status})`);
@@ -28,4 +31,41 @@ export async function resolveDigest(ref: ImageRef, fetchImpl: typeof fetch = fet
   const digest = response.headers.get('docker-content-digest');
   if (!digest) throw new Error(`registry ${ref.registry} gave no Docker-Content-Digest for ${formatImageRef(ref)}`);
   return digest;
+}
+
+/** The registry host is the user's choice: never follow it elsewhere, never wait on it forever. */
+function head(url: string, token?: string): Promise<Response> {
+  const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT, ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+  return fetch(url, { method: 'HEAD', headers, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+}
+
+export interface BearerChallenge {
+  realm: string;
+  service?: string;
+  scope?: string;
+}
+
+/** Parses `WWW-Authenticate: Bearer realm="…",service="…",scope="…"`; undefined for any other scheme. */
+export function bearerChallenge(header: string | null): BearerChallenge | undefined {
+  if (!header || !/^Bearer\s/i.test(header)) return undefined;
+  const params: Record<string, string> = {};
+  for (const [, key, value] of header.matchAll(/(\w+)="([^"]*)"/g)) params[key.toLowerCase()] = value;
+  if (!params.realm) return undefined;
+  return { realm: params.realm, service: params.service, scope: params.scope };
+}
+
+/** Asks the registry's token service for an anonymous pull token (public images need nothing more). */
+async function anonymousToken(challenge: BearerChallenge, ref: ImageRef): Promise<string> {
+  const url = new URL(challenge.realm);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isInsecureRegistry(url.host))) {
+    throw new Error(`registry ${ref.registry} named a token service over plain HTTP: ${url.origin}`);
+  }
+  if (challenge.service) url.searchParams.set('service', challenge.service);
+  url.searchParams.set('scope', challenge.scope ?? `repository:${ref.repository}:pull`);
+  const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (!response.ok) throw new ImageNotFoundError(`registry ${ref.registry} refused an anonymous token for ${ref.repository} (HTTP ${response.status})`);
+  const body = (await response.json()) as { token?: string; access_token?: string };
+  const token = body.token ?? body.access_token;
+  if (!token) throw new Error(`registry ${ref.registry}'s token service answered without a token`);
+  return token;
 }
