@@ -1,13 +1,15 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { acquireSignal, concurrencyGateWorkflow } from '../workflows/concurrency-gate';
 
 export interface GateActivityDeps {
   client: Client;
   /** The control queue, where gate workflows run beside job workflows. */
   taskQueue: string;
+  /** How often a gate checks that its permit holders still run. */
+  checkIntervalSeconds?: number;
 }
 
-export function createGateActivities({ client, taskQueue }: GateActivityDeps) {
+export function createGateActivities({ client, taskQueue, checkIntervalSeconds = 60 }: GateActivityDeps) {
   return {
     /**
      * Queues the calling job workflow at its gate, starting the gate if none runs. Workflows cannot
@@ -17,10 +19,23 @@ export function createGateActivities({ client, taskQueue }: GateActivityDeps) {
       await client.workflow.signalWithStart(concurrencyGateWorkflow, {
         workflowId: gateId,
         taskQueue,
-        args: [{ permits, holders: [], waiting: [] }],
+        args: [{ permits, holders: [], waiting: [], checkIntervalSeconds }],
         signal: acquireSignal,
         signalArgs: [{ requester }],
       });
+    },
+
+    /** Which of these workflows no longer run (terminated, timed out, gone), so their permits can be reclaimed. */
+    async workflowsNotRunning(workflowIds: string[]): Promise<string[]> {
+      const statuses = await Promise.all(
+        workflowIds.map((id) =>
+          client.workflow
+            .getHandle(id)
+            .describe()
+            .then((d) => d.status.name, (err) => (err instanceof WorkflowNotFoundError ? 'NOT_FOUND' : Promise.reject(err))),
+        ),
+      );
+      return workflowIds.filter((_, i) => statuses[i] !== 'RUNNING');
     },
   };
 }

@@ -9,6 +9,8 @@ export interface OrchestratorOptions {
   namespace?: string;
   db: Knex;
   taskQueue?: string;
+  /** How often concurrency gates check their permit holders still run (default 60 s). */
+  gateCheckIntervalSeconds?: number;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -23,7 +25,7 @@ export function createOrchestratorWorker(options: OrchestratorOptions): Promise<
     connection: options.connection,
     namespace,
     taskQueue,
-    activities: createControlActivities(options.db, { client, taskQueue }),
+    activities: createControlActivities(options.db, { client, taskQueue, checkIntervalSeconds: options.gateCheckIntervalSeconds }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
 }

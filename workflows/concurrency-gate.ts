@@ -1,4 +1,5 @@
-import { condition, continueAsNew, defineSignal, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ControlActivities } from '../activities';
 
 /**
  * A counting semaphore as a workflow: one per organization (free tier) or per source IP
@@ -14,6 +15,8 @@ export interface GateState {
   permits: number;
   holders: string[];
   waiting: string[];
+  /** How often to check that holders still run: a terminated job workflow never releases its permit. */
+  checkIntervalSeconds: number;
 }
 
 export const acquireSignal = defineSignal<[GateRequest]>('acquire');
@@ -24,6 +27,8 @@ export const grantedSignal = defineSignal('granted');
 
 /** An idle gate lingers this long for new requests before it completes (signal-with-start revives it). */
 const IDLE_LINGER = '1 minute';
+
+const { workflowsNotRunning } = proxyActivities<ControlActivities>({ startToCloseTimeout: '1 minute' });
 
 export async function concurrencyGateWorkflow(state: GateState): Promise<void> {
   const holders = new Set(state.holders);
@@ -41,7 +46,10 @@ export async function concurrencyGateWorkflow(state: GateState): Promise<void> {
   for (;;) {
     const canGrant = () => waiting.length > 0 && holders.size < state.permits;
     const idle = () => waiting.length === 0 && holders.size === 0;
-    await condition(() => canGrant() || idle() || workflowInfo().continueAsNewSuggested);
+    const woken = await condition(() => canGrant() || idle() || workflowInfo().continueAsNewSuggested, `${state.checkIntervalSeconds}s`);
+    if (!woken && holders.size > 0) {
+      for (const gone of await workflowsNotRunning([...holders])) holders.delete(gone);
+    }
 
     while (canGrant()) {
       const requester = waiting.shift()!;
@@ -56,7 +64,7 @@ export async function concurrencyGateWorkflow(state: GateState): Promise<void> {
 
     if (idle() && !(await condition(() => !idle(), IDLE_LINGER))) return;
     if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof concurrencyGateWorkflow>({ permits: state.permits, holders: [...holders], waiting });
+      await continueAsNew<typeof concurrencyGateWorkflow>({ ...state, holders: [...holders], waiting });
     }
   }
 }

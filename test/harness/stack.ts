@@ -33,6 +33,7 @@ export interface StackOptions {
   plan?: Plan;
   heartbeatTimeoutSeconds?: number;
   queueLimitSeconds?: number;
+  gateCheckIntervalSeconds?: number;
   /** Submissions per token / per IP per minute; high by default so files sharing 127.0.0.1 don't collide. */
   rateLimits?: { perToken: number; perIp: number };
 }
@@ -95,6 +96,7 @@ export class Stack {
       connection: this.nativeConnection,
       db: this.db,
       taskQueue: controlTaskQueue,
+      gateCheckIntervalSeconds: options.gateCheckIntervalSeconds,
       workflowBundle: { codePath: process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE! },
     });
     this.orchestrator = { worker: orchestrator, running: orchestrator.run() };
@@ -136,6 +138,15 @@ export class Stack {
       body: JSON.stringify({ project: tenant.project, branch: 'main', testbed: 'ci', adapter: 'json', job }),
     });
     return { status: response.status, body: (await response.json()) as RunAccepted, headers: response.headers };
+  }
+
+  /** Waits until the job's workflow waits: for a concurrency permit, or for a runner. */
+  waitUntilQueuedOrGated(workflowId: string): Promise<true> {
+    return waitFor(`${workflowId} waiting`, async () => {
+      const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
+      const names = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+      return names.includes('requestPermit') || names.includes('runJob') || undefined;
+    }, 30000, 200);
   }
 
   /** Waits until the job's workflow has put runJob on the runner queue (it is then waiting for a runner). */
