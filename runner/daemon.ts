@@ -48,11 +48,18 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     host: { ...executor.describe(), tuning: hostTuning, ...options.host },
   };
   const registered = await api.register(registration);
+  // The runner may have been named by slug or UUID: hold its canonical names too, so a second daemon
+  // started under the other name is refused as well.
+  const locks = [lock];
+  for (const name of new Set([registered.uuid, registered.slug])) if (name !== options.runner) locks.push(await acquireInstanceLock(name));
   const spec = registered.specs.find((s) => !options.spec || s.slug === options.spec);
   if (!spec) throw new Error(`runner ${registered.slug} serves ${options.spec ? `no spec "${options.spec}"` : 'no spec'}: assign one first`);
+  const unpolled = registered.specs.filter((s) => s !== spec).map((s) => s.slug);
+  // One job at a time means one queue: a runner serving several specs polls the chosen one only.
+  if (unpolled.length) log(`serving spec ${spec.slug}; not polling ${unpolled.join(', ')} (set BENCHLINE_SPEC to choose)`);
 
   // Per runner: two runners on one host share the cache but never each other's scratch (or mounts).
-  const scratchRoot = join(options.cacheDir, 'jobs', options.runner);
+  const scratchRoot = join(options.cacheDir, 'jobs', registered.uuid);
   const stale = await releaseStaleMounts(scratchRoot);
   if (stale.length) log(`released ${stale.length} mount(s) a previous run left behind`);
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
@@ -87,6 +94,6 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   } finally {
     clearInterval(ping);
     await connection.close();
-    lock.close();
+    for (const held of locks) held.close();
   }
 }

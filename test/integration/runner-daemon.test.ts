@@ -44,6 +44,11 @@ describe('the runner daemon process', () => {
     expect(await second.exited).toBe(1);
     // Logged as JSON (pino): the runner's name appears with escaped quotes.
     expect(second.output()).toMatch(new RegExp(`a runner daemon for \\\\?"${first.slug}\\\\?" is already running on this host`));
+    // Named by its UUID instead of its slug: still the same runner, still refused.
+    const runnerId = (await stack.db('runner').where({ slug: first.slug }).first('id')).id;
+    const byUuid = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: runnerId, token: first.token, waitForPolling: false, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
+    expect(await byUuid.exited).toBe(1);
+    expect(byUuid.output()).toContain('is already running on this host');
     first.process.child.kill('SIGKILL');
     await first.process.exited;
     const third = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: first.slug, token: first.token, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
