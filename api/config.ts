@@ -21,6 +21,11 @@ export interface ApiConfig {
   rateLimits: RateLimits;
   /** Bearer token Prometheus scrapes /metrics with; unset: loopback clients only. */
   metricsToken?: string;
+  /**
+   * Registries jobs may pull from (host[:port]); unset: any. The orchestrator contacts the registry
+   * a user names, so production deployments should list theirs.
+   */
+  allowedRegistries?: string[];
 }
 
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -41,6 +46,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
       windowSeconds: Number(env.BENCHLINE_RATE_LIMIT_WINDOW_SECONDS ?? 60),
     },
     metricsToken: env.BENCHLINE_METRICS_TOKEN || undefined,
+    allowedRegistries: env.BENCHLINE_ALLOWED_REGISTRIES ? env.BENCHLINE_ALLOWED_REGISTRIES.split(',').map((r) => r.trim()).filter(Boolean) : undefined,
   };
 }
 

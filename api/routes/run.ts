@@ -34,11 +34,16 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
+      let image;
       try {
-        parseImageRef(body.job.image);
+        image = parseImageRef(body.job.image);
       } catch (err) {
         if (err instanceof ImageRefError) throw badRequest('body.job.image', err.message);
         throw err;
+      }
+      const allowed = app.config.allowedRegistries;
+      if (allowed && !allowed.includes(image.registry)) {
+        throw badRequest('body.job.image', `registry ${image.registry} is not one this server pulls from (${allowed.join(', ')})`);
       }
       // Anonymous submissions are always in the unclaimed tier: check them fully before an
       // unclaimed organization is created for them.

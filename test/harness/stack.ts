@@ -34,6 +34,7 @@ export interface StackOptions {
   heartbeatTimeoutSeconds?: number;
   queueLimitSeconds?: number;
   gateCheckIntervalSeconds?: number;
+  allowedRegistries?: string[];
   /** Submissions per token / per IP per minute; high by default so files sharing 127.0.0.1 don't collide. */
   rateLimits?: { perToken: number; perIp: number };
 }
@@ -105,6 +106,7 @@ export class Stack {
       // Tests pose as different source IPs through X-Forwarded-For.
       trustProxy: true,
       rateLimits: { perToken: 10000, perIp: 10000, windowSeconds: 60, ...options.rateLimits },
+      allowedRegistries: options.allowedRegistries,
       controlTaskQueue,
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 30,
       queueLimitSeconds: options.queueLimitSeconds ?? 3600,

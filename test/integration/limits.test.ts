@@ -110,4 +110,17 @@ describe('limits', () => {
     expect(statuses).toEqual([202, 202, 429]);
     expect(elsewhere).toBe(202);
   });
+
+  it('refuses images from registries outside the allow-list, naming the registry', async () => {
+    const guarded = await Stack.start({ allowedRegistries: [stack.registry] });
+    try {
+      await createRunner(guarded.db, { slug: `idle-${guarded.id}`, specIds: [guarded.spec.id] });
+      const elsewhere = await guarded.request<{ message: string }>('POST', '/v0/run', { project: guarded.project.slug, branch: 'main', testbed: 'ci', job: { image: '169.254.169.254/latest/meta-data:x' } });
+      expect(elsewhere.status).toBe(400);
+      expect(elsewhere.body.message).toBe(`body.job.image: registry 169.254.169.254 is not one this server pulls from (${stack.registry})`);
+      expect((await guarded.submitAs({ project: guarded.project.slug, token: guarded.userToken }, { image })).status).toBe(202);
+    } finally {
+      await guarded.stop();
+    }
+  });
 });
