@@ -2,15 +2,17 @@ import type { Knex } from 'knex';
 import { createGateActivities, type GateActivityDeps } from './gate';
 import { createJobStateActivities } from './job-state';
 import { createProcessResultsActivities } from './process-results';
+import { createReconcileActivities } from './reconcile';
 import { createResolveActivities } from './resolve';
 
 /** The control-plane activities the orchestrator worker registers. */
-export function createControlActivities(db: Knex, gate: GateActivityDeps) {
+export function createControlActivities(db: Knex, temporal: GateActivityDeps) {
   return {
-    ...createGateActivities(gate),
+    ...createGateActivities(temporal),
     ...createResolveActivities(db),
     ...createJobStateActivities(db),
     ...createProcessResultsActivities(db),
+    ...createReconcileActivities(db, temporal.client),
   };
 }
 

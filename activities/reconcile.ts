@@ -1,0 +1,42 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { InvalidTransitionError, JOB_STATUSES, isTerminal } from '../common/job-status';
+import { jobWorkflowId } from '../common/task-queues';
+import { transitionJob } from '../db/jobs';
+
+const BATCH = 500;
+
+export function createReconcileActivities(db: Knex, client: Client) {
+  return {
+    /**
+     * Settles jobs whose workflow ended without settling them (terminated in the Temporal UI, or
+     * never started): they are failed, saying why. Returns how many were settled.
+     */
+    async settleOrphanedJobs(minAgeSeconds: number): Promise<number> {
+      const open = JOB_STATUSES.filter((s) => !isTerminal(s));
+      const jobs = await db('job')
+        .whereIn('status', open)
+        // Younger jobs are left alone: their workflow may just be starting.
+        .where('created_at', '<', new Date(Date.now() - minAgeSeconds * 1000))
+        .orderBy('created_at')
+        .limit(BATCH)
+        .select('id');
+      let settled = 0;
+      for (const { id } of jobs) {
+        const status = await client.workflow
+          .getHandle(jobWorkflowId(id))
+          .describe()
+          .then((d) => d.status.name, (err) => (err instanceof WorkflowNotFoundError ? 'NOT_FOUND' : Promise.reject(err)));
+        if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') continue;
+        try {
+          await transitionJob(db, id, 'failed', { error: `the job's workflow ended (${status.toLowerCase()}) without settling it`, finished_at: new Date() });
+          settled++;
+        } catch (err) {
+          // Settled meanwhile by its own workflow: nothing to do.
+          if (!(err instanceof InvalidTransitionError)) throw err;
+        }
+      }
+      return settled;
+    },
+  };
+}
