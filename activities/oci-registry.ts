@@ -1,4 +1,5 @@
 import { formatImageRef, isInsecureRegistry, type ImageRef } from '../common/image-ref';
+import type { RegistryCredentials } from '../common/schemas';
 
 /** Manifest media types a registry may answer a tag with: OCI and Docker, single images and indexes. */
 const MANIFEST_ACCEPT = [
@@ -17,12 +18,16 @@ export class ImageNotFoundError extends Error {}
  * already carries a digest is checked to exist the same way. Registries that want a token (Docker
  * Hub, GHCR…) get the distribution spec's anonymous bearer-token handshake.
  */
-export async function resolveDigest(ref: ImageRef): Promise<string> {
+export async function resolveDigest(ref: ImageRef, credentials?: RegistryCredentials): Promise<string> {
   const scheme = isInsecureRegistry(ref.registry) ? 'http' : 'https';
   const url = `${scheme}://${ref.registry}/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`;
   let response = await head(url);
-  const challenge = response.status === 401 ? bearerChallenge(response.headers.get('www-authenticate')) : undefined;
-  if (challenge) response = await head(url, await anonymousToken(challenge, ref));
+  if (response.status === 401) {
+    const challenge = response.headers.get('www-authenticate');
+    const bearer = bearerChallenge(challenge);
+    if (bearer) response = await head(url, `Bearer ${await registryToken(bearer, ref, credentials)}`);
+    else if (credentials && /^Basic\s/i.test(challenge ?? '')) response = await head(url, basicAuth(credentials));
+  }
   if (response.status === 404) throw new ImageNotFoundError(`image ${formatImageRef(ref)} not found in registry ${ref.registry}`);
   if (response.status === 401 || response.status === 403) {
     throw new ImageNotFoundError(`registry ${ref.registry} refused access to ${ref.repository} (HTTP ${response.status})`);
@@ -34,8 +39,8 @@ export async function resolveDigest(ref: ImageRef): Promise<string> {
 }
 
 /** The registry host is the user's choice: never follow it elsewhere, never wait on it forever. */
-function head(url: string, token?: string): Promise<Response> {
-  const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT, ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+function head(url: string, authorization?: string): Promise<Response> {
+  const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT, ...(authorization ? { Authorization: authorization } : {}) };
   return fetch(url, { method: 'HEAD', headers, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
 }
 
@@ -54,16 +59,21 @@ export function bearerChallenge(header: string | null): BearerChallenge | undefi
   return { realm: params.realm, service: params.service, scope: params.scope };
 }
 
-/** Asks the registry's token service for an anonymous pull token (public images need nothing more). */
-async function anonymousToken(challenge: BearerChallenge, ref: ImageRef): Promise<string> {
+function basicAuth({ username, password }: RegistryCredentials): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/** Asks the registry's token service for a pull token: anonymous for public images, else with the job's credentials. */
+async function registryToken(challenge: BearerChallenge, ref: ImageRef, credentials?: RegistryCredentials): Promise<string> {
   const url = new URL(challenge.realm);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isInsecureRegistry(url.host))) {
     throw new Error(`registry ${ref.registry} named a token service over plain HTTP: ${url.origin}`);
   }
   if (challenge.service) url.searchParams.set('service', challenge.service);
   url.searchParams.set('scope', challenge.scope ?? `repository:${ref.repository}:pull`);
-  const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
-  if (!response.ok) throw new ImageNotFoundError(`registry ${ref.registry} refused an anonymous token for ${ref.repository} (HTTP ${response.status})`);
+  const headers: Record<string, string> = credentials ? { Authorization: basicAuth(credentials) } : {};
+  const response = await fetch(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (!response.ok) throw new ImageNotFoundError(`registry ${ref.registry} refused a token for ${ref.repository} (HTTP ${response.status})`);
   const body = (await response.json()) as { token?: string; access_token?: string };
   const token = body.token ?? body.access_token;
   if (!token) throw new Error(`registry ${ref.registry}'s token service answered without a token`);

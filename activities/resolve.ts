@@ -49,7 +49,7 @@ export function createResolveActivities(db: Knex) {
     async resolveImageDigest(jobId: string): Promise<string> {
       const job = await requireJob(db, jobId);
       try {
-        const digest = await resolveDigest(parseImageRef(job.config.image));
+        const digest = await resolveDigest(parseImageRef(job.config.image), job.config.image_credentials);
         await db('job').where({ id: jobId }).update({ image_digest: digest });
         return digest;
       } catch (err) {

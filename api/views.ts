@@ -48,7 +48,9 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
   if (withPrivate) {
     const spec = job.spec_id ? await db('spec').where({ id: job.spec_id }).first('slug') : undefined;
     view.spec = spec?.slug ?? null;
-    view.config = job.config;
+    // Members see that credentials were given and for whom, never the password.
+    const { image_credentials: credentials, ...config } = job.config;
+    view.config = credentials ? { ...config, image_credentials: { username: credentials.username, password: '***' } } : config;
     view.execution = job.execution;
   }
   return view;

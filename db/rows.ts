@@ -37,6 +37,7 @@ export interface JobConfig {
   cmd?: string[];
   env?: Record<string, string>;
   file_paths?: string[];
+  image_credentials?: { username: string; password: string };
 }
 
 export interface JobRow {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { resolveDigest } from '../activities/oci-registry';
 import { parseImageRef } from '../common/image-ref';
+import type { RegistryCredentials } from '../common/schemas';
 import { runTool } from '../runner/process';
 
 export interface ImageSpec {
@@ -15,6 +16,8 @@ export interface ImageSpec {
   workingDir?: string;
   /** Files to add: path in the image → contents; executable when the path ends in .sh or mode says so. */
   files?: Record<string, string | Buffer | { content: string | Buffer; mode: number }>;
+  /** For a private registry. */
+  credentials?: RegistryCredentials;
 }
 
 const BUSYBOX = '/bin/busybox';
@@ -50,8 +53,9 @@ export async function buildAndPushImage(spec: ImageSpec): Promise<string> {
     for (const [k, v] of Object.entries(spec.env ?? {})) config.push(`--config.env=${k}=${v}`);
     if (spec.workingDir) config.push(`--config.workingdir=${spec.workingDir}`);
     await runTool('umoci', config);
-    await runTool('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}`, `docker://${spec.reference}`]);
-    return resolveDigest(parseImageRef(spec.reference));
+    const creds = spec.credentials ? ['--dest-creds', `${spec.credentials.username}:${spec.credentials.password}`] : [];
+    await runTool('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...creds, `oci:${layout}`, `docker://${spec.reference}`]);
+    return resolveDigest(parseImageRef(spec.reference), spec.credentials);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -10,8 +10,11 @@ export interface RunningRegistry {
   stop(): Promise<void>;
 }
 
-/** Debian's docker-registry (CNCF distribution) on loopback, storing under `dataDir`. */
-export async function startRegistry(dataDir: string, port: number): Promise<RunningRegistry> {
+/**
+ * Debian's docker-registry (CNCF distribution) on loopback, storing under `dataDir`. With `htpasswd`
+ * (a bcrypt htpasswd file) it is a private registry that wants basic auth.
+ */
+export async function startRegistry(dataDir: string, port: number, options: { htpasswd?: string } = {}): Promise<RunningRegistry> {
   await mkdir(join(dataDir, 'storage'), { recursive: true });
   const configPath = join(dataDir, 'config.yml');
   await writeFile(
@@ -21,6 +24,7 @@ export async function startRegistry(dataDir: string, port: number): Promise<Runn
       'log: { level: error }',
       `storage: { filesystem: { rootdirectory: ${join(dataDir, 'storage')} }, delete: { enabled: true } }`,
       `http: { addr: 127.0.0.1:${port} }`,
+      ...(options.htpasswd ? [`auth: { htpasswd: { realm: benchline, path: ${options.htpasswd} } }`] : []),
       '',
     ].join('\n'),
   );
@@ -30,7 +34,9 @@ export async function startRegistry(dataDir: string, port: number): Promise<Runn
   const address = `127.0.0.1:${port}`;
   await waitFor(`registry on ${address}`, async () => {
     if (child.exitCode !== null) throw new Error(`docker-registry exited: ${stderr.trim()}`);
-    return (await fetch(`http://${address}/v2/`)).ok;
+    // 401 is an answer too: a private registry is up.
+    const { status } = await fetch(`http://${address}/v2/`);
+    return status === 200 || status === 401;
   });
   return { address, process: child, stop: () => stopProcess(child) };
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isInsecureRegistry } from '../common/image-ref';
+import type { RegistryCredentials } from '../common/schemas';
 import { runTool } from './process';
 
 export interface ImageConfig {
@@ -35,20 +36,26 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 export class ImageCache {
   constructor(private readonly dir: string) {}
 
-  async ensure(image: ImageLocation): Promise<CachedImage> {
+  /**
+   * The image, pulled if this host has not got it yet. Credentials, when the registry needs them,
+   * reach skopeo through a 0600 auth file in a private work directory, never a command line.
+   * (A cached digest needs none: the orchestrator already refused jobs that may not read it.)
+   */
+  async ensure(image: ImageLocation, credentials?: RegistryCredentials): Promise<CachedImage> {
     if (!DIGEST.test(image.digest)) throw new Error(`refusing to pull "${image.digest}": not a sha256 digest`);
     const bundle = join(this.dir, 'bundles', image.digest.slice('sha256:'.length));
-    if (!existsSync(join(bundle, 'image-config.json'))) await this.pull(image, bundle);
+    if (!existsSync(join(bundle, 'image-config.json'))) await this.pull(image, bundle, credentials);
     const config: ImageConfig = JSON.parse(await readFile(join(bundle, 'image-config.json'), 'utf8'));
     return { digest: image.digest, rootfs: join(bundle, 'rootfs'), config };
   }
 
-  private async pull(image: ImageLocation, bundle: string): Promise<void> {
+  private async pull(image: ImageLocation, bundle: string, credentials?: RegistryCredentials): Promise<void> {
     const work = join(this.dir, 'tmp', `${image.digest.slice(7, 19)}-${randomBytes(4).toString('hex')}`);
-    await mkdir(work, { recursive: true });
+    await mkdir(work, { recursive: true, mode: 0o700 });
     try {
       const tls = isInsecureRegistry(image.registry) ? ['--src-tls-verify=false'] : [];
-      await runTool('skopeo', ['copy', '--quiet', ...tls, `docker://${image.registry}/${image.repository}@${image.digest}`, `oci:${work}/layout:image`]);
+      const auth = credentials ? ['--src-authfile', await writeAuthFile(join(work, 'auth.json'), image.registry, credentials)] : [];
+      await runTool('skopeo', ['copy', '--quiet', ...tls, ...auth, `docker://${image.registry}/${image.repository}@${image.digest}`, `oci:${work}/layout:image`]);
       await runTool('umoci', ['unpack', '--image', `${work}/layout:image`, `${work}/bundle`]);
       const config = await readImageConfig(join(work, 'layout'));
       await writeFile(join(work, 'bundle', 'image-config.json'), JSON.stringify(config));
@@ -60,6 +67,13 @@ export class ImageCache {
       await rm(work, { recursive: true, force: true });
     }
   }
+}
+
+/** A containers-auth.json holding one registry's credentials, readable by this user only. */
+async function writeAuthFile(path: string, registry: string, { username, password }: RegistryCredentials): Promise<string> {
+  const auth = Buffer.from(`${username}:${password}`).toString('base64');
+  await writeFile(path, JSON.stringify({ auths: { [registry]: { auth } } }), { mode: 0o600 });
+  return path;
 }
 
 /** Reads Entrypoint, Cmd, Env and WorkingDir from an OCI layout's (single) image config. */

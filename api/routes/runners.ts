@@ -65,6 +65,7 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
         file_paths: job.config.file_paths ?? [],
         timeout_seconds: job.timeout_seconds,
         spec: { slug: spec!.slug, cpus: spec!.cpus, memory_mib: spec!.memory_mib },
+        image_credentials: job.config.image_credentials,
       };
     },
   );

@@ -18,6 +18,9 @@ export const errorBody = z.object({
   details: z.unknown().optional(),
 });
 
+export const registryCredentials = z.strictObject({ username: z.string().min(1).max(256), password: z.string().min(1).max(4096) });
+export type RegistryCredentials = z.infer<typeof registryCredentials>;
+
 export const newRunJob = z.strictObject({
   image: z.string().min(1).max(512).describe('OCI image reference, e.g. registry.example.com/team/bench:v1'),
   entrypoint: z.array(z.string()).max(64).optional(),
@@ -26,6 +29,7 @@ export const newRunJob = z.strictObject({
   timeout: z.number().int().min(1).max(86400).optional().describe('job timeout in seconds'),
   spec: resourceRef.optional(),
   file_paths: z.array(z.string().min(1).max(4096)).max(255).optional(),
+  image_credentials: registryCredentials.optional().describe('for a private registry; never shown back, only the claiming runner receives it'),
 });
 
 export const newRun = z.strictObject({
@@ -156,6 +160,7 @@ export const claimedJob = z.object({
   file_paths: z.array(z.string()),
   timeout_seconds: z.number(),
   spec: z.object({ slug: z.string(), cpus: z.number(), memory_mib: z.number() }),
+  image_credentials: registryCredentials.optional(),
 });
 export type ClaimedJob = z.infer<typeof claimedJob>;
 

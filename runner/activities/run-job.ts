@@ -46,7 +46,7 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
       try {
         const job = await claim(deps, jobId, attempt);
         setPhase('pulling');
-        const image = await deps.images.ensure(job.image);
+        const image = await deps.images.ensure(job.image, job.image_credentials);
         await mkdir(scratchDir, { recursive: true });
 
         setPhase('booting');
