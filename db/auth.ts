@@ -13,8 +13,11 @@ export async function userForToken(db: Knex, token: string): Promise<UserRow | u
     .first<UserRow & { token_id: string }>('app_user.*', 'api_token.id as token_id');
   if (!row) return undefined;
   const { token_id: tokenId, ...user } = row;
-  // Best effort, off the request's path: a lost update only makes "last used" a little stale.
-  void db('api_token').where({ id: tokenId }).update({ last_used_at: db.fn.now() }).catch(() => undefined);
+  // At most one write a minute per token: "last used" stays accurate to the minute and cheap.
+  await db('api_token')
+    .where({ id: tokenId })
+    .where((q) => q.whereNull('last_used_at').orWhere('last_used_at', '<', db.raw("now() - interval '1 minute'")))
+    .update({ last_used_at: db.fn.now() });
   return user;
 }
 

@@ -160,7 +160,8 @@ describe('resource API', () => {
       const listed = await list('/v0/tokens', token);
       expect(listed.status).toBe(200);
       expect(listed.total).toBe(2); // the seeded token and this one
-      expect(listed.rows[0]).toEqual({ uuid, name: 'ci', created: expect.any(String), expires: expect.any(String), revoked: null, last_used: null });
+      // Listed with the new token itself: it shows as used, to the minute.
+      expect(listed.rows[0]).toEqual({ uuid, name: 'ci', created: expect.any(String), expires: expect.any(String), revoked: null, last_used: expect.any(String) });
       expect(JSON.stringify(listed.rows)).not.toMatch(/benchline_user_|token_hash/);
 
       // Another user's token does not exist for you.
