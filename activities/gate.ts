@@ -1,4 +1,5 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { workflowStatus } from './workflow-status';
 import { acquireSignal, concurrencyGateWorkflow } from '../workflows/concurrency-gate';
 
 export interface GateActivityDeps {
@@ -27,14 +28,7 @@ export function createGateActivities({ client, taskQueue, checkIntervalSeconds =
 
     /** Which of these workflows no longer run (terminated, timed out, gone), so their permits can be reclaimed. */
     async workflowsNotRunning(workflowIds: string[]): Promise<string[]> {
-      const statuses = await Promise.all(
-        workflowIds.map((id) =>
-          client.workflow
-            .getHandle(id)
-            .describe()
-            .then((d) => d.status.name, (err) => (err instanceof WorkflowNotFoundError ? 'NOT_FOUND' : Promise.reject(err))),
-        ),
-      );
+      const statuses = await Promise.all(workflowIds.map((id) => workflowStatus(client, id)));
       return workflowIds.filter((_, i) => statuses[i] !== 'RUNNING');
     },
   };

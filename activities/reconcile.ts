@@ -1,8 +1,9 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { InvalidTransitionError, JOB_STATUSES, isTerminal } from '../common/job-status';
 import { jobWorkflowId } from '../common/task-queues';
 import { transitionJob } from '../db/jobs';
+import { workflowStatus } from './workflow-status';
 
 const BATCH = 500;
 
@@ -23,10 +24,7 @@ export function createReconcileActivities(db: Knex, client: Client) {
         .select('id');
       let settled = 0;
       for (const { id } of jobs) {
-        const status = await client.workflow
-          .getHandle(jobWorkflowId(id))
-          .describe()
-          .then((d) => d.status.name, (err) => (err instanceof WorkflowNotFoundError ? 'NOT_FOUND' : Promise.reject(err)));
+        const status = await workflowStatus(client, jobWorkflowId(id));
         if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') continue;
         try {
           await transitionJob(db, id, 'failed', { error: `the job's workflow ended (${status.toLowerCase()}) without settling it`, finished_at: new Date() });

@@ -79,7 +79,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       images: new ImageCache(join(options.cacheDir, 'images')),
       executor,
       scratchRoot,
-      hostFacts: () => ({ runnerVersion: options.version }),
+      host: { tuning: hostTuning, runnerVersion: options.version },
       onRunnerRefused: stop,
     }),
   });

@@ -7,8 +7,7 @@ import { claimJob, getJob, transitionJob } from '../../db/jobs';
 import { putOutput } from '../../db/outputs';
 import type { JobRow, RunnerRow, SpecRow } from '../../db/rows';
 import { isUuid } from '../../db/refs';
-import { JOB_STARTED } from '../../runner/activities/contract';
-import { conflict, forbidden, HttpError, notFound } from '../errors';
+import { conflict, forbidden, notFound } from '../errors';
 
 /** Largest single upload: the output cap plus room for framing. */
 const MAX_UPLOAD_BYTES = 26 * 1024 * 1024;
@@ -77,8 +76,6 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
     if (!job.image_digest || !job.spec_id) return conflict(`job ${jobId} is not ready to run yet`);
     const serves = await app.db('runner_spec').where({ runner_id: runner.id, spec_id: job.spec_id }).first();
     if (!serves) return forbidden(`runner ${runner.slug} does not serve this job's spec`);
-    // Once a job is running its benchmark has started: a retry must learn that, not merely "conflict".
-    if (job.status === 'running') return new HttpError(409, JOB_STARTED, `job ${jobId} already started on another attempt; it is not run twice`);
     return conflict(`job ${jobId} is ${job.status}${job.runner_id && job.runner_id !== runner.id ? ' by another runner' : ''}; it cannot be claimed`);
   }
 

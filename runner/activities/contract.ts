@@ -23,9 +23,6 @@ export interface RunJobResult {
 /** Heartbeat details: how far the job got, so a retry knows whether the benchmark had started. */
 export type RunPhase = 'claiming' | 'pulling' | 'booting' | 'running' | 'collecting' | 'uploading';
 
-/** Error code of a claim refused because an earlier try already started the benchmark. */
-export const JOB_STARTED = 'job_started';
-
 /** Failure type of a job canceled because its runner shut down (SIGTERM) past the grace time. */
 export const RUNNER_SHUTDOWN = 'RunnerShutdown';
 

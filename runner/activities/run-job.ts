@@ -5,9 +5,9 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ClaimedJob } from '../../common/schemas';
 import { isRunnerRefusal, RunnerApiError, type RunnerApi } from '../api-client';
 import type { Executor } from '../executors/executor';
-import { detectHostTuning } from '../host/tuning';
+import type { HostTuning } from '../host/tuning';
 import { resolveArgv, type ImageCache } from '../images';
-import { JOB_STARTED, RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from './contract';
+import { RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from './contract';
 
 export interface RunnerActivityDeps {
   api: RunnerApi;
@@ -15,8 +15,11 @@ export interface RunnerActivityDeps {
   executor: Executor;
   /** Parent of the per-job scratch directories. */
   scratchRoot: string;
-  /** Facts recorded with every job besides the host's tuning (versions…). */
-  hostFacts?: () => Record<string, unknown>;
+  /**
+   * Recorded with every job: the host's tuning (a result is only comparable with results from a
+   * host tuned alike) and the runner's version. Read once by whoever starts the runner.
+   */
+  host: { tuning: HostTuning; [fact: string]: unknown };
   heartbeatIntervalMs?: number;
   /** Called when the api refuses this runner itself (locked, archived, token revoked): stop taking work. */
   onRunnerRefused?: (reason: string) => void;
@@ -28,8 +31,6 @@ export interface RunnerActivityDeps {
  * on another runner know whether the benchmark had already started (then it must not run again).
  */
 export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActivities {
-  // Read once per runner: a result is only comparable with results from a host tuned alike.
-  const tuning = detectHostTuning();
   return {
     async runJob({ jobId, attempt }: RunJobInput): Promise<RunJobResult> {
       const ctx = Context.current();
@@ -50,7 +51,7 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
         await mkdir(scratchDir, { recursive: true });
 
         setPhase('booting');
-        const execution = { ...deps.executor.describe(), host: { tuning: await tuning, ...deps.hostFacts?.() } };
+        const execution = { ...deps.executor.describe(), host: deps.host };
         // The job is `running` from the moment its command starts in the sandbox or guest, not
         // before: a VM that fails to boot is an infrastructure failure, tried again on another runner.
         let started: Promise<void> | undefined;
@@ -76,10 +77,6 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
   };
 }
 
-function lostDuringBenchmark(): ApplicationFailure {
-  return ApplicationFailure.nonRetryable('heartbeat timeout: the runner was lost while the benchmark was running; it is not run twice', 'BenchmarkStarted');
-}
-
 async function claim(deps: RunnerActivityDeps, jobId: string, attempt: number): Promise<ClaimedJob> {
   try {
     return await deps.api.claim(jobId, attempt);
@@ -89,8 +86,6 @@ async function claim(deps: RunnerActivityDeps, jobId: string, attempt: number): 
       deps.onRunnerRefused?.(err.message);
       throw ApplicationFailure.retryable(`runner refused by the api: ${err.message}`, 'RunnerRefused');
     }
-    // The previous attempt's runner vanished after starting the benchmark (its last heartbeat may not say so).
-    if (err instanceof RunnerApiError && err.code === JOB_STARTED && attempt > 1) throw lostDuringBenchmark();
     // Refusals of the job (another runner has it, wrong spec, job gone) are final; network errors are retried.
     if (err instanceof RunnerApiError && err.status >= 400 && err.status < 500) {
       throw ApplicationFailure.nonRetryable(`claim refused: ${err.message}`, 'JobNotClaimable');

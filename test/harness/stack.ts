@@ -19,6 +19,7 @@ import { createRunnerActivities } from '../../runner/activities/run-job';
 import { RunnerApi } from '../../runner/api-client';
 import { createSandboxExecutor } from '../../runner/executors/sandbox';
 import type { Executor } from '../../runner/executors/executor';
+import { detectHostTuning, type HostTuning } from '../../runner/host/tuning';
 import { ImageCache } from '../../runner/images';
 import { createRunnerWorker } from '../../runner/worker';
 
@@ -28,6 +29,9 @@ try {
 } catch {
   // Already installed by another test file in this worker process.
 }
+
+/** Read once per test process, as a runner daemon reads it once at start. */
+let hostTuning: Promise<HostTuning> | undefined;
 
 export interface StackOptions {
   plan?: Plan;
@@ -180,6 +184,7 @@ export class Stack {
           images: new ImageCache(join(cache, 'images')),
           executor: options.executor ?? createSandboxExecutor(),
           scratchRoot: join(cache, 'jobs'),
+          host: { tuning: await (hostTuning ??= detectHostTuning()) },
           // As the daemon does: a runner the api refuses stops taking work.
           onRunnerRefused: () => worker.shutdown(),
         }),
