@@ -48,6 +48,10 @@ export default fp(async function auth(app: FastifyInstance) {
     if (runner.archived_at) throw new HttpError(403, RUNNER_UNAVAILABLE, `runner ${runner.slug} is archived`);
     if (runner.locked_at) throw new HttpError(403, RUNNER_UNAVAILABLE, `runner ${runner.slug} is locked`);
     request.runner = runner;
-    await app.db('runner').where({ id: runner.id }).update({ last_seen_at: app.db.fn.now() });
+    // "Last seen" to within ten seconds: not a write on every upload and claim.
+    await app.db('runner')
+      .where({ id: runner.id })
+      .where((q) => q.whereNull('last_seen_at').orWhere('last_seen_at', '<', app.db.raw("now() - interval '10 seconds'")))
+      .update({ last_seen_at: app.db.fn.now() });
   });
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Executor, ExecutorName } from './executor';
-import { createMicrovmExecutor, microvmAvailable, microvmPrerequisites } from './microvm';
+import { createMicrovmExecutor, microvmPrerequisites } from './microvm';
 import { createSandboxExecutor } from './sandbox';
 
 /**
@@ -8,9 +8,9 @@ import { createSandboxExecutor } from './sandbox';
  * VMM (the product's isolation), else the bubblewrap sandbox (development only).
  */
 export async function selectExecutor(requested: ExecutorName | undefined, options: { cacheDir: string; kernelPath?: string }): Promise<Executor> {
-  const name = requested ?? (microvmAvailable({ kernelPath: options.kernelPath }) ? 'microvm' : 'sandbox');
+  const { missing } = microvmPrerequisites({ kernelPath: options.kernelPath });
+  const name = requested ?? (missing.length === 0 ? 'microvm' : 'sandbox');
   if (name === 'sandbox') return createSandboxExecutor();
-  const missing = microvmPrerequisites({ kernelPath: options.kernelPath }).missing;
   if (missing.length) throw new Error(`the microvm executor needs: ${missing.join('; ')}`);
   return createMicrovmExecutor({ cacheDir: join(options.cacheDir, 'microvm'), kernelPath: options.kernelPath });
 }

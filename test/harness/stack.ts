@@ -146,20 +146,14 @@ export class Stack {
     return { status: response.status, body: (await response.json()) as RunAccepted, headers: response.headers };
   }
 
-  /** Waits until the job's workflow waits: for a concurrency permit, or for a runner. */
-  waitUntilQueuedOrGated(workflowId: string): Promise<true> {
-    return waitFor(`${workflowId} waiting`, async () => {
+  /**
+   * Waits until the job's workflow has scheduled one of `activities`: by default runJob (the job
+   * then waits for a runner); add requestPermit to also accept waiting for a concurrency permit.
+   */
+  waitUntilScheduled(workflowId: string, activities: string[] = ['runJob']): Promise<true> {
+    return waitFor(`${workflowId} to schedule ${activities.join(' or ')}`, async () => {
       const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
-      const names = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
-      return names.includes('requestPermit') || names.includes('runJob') || undefined;
-    }, 30000, 200);
-  }
-
-  /** Waits until the job's workflow has put runJob on the runner queue (it is then waiting for a runner). */
-  waitUntilQueued(workflowId: string): Promise<true> {
-    return waitFor(`runJob scheduled for ${workflowId}`, async () => {
-      const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
-      return history.events!.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runJob') || undefined;
+      return history.events!.some((e) => activities.includes(e.activityTaskScheduledEventAttributes?.activityType?.name ?? '')) || undefined;
     }, 30000, 200);
   }
 

@@ -1,24 +1,24 @@
-import { execFileSync } from 'node:child_process';
+import { createRunner } from '../../db/seed';
+import { waitFor } from '../../devenv/wait';
+import { processesMatching } from '../harness/processes';
 import { Stack } from '../harness/stack';
 
-/** The sandbox processes of a job still alive on this host (found by the sleep's unique argument). */
-const alive = (marker: string) => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
 
 describe('cancellation', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await Stack.start();
+    // A registered runner that never polls: the spec counts as served, nothing takes the jobs.
+    await createRunner(stack.db, { slug: `parked-${stack.id}`, specIds: [stack.spec.id] });
   });
   afterAll(() => stack?.stop());
 
   const cancel = (jobId: string) => stack.request('POST', `/v0/projects/${stack.project.slug}/jobs/${jobId}/cancel`, {});
 
   it('cancelling a queued job removes it from the queue; no runner ever claims it', async () => {
-    const { createRunner } = await import('../../db/seed');
-    await createRunner(stack.db, { slug: `parked-${stack.id}`, specIds: [stack.spec.id] });
     const image = await stack.pushImage('quick', { entrypoint: ['/bin/echo', '{}'] });
     const accepted = await stack.submit({ image });
-    await stack.waitUntilQueued(accepted.workflow_id);
+    await stack.waitUntilScheduled(accepted.workflow_id);
     expect((await cancel(accepted.job)).status).toBe(202);
     const job = await stack.waitForJob(accepted.job);
     expect(job).toMatchObject({ status: 'canceled', runner: null, claimed: null });
@@ -34,18 +34,21 @@ describe('cancellation', () => {
     const image = await stack.pushImage('long', { entrypoint: ['/bin/sleep', '617'] });
     const accepted = await stack.submit({ image });
     await stack.waitForJob(accepted.job, (j) => j.status === 'running');
-    await stack.waitForJob(accepted.job, () => alive('sleep 617').length > 0, 10000);
+    await waitFor('the benchmark process', async () => processesMatching('sleep 617').length > 0 || undefined, 10000);
     const asked = Date.now();
     expect((await cancel(accepted.job)).status).toBe(202);
     const job = await stack.waitForJob(accepted.job);
     expect(job.status).toBe('canceled');
     expect(Date.now() - asked).toBeLessThan(10000);
-    expect(alive('sleep 617')).toEqual([]);
+    expect(processesMatching('sleep 617')).toEqual([]);
   });
 
   it('refuses to cancel a finished job', async () => {
-    const res = await stack.request<{ message: string }>('POST', `/v0/projects/${stack.project.slug}/jobs/${(await stack.db('job').where({ project_id: stack.project.id, status: 'canceled' }).first()).id}/cancel`, {});
+    // A tag that does not exist ends the job before any runner is involved.
+    const accepted = await stack.submit({ image: `${stack.registry}/${stack.id}/missing:none` });
+    expect((await stack.waitForJob(accepted.job)).status).toBe('failed');
+    const res = await cancel(accepted.job);
     expect(res.status).toBe(409);
-    expect(res.body.message).toMatch(/already canceled/);
+    expect((res.body as { message: string }).message).toMatch(/already failed/);
   });
 });

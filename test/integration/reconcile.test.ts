@@ -14,7 +14,7 @@ describe('the job reconciler', () => {
     const image = await stack.pushImage('noop', { entrypoint: ['/bin/true'] });
     const orphan = await stack.submit({ image });
     const waiting = await stack.submit({ image });
-    await stack.waitUntilQueued(orphan.workflow_id);
+    await stack.waitUntilScheduled(orphan.workflow_id);
     await stack.client.workflow.getHandle(orphan.workflow_id).terminate('operator');
     // Old enough for the reconciler; every other job in this shared database is minutes younger.
     await stack.db('job').whereIn('id', [orphan.job, waiting.job]).update({ created_at: new Date(Date.now() - 3600_000) });

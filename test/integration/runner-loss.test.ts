@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { createRunner } from '../../db/seed';
 import { waitFor } from '../../devenv/wait';
 import { startRunnerProcess, type RunnerProcess } from '../harness/runner-process';
+import { processesMatching } from '../harness/processes';
 import { Stack } from '../harness/stack';
 
 const HEARTBEAT_TIMEOUT_SECONDS = 3;
-const alive = (marker: string) => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
 
 describe('a runner that dies mid-job', () => {
   let stack: Stack;
@@ -27,7 +26,7 @@ describe('a runner that dies mid-job', () => {
     const accepted = await stack.submit({ image });
     const running = await stack.waitForJob(accepted.job, (j) => j.status === 'running');
     expect(running.runner).toBe(doomedSlug);
-    await waitFor('the benchmark process', async () => alive('sleep 619').length > 0 || undefined);
+    await waitFor('the benchmark process', async () => processesMatching('sleep 619').length > 0 || undefined);
 
     // No other runner is free: the loss must still be noticed at the heartbeat timeout, not at the queue limit.
     const killedAt = Date.now();
@@ -38,7 +37,7 @@ describe('a runner that dies mid-job', () => {
     expect(failed.error).toBe(`heartbeat timeout: the runner stopped responding for ${HEARTBEAT_TIMEOUT_SECONDS}s after the benchmark started; it is not run twice`);
     expect(Date.now() - killedAt).toBeLessThan((HEARTBEAT_TIMEOUT_SECONDS + 10) * 1000);
     // The sandbox died with its runner (bubblewrap --die-with-parent): nothing runs on unattended.
-    await waitFor('orphaned sandbox to die', async () => alive('sleep 619').length === 0 || undefined, 10000);
+    await waitFor('orphaned sandbox to die', async () => processesMatching('sleep 619').length === 0 || undefined, 10000);
 
     const survivor = await stack.startRunner();
     const next = await stack.submit({ image: await stack.pushImage('bmf', { entrypoint: ['/bin/echo', '{"b": {"latency": {"value": 1}}}'] }) });

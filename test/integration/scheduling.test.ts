@@ -45,7 +45,7 @@ describe('scheduling', () => {
       expect(res.status).toBe(202);
       submitted.push({ label, job: res.body.job });
       // Submission order must be unambiguous to the server too: wait until this one is queued.
-      await stack.waitUntilQueued(res.body.workflow_id);
+      await stack.waitUntilScheduled(res.body.workflow_id);
     }
     // u-a waits behind p-a, p-b (priority 1) and f1-a, f2-a (priority 3); u-b (same priority, later) is behind it.
     expect((await stack.job(submitted[0].job)).queue_position).toBe(4);
@@ -129,7 +129,7 @@ describe('a permit holder that is terminated', () => {
     const holder = (await stack.submitAs(free, { image, cmd: ['600'] })).body;
     await stack.waitForJob(holder.job, (j) => j.status === 'running');
     const next = (await stack.submitAs(free, { image, cmd: ['0'] })).body;
-    await stack.waitUntilQueuedOrGated(next.workflow_id);
+    await stack.waitUntilScheduled(next.workflow_id, ['requestPermit', 'runJob']);
     // An operator terminates the holder in the Temporal UI: no workflow code runs to release the permit.
     await stack.client.workflow.getHandle(holder.workflow_id).terminate('operator');
     expect((await stack.waitForJob(next.job)).status).toBe('processed');

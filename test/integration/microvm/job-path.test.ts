@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DEMO_BENCHMARK_SH } from '../../../devenv/images';
 import { waitFor } from '../../../devenv/wait';
 import { createMicrovmExecutor } from '../../../runner/executors/microvm';
+import { processesMatching } from '../../harness/processes';
 import { Stack } from '../../harness/stack';
 
-const qemuFor = (marker: string) => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes('qemu-system') && l.includes(marker));
 
 /** The product path: a job submitted through the api, run by a runner in its own microVM. */
 describe('a job in a microVM, end to end through Temporal', () => {
@@ -36,9 +35,9 @@ describe('a job in a microVM, end to end through Temporal', () => {
     const accepted = await stack.submit({ image });
     await stack.waitForJob(accepted.job, (j) => j.status === 'running');
     // The VM's scratch directory is named after the job: that is how we find its QEMU.
-    await waitFor('the VM', async () => qemuFor(accepted.job).length > 0 || undefined, 60000);
+    await waitFor('the VM', async () => processesMatching('qemu-system', accepted.job).length > 0 || undefined, 60000);
     await stack.request('POST', `/v0/projects/${stack.project.slug}/jobs/${accepted.job}/cancel`, {});
     expect((await stack.waitForJob(accepted.job)).status).toBe('canceled');
-    expect(qemuFor(accepted.job)).toEqual([]);
+    expect(processesMatching('qemu-system', accepted.job)).toEqual([]);
   });
 });
