@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { FieldError } from '../common/field-error';
 import { InvalidTransitionError } from '../common/job-status';
 
 /** An error with a status and a code the client can act on; the one JSON shape every error takes. */
@@ -32,6 +33,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     if (err instanceof HttpError) {
       return reply.status(err.statusCode).send({ error: err.code, message: err.message, details: err.details });
+    }
+    if (err instanceof FieldError) {
+      return reply.status(400).send({ error: 'bad_request', message: err.message, details: { field: err.field } });
     }
     if (err instanceof InvalidTransitionError) {
       return reply.status(409).send({ error: 'conflict', message: err.message });

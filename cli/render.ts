@@ -175,11 +175,3 @@ export function renderReport(report: ReportView, format: Format, options: Render
   }
 }
 
-/** The old single-table view, kept for callers that want every result in one table. */
-export function resultsTable(report: ReportView): string {
-  if (report.results.length === 0) return '(no results)';
-  return table(
-    ['Benchmark', 'Measure', 'Units', 'Value', 'Lower', 'Upper'],
-    report.results.map((r) => [r.benchmark, r.measure_name, r.units, formatNumber(r.value), formatNumber(r.lower_value), formatNumber(r.upper_value)]),
-  );
-}

@@ -3,7 +3,13 @@ import type { Knex } from 'knex';
 /** Every user-facing identifier is a UUID or a slug; these tell them apart and look either up. */
 export const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
-/** Looks a resource up by UUID or slug, whichever `ref` is. */
-export function byRef<T extends object>(query: Knex.QueryBuilder<T>, ref: string): Knex.QueryBuilder<T> {
-  return isUuid(ref) ? query.where('id', ref) : query.where('slug', ref);
+/**
+ * Narrows `query` to the resource `ref` names: by id when it is a UUID, else by its slug (or
+ * `name`, for benchmarks). `table` qualifies the columns in joined queries; an undefined `ref` is
+ * no filter at all.
+ */
+export function byRef<Q extends Knex.QueryBuilder>(query: Q, ref: string | undefined, options: { table?: string; name?: string } = {}): Q {
+  if (ref === undefined) return query;
+  const column = (c: string) => (options.table ? `${options.table}.${c}` : c);
+  return query.where(column(isUuid(ref) ? 'id' : (options.name ?? 'slug')), ref) as Q;
 }

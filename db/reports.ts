@@ -1,25 +1,12 @@
+import { FieldError } from '../common/field-error';
 import type { Knex } from 'knex';
 import type { RunThreshold } from '../common/schemas/results';
 import { getOrCreateBranch, getOrCreateTestbed } from './projects';
 import type { ResultsReportRow, StartPointBranchRow } from './result-rows';
 import type { TestbedRow } from './rows';
-import { isUuid } from './refs';
+import { byRef } from './refs';
 import { cloneThresholds, getOrCreateMeasure, resetThresholds, setThreshold } from './thresholds';
 
-/**
- * A run option the database refuses (a start point that does not exist…). Its message names the
- * body field, and it carries a 4xx status, so the api answers it as a 400 like any bad input.
- */
-export class ReportOptionError extends Error {
-  readonly statusCode = 400;
-  readonly code = 'bad_request';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
-}
 
 /** The run options a report keeps in `settings`: what its results were parsed and judged with. */
 export function reportSettings(body: Record<string, unknown> & { job?: { file_paths?: string[] } }): Record<string, unknown> {
@@ -101,13 +88,13 @@ export async function createReport(trx: Knex, r: ReportRequest): Promise<{ repor
  * its history (a reset with no start point leaves the branch with no history at all).
  */
 async function applyStartPoint(trx: Knex, projectId: string, branch: StartPointBranchRow, o: StartPointOptions): Promise<void> {
-  await trx('branch').where({ id: branch.id }).forUpdate().first('id');
-  const current = (await trx<StartPointBranchRow>('branch').where({ id: branch.id }).first())!;
+  // Locked: two submissions forking one branch at once must not interleave.
+  const current = (await trx<StartPointBranchRow>('branch').where({ id: branch.id }).forUpdate().first())!;
   let start: StartPointBranchRow | undefined;
   if (o.start_point !== undefined) {
-    start = await trx<StartPointBranchRow>('branch').where({ project_id: projectId }).where(isUuid(o.start_point) ? { id: o.start_point } : { slug: o.start_point }).first();
-    if (!start) throw new ReportOptionError('body.start_point', `branch "${o.start_point}" does not exist in this project`);
-    if (start.id === branch.id) throw new ReportOptionError('body.start_point', `branch "${branch.slug}" cannot start from itself`);
+    start = await byRef(trx<StartPointBranchRow>('branch').where({ project_id: projectId }), o.start_point).first();
+    if (!start) throw new FieldError('body.start_point', `branch "${o.start_point}" does not exist in this project`);
+    if (start.id === branch.id) throw new FieldError('body.start_point', `branch "${branch.slug}" cannot start from itself`);
   }
   // The database's clock, like report.start_time's default: history is cut by comparing the two.
   const now = trx.fn.now() as unknown as Date;

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { BranchRow, SpecRow, TestbedRow } from './rows';
-import { isUuid } from './refs';
+import { byRef } from './refs';
 
 export type ProjectChild = 'branch' | 'testbed';
 /** A branch or testbed row as listed: a testbed carries its current spec's slug. */
@@ -14,7 +14,7 @@ export function projectChildQuery(db: Knex, table: ProjectChild, projectId: stri
 
 /** One branch or testbed of a project, by UUID or slug. */
 export function findProjectChild(db: Knex, table: ProjectChild, projectId: string, ref: string): Promise<ChildRow | undefined> {
-  return projectChildQuery(db, table, projectId).where(`${table}.${isUuid(ref) ? 'id' : 'slug'}`, ref).first();
+  return byRef(projectChildQuery(db, table, projectId), ref, { table }).first();
 }
 
 /**

@@ -37,16 +37,16 @@ export interface SeriesPoint {
 }
 
 /** A change point needs this many metrics after it: a single odd value is an outlier, for thresholds to judge. */
-export const MIN_POINTS_AFTER_CHANGE = 2;
+const MIN_POINTS_AFTER_CHANGE = 2;
 /** Shortest series the change-point detector runs on. */
-export const MIN_CHANGE_POINT_SERIES = 4;
+const MIN_CHANGE_POINT_SERIES = 4;
 
 const seriesKey = (benchmarkId: string, measureId: string) => `${benchmarkId}:${measureId}`;
 
 /** The newest MAX_HISTORY metrics of each (benchmark, measure) series, oldest first. */
-export async function seriesHistory(
+async function seriesHistory(
   db: Knex,
-  o: { testbedId: string; segments: readonly HistorySegment[]; excludeReportId?: string; pairs: readonly { benchmark_id: string; measure_id: string }[]; limit?: number },
+  o: { testbedId: string; segments: readonly HistorySegment[]; excludeReportId?: string; pairs: readonly { benchmark_id: string; measure_id: string }[] },
 ): Promise<Map<string, SeriesPoint[]>> {
   const series = new Map<string, SeriesPoint[]>();
   if (o.pairs.length === 0 || o.segments.length === 0) return series;
@@ -71,7 +71,7 @@ export async function seriesHistory(
     );
   const rows = await db
     .from(inner.as('h'))
-    .where('rn', '<=', o.limit ?? MAX_HISTORY)
+    .where('rn', '<=', MAX_HISTORY)
     .orderBy([{ column: 'start_time' }, { column: 'created_at' }, { column: 'metric_id' }]);
   for (const row of rows) {
     const key = seriesKey(row.benchmark_id, row.measure_id);

@@ -69,7 +69,7 @@ export async function getOrCreateMeasure(db: Knex, projectId: string, slug: stri
 }
 
 /** Makes `model` the threshold's current model (no-op when it already is). Call inside a transaction. */
-export async function replaceModel(trx: Knex, threshold: ThresholdRow, model: ModelInput): Promise<CurrentThreshold> {
+async function replaceModel(trx: Knex, threshold: ThresholdRow, model: ModelInput): Promise<CurrentThreshold> {
   const now = trx.fn.now() as unknown as Date;
   if (threshold.model_id) {
     await trx('threshold_model').where({ id: threshold.model_id }).update({ replaced_at: now });

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorBody, reportView } from '../../common/schemas';
@@ -6,14 +5,13 @@ import { resourceRef } from '../../common/schemas/fields';
 import { newReport, type NewReport } from '../../common/schemas/results';
 import { unclaimedProject } from '../../db/projects';
 import { createReport, reportRequestFrom } from '../../db/reports';
-import type { ProjectRow } from '../../db/rows';
+import { writableProject } from '../resources';
 import { storeResults } from '../../db/results';
 import { buildTimeResults, fileSizeResults } from '../../results/extra-measures';
 import { iterationsOf, parseIterations, type Iteration } from '../../results/iterations';
 import { mergeResults } from '../../results/merge';
 import { AdapterError, type BenchmarkResults } from '../../results/types';
-import { badRequest, forbidden, unauthorized } from '../errors';
-import { readableProject } from '../project-access';
+import { badRequest, unauthorized } from '../errors';
 import { rateLimit } from '../rate-limit';
 import { toReportView } from '../views';
 
@@ -59,7 +57,7 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const project = request.user ? await memberProject(request, request.params.project) : (await unclaimedProject(app.db, request.params.project))?.project;
+      const project = request.user ? await writableProject(app.db, request, request.params.project, 'member') : (await unclaimedProject(app.db, request.params.project))?.project;
       if (!project) throw unauthorized(`project "${request.params.project}" belongs to a claimed organization: an API token is required`);
 
       let results: BenchmarkResults;
@@ -75,20 +73,16 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
         const { report } = await createReport(trx, {
           ...reportRequestFrom(project.id, body),
           startTime: body.start_time ? new Date(body.start_time) : undefined,
+          // A local run's results arrive complete: the report ends when they were measured, or now.
+          endTime: body.end_time ? new Date(body.end_time) : new Date(),
         });
         await storeResults(trx, report, results);
-        const [done] = await trx('report').where({ id: report.id }).update({ end_time: body.end_time ? new Date(body.end_time) : new Date() }).returning('*');
-        return done;
+        return report;
       });
       return reply.status(201).send(await toReportView(app.db, project, report));
     },
   );
 
-  async function memberProject(request: FastifyRequest, ref: string): Promise<ProjectRow> {
-    const { project, member } = await readableProject(app.db, request, ref);
-    if (!member) throw forbidden(`you are not a member of project "${project.slug}"'s organization`);
-    return project;
-  }
 };
 
 export default reportRoutes;

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Knex } from 'knex';
 import { z } from 'zod';
 import { resourceRef } from '../../common/schemas/fields';
 import { paginationQuery } from '../../common/schemas/pagination';
@@ -24,7 +23,7 @@ import { alertsQuery, setAlertStatus, type AlertListRow } from '../../db/alerts'
 import { historySegments, inSegments, type HistorySegment } from '../../db/reports';
 import { findProjectChild, type ProjectChild } from '../../db/resources';
 import type { ProjectRow } from '../../db/rows';
-import { isUuid } from '../../db/refs';
+import { byRef, isUuid } from '../../db/refs';
 import type { ThresholdModelRow, ThresholdRow } from '../../db/result-rows';
 import { getOrCreateMeasure, modelsById, setThreshold, thresholdsQuery, type ThresholdListRow } from '../../db/thresholds';
 import { badRequest, conflict, notFound } from '../errors';
@@ -39,11 +38,6 @@ const alertParams = z.object({ project: resourceRef, alert: z.uuid() });
 /** Far enough ahead that every report is before it: the whole of a series. */
 const END_OF_TIME = new Date('9999-12-31T00:00:00Z');
 
-/** `column` matches a UUID ref by id and anything else by its slug (or name) column. */
-function whereRef(query: Knex.QueryBuilder, table: string, ref: string | undefined, byName = 'slug'): Knex.QueryBuilder {
-  if (ref === undefined) return query;
-  return isUuid(ref) ? query.where(`${table}.id`, ref) : query.where(`${table}.${byName}`, ref);
-}
 
 /**
  * Thresholds, alerts, change points, and metric history (the data a plot needs). Reads follow the
@@ -80,9 +74,9 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
       const { project } = await readableProject(db, request, request.params.project);
       const { branch, testbed, measure, ...page } = request.query;
       const query = thresholdsQuery(db, project.id);
-      whereRef(query, 'branch', branch);
-      whereRef(query, 'testbed', testbed);
-      whereRef(query, 'measure', measure);
+      byRef(query, branch, { table: 'branch' });
+      byRef(query, testbed, { table: 'testbed' });
+      byRef(query, measure, { table: 'measure' });
       const rows = await paginate<ThresholdListRow>(db, reply, query, page, [{ column: 'branch.slug' }, { column: 'testbed.slug' }, { column: 'measure.slug' }, { column: 'threshold.id' }]);
       const models = await modelsById(db, rows.map((r) => r.model_id));
       return rows.map((r) => toThresholdView(project, r, r.model_id ? models.get(r.model_id) : undefined));
@@ -176,10 +170,10 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
       const { status, branch, testbed, benchmark, measure, report, ...page } = request.query;
       const query = alertsQuery(db, project.id);
       if (status) query.whereIn('alert.status', [status].flat());
-      whereRef(query, 'branch', branch);
-      whereRef(query, 'testbed', testbed);
-      whereRef(query, 'benchmark', benchmark, 'name');
-      whereRef(query, 'measure', measure);
+      byRef(query, branch, { table: 'branch' });
+      byRef(query, testbed, { table: 'testbed' });
+      byRef(query, benchmark, { table: 'benchmark', name: 'name' });
+      byRef(query, measure, { table: 'measure' });
       if (report) query.where('report.id', report);
       const rows = await paginate<AlertListRow>(db, reply, query, page, [{ column: 'alert.created_at', order: 'desc' }, { column: 'alert.id' }]);
       return alertViews(project, rows);
@@ -252,10 +246,10 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
           'report.id as report_id',
           'report.start_time',
         );
-      whereRef(query, 'branch', branch);
-      whereRef(query, 'testbed', testbed);
-      whereRef(query, 'benchmark', benchmark, 'name');
-      whereRef(query, 'measure', measure);
+      byRef(query, branch, { table: 'branch' });
+      byRef(query, testbed, { table: 'testbed' });
+      byRef(query, benchmark, { table: 'benchmark', name: 'name' });
+      byRef(query, measure, { table: 'measure' });
       const rows = await paginate<ChangePointListRow>(db, reply, query, page, [{ column: 'report.start_time', order: 'desc' }, { column: 'change_point.id' }]);
       return rows.map(toChangePointView);
     },
@@ -284,9 +278,9 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!branch) throw notFound(`branch "${q.branch}"`);
       const testbed = await findProjectChild(db, 'testbed', project.id, q.testbed);
       if (!testbed) throw notFound(`testbed "${q.testbed}"`);
-      const benchmark = await whereRef(db('benchmark').where({ project_id: project.id }), 'benchmark', q.benchmark, 'name').first('id');
+      const benchmark = await byRef(db('benchmark').where({ project_id: project.id }), q.benchmark, { table: 'benchmark', name: 'name' }).first('id');
       if (!benchmark) throw notFound(`benchmark "${q.benchmark}"`);
-      const measure = await whereRef(db('measure').where({ project_id: project.id }), 'measure', q.measure).first('id');
+      const measure = await byRef(db('measure').where({ project_id: project.id }), q.measure, { table: 'measure' }).first('id');
       if (!measure) throw notFound(`measure "${q.measure}"`);
       const segments: HistorySegment[] = q.start_point === false ? [{ branchId: branch.id, since: null, until: END_OF_TIME }] : await historySegments(db, branch.id, END_OF_TIME);
       const query = db('metric')

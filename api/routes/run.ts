@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ImageRefError, parseImageRef } from '../../common/image-ref';
@@ -13,8 +12,8 @@ import { resolveSpec, SpecResolutionError } from '../../db/specs';
 import type { JobWorkflowInput, jobWorkflow } from '../../workflows/job';
 import { workflowUiUrl } from '../config';
 import { rateLimit } from '../rate-limit';
-import { badRequest, forbidden, HttpError, unauthorized } from '../errors';
-import { readableProject } from '../project-access';
+import { badRequest, HttpError, unauthorized } from '../errors';
+import { writableProject } from '../resources';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -48,7 +47,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       // Anonymous submissions are always in the unclaimed tier: check them fully before an
       // unclaimed organization is created for them.
       if (!request.user) checkTimeout(tierPolicy('unclaimed'), body.job.timeout);
-      const found = request.user ? { project: await memberProject(request, body.project) } : await unclaimedProject(app.db, body.project);
+      const found = request.user ? { project: await writableProject(app.db, request, body.project, 'member') } : await unclaimedProject(app.db, body.project);
       if (!found) throw unauthorized(`project "${body.project}" belongs to a claimed organization: an API token is required`);
       const { project, claim } = found;
       const policy = tierPolicy(tierOf(await getOrganization(app.db, project.organization_id)));
@@ -110,11 +109,6 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     }
   }
 
-  async function memberProject(request: FastifyRequest, ref: string) {
-    const { project, member } = await readableProject(app.db, request, ref);
-    if (!member) throw forbidden(`you are not a member of project "${project.slug}"'s organization`);
-    return project;
-  }
 
   /** Report and job in one transaction: either both exist or neither. */
   async function createSubmission(body: NewRun, projectId: string, organizationId: string, policy: ReturnType<typeof tierPolicy>, sourceIp: string): Promise<JobRow> {

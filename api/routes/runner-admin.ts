@@ -5,7 +5,7 @@ import { createdRunner, newRunner, rotatedRunnerToken, runnerListQuery, runnerSp
 import { findOrganization } from '../../db/organizations';
 import type { RunnerRow } from '../../db/rows';
 import { insertRunner, rotateRunnerToken, runnerDetails, runnersQuery, setRunnerSpecs } from '../../db/runners';
-import { isUuid } from '../../db/refs';
+import { byRef } from '../../db/refs';
 import { findSpec } from '../../db/specs';
 import { badRequest, notFound } from '../errors';
 import { paginate } from '../pagination';
@@ -39,7 +39,7 @@ const runnerAdminRoutes: FastifyPluginAsyncZod = async (app) => {
   }
 
   async function existing(ref: string): Promise<RunnerRow> {
-    const [row] = await runnersQuery(app.db).where(`runner.${isUuid(ref) ? 'id' : 'slug'}`, ref);
+    const [row] = await byRef(runnersQuery(app.db), ref, { table: 'runner' });
     if (!row) throw notFound(`runner "${ref}"`);
     return row;
   }
