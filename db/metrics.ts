@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { measureInfo } from '../results/measures';
-import type { BenchmarkResults } from '../results/types';
-import type { AlertRow, ThresholdModelRow } from './result-rows';
+import type { BenchmarkResults, Measurement } from '../results/types';
+import type { AlertRow, MeasureRow, ThresholdModelRow } from './result-rows';
 import { modelsById } from './thresholds';
 
 export interface MetricView {
@@ -24,28 +24,67 @@ export interface WrittenMetric {
   value: number;
 }
 
-/** Writes a report's results: measures and benchmarks on first sight, one metric row per value. */
-export async function writeMetrics(trx: Knex.Transaction, projectId: string, reportId: string, results: BenchmarkResults): Promise<WrittenMetric[]> {
+/** One result of a report, with the ids of its benchmark and measure. */
+export interface SeriesResult {
+  benchmark_id: string;
+  benchmark: string;
+  measure_id: string;
+  measure: string;
+  measurement: Measurement;
+}
+
+/** Rows per multi-row INSERT: well under Postgres's 65 535 bind parameters. */
+const CHUNK = 1000;
+
+/**
+ * The benchmarks and measures `results` name, created on first sight: two upserts and two reads,
+ * however many results there are.
+ */
+export async function resolveSeries(trx: Knex.Transaction, projectId: string, results: BenchmarkResults): Promise<SeriesResult[]> {
+  const names = Object.keys(results);
+  const slugs = [...new Set(Object.values(results).flatMap((measures) => Object.keys(measures)))];
+  if (names.length === 0) return [];
+  await trx('benchmark').insert(names.map((name) => ({ project_id: projectId, name }))).onConflict(['project_id', 'name']).ignore();
+  await trx('measure').insert(slugs.map((slug) => ({ project_id: projectId, slug, name: measureInfo(slug).name, units: measureInfo(slug).units }))).onConflict(['project_id', 'slug']).ignore();
+  const benchmarkIds = new Map<string, string>((await trx('benchmark').where({ project_id: projectId }).whereIn('name', names).select('id', 'name')).map((b) => [b.name, b.id]));
+  const measureIds = new Map<string, string>((await trx('measure').where({ project_id: projectId }).whereIn('slug', slugs).select('id', 'slug')).map((m) => [m.slug, m.id]));
+  return Object.entries(results).flatMap(([benchmark, measures]) =>
+    Object.entries(measures).map(([measure, measurement]) => ({ benchmark, benchmark_id: benchmarkIds.get(benchmark)!, measure, measure_id: measureIds.get(measure)!, measurement })),
+  );
+}
+
+/** The measure `slug` of a project, created on first sight with its known name and units. */
+export async function getOrCreateMeasure(db: Knex, projectId: string, slug: string): Promise<MeasureRow> {
+  const info = measureInfo(slug);
+  await db('measure').insert({ project_id: projectId, slug, name: info.name, units: info.units }).onConflict(['project_id', 'slug']).ignore();
+  return db<MeasureRow>('measure').where({ project_id: projectId, slug }).first().then((m) => m!);
+}
+
+/** Writes one metric row per result, each with the series' previous value, in multi-row inserts. */
+export async function writeMetrics(
+  trx: Knex.Transaction,
+  reportId: string,
+  series: readonly SeriesResult[],
+  previousValue: (r: SeriesResult) => number | null,
+): Promise<WrittenMetric[]> {
   const written: WrittenMetric[] = [];
-  for (const [benchmarkName, measures] of Object.entries(results)) {
-    await trx('benchmark').insert({ project_id: projectId, name: benchmarkName }).onConflict(['project_id', 'name']).ignore();
-    const benchmark = await trx('benchmark').where({ project_id: projectId, name: benchmarkName }).first('id');
-    for (const [slug, m] of Object.entries(measures)) {
-      const info = measureInfo(slug);
-      await trx('measure').insert({ project_id: projectId, slug, name: info.name, units: info.units }).onConflict(['project_id', 'slug']).ignore();
-      const measure = await trx('measure').where({ project_id: projectId, slug }).first('id');
-      const [metric] = await trx('metric')
-        .insert({
+  for (let i = 0; i < series.length; i += CHUNK) {
+    const chunk = series.slice(i, i + CHUNK);
+    const ids: { id: string }[] = await trx('metric')
+      .insert(
+        chunk.map((r) => ({
           report_id: reportId,
-          benchmark_id: benchmark.id,
-          measure_id: measure.id,
-          value: m.value,
-          lower_value: m.lower_value ?? null,
-          upper_value: m.upper_value ?? null,
-        })
-        .returning('id');
-      written.push({ id: metric.id, benchmark_id: benchmark.id, benchmark: benchmarkName, measure_id: measure.id, measure: slug, value: m.value });
-    }
+          benchmark_id: r.benchmark_id,
+          measure_id: r.measure_id,
+          value: r.measurement.value,
+          lower_value: r.measurement.lower_value ?? null,
+          upper_value: r.measurement.upper_value ?? null,
+          previous_value: previousValue(r),
+        })),
+      )
+      .returning('id');
+    // Postgres returns a multi-row INSERT's rows in the order of its VALUES.
+    chunk.forEach((r, j) => written.push({ id: ids[j].id, benchmark_id: r.benchmark_id, benchmark: r.benchmark, measure_id: r.measure_id, measure: r.measure, value: r.measurement.value }));
   }
   return written;
 }

@@ -1,3 +1,4 @@
+import { getOrCreateMeasure } from './metrics';
 import { FieldError } from '../common/field-error';
 import type { Knex } from 'knex';
 import type { RunThreshold } from '../common/schemas/results';
@@ -5,7 +6,7 @@ import { getOrCreateBranch, getOrCreateTestbed } from './projects';
 import type { ResultsReportRow, StartPointBranchRow } from './result-rows';
 import type { TestbedRow } from './rows';
 import { byRef } from './refs';
-import { cloneThresholds, getOrCreateMeasure, resetThresholds, setThreshold } from './thresholds';
+import { cloneThresholds, resetThresholds, setThreshold } from './thresholds';
 
 
 /** The run options a report keeps in `settings`: what its results were parsed and judged with. */

@@ -56,3 +56,11 @@ export interface AlertRow {
   created_at: Date;
   modified_at: Date;
 }
+
+export interface MeasureRow {
+  id: string;
+  project_id: string;
+  slug: string;
+  name: string;
+  units: string;
+}

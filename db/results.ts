@@ -4,7 +4,7 @@ import { detectChangePoints } from '../results/change-points';
 import { isIgnoredBenchmark } from '../results/iterations';
 import { evaluateThreshold } from '../results/thresholds';
 import type { BenchmarkResults } from '../results/types';
-import { writeMetrics, type WrittenMetric } from './metrics';
+import { resolveSeries, writeMetrics, type WrittenMetric } from './metrics';
 import { historySegments, inSegments, type HistorySegment } from './reports';
 import type { ResultsReportRow } from './result-rows';
 import { currentThresholds, modelOf } from './thresholds';
@@ -85,16 +85,16 @@ async function seriesHistory(
 
 /** Writes the report's metrics and judges them; see the module comment. */
 export async function storeResults(trx: Knex.Transaction, report: ResultsReportRow, results: BenchmarkResults): Promise<StoredResults> {
-  const written = await writeMetrics(trx, report.project_id, report.id, results);
+  const series = await resolveSeries(trx, report.project_id, results);
   const segments = await historySegments(trx, report.branch_id, report.start_time);
-  const history = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: written });
+  const history = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: series });
+  const previousValue = (r: { benchmark_id: string; measure_id: string }) => history.get(seriesKey(r.benchmark_id, r.measure_id))?.at(-1)?.value ?? null;
+  const written = await writeMetrics(trx, report.id, series, previousValue);
   const thresholds = await currentThresholds(trx, report.branch_id, report.testbed_id);
   const stored: StoredResults = { metrics: written.length, boundaries: 0, alerts: 0, change_points: 0 };
 
   for (const metric of written) {
     const points = history.get(seriesKey(metric.benchmark_id, metric.measure_id)) ?? [];
-    const previous = points.length ? points[points.length - 1].value : null;
-    if (previous !== null) await trx('metric').where({ id: metric.id }).update({ previous_value: previous });
 
     const threshold = thresholds.get(metric.measure_id);
     if (threshold) {

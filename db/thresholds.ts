@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { measureInfo } from '../results/measures';
 import type { ThresholdTest } from '../results/thresholds';
 import type { ThresholdModelRow, ThresholdRow } from './result-rows';
 
@@ -18,14 +17,6 @@ export interface ModelInput {
   max_sample_size?: number | null;
   /** Seconds. */
   window?: number | null;
-}
-
-export interface MeasureRow {
-  id: string;
-  project_id: string;
-  slug: string;
-  name: string;
-  units: string;
 }
 
 export interface CurrentThreshold {
@@ -62,12 +53,6 @@ export function modelOf(row: ThresholdModelRow): ModelInput {
 }
 
 /** A project's measure by slug, created on first use (with the known name and units for its slug). */
-export async function getOrCreateMeasure(db: Knex, projectId: string, slug: string): Promise<MeasureRow> {
-  const info = measureInfo(slug);
-  await db('measure').insert({ project_id: projectId, slug, name: info.name, units: info.units }).onConflict(['project_id', 'slug']).ignore();
-  return db<MeasureRow>('measure').where({ project_id: projectId, slug }).first().then((m) => m!);
-}
-
 /** Makes `model` the threshold's current model (no-op when it already is). Call inside a transaction. */
 async function replaceModel(trx: Knex, threshold: ThresholdRow, model: ModelInput): Promise<CurrentThreshold> {
   const now = trx.fn.now() as unknown as Date;

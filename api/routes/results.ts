@@ -1,3 +1,4 @@
+import { getOrCreateMeasure } from '../../db/metrics';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { resourceRef } from '../../common/schemas/fields';
@@ -25,7 +26,7 @@ import { findProjectChild, type ProjectChild } from '../../db/resources';
 import type { ProjectRow } from '../../db/rows';
 import { byRef, isUuid } from '../../db/refs';
 import type { ThresholdModelRow, ThresholdRow } from '../../db/result-rows';
-import { getOrCreateMeasure, modelsById, setThreshold, thresholdsQuery, type ThresholdListRow } from '../../db/thresholds';
+import { modelsById, setThreshold, thresholdsQuery, type ThresholdListRow } from '../../db/thresholds';
 import { badRequest, conflict, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { readableProject } from '../project-access';

@@ -53,6 +53,13 @@ describe('a benchmark job end to end', () => {
     expect(job.outputs).toContainEqual({ kind: 'file', path: 'out.json', size_bytes: expect.any(Number) });
     const report = await stack.report(accepted.report);
     expect(report.results).toEqual([expect.objectContaining({ benchmark: 'from-env', measure: 'latency', value: 42.5 })]);
+
+    // The same series again: with no threshold, the previous value is the baseline of the change.
+    const again = await stack.submit({ image, cmd: ['51'], env: { NAME: 'from-env' }, file_paths: ['out.json'] });
+    expect((await stack.waitForJob(again.job)).status).toBe('processed');
+    const [second] = (await stack.report(again.report)).results;
+    expect(second).toMatchObject({ value: 51, previous_value: 42.5, baseline: 42.5, baseline_source: 'previous' });
+    expect(second.change_percent).toBeCloseTo((51 / 42.5 - 1) * 100, 9);
   });
 });
 
