@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
-import { isMember } from '../db/auth';
+import type { MemberRole } from '../common/schemas/organizations';
+import { memberRole } from '../db/organizations';
 import { findProject } from '../db/projects';
 import type { ProjectRow } from '../db/rows';
 import { notFound } from './errors';
@@ -9,6 +10,8 @@ export interface ProjectAccess {
   project: ProjectRow;
   /** The caller is a member of the project's organization and may see private fields. */
   member: boolean;
+  /** The caller's role in that organization, if a member. */
+  role: MemberRole | undefined;
 }
 
 /**
@@ -18,7 +21,7 @@ export interface ProjectAccess {
 export async function readableProject(db: Knex, request: FastifyRequest, ref: string): Promise<ProjectAccess> {
   const project = await findProject(db, ref);
   if (!project) throw notFound(`project "${ref}"`);
-  const member = request.user ? await isMember(db, request.user.id, project.organization_id) : false;
-  if (!member && project.visibility !== 'public') throw notFound(`project "${ref}"`);
-  return { project, member };
+  const role = request.user ? await memberRole(db, request.user.id, project.organization_id) : undefined;
+  if (!role && project.visibility !== 'public') throw notFound(`project "${ref}"`);
+  return { project, member: role !== undefined, role };
 }

@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import { errorBody } from '../common/schemas';
 import type { MemberRole } from '../common/schemas/organizations';
 import { findOrganization, memberRole } from '../db/organizations';
-import type { OrganizationRow, ProjectRow, UserRow } from '../db/rows';
+import type { OrganizationRow, ProjectRow, SpecRow, UserRow } from '../db/rows';
+import { findSpec } from '../db/specs';
 import { badRequest, conflict, forbidden, notFound } from './errors';
 import { readableProject } from './project-access';
 
@@ -37,9 +38,9 @@ export async function organizationAccess(db: Knex, request: FastifyRequest, ref:
  * leaders may change the project itself. Private projects stay 404 to outsiders (readableProject).
  */
 export async function writableProject(db: Knex, request: FastifyRequest, ref: string, need: MemberRole): Promise<ProjectRow> {
-  const { project, member } = await readableProject(db, request, ref);
-  if (!member) throw forbidden(`you are not a member of project "${project.slug}"'s organization`);
-  if (need === 'leader' && (await memberRole(db, request.user!.id, project.organization_id)) !== 'leader') {
+  const { project, role } = await readableProject(db, request, ref);
+  if (!role) throw forbidden(`you are not a member of project "${project.slug}"'s organization`);
+  if (need === 'leader' && role !== 'leader') {
     throw forbidden(`only leaders of project "${project.slug}"'s organization may do this`);
   }
   return project;
@@ -70,3 +71,11 @@ export async function writeOrConflict<T>(what: string, write: () => Promise<T>):
 
 /** ISO text for a nullable timestamp, as every view shows times. */
 export const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+/** The spec `ref` names, for a body field that must name an existing, unarchived spec. */
+export async function usableSpec(db: Knex, ref: string, field: string): Promise<SpecRow> {
+  const spec = await findSpec(db, ref);
+  if (!spec) throw badRequest(field, `spec "${ref}" does not exist`);
+  if (spec.archived_at) throw badRequest(field, `spec "${spec.slug}" is archived`);
+  return spec;
+}

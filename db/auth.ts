@@ -27,7 +27,3 @@ export async function runnerForToken(db: Knex, token: string): Promise<RunnerRow
   return db<RunnerRow>('runner').where({ token_hash: hashToken(token) }).first();
 }
 
-export async function isMember(db: Knex, userId: string, organizationId: string): Promise<boolean> {
-  const row = await db('organization_member').where({ user_id: userId, organization_id: organizationId }).first();
-  return row !== undefined;
-}

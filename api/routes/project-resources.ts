@@ -7,11 +7,11 @@ import { findOrganization, memberRole } from '../../db/organizations';
 import { getOrganization } from '../../db/projects';
 import { findProjectChild, projectChildQuery, type ChildRow } from '../../db/resources';
 import type { ProjectRow } from '../../db/rows';
-import { findSpec } from '../../db/specs';
-import { badRequest, notFound } from '../errors';
+
+import { notFound } from '../errors';
 import { paginate } from '../pagination';
 import { readableProject } from '../project-access';
-import { errorResponses, organizationAccess, slugFor, writableProject, writeOrConflict } from '../resources';
+import { errorResponses, organizationAccess, slugFor, usableSpec, writableProject, writeOrConflict } from '../resources';
 
 const projectParams = z.object({ project: resourceRef });
 
@@ -95,10 +95,7 @@ const projectResourceRoutes: FastifyPluginAsyncZod = async (app) => {
     const { spec, ...fields } = body;
     if (spec === undefined) return fields;
     if (spec === null) return { ...fields, spec_id: null };
-    const row = await findSpec(app.db, spec);
-    if (!row) throw badRequest('body.spec', `spec "${spec}" does not exist`);
-    if (row.archived_at) throw badRequest('body.spec', `spec "${row.slug}" is archived`);
-    return { ...fields, spec_id: row.id };
+    return { ...fields, spec_id: (await usableSpec(app.db, spec, 'body.spec')).id };
   }
 
   for (const { table, path, create, update, view } of CHILDREN) {

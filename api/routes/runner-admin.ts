@@ -6,7 +6,7 @@ import { findOrganization } from '../../db/organizations';
 import type { RunnerRow } from '../../db/rows';
 import { insertRunner, rotateRunnerToken, runnerDetails, runnersQuery, setRunnerSpecs } from '../../db/runners';
 import { byRef } from '../../db/refs';
-import { findSpec } from '../../db/specs';
+import { usableSpec } from '../resources';
 import { badRequest, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso, requireAdmin, slugFor, writeOrConflict } from '../resources';
@@ -38,7 +38,7 @@ const runnerAdminRoutes: FastifyPluginAsyncZod = async (app) => {
     return (await toViews([row]))[0];
   }
 
-  async function existing(ref: string): Promise<RunnerRow> {
+  async function existing(ref: string): Promise<ListedRunner> {
     const [row] = await byRef(runnersQuery(app.db), ref, { table: 'runner' });
     if (!row) throw notFound(`runner "${ref}"`);
     return row;
@@ -46,14 +46,7 @@ const runnerAdminRoutes: FastifyPluginAsyncZod = async (app) => {
 
   /** Spec refs from a body, each of which must exist and not be archived. */
   async function specIds(refs: string[]): Promise<string[]> {
-    return Promise.all(
-      refs.map(async (ref, i) => {
-        const spec = await findSpec(app.db, ref);
-        if (!spec) throw badRequest(`body.specs.${i}`, `spec "${ref}" does not exist`);
-        if (spec.archived_at) throw badRequest(`body.specs.${i}`, `spec "${spec.slug}" is archived`);
-        return spec.id;
-      }),
-    );
+    return Promise.all(refs.map(async (ref, i) => (await usableSpec(app.db, ref, `body.specs.${i}`)).id));
   }
 
   app.post(
@@ -86,7 +79,7 @@ const runnerAdminRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v0/runners/:runner',
     { preHandler: admin, schema: { summary: 'View a runner (server admins)', tags, params: runnerParams, response: { 200: runnerView, ...errorResponses } } },
-    async (request) => view((await existing(request.params.runner)).id),
+    async (request) => (await toViews([await existing(request.params.runner)]))[0],
   );
 
   app.patch(
