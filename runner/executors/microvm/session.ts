@@ -23,6 +23,8 @@ export interface SessionSpec {
   runTimeoutMs: number;
   /** Longest silence while the guest sends results. */
   idleTimeoutMs: number;
+  /** How long a VM that sent its end frame gets to power off before it is killed (default 5 s). */
+  exitGraceMs?: number;
   signal?: AbortSignal;
   onStage?: (stage: 'running' | 'collecting') => void;
 }
@@ -86,7 +88,7 @@ export async function runSession(spec: SessionSpec): Promise<SessionResult> {
             spec.onStage?.('collecting');
           } else if (frame.type === FrameType.end) {
             vm.acknowledgeEnd?.();
-            arm(EXIT_GRACE_MS);
+            arm(spec.exitGraceMs ?? EXIT_GRACE_MS);
           } else if (report.exit) {
             arm(spec.idleTimeoutMs, 'stalled'); // still sending results: the VM is making progress
           }
