@@ -8,10 +8,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { singleFlight } from '../executors/microvm/single-flight';
 
 const run = promisify(execFile);
 const CFLAGS = ['-static', '-O2', '-Wall'];
 const building = new Map<string, Promise<string>>();
+const compilerVersions = new Map<string, Promise<string>>();
 
 export const GUEST_INIT_SOURCE = path.join(__dirname, 'init.c');
 
@@ -25,7 +27,14 @@ export function ensureGuestInit(cacheDir: string): Promise<string> {
 /** Returns the path of `source` compiled with `gcc -static -O2`, compiling at most once per key (and process). */
 export async function ensureStaticBinary(cacheDir: string, source: string, name: string, compiler = 'gcc'): Promise<string> {
   const code = await readFile(source);
-  const version = await run(compiler, ['-dumpfullversion']).then(
+  const version = await singleFlight(compilerVersions, compiler, () => compilerVersion(compiler, name), 'on-failure');
+  const key = createHash('sha256').update(code).update(`\0${compiler}\0${version}\0${CFLAGS.join(' ')}`).digest('hex').slice(0, 16);
+  const output = path.join(cacheDir, 'bin', `${name}-${key}`);
+  return singleFlight(building, output, () => compile(source, output, compiler), 'on-failure');
+}
+
+function compilerVersion(compiler: string, name: string): Promise<string> {
+  return run(compiler, ['-dumpfullversion']).then(
     (r) => r.stdout.trim(),
     (err: NodeJS.ErrnoException) => {
       throw new StaticBuildError(
@@ -35,15 +44,6 @@ export async function ensureStaticBinary(cacheDir: string, source: string, name:
       );
     },
   );
-  const key = createHash('sha256').update(code).update(`\0${compiler}\0${version}\0${CFLAGS.join(' ')}`).digest('hex').slice(0, 16);
-  const output = path.join(cacheDir, 'bin', `${name}-${key}`);
-  let pending = building.get(output);
-  if (!pending) {
-    pending = compile(source, output, compiler);
-    building.set(output, pending);
-    pending.catch(() => building.delete(output));
-  }
-  return pending;
 }
 
 async function compile(source: string, output: string, compiler: string): Promise<string> {

@@ -113,7 +113,7 @@ export class MicrovmExecutor implements Executor {
     const initrdPath = path.join(req.scratchDir, 'initrd.cpio');
     let session: SessionResult;
     try {
-      metadata.initrdBytes = await writeInitrd(initrdPath, image.path, guest.archive);
+      metadata.initrdBytes = await writeInitrd(initrdPath, image, guest.archive);
       session = await runSession({
         backend: this.rt.backend,
         vm: { kernel: this.rt.kernel, initrdPath, ...req.resources, accel: this.rt.accel, workDir: req.scratchDir },

@@ -4,6 +4,7 @@
  * archive with init, the job file and /dev/console. A job therefore never re-reads the image tree.
  */
 import { createHash } from 'node:crypto';
+import { singleFlight } from './single-flight';
 import { constants, createWriteStream } from 'node:fs';
 import { appendFile, copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -47,12 +48,7 @@ export function imageArchivePath(options: Omit<ImageArchiveOptions, 'rootfs'>): 
 /** The image's archive, packed on first use; concurrent callers share one packing. */
 export function ensureImageArchive(options: ImageArchiveOptions): Promise<ImageArchive> {
   const target = imageArchivePath(options);
-  let pending = packing.get(target);
-  if (!pending) {
-    pending = packImage(target, options).finally(() => packing.delete(target));
-    packing.set(target, pending);
-  }
-  return pending;
+  return singleFlight(packing, target, () => packImage(target, options), 'when-settled');
 }
 
 async function packImage(target: string, options: ImageArchiveOptions): Promise<ImageArchive> {
@@ -115,14 +111,14 @@ export async function jobArchive(init: Buffer, jobFile: Buffer, modules: KernelM
 }
 
 /** Writes image archive + job archive to `dest` (a reflink where the filesystem can), returns its size. */
-export async function writeInitrd(dest: string, imageArchive: string | undefined, job: Buffer): Promise<number> {
-  if (imageArchive) {
-    await copyFile(imageArchive, dest, constants.COPYFILE_FICLONE);
-    // Linux looks for the next archive's "070701" only at 4-byte offsets, and a gzip stream has any length.
-    const pad = (4 - ((await stat(dest)).size % 4)) % 4;
-    await appendFile(dest, Buffer.concat([Buffer.alloc(pad), job]));
-  } else {
+export async function writeInitrd(dest: string, image: Pick<ImageArchive, 'path' | 'bytes'> | undefined, job: Buffer): Promise<number> {
+  if (!image) {
     await appendFile(dest, job, { flag: 'w' });
+    return job.length;
   }
-  return (await stat(dest)).size;
+  await copyFile(image.path, dest, constants.COPYFILE_FICLONE);
+  // Linux looks for the next archive's "070701" only at 4-byte offsets, and a gzip stream has any length.
+  const pad = (4 - (image.bytes % 4)) % 4;
+  await appendFile(dest, Buffer.concat([Buffer.alloc(pad), job]));
+  return image.bytes + pad + job.length;
 }

@@ -6,6 +6,7 @@
  * a host's KVM can change with a reboot or a module reload.
  */
 import { createHash } from 'node:crypto';
+import { singleFlight } from './single-flight';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { OUTPUT_LIMITS } from '../executor';
@@ -44,13 +45,8 @@ const probes = new Map<string, Promise<ProbeResult>>();
 export function probeAcceleration(setup: GuestSetup, workRoot: string): Promise<ProbeResult> {
   const { backend, kernel, init } = setup;
   const key = [backend.name, backend.binary, backend.guestChannel, kernel.path, createHash('sha256').update(init).digest('hex')].join('\0');
-  let probe = probes.get(key);
-  if (!probe) {
-    probe = runProbes(setup, workRoot);
-    probes.set(key, probe);
-    probe.catch(() => probes.delete(key)); // a failure is worth retrying later (e.g. after fixing the host)
-  }
-  return probe;
+  // A failure is worth retrying later (e.g. after fixing the host); a result holds for the process.
+  return singleFlight(probes, key, () => runProbes(setup, workRoot), 'on-failure');
 }
 
 async function runProbes(setup: GuestSetup, workRoot: string): Promise<ProbeResult> {

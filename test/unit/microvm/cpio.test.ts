@@ -93,9 +93,10 @@ describe('initramfs', () => {
 
     const job = await jobArchive(Buffer.from('init'), Buffer.from('job'));
     const initrd = path.join(tmp, 'initrd');
-    const size = await writeInitrd(initrd, first.path, job);
+    const size = await writeInitrd(initrd, first, job);
     const pad = (4 - (first.bytes % 4)) % 4;
     expect(size).toBe(first.bytes + pad + job.length);
+    expect(statSync(initrd).size).toBe(size); // the size reported is the file's, not just arithmetic
     expect(readFileSync(initrd).subarray(first.bytes + pad).equals(job)).toBe(true);
   });
 
