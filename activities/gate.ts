@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { workflowStatus } from './workflow-status';
-import { acquireSignal, concurrencyGateWorkflow } from '../workflows/concurrency-gate';
+import { acquireSignal, CONCURRENCY_GATE_WORKFLOW, type GateState } from '../common/contracts';
 
 export interface GateActivityDeps {
   client: Client;
@@ -17,7 +17,7 @@ export function createGateActivities({ client, taskQueue, checkIntervalSeconds =
      * signal-with-start themselves, hence this activity (as in Temporal's mutex sample).
      */
     async requestPermit(gateId: string, permits: number, requester: string): Promise<void> {
-      await client.workflow.signalWithStart(concurrencyGateWorkflow, {
+      await client.workflow.signalWithStart<(state: GateState) => Promise<void>, [{ requester: string }]>(CONCURRENCY_GATE_WORKFLOW, {
         workflowId: gateId,
         taskQueue,
         args: [{ permits, holders: [], waiting: [], checkIntervalSeconds }],

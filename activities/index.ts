@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { ControlActivities } from '../common/contracts';
 import { createGateActivities, type GateActivityDeps } from './gate';
 import { createJobStateActivities } from './job-state';
 import { createProcessResultsActivities } from './process-results';
@@ -6,7 +7,7 @@ import { createReconcileActivities } from './reconcile';
 import { createResolveActivities } from './resolve';
 
 /** The control-plane activities the orchestrator worker registers. */
-export function createControlActivities(db: Knex, temporal: GateActivityDeps) {
+export function createControlActivities(db: Knex, temporal: GateActivityDeps): ControlActivities {
   return {
     ...createGateActivities(temporal),
     ...createResolveActivities(db),
@@ -15,5 +16,3 @@ export function createControlActivities(db: Knex, temporal: GateActivityDeps) {
     ...createReconcileActivities(db, temporal.client),
   };
 }
-
-export type ControlActivities = ReturnType<typeof createControlActivities>;

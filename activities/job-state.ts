@@ -1,10 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import { InvalidTransitionError, type JobStatus } from '../common/job-status';
+import { InvalidTransitionError, type JobStatus, type RecordedRun, type RunJobResult } from '../common/contracts';
 import { transitionJob } from '../db/jobs';
-import type { RunJobResult } from '../runner/activities/contract';
-
-export type RecordedRun = { status: 'completed' } | { status: 'failed'; error: string };
 
 /** The sentence a failed run gets on its job. */
 export function runFailure(run: RunJobResult, timeoutSeconds: number): string | undefined {

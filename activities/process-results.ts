@@ -11,7 +11,7 @@ import type { Fold } from '../results/fold';
 import { iterationsOf, parseIterations } from '../results/iterations';
 import { mergeResults } from '../results/merge';
 import { AdapterError, type Average, type BenchmarkResults } from '../results/types';
-import type { JobOutcome } from '../workflows/job';
+import type { JobOutcome } from '../common/contracts';
 
 /** The run options processing reads back from report.settings (see common/schemas/results.ts). */
 export interface ReportSettings {

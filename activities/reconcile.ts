@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { InvalidTransitionError, JOB_STATUSES, isTerminal } from '../common/job-status';
-import { jobWorkflowId } from '../common/task-queues';
+import { InvalidTransitionError, JOB_STATUSES, isTerminal, jobWorkflowId } from '../common/contracts';
 import { transitionJob } from '../db/jobs';
 import { workflowStatus } from './workflow-status';
 

@@ -1,16 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { parseImageRef } from '../common/image-ref';
-import { runnerTaskQueue } from '../common/task-queues';
+import { runnerTaskQueue, type ResolvedSpec } from '../common/contracts';
 import { getJob } from '../db/jobs';
 import type { JobRow } from '../db/rows';
 import { resolveSpec as resolveSpecChain, SpecResolutionError } from '../db/specs';
 import { ImageNotFoundError, resolveDigest } from './oci-registry';
-
-export interface ResolvedSpec {
-  slug: string;
-  taskQueue: string;
-}
 
 async function requireJob(db: Knex, jobId: string): Promise<JobRow> {
   const job = await getJob(db, jobId);

@@ -1,4 +1,4 @@
-import { CONTROL_TASK_QUEUE } from '../common/task-queues';
+import { CONTROL_TASK_QUEUE } from '../common/contracts';
 import type { RateLimits } from './rate-limit';
 
 /** The api's settings, all from the environment with embedded defaults for the dev stack. */

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { FieldError } from '../common/field-error';
-import { InvalidTransitionError } from '../common/job-status';
+import { InvalidTransitionError } from '../common/contracts';
 
 /** An error with a status and a code the client can act on; the one JSON shape every error takes. */
 export class HttpError extends Error {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { jobWorkflowId } from '../common/task-queues';
+import { jobWorkflowId } from '../common/contracts';
 import type {
   AlertSummary, AlertView, BoundaryView, ChangePointView, JobSummary, JobView, MetricView, ReportView, ThresholdModelView, ThresholdView,
 } from '../common/schemas';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { InvalidTransitionError, sourcesOf, type JobStatus } from '../common/job-status';
+import { InvalidTransitionError, sourcesOf, type JobStatus } from '../common/contracts';
 import type { JobRow } from './rows';
 
 type Patch = Partial<Omit<JobRow, 'id' | 'status'>>;

@@ -1,4 +1,4 @@
-import type { JobStatus } from '../common/job-status';
+import type { JobStatus } from '../common/contracts';
 import type { Plan, Tier } from '../common/tiers';
 
 /** Row shapes as Postgres returns them (snake_case, Date timestamps). */

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { generateToken, hashToken } from '../common/tokens';
-import type { JobStatus } from '../common/job-status';
+import type { JobStatus } from '../common/contracts';
 import type { RunnerRow } from './rows';
 
 /** A runner and the specs it serves; the plaintext token is returned once and stored only hashed. */

@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { logger } from '../common/logger';
 import { installWorkerRuntime } from '../common/worker-runtime';
-import { CONTROL_TASK_QUEUE } from '../common/task-queues';
+import { CONTROL_TASK_QUEUE } from '../common/contracts';
 import { connect } from '../db/connection';
 import { ensureReconcileSchedule } from './schedules';
 import { createOrchestratorWorker } from './worker';

@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
+import { RECONCILE_JOBS_WORKFLOW } from '../common/contracts';
 
 export const RECONCILE_SCHEDULE_ID = 'benchline-reconcile-jobs';
 
@@ -9,7 +10,7 @@ export async function ensureReconcileSchedule(client: Client, taskQueue: string,
     await client.schedule.create({
       scheduleId: RECONCILE_SCHEDULE_ID,
       spec: { intervals: [{ every }] },
-      action: { type: 'startWorkflow', workflowType: 'reconcileJobsWorkflow', taskQueue, args: [] },
+      action: { type: 'startWorkflow', workflowType: RECONCILE_JOBS_WORKFLOW, taskQueue, args: [] },
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;

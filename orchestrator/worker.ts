@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createControlActivities } from '../activities';
-import { CONTROL_TASK_QUEUE } from '../common/task-queues';
+import { CONTROL_TASK_QUEUE } from '../common/contracts';
 
 export interface OrchestratorOptions {
   connection: NativeConnection;

@@ -1,6 +1,6 @@
 import type { Duration } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { RunnerActivities } from './activities/contract';
+import type { RunnerActivities } from '../common/contracts';
 
 export interface RunnerWorkerOptions {
   connection: NativeConnection;

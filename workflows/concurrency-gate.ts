@@ -1,35 +1,16 @@
-import { condition, continueAsNew, defineSignal, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { ControlActivities } from '../activities';
-
-/**
- * A counting semaphore as a workflow: one per organization (free tier) or per source IP
- * (unclaimed tier). Job workflows ask for a permit with signal-with-start, wait for `granted`
- * without holding any runner, and release when done. Requests are granted in arrival order.
- */
-export interface GateRequest {
-  /** Workflow ID of the job workflow asking for a permit. */
-  requester: string;
-}
-
-export interface GateState {
-  permits: number;
-  holders: string[];
-  waiting: string[];
-  /** How often to check that holders still run: a terminated job workflow never releases its permit. */
-  checkIntervalSeconds: number;
-}
-
-export const acquireSignal = defineSignal<[GateRequest]>('acquire');
-/** Gives a permit back, or withdraws a request still waiting (a job canceled in the queue). */
-export const releaseSignal = defineSignal<[GateRequest]>('release');
-/** Sent to the requester when its permit is granted. */
-export const grantedSignal = defineSignal('granted');
+import { condition, continueAsNew, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { acquireSignal, grantedSignal, releaseSignal, type ControlActivities, type GateState } from '../common/contracts';
 
 /** An idle gate lingers this long for new requests before it completes (signal-with-start revives it). */
 const IDLE_LINGER = '1 minute';
 
 const { workflowsNotRunning } = proxyActivities<ControlActivities>({ startToCloseTimeout: '1 minute' });
 
+/**
+ * A counting semaphore as a workflow: one per organization (free tier) or per source IP
+ * (unclaimed tier). Job workflows ask for a permit with signal-with-start, wait for `granted`
+ * without holding any runner, and release when done. Requests are granted in arrival order.
+ */
 export async function concurrencyGateWorkflow(state: GateState): Promise<void> {
   const holders = new Set(state.holders);
   const waiting = [...state.waiting];

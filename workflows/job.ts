@@ -12,23 +12,16 @@ import {
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import { grantedSignal, releaseSignal } from './concurrency-gate';
-import type { ControlActivities } from '../activities';
-import { NON_RETRYABLE_RUN_ERRORS, RUNNER_SHUTDOWN, type RunnerActivities } from '../runner/activities/contract';
-
-export interface JobWorkflowInput {
-  jobId: string;
-  priorityKey: number;
-  timeoutSeconds: number;
-  /** How long a runner may go silent before its job is declared lost. */
-  heartbeatTimeoutSeconds?: number;
-  /** How long a job may wait for a runner before it fails. */
-  queueLimitSeconds?: number;
-  /** The tier's concurrency limit: a gate workflow shared by the jobs that count against it. */
-  concurrencyGate?: { id: string; permits: number };
-}
-
-export type JobOutcome = { status: 'processed'; metrics: number } | { status: 'failed' | 'canceled'; error: string };
+import {
+  grantedSignal,
+  NON_RETRYABLE_RUN_ERRORS,
+  releaseSignal,
+  RUNNER_SHUTDOWN,
+  type ControlActivities,
+  type JobOutcome,
+  type JobWorkflowInput,
+  type RunnerActivities,
+} from '../common/contracts';
 
 const DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 30;
 const DEFAULT_QUEUE_LIMIT_SECONDS = 3600;

@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { ControlActivities } from '../activities';
+import type { ControlActivities } from '../common/contracts';
 
 const { settleOrphanedJobs } = proxyActivities<ControlActivities>({ startToCloseTimeout: '10 minutes' });
 

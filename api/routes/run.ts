@@ -2,14 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ImageRefError, parseImageRef } from '../../common/image-ref';
 import { errorBody, newRun, runAccepted, type NewRun, type RunAccepted } from '../../common/schemas';
-import { jobWorkflowId } from '../../common/task-queues';
+import { JOB_WORKFLOW, jobWorkflowId, type JobWorkflowInput } from '../../common/contracts';
 import { concurrencyGate, effectiveTimeoutSeconds, tierOf, tierPolicy, type TierPolicy } from '../../common/tiers';
 import { transitionJob } from '../../db/jobs';
 import { getOrCreateTestbed, getOrganization, unclaimedProject } from '../../db/projects';
 import { createReport, reportRequestFrom } from '../../db/reports';
 import type { JobRow } from '../../db/rows';
 import { resolveSpec, SpecResolutionError } from '../../db/specs';
-import type { JobWorkflowInput, jobWorkflow } from '../../workflows/job';
 import { workflowUiUrl } from '../config';
 import { rateLimit } from '../rate-limit';
 import { badRequest, HttpError, unauthorized } from '../errors';
@@ -79,7 +78,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
         concurrencyGate: concurrencyGate(tierPolicy(job.tier), { organizationId: job.organization_id, sourceIp: job.source_ip }),
       };
       try {
-        await app.temporal.workflow.start<typeof jobWorkflow>('jobWorkflow', {
+        await app.temporal.workflow.start<(input: JobWorkflowInput) => Promise<unknown>>(JOB_WORKFLOW, {
           workflowId,
           taskQueue: app.config.controlTaskQueue,
           args: [input],

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseImageRef } from '../../common/image-ref';
 import { claimedJob, errorBody, jobClaim, jobStarted, outputUploadQuery, resourceRef, runnerRegistered, runnerRegistration } from '../../common/schemas';
-import { runnerTaskQueue } from '../../common/task-queues';
+import { runnerTaskQueue } from '../../common/contracts';
 import { claimJob, getJob, transitionJob } from '../../db/jobs';
 import { putOutput } from '../../db/outputs';
 import type { JobRow, RunnerRow, SpecRow } from '../../db/rows';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { isTerminal } from '../../common/job-status';
+import { isTerminal } from '../../common/contracts';
 import type { JobView, ReportView } from '../../common/schemas';
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { FOLDS } from '../../results/fold';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATUSES } from '../job-status';
+import { JOB_STATUSES } from '../contracts';
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { resourceRef, slug } from './fields';
 import { paginationQuery } from './pagination';

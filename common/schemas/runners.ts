@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATUSES } from '../job-status';
+import { JOB_STATUSES } from '../contracts';
 import { name, resourceRef, slug, timestamp } from './fields';
 import { booleanFilter, paginationQuery } from './pagination';
 

@@ -7,7 +7,7 @@ import { isRunnerRefusal, RunnerApiError, type RunnerApi } from '../api-client';
 import type { Executor } from '../executors/executor';
 import type { HostTuning } from '../host/tuning';
 import { resolveArgv, type ImageCache } from '../images';
-import { RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from './contract';
+import { RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from '../../common/contracts';
 
 export interface RunnerActivityDeps {
   api: RunnerApi;

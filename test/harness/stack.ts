@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
 import { apiConfigFromEnv } from '../../api/config';
 import type { JobView, ReportView, RunAccepted } from '../../common/schemas';
-import { isTerminal } from '../../common/job-status';
+import { isTerminal, type RunnerActivities } from '../../common/contracts';
 import type { Plan } from '../../common/tiers';
 import { connect, type Db } from '../../db/connection';
 import type { ProjectRow, SpecRow } from '../../db/rows';
@@ -14,7 +14,6 @@ import { createOrganization, createProject, createRunner, createSpec, createUser
 import { buildAndPushImage, type ImageSpec } from '../../devenv/images';
 import { waitFor } from '../../devenv/wait';
 import { createOrchestratorWorker } from '../../orchestrator/worker';
-import type { RunnerActivities } from '../../runner/activities/contract';
 import { createRunnerActivities } from '../../runner/activities/run-job';
 import { RunnerApi } from '../../runner/api-client';
 import { createSandboxExecutor } from '../../runner/executors/sandbox';

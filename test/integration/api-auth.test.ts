@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateToken } from '../../common/tokens';
 import { createRunner } from '../../db/seed';
-import { InvalidTransitionError } from '../../common/job-status';
+import { InvalidTransitionError } from '../../common/contracts';
 import { transitionJob } from '../../db/jobs';
 import { Stack } from '../harness/stack';
 

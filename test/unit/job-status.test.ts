@@ -1,4 +1,4 @@
-import { canTransition, isTerminal, JOB_STATUSES, sourcesOf, type JobStatus } from '../../common/job-status';
+import { canTransition, isTerminal, JOB_STATUSES, sourcesOf, type JobStatus } from '../../common/contracts';
 
 /** The whole table, written out: every pair not listed here must be refused. */
 const VALID: [JobStatus, JobStatus][] = [

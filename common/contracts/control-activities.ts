@@ -1,0 +1,34 @@
+import type { JobStatus } from './job-status';
+import type { RunJobResult } from './run-job';
+import type { JobOutcome } from './workflows';
+
+/** Where a job runs: its spec and the runner task queue that serves it. */
+export interface ResolvedSpec {
+  slug: string;
+  taskQueue: string;
+}
+
+export type RecordedRun = { status: 'completed' } | { status: 'failed'; error: string };
+
+/**
+ * The control-plane activities the orchestrator worker registers (activities/), as the workflows
+ * call them. The implementation is checked against this interface where the worker is built.
+ */
+export interface ControlActivities {
+  /** explicit spec → testbed's current spec → default spec; an explicit spec becomes the testbed's current one. */
+  resolveSpec(jobId: string): Promise<ResolvedSpec>;
+  /** Pins the job to its image's digest, before any runner time is spent. */
+  resolveImageDigest(jobId: string): Promise<string>;
+  /** The job's persisted status: the authority on whether its benchmark started. */
+  jobStatus(jobId: string): Promise<JobStatus>;
+  recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun>;
+  markJobFailed(jobId: string, error: string): Promise<void>;
+  markJobCanceled(jobId: string, reason?: string): Promise<void>;
+  processResults(jobId: string): Promise<JobOutcome>;
+  /** Queues the calling job workflow at its gate, starting the gate if none runs. */
+  requestPermit(gateId: string, permits: number, requester: string): Promise<void>;
+  /** Which of these workflows no longer run, so their permits can be reclaimed. */
+  workflowsNotRunning(workflowIds: string[]): Promise<string[]>;
+  /** Settles jobs whose workflow ended without settling them; returns how many. */
+  settleOrphanedJobs(minAgeSeconds: number): Promise<number>;
+}

@@ -1,0 +1,21 @@
+/**
+ * What starts a workflow and what it returns, for the api and the orchestrator (which start them)
+ * and the workflow code (which implements them). Workflows are started by type name.
+ */
+export const JOB_WORKFLOW = 'jobWorkflow';
+export const CONCURRENCY_GATE_WORKFLOW = 'concurrencyGateWorkflow';
+export const RECONCILE_JOBS_WORKFLOW = 'reconcileJobsWorkflow';
+
+export interface JobWorkflowInput {
+  jobId: string;
+  priorityKey: number;
+  timeoutSeconds: number;
+  /** How long a runner may go silent before its job is declared lost. */
+  heartbeatTimeoutSeconds?: number;
+  /** How long a job may wait for a runner before it fails. */
+  queueLimitSeconds?: number;
+  /** The tier's concurrency limit: a gate workflow shared by the jobs that count against it. */
+  concurrencyGate?: { id: string; permits: number };
+}
+
+export type JobOutcome = { status: 'processed'; metrics: number } | { status: 'failed' | 'canceled'; error: string };
