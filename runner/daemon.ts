@@ -8,7 +8,7 @@ import type { Executor } from './executors/executor';
 import { detectHostTuning } from './host/tuning';
 import { ImageCache } from './images';
 import { acquireInstanceLock } from './instance-lock';
-import { releaseStaleMounts } from './stale-mounts';
+import { clearStaleScratch } from './stale-mounts';
 import { createRunnerWorker } from './worker';
 
 export interface DaemonOptions {
@@ -60,8 +60,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 
   // Per runner: two runners on one host share the cache but never each other's scratch (or mounts).
   const scratchRoot = join(options.cacheDir, 'jobs', registered.uuid);
-  const stale = await releaseStaleMounts(scratchRoot);
-  if (stale.length) log(`released ${stale.length} mount(s) a previous run left behind`);
+  // Only now, holding every name's lock: a second daemon for this runner never clears the live one's jobs.
+  const stale = await clearStaleScratch(scratchRoot);
+  if (stale.dirs.length) log(`removed ${stale.dirs.length} job scratch dir(s) (${stale.mounts.length} mount(s)) a previous run left behind`);
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   let worker: Worker | undefined;
   const stop = (reason: string) => {

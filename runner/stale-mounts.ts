@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { runTool } from './process';
 
 /** Mount points below `root` in a mounts table (/proc/self/mounts format), octal escapes decoded, newest first. */
@@ -24,4 +24,19 @@ export async function releaseStaleMounts(root: string): Promise<string[]> {
   const stale = mountPointsUnder(await readFile('/proc/self/mounts', 'utf8'), root);
   for (const mountPoint of stale) await runTool('umount', ['-l', mountPoint]);
   return stale;
+}
+
+/**
+ * Everything a crashed runner left under its scratch root: mounts first, so removing the job
+ * directories afterwards never reaches through an overlay. Only for a runner holding its instance
+ * lock, so no live job of this runner owns anything there.
+ */
+export async function clearStaleScratch(root: string): Promise<{ mounts: string[]; dirs: string[] }> {
+  const mounts = await releaseStaleMounts(root);
+  const dirs = await readdir(root).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  for (const dir of dirs) await rm(join(root, dir), { recursive: true, force: true });
+  return { mounts, dirs };
 }

@@ -1,5 +1,8 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRunner } from '../../db/seed';
 import { waitFor } from '../../devenv/wait';
+import { mountPointsUnder } from '../../runner/stale-mounts';
 import { startRunnerProcess, type RunnerProcess } from '../harness/runner-process';
 import { processesMatching } from '../harness/processes';
 import { Stack } from '../harness/stack';
@@ -27,6 +30,12 @@ describe('a runner that dies mid-job', () => {
     const running = await stack.waitForJob(accepted.job, (j) => j.status === 'running');
     expect(running.runner).toBe(doomedSlug);
     await waitFor('the benchmark process', async () => processesMatching('sleep 619').length > 0 || undefined);
+    // Its scratch directory, with the sandbox's overlay mounted in it: what a crash leaves behind.
+    const runnerId = (await stack.db('runner').where({ slug: doomedSlug }).first('id')).id;
+    const scratchRoot = join(process.env.BENCHLINE_TEST_SCRATCH!, doomedSlug, 'jobs', runnerId);
+    const mountsUnderScratch = () => mountPointsUnder(readFileSync('/proc/self/mounts', 'utf8'), scratchRoot);
+    expect(readdirSync(scratchRoot)).toEqual([`${accepted.job}-1`]);
+    expect(mountsUnderScratch()).toEqual([join(scratchRoot, `${accepted.job}-1`, 'merged')]);
 
     // No other runner is free: the loss must still be noticed at the heartbeat timeout, not at the queue limit.
     const killedAt = Date.now();
@@ -38,6 +47,15 @@ describe('a runner that dies mid-job', () => {
     expect(Date.now() - killedAt).toBeLessThan((HEARTBEAT_TIMEOUT_SECONDS + 10) * 1000);
     // The sandbox died with its runner (bubblewrap --die-with-parent): nothing runs on unattended.
     await waitFor('orphaned sandbox to die', async () => processesMatching('sleep 619').length === 0 || undefined, 10000);
+    expect(existsSync(join(scratchRoot, `${accepted.job}-1`))).toBe(true);
+
+    // Restarted, the runner clears the dead job's scratch and mount before it polls again.
+    const restarted = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: doomedSlug, token, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
+    expect(readdirSync(scratchRoot)).toEqual([]);
+    expect(mountsUnderScratch()).toEqual([]);
+    expect(restarted.output()).toContain('removed 1 job scratch dir(s) (1 mount(s)) a previous run left behind');
+    restarted.child.kill('SIGTERM');
+    expect(await restarted.exited).toBe(0);
 
     const survivor = await stack.startRunner();
     const next = await stack.submit({ image: await stack.pushImage('bmf', { entrypoint: ['/bin/echo', '{"b": {"latency": {"value": 1}}}'] }) });
