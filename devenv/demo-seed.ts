@@ -16,9 +16,11 @@ const DEMO = { organization: 'demo', user: 'demo', project: 'demo', testbed: 'lo
 
 /**
  * The dev stack's demo tenant. Idempotent: a second run finds everything and only issues fresh
- * tokens (the old dev token is revoked; plaintext tokens exist only in this process).
+ * tokens (the old dev token is revoked; plaintext tokens exist only in this process). `runner`
+ * renames the demo runner: its name is a host-wide lock, so two stacks on one host need two names.
  */
-export async function seedDemo(db: Knex): Promise<DemoSeed> {
+export async function seedDemo(db: Knex, options: { runner?: string } = {}): Promise<DemoSeed> {
+  const runner = options.runner ?? DEMO.runner;
   const org = (await db('organization').where({ slug: DEMO.organization }).first()) ?? (await createOrganization(db, { slug: DEMO.organization, name: 'Demo', plan: 'team' }));
   let user = await db('app_user').where({ slug: DEMO.user }).first();
   let userToken: string;
@@ -34,7 +36,7 @@ export async function seedDemo(db: Knex): Promise<DemoSeed> {
   if (!(await db('project').where({ slug: DEMO.project }).first())) await createProject(db, { organizationId: org.id, slug: DEMO.project, visibility: 'public' });
   const hasDefault = await db('spec').where({ is_default: true }).first();
   const spec = (await db('spec').where({ slug: DEMO.spec }).first()) ?? (await createSpec(db, { slug: DEMO.spec, cpus: 1, memoryMib: 512, isDefault: !hasDefault }));
-  const existing = await db<RunnerRow>('runner').where({ slug: DEMO.runner }).first();
-  const runnerToken = existing ? await rotateRunnerToken(db, existing.id) : (await createRunner(db, { slug: DEMO.runner, specIds: [spec.id] })).token;
-  return { organization: org.slug, project: DEMO.project, testbed: DEMO.testbed, spec: spec.slug, runner: DEMO.runner, userToken, runnerToken };
+  const existing = await db<RunnerRow>('runner').where({ slug: runner }).first();
+  const runnerToken = existing ? await rotateRunnerToken(db, existing.id) : (await createRunner(db, { slug: runner, specIds: [spec.id] })).token;
+  return { organization: org.slug, project: DEMO.project, testbed: DEMO.testbed, spec: spec.slug, runner, userToken, runnerToken };
 }

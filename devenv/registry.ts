@@ -12,9 +12,10 @@ export interface RunningRegistry {
 
 /**
  * Debian's docker-registry (CNCF distribution) on loopback, storing under `dataDir`. With `htpasswd`
- * (a bcrypt htpasswd file) it is a private registry that wants basic auth.
+ * (a bcrypt htpasswd file) it is a private registry that wants basic auth. `detached` puts it in its
+ * own process group, for a caller that stops it itself (a terminal's Ctrl-C then doesn't reach it).
  */
-export async function startRegistry(dataDir: string, port: number, options: { htpasswd?: string } = {}): Promise<RunningRegistry> {
+export async function startRegistry(dataDir: string, port: number, options: { htpasswd?: string; detached?: boolean } = {}): Promise<RunningRegistry> {
   await mkdir(join(dataDir, 'storage'), { recursive: true });
   const configPath = join(dataDir, 'config.yml');
   await writeFile(
@@ -28,7 +29,7 @@ export async function startRegistry(dataDir: string, port: number, options: { ht
       '',
     ].join('\n'),
   );
-  const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached });
   let stderr = '';
   child.stderr!.on('data', (b) => (stderr += b));
   const address = `127.0.0.1:${port}`;

@@ -4,11 +4,20 @@
  * Starts Temporal (SQLite under .data/, Web UI on :8233), Postgres (local or embedded) with
  * migrations, a registry on :5000, the api, the orchestrator and one sandbox runner; seeds a demo
  * tenant; builds and pushes a demo benchmark image; submits it with the CLI and prints its results.
- * Keeps running until Ctrl-C, which stops everything it started. `--once` exits after the demo;
- * `--microvm` runs the demo runner's jobs in microVMs instead of the (faster to start) sandbox.
+ * Keeps running until Ctrl-C (or SIGTERM, SIGHUP), which stops everything it started; a child that
+ * dies stops the rest too (exit 1). `--once` exits after the demo; `--microvm` runs the demo
+ * runner's jobs in microVMs instead of the (faster to start) sandbox.
+ *
+ * Refuses to start while any of its ports is taken, naming the holder. Ports, data directory and
+ * names move with TEMPORAL_PORT, TEMPORAL_UI_PORT, REGISTRY_PORT, BENCHLINE_API_PORT,
+ * BENCHLINE_DATA_DIR, DATABASE_URL (its database is used) and BENCHLINE_DEMO_RUNNER.
+ *
+ * `npm run dev` runs it with `exec node --require tsx/cjs`, not the tsx CLI: that wrapper relays a
+ * signal and SIGKILLs its child unless the child acknowledges within 30 ms, which would cut the
+ * shutdown short and orphan everything.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -16,8 +25,10 @@ import { connect, migrateLatest } from '../db/connection';
 import { seedDemo } from '../devenv/demo-seed';
 import { buildAndPushImage, DEMO_BENCHMARK_SH } from '../devenv/images';
 import { DATA_DIR, ROOT, TEMPORAL_DYNAMIC_CONFIG, temporalCliPath } from '../devenv/paths';
+import { assertPortsFree } from '../devenv/ports';
 import { ensureDatabase, postgresServer } from '../devenv/postgres';
-import { startRegistry, stopProcess } from '../devenv/registry';
+import { stopGroup } from '../devenv/process-group';
+import { startRegistry } from '../devenv/registry';
 import { waitFor } from '../devenv/wait';
 
 const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
@@ -26,42 +37,100 @@ const REGISTRY_PORT = Number(process.env.REGISTRY_PORT ?? 5000);
 const API_PORT = Number(process.env.BENCHLINE_API_PORT ?? 8080);
 const LOGS = join(DATA_DIR, 'logs');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cjs', 'index.cjs');
+/** How long each process may take to stop on SIGTERM before its group is killed. */
+const STOP_GRACE_MS = 10000;
+/** The runner's own drain on SIGTERM: shorter than STOP_GRACE_MS, so a job in flight ends canceled, not killed. */
+const RUNNER_SHUTDOWN_GRACE_SECONDS = 5;
 
-const started: { name: string; child: ChildProcess }[] = [];
 const step = (message: string) => console.log(`\x1b[1m==>\x1b[0m ${message}`);
 
-/** A child in its own process group, so Ctrl-C reaches only us and we stop children in order. */
-function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const log = createWriteStream(join(LOGS, `${name}.log`), { flags: 'a' });
-  const child = spawn(command, args, { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  child.once('exit', (code, signal) => {
-    if (!stopping) console.error(`${name} exited (${signal ?? code}); see ${join(LOGS, `${name}.log`)}`);
-  });
-  started.push({ name, child });
+/** Every process group this script started, oldest first: stopped newest first. */
+const started: { name: string; pgid: number }[] = [];
+let stopping: Promise<never> | undefined;
+let stopEmbeddedPostgres: (() => Promise<void>) | undefined;
+
+/**
+ * Stops every process group this script started (newest first, SIGTERM, then SIGKILL after
+ * STOP_GRACE_MS), waits until none of their processes is left, stops an embedded Postgres this run
+ * started, and exits with `code`. Idempotent: the first caller's code wins.
+ */
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
+    for (const { name, pgid } of [...started].reverse()) {
+      try {
+        if (await stopGroup(pgid, STOP_GRACE_MS)) console.error(`${name} did not stop within ${STOP_GRACE_MS / 1000}s and was killed`);
+      } catch (err) {
+        console.error(`${name}: ${(err as Error).message}`);
+        code ||= 1;
+      }
+    }
+    await stopEmbeddedPostgres?.();
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+/**
+ * Tracks a child started in its own process group (`detached`): a terminal's Ctrl-C reaches only
+ * this script, which stops the groups itself, whatever order the signals arrive in. Unless its exit
+ * is expected, a child dying takes the whole stack down with a non-zero exit.
+ */
+function track(name: string, child: ChildProcess, log?: string, expectExit = false): ChildProcess {
+  if (child.pid !== undefined) started.push({ name, pgid: child.pid });
+  const unexpected = (why: string) => {
+    if (stopping || expectExit) return;
+    console.error(`${name} ${why}${log ? `; see ${log}` : ''}. Stopping everything.`);
+    void shutdown(1);
+  };
+  child.once('exit', (code, signal) => unexpected(`exited (${signal ?? `code ${code}`})`));
+  child.once('error', (err) => unexpected(`failed: ${err.message}`));
   return child;
 }
 
-let stopping = false;
-async function stopAll(): Promise<void> {
-  stopping = true;
-  for (const { child } of started.reverse()) await stopProcess(child);
+/** A long-lived child writing to its log file (by descriptor: its output outlives nothing of ours). */
+function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const log = join(LOGS, `${name}.log`);
+  const fd = openSync(log, 'a');
+  const stdio: StdioOptions = ['ignore', fd, fd];
+  try {
+    return track(name, spawn(command, args, { env: { ...process.env, ...env }, detached: true, stdio }), log);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function main() {
   const once = process.argv.includes('--once');
   const executor = process.argv.includes('--microvm') ? 'microvm' : 'sandbox';
+  // Ctrl-C in a terminal signals the whole foreground group (npm, the shell, this script), and npm
+  // passes its own copy on: every signal, however often and in whatever order, means one shutdown.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (!stopping) step(`${signal}: stopping everything this run started`);
+      void shutdown(0);
+    });
+  }
+  // A closed terminal (SIGHUP) fails our writes: the shutdown must not die of that.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   await mkdir(LOGS, { recursive: true });
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(0)));
-  process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
+
+  // Never talk to whatever already listens on our ports (an orphaned api or Temporal server runs old code).
+  await assertPortsFree([
+    { port: API_PORT, name: 'api', env: 'BENCHLINE_API_PORT' },
+    { port: TEMPORAL_PORT, name: 'Temporal frontend', env: 'TEMPORAL_PORT' },
+    { port: TEMPORAL_UI_PORT, name: 'Temporal Web UI', env: 'TEMPORAL_UI_PORT' },
+    { port: REGISTRY_PORT, name: 'OCI registry', env: 'REGISTRY_PORT' },
+  ]);
 
   step('Postgres');
-  const pg = await postgresServer(DATA_DIR);
-  const databaseUrl = await ensureDatabase(pg.adminUrl, 'benchline');
+  const pg = await postgresServer(DATA_DIR, { exclusive: true });
+  stopEmbeddedPostgres = pg.stop;
+  // DATABASE_URL names the database to use; otherwise `benchline` on the server found.
+  const dbName = (process.env.DATABASE_URL && new URL(process.env.DATABASE_URL).pathname.slice(1)) || 'benchline';
+  const databaseUrl = await ensureDatabase(pg.adminUrl, dbName);
   const db = connect(databaseUrl);
   const applied = await migrateLatest(db);
-  console.log(`    ${pg.kind} server, database benchline (${applied.length ? `applied ${applied.join(', ')}` : 'schema up to date'})`);
+  console.log(`    ${pg.kind} server${pg.stop ? ' (started for this run)' : ''}, database ${dbName} (${applied.length ? `applied ${applied.join(', ')}` : 'schema up to date'})`);
 
   step(`Temporal dev server on :${TEMPORAL_PORT}, Web UI on :${TEMPORAL_UI_PORT}`);
   const temporalAddress = `127.0.0.1:${TEMPORAL_PORT}`;
@@ -70,7 +139,7 @@ async function main() {
     '--db-filename', join(DATA_DIR, 'temporal.sqlite'), ...TEMPORAL_DYNAMIC_CONFIG,
   ]);
   await waitFor('Temporal', async () => {
-    if (temporal.exitCode !== null) throw new Error(`temporal exited; is port ${TEMPORAL_PORT} taken? see ${LOGS}/temporal.log`);
+    if (temporal.exitCode !== null) throw new Error(`temporal exited; see ${LOGS}/temporal.log`);
     const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 1000 });
     await connection.workflowService.getSystemInfo({});
     await connection.close();
@@ -78,19 +147,19 @@ async function main() {
   }, 60000, 500);
 
   step(`OCI registry on :${REGISTRY_PORT}`);
-  const registry = await startRegistry(join(DATA_DIR, 'registry'), REGISTRY_PORT);
-  started.push({ name: 'registry', child: registry.process });
+  const registry = await startRegistry(join(DATA_DIR, 'registry'), REGISTRY_PORT, { detached: true });
+  track('registry', registry.process);
 
   step('Demo organization, project, spec and runner');
-  const demo = await seedDemo(db);
+  const demo = await seedDemo(db, { runner: process.env.BENCHLINE_DEMO_RUNNER });
   await db.destroy();
 
   const apiUrl = `http://127.0.0.1:${API_PORT}`;
   const common = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_UI_URL: `http://127.0.0.1:${TEMPORAL_UI_PORT}` };
-  step(`api on ${apiUrl}, orchestrator, runner ${demo.runner} (${executor} executor)`);
+  step(`api on ${apiUrl}, orchestrator, runner ${demo.runner} for spec ${demo.spec} (${executor} executor)`);
   const api = launch('api', process.execPath, ['--require', TSX, join(ROOT, 'api', 'main.ts')], { ...common, BENCHLINE_API_PORT: String(API_PORT) });
   await waitFor('api', async () => {
-    if (api.exitCode !== null) throw new Error(`api exited; is port ${API_PORT} taken? see ${LOGS}/api.log`);
+    if (api.exitCode !== null) throw new Error(`api exited; see ${LOGS}/api.log`);
     return (await fetch(`${apiUrl}/ready`)).ok;
   }, 60000, 250);
   launch('orchestrator', process.execPath, ['--require', TSX, join(ROOT, 'orchestrator', 'main.ts')], common);
@@ -99,8 +168,10 @@ async function main() {
     BENCHLINE_API_URL: apiUrl,
     BENCHLINE_RUNNER: demo.runner,
     BENCHLINE_RUNNER_TOKEN: demo.runnerToken,
+    BENCHLINE_SPEC: demo.spec,
     BENCHLINE_CACHE_DIR: join(DATA_DIR, 'runner'),
     BENCHLINE_EXECUTOR: executor,
+    BENCHLINE_SHUTDOWN_GRACE_SECONDS: String(RUNNER_SHUTDOWN_GRACE_SECONDS),
   });
 
   step('Demo benchmark image (umoci, busybox) → registry');
@@ -108,14 +179,17 @@ async function main() {
   const digest = await buildAndPushImage({ reference: image, entrypoint: ['/bench.sh'], files: { '/bench.sh': DEMO_BENCHMARK_SH } });
   console.log(`    ${image} = ${digest}`);
 
+  // The spec the demo runner serves, named: a different server default must not strand the demo.
   // A t-test threshold on latency: from the third run on, each result is judged against the history.
-  const runArgs = ['--project', demo.project, '--branch', 'main', '--testbed', demo.testbed, '--adapter', 'json', '--image', image,
+  const runArgs = ['--project', demo.project, '--branch', 'main', '--testbed', demo.testbed, '--spec', demo.spec, '--adapter', 'json', '--image', image,
     '--threshold-measure', 'latency', '--threshold-test', 't_test', '--threshold-upper-boundary', '0.99'];
   step(`benchline run ${runArgs.join(' ')}`);
-  const cli = spawn(join(ROOT, 'bin', 'benchline'), ['run', ...runArgs], {
+  // Its own group too, so a Ctrl-C mid-demo is ours to handle; it writes straight to the terminal.
+  const cli = track('benchline run', spawn(join(ROOT, 'bin', 'benchline'), ['run', ...runArgs], {
     env: { ...process.env, BENCHLINE_API_URL: apiUrl, BENCHLINE_TOKEN: demo.userToken },
     stdio: 'inherit',
-  });
+    detached: true,
+  }), undefined, true);
   const code: number = await new Promise((resolve) => cli.once('exit', (c) => resolve(c ?? 1)));
 
   console.log(`
@@ -126,15 +200,12 @@ async function main() {
   Try it         BENCHLINE_API_URL=${apiUrl} BENCHLINE_TOKEN=${demo.userToken} \\
                    bin/benchline run ${runArgs.join(' ')}
 `);
-  if (once || code !== 0) {
-    await stopAll();
-    process.exit(code);
-  }
+  if (once || code !== 0) await shutdown(code);
   console.log('Running. Ctrl-C stops everything.');
 }
 
 main().catch(async (err) => {
+  if (stopping) return; // a signal is already stopping everything; what failed was its casualty
   console.error(err instanceof Error ? err.message : err);
-  await stopAll();
-  process.exit(1);
+  await shutdown(1);
 });

@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { connect, migrateLatest } from '../../db/connection';
+import { createSpec } from '../../db/seed';
+import { ROOT } from '../../devenv/paths';
+import { dropDatabase, ensureDatabase } from '../../devenv/postgres';
+import { freePort, waitFor } from '../../devenv/wait';
+
+/**
+ * `npm run dev` as a developer runs it, on ports, a data directory, a database and a runner name of
+ * its own (a developer's dev stack on the defaults is never touched).
+ */
+describe('npm run dev', () => {
+  const adminUrl = Object.assign(new URL(process.env.DATABASE_URL!), { pathname: '/postgres' }).toString();
+  const databases: string[] = [];
+  afterAll(async () => {
+    for (const name of databases) await dropDatabase(adminUrl, name);
+  });
+
+  async function devEnv(): Promise<{ env: NodeJS.ProcessEnv; dataDir: string; apiPort: number; databaseUrl: string }> {
+    const id = randomBytes(4).toString('hex');
+    const dataDir = await mkdtemp(join(process.env.BENCHLINE_TEST_SCRATCH!, 'dev-'));
+    const name = `benchline_dev_${id}`;
+    databases.push(name);
+    const databaseUrl = await ensureDatabase(adminUrl, name);
+    const [apiPort, temporalPort, uiPort, registryPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const env = {
+      ...process.env,
+      BENCHLINE_DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      BENCHLINE_API_PORT: String(apiPort),
+      TEMPORAL_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(uiPort),
+      REGISTRY_PORT: String(registryPort),
+      BENCHLINE_DEMO_RUNNER: `dev-${id}`,
+    };
+    return { env, dataDir, apiPort, databaseUrl };
+  }
+
+  /** Live processes started for this data directory: everything dev started inherits it in its environment. */
+  function processesOf(dataDir: string): { pid: number; command: string }[] {
+    const marker = `BENCHLINE_DATA_DIR=${dataDir}\0`;
+    const found: { pid: number; command: string }[] = [];
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue; // reaped by nobody in a container, runs nothing
+        if (!readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker)) continue;
+        found.push({ pid: Number(pid), command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() });
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return found;
+  }
+
+  function collect(child: ChildProcess): { output: () => string; exited: Promise<number | null> } {
+    let output = '';
+    child.stdout!.on('data', (b) => (output += b));
+    child.stderr!.on('data', (b) => (output += b));
+    return { output: () => output, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  }
+
+  async function expectNothingLeft(dataDir: string): Promise<void> {
+    await waitFor('every process dev started to be gone', async () => processesOf(dataDir).length === 0 || undefined, 20000).catch(() => undefined);
+    expect(processesOf(dataDir)).toEqual([]);
+  }
+
+  it('Ctrl-C in a terminal after the demo stops every process it started; the demo names its spec', async () => {
+    const { env, dataDir, databaseUrl } = await devEnv();
+    // A server default no runner serves: a demo that relied on the default would be refused or stranded.
+    const db = connect(databaseUrl);
+    await migrateLatest(db);
+    await createSpec(db, { slug: 'unserved-default', isDefault: true });
+    await db.destroy();
+
+    // A pseudo-terminal: Ctrl-C signals the whole foreground group (npm, its shell, dev) at once.
+    const terminal = spawn('script', ['-qfec', 'npm run dev', '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const dev = collect(terminal);
+    try {
+      await waitFor('the demo to finish', async () => {
+        if (terminal.exitCode !== null) throw new Error(`npm run dev exited: ${dev.output()}`);
+        return dev.output().includes('Running. Ctrl-C stops everything.') || undefined;
+      }, 110000, 250);
+      expect(dev.output()).toContain('--spec demo');
+      expect(dev.output()).toContain(`processed (runner ${env.BENCHLINE_DEMO_RUNNER})`);
+      const running = processesOf(dataDir).map((p) => p.command).join('\n');
+      for (const part of ['scripts/dev.ts', 'api/main.ts', 'orchestrator/main.ts', 'runner/main.ts', 'server start-dev', 'docker-registry serve']) expect(running).toContain(part);
+
+      terminal.stdin!.write('\x03');
+      expect(await dev.exited).toBe(0);
+      expect(dev.output()).toContain('SIGINT: stopping everything this run started');
+      await expectNothingLeft(dataDir);
+    } finally {
+      for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
+    }
+  }, 150000);
+
+  it('a held port is refused, naming the port and its holder, before anything starts', async () => {
+    const { env, dataDir, apiPort } = await devEnv();
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(apiPort, '127.0.0.1', resolve));
+    try {
+      const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'scripts/dev.ts', '--once'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const dev = collect(child);
+      expect(await dev.exited).toBe(1);
+      expect(dev.output()).toContain(`port ${apiPort} (api) is in use by pid ${process.pid} (`);
+      expect(dev.output()).toContain('or set BENCHLINE_API_PORT to another port');
+      expect(dev.output()).not.toContain('Postgres');
+      expect(processesOf(dataDir)).toEqual([]);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a child that dies takes the rest down, and dev exits non-zero', async () => {
+    const { env, dataDir } = await devEnv();
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'scripts/dev.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const dev = collect(child);
+    try {
+      const api = await waitFor('the api process', async () => {
+        if (child.exitCode !== null) throw new Error(`dev exited: ${dev.output()}`);
+        return processesOf(dataDir).find((p) => p.command.includes('api/main.ts'));
+      }, 60000, 250);
+      process.kill(api.pid, 'SIGKILL');
+      expect(await dev.exited).toBe(1);
+      expect(dev.output()).toContain('api exited (SIGKILL)');
+      await expectNothingLeft(dataDir);
+    } finally {
+      for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
+    }
+  }, 90000);
+});
