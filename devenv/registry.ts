@@ -12,10 +12,11 @@ export interface RunningRegistry {
 
 /**
  * Debian's docker-registry (CNCF distribution) on loopback, storing under `dataDir`. With `htpasswd`
- * (a bcrypt htpasswd file) it is a private registry that wants basic auth. `detached` puts it in its
- * own process group, for a caller that stops it itself (a terminal's Ctrl-C then doesn't reach it).
+ * (a bcrypt htpasswd file) it is a private registry that wants basic auth. With `adopt`, it runs in
+ * its own process group (a terminal's Ctrl-C doesn't reach it) and is handed to `adopt` the moment
+ * it is spawned, for a caller that stops it itself even while it is still starting.
  */
-export async function startRegistry(dataDir: string, port: number, options: { htpasswd?: string; detached?: boolean } = {}): Promise<RunningRegistry> {
+export async function startRegistry(dataDir: string, port: number, options: { htpasswd?: string; adopt?: (child: ChildProcess) => void } = {}): Promise<RunningRegistry> {
   await mkdir(join(dataDir, 'storage'), { recursive: true });
   const configPath = join(dataDir, 'config.yml');
   await writeFile(
@@ -29,7 +30,8 @@ export async function startRegistry(dataDir: string, port: number, options: { ht
       '',
     ].join('\n'),
   );
-  const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached });
+  const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: Boolean(options.adopt) });
+  options.adopt?.(child);
   let stderr = '';
   child.stderr!.on('data', (b) => (stderr += b));
   const address = `127.0.0.1:${port}`;

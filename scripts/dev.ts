@@ -47,6 +47,8 @@ const step = (message: string) => console.log(`\x1b[1m==>\x1b[0m ${message}`);
 /** Every process group this script started, oldest first: stopped newest first. */
 const started: { name: string; pgid: number }[] = [];
 let stopping: Promise<never> | undefined;
+/** Whether a signal began the shutdown: then a startup step failing is its casualty, not news. */
+let signaled = false;
 let stopEmbeddedPostgres: (() => Promise<void>) | undefined;
 
 /**
@@ -76,7 +78,11 @@ function shutdown(code: number): Promise<never> {
  * is expected, a child dying takes the whole stack down with a non-zero exit.
  */
 function track(name: string, child: ChildProcess, log?: string, expectExit = false): ChildProcess {
-  if (child.pid !== undefined) started.push({ name, pgid: child.pid });
+  if (child.pid !== undefined) {
+    // Spawned by a startup step that was still under way when the shutdown began: it has nothing to drain.
+    if (stopping) process.kill(-child.pid, 'SIGKILL');
+    else started.push({ name, pgid: child.pid });
+  }
   const unexpected = (why: string) => {
     if (stopping || expectExit) return;
     console.error(`${name} ${why}${log ? `; see ${log}` : ''}. Stopping everything.`);
@@ -87,7 +93,7 @@ function track(name: string, child: ChildProcess, log?: string, expectExit = fal
   return child;
 }
 
-/** A long-lived child writing to its log file (by descriptor: its output outlives nothing of ours). */
+/** A long-lived child writing straight to its log file: no pipe through this script that could fill or break. */
 function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   const log = join(LOGS, `${name}.log`);
   const fd = openSync(log, 'a');
@@ -106,7 +112,9 @@ async function main() {
   // passes its own copy on: every signal, however often and in whatever order, means one shutdown.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      if (!stopping) step(`${signal}: stopping everything this run started`);
+      if (stopping) return;
+      signaled = true;
+      step(`${signal}: stopping everything this run started`);
       void shutdown(0);
     });
   }
@@ -147,8 +155,7 @@ async function main() {
   }, 60000, 500);
 
   step(`OCI registry on :${REGISTRY_PORT}`);
-  const registry = await startRegistry(join(DATA_DIR, 'registry'), REGISTRY_PORT, { detached: true });
-  track('registry', registry.process);
+  const registry = await startRegistry(join(DATA_DIR, 'registry'), REGISTRY_PORT, { adopt: (child) => track('registry', child) });
 
   step('Demo organization, project, spec and runner');
   const demo = await seedDemo(db, { runner: process.env.BENCHLINE_DEMO_RUNNER });
@@ -205,7 +212,6 @@ async function main() {
 }
 
 main().catch(async (err) => {
-  if (stopping) return; // a signal is already stopping everything; what failed was its casualty
-  console.error(err instanceof Error ? err.message : err);
+  if (!signaled) console.error(err instanceof Error ? err.message : err);
   await shutdown(1);
 });
