@@ -198,6 +198,7 @@ async function main() {
     detached: true,
   }), undefined, true);
   const code: number = await new Promise((resolve) => cli.once('exit', (c) => resolve(c ?? 1)));
+  if (stopping) await stopping; // stopped mid-demo: no summary of a stack that is going away
 
   console.log(`
   API            ${apiUrl}
