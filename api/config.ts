@@ -17,6 +17,11 @@ export interface ApiConfig {
   /** Dispatch policy handed to each job workflow: how long a runner may go silent, and a job may wait. */
   heartbeatTimeoutSeconds: number;
   queueLimitSeconds: number;
+  /**
+   * How long a submission waits for Temporal to start its workflow before answering 503 (and
+   * writing nothing). Keep it well under the workflow's wait for the submission's commit.
+   */
+  workflowStartTimeoutSeconds: number;
   /** Submission rate limits (POST /v0/run), per token and per source IP, per window. */
   rateLimits: RateLimits;
   /** Bearer token Prometheus scrapes /metrics with; unset: loopback clients only. */
@@ -40,6 +45,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     controlTaskQueue: env.BENCHLINE_CONTROL_TASK_QUEUE ?? CONTROL_TASK_QUEUE,
     heartbeatTimeoutSeconds: Number(env.BENCHLINE_HEARTBEAT_TIMEOUT_SECONDS ?? 30),
     queueLimitSeconds: Number(env.BENCHLINE_QUEUE_LIMIT_SECONDS ?? 3600),
+    workflowStartTimeoutSeconds: Number(env.BENCHLINE_WORKFLOW_START_TIMEOUT_SECONDS ?? 10),
     rateLimits: {
       perToken: Number(env.BENCHLINE_RATE_LIMIT_PER_TOKEN ?? 120),
       perIp: Number(env.BENCHLINE_RATE_LIMIT_PER_IP ?? 60),

@@ -4,7 +4,7 @@ import type { MemberRole } from '../common/schemas/organizations';
 import { memberRole } from '../db/organizations';
 import { findProject } from '../db/projects';
 import type { ProjectRow } from '../db/rows';
-import { notFound } from './errors';
+import { notFound, unauthorized } from './errors';
 
 export interface ProjectAccess {
   project: ProjectRow;
@@ -25,3 +25,9 @@ export async function readableProject(db: Knex, request: FastifyRequest, ref: st
   if (!role && project.visibility !== 'public') throw notFound(`project "${ref}"`);
   return { project, member: role !== undefined, role };
 }
+
+/**
+ * One answer for every project an anonymous write may not use (a claimed organization's, public or
+ * private, or a UUID that names nothing), so it never tells that a private project exists.
+ */
+export const tokenRequired = (ref: string) => unauthorized(`project "${ref}" does not take anonymous submissions: an API token is required`);

@@ -23,33 +23,37 @@ export const getOrCreateBranch = (trx: Knex, projectId: string, slug: string) =>
 export const getOrCreateTestbed = (trx: Knex, projectId: string, slug: string) => getOrCreate<TestbedRow>(trx, 'testbed', projectId, slug);
 
 /**
- * The project an anonymous submission runs under: an existing project of an unclaimed
- * organization, or a new public one in a new unclaimed organization (claimable later). Returns
- * undefined when the project belongs to a claimed organization, which needs a token.
+ * Where an anonymous submission would run, read without writing anything: an existing project of an
+ * unclaimed organization, or `'new'` when no project has the slug (createUnclaimedProject makes it
+ * inside the submission's transaction). Undefined for a project of a claimed organization, whatever
+ * its visibility, and for a UUID that names no project: those need a token.
  */
-export async function unclaimedProject(db: Knex, slug: string): Promise<{ project: ProjectRow; claim?: { organization: string; claim_token: string } } | undefined> {
-  const existing = await findProject(db, slug);
-  if (existing) {
-    const org = await getOrganization(db, existing.organization_id);
-    return org.claimed ? undefined : { project: existing };
-  }
-  if (isUuid(slug)) return undefined;
+export async function anonymousTarget(db: Knex, ref: string): Promise<ProjectRow | 'new' | undefined> {
+  const existing = await findProject(db, ref);
+  if (existing) return (await getOrganization(db, existing.organization_id)).claimed ? undefined : existing;
+  return isUuid(ref) ? undefined : 'new';
+}
+
+/**
+ * A new public project in a new unclaimed organization (claimable later with the returned token),
+ * written in the caller's transaction so that a submission refused later leaves neither behind.
+ * If another submission created the slug first, theirs is used while it is still unclaimed;
+ * undefined once it was claimed.
+ */
+export async function createUnclaimedProject(trx: Knex.Transaction, slug: string): Promise<{ project: ProjectRow; claim?: { organization: string; claim_token: string } } | undefined> {
   const claimToken = generateToken('claim');
-  return db.transaction(async (trx) => {
-    const [org] = await trx('organization')
-      .insert({ slug: `unclaimed-${randomBytes(6).toString('hex')}`, name: `Unclaimed (${slug})`, plan: 'free', claimed: false, claim_token_hash: hashToken(claimToken) })
-      .returning(['id', 'slug']);
-    const [project] = await trx('project')
-      .insert({ organization_id: org.id, slug, name: slug, visibility: 'public' })
-      .onConflict('slug')
-      .ignore()
-      .returning('*');
-    // Another anonymous submission created it first: use theirs (and drop our empty organization).
-    if (!project) {
-      await trx('organization').where({ id: org.id }).delete();
-      const theirs = await trx<ProjectRow>('project').where({ slug }).first();
-      return theirs && { project: theirs };
-    }
-    return { project, claim: { organization: org.slug, claim_token: claimToken } };
-  });
+  const [org] = await trx('organization')
+    .insert({ slug: `unclaimed-${randomBytes(6).toString('hex')}`, name: `Unclaimed (${slug})`, plan: 'free', claimed: false, claim_token_hash: hashToken(claimToken) })
+    .returning(['id', 'slug']);
+  // A concurrent creator's uncommitted row makes this wait for their commit or rollback.
+  const [project] = await trx('project').insert({ organization_id: org.id, slug, name: slug, visibility: 'public' }).onConflict('slug').ignore().returning('*');
+  if (project) return { project, claim: { organization: org.slug, claim_token: claimToken } };
+  await trx('organization').where({ id: org.id }).delete();
+  const theirs = await trx<ProjectRow>('project').where({ slug }).first();
+  return theirs && !(await getOrganization(trx, theirs.organization_id)).claimed ? { project: theirs } : undefined;
+}
+
+/** A project's testbed by slug, without creating it (submissions check before they write). */
+export async function findTestbed(db: Knex, projectId: string, slug: string): Promise<TestbedRow | undefined> {
+  return db<TestbedRow>('testbed').where({ project_id: projectId, slug }).first();
 }

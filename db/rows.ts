@@ -44,7 +44,7 @@ export interface JobRow {
   id: string; report_id: string; project_id: string; organization_id: string;
   spec_id: string | null; requested_spec_id: string | null;
   status: JobStatus; tier: Tier; priority: number; timeout_seconds: number; config: JobConfig;
-  image_digest: string | null; source_ip: string; idempotency_key: string | null;
+  image_digest: string | null; source_ip: string; idempotency_key: string | null; submitted_by: string | null;
   runner_id: string | null; attempt: number; error: string | null; exit_code: number | null;
   execution: Record<string, unknown> | null;
   created_at: Date; claimed_at: Date | null; started_at: Date | null; completed_at: Date | null; finished_at: Date | null;

@@ -4,6 +4,7 @@ import * as adminAndResources from './002_admin_and_resources';
 import * as rateLimits from './003_rate_limits';
 import * as results from './004_results';
 import * as claimTokens from './005_claim_tokens';
+import * as jobSubmitter from './006_job_submitter';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '003_rate_limits': rateLimits,
   '004_results': results,
   '005_claim_tokens': claimTokens,
+  '006_job_submitter': jobSubmitter,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

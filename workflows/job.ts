@@ -23,6 +23,8 @@ import {
   type RunnerActivities,
 } from '../common/contracts';
 
+const DEFAULT_COMMIT_WINDOW_SECONDS = 60;
+
 const DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 30;
 const DEFAULT_QUEUE_LIMIT_SECONDS = 3600;
 /** runJob may outlive the benchmark's own timeout by this much: image pull, boot, upload. */
@@ -30,7 +32,7 @@ const RUN_GRACE_SECONDS = 600;
 
 const control = proxyActivities<ControlActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ImageNotFound', 'SpecUnavailable', 'JobGone'] },
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ImageNotFound', 'JobGone'] },
 });
 
 /**
@@ -39,11 +41,9 @@ const control = proxyActivities<ControlActivities>({
  * persisted by an activity; this function only decides what happens next.
  */
 export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> {
-  const { jobId } = input;
-  let specSlug = '';
+  const { jobId, spec } = input;
   try {
-    const spec = await control.resolveSpec(jobId);
-    specSlug = spec.slug;
+    if (!(await submissionCommitted(input))) return { status: 'not_committed' };
     await control.resolveImageDigest(jobId);
 
     const runner = proxyActivities<RunnerActivities>({
@@ -70,7 +70,7 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
       await CancellationScope.nonCancellable(() => control.markJobCanceled(jobId));
       throw err;
     }
-    const error = describeFailure(err, specSlug, input);
+    const error = describeFailure(err, spec.slug, input);
     // A runner that shut down mid-job canceled it, as a user would have: canceled, not failed.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === RUNNER_SHUTDOWN) {
       await control.markJobCanceled(jobId, error);
@@ -78,6 +78,20 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
     }
     await control.markJobFailed(jobId, error);
     return { status: 'failed', error };
+  }
+}
+
+/**
+ * The api starts this workflow inside its submission transaction, just before COMMIT: the job row
+ * may not be visible yet (a short wait), or never (the api died or the commit failed). In that case
+ * there is no job to settle and the workflow ends quietly after the window.
+ */
+async function submissionCommitted(input: JobWorkflowInput): Promise<boolean> {
+  const deadline = Date.now() + (input.commitWindowSeconds ?? DEFAULT_COMMIT_WINDOW_SECONDS) * 1000;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 5000)) {
+    if (await control.jobExists(input.jobId)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(Math.min(wait, deadline - Date.now()));
   }
 }
 

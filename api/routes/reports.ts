@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { errorBody, reportView } from '../../common/schemas';
 import { resourceRef } from '../../common/schemas/fields';
 import { newReport, type NewReport } from '../../common/schemas/results';
-import { unclaimedProject } from '../../db/projects';
+import { anonymousTarget, createUnclaimedProject } from '../../db/projects';
 import { createReport, reportRequestFrom } from '../../db/reports';
 import { writableProject } from '../resources';
 import { storeResults } from '../../db/results';
@@ -11,7 +11,8 @@ import { buildTimeResults, fileSizeResults } from '../../results/extra-measures'
 import { iterationsOf, parseIterations, type Iteration } from '../../results/iterations';
 import { mergeResults } from '../../results/merge';
 import { AdapterError, type BenchmarkResults } from '../../results/types';
-import { badRequest, unauthorized } from '../errors';
+import { badRequest } from '../errors';
+import { tokenRequired } from '../project-access';
 import { rateLimit } from '../rate-limit';
 import { toReportView } from '../views';
 
@@ -57,8 +58,8 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const project = request.user ? await writableProject(app.db, request, request.params.project, 'member') : (await unclaimedProject(app.db, request.params.project))?.project;
-      if (!project) throw unauthorized(`project "${request.params.project}" belongs to a claimed organization: an API token is required`);
+      const target = request.user ? await writableProject(app.db, request, request.params.project, 'member') : await anonymousTarget(app.db, request.params.project);
+      if (!target) throw tokenRequired(request.params.project);
 
       let results: BenchmarkResults;
       try {
@@ -69,7 +70,10 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
         throw err;
       }
 
-      const report = await app.db.transaction(async (trx) => {
+      const { project, report } = await app.db.transaction(async (trx) => {
+        // A new anonymous project is created with the report, so a refused report leaves nothing behind.
+        const project = target === 'new' ? (await createUnclaimedProject(trx, request.params.project))?.project : target;
+        if (!project) throw tokenRequired(request.params.project);
         const { report } = await createReport(trx, {
           ...reportRequestFrom(project.id, body),
           startTime: body.start_time ? new Date(body.start_time) : undefined,
@@ -77,7 +81,7 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
           endTime: body.end_time ? new Date(body.end_time) : new Date(),
         });
         await storeResults(trx, report, results);
-        return report;
+        return { project, report };
       });
       return reply.status(201).send(await toReportView(app.db, project, report));
     },

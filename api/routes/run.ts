@@ -1,22 +1,25 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ImageRefError, parseImageRef } from '../../common/image-ref';
-import { errorBody, newRun, runAccepted, type NewRun, type RunAccepted } from '../../common/schemas';
-import { JOB_WORKFLOW, jobWorkflowId, type JobWorkflowInput } from '../../common/contracts';
-import { concurrencyGate, effectiveTimeoutSeconds, tierOf, tierPolicy, type TierPolicy } from '../../common/tiers';
-import { transitionJob } from '../../db/jobs';
-import { getOrCreateTestbed, getOrganization, unclaimedProject } from '../../db/projects';
-import { createReport, reportRequestFrom } from '../../db/reports';
-import type { JobRow } from '../../db/rows';
-import { resolveSpec, SpecResolutionError } from '../../db/specs';
+import { errorBody, newRun, runAccepted, type RunAccepted } from '../../common/schemas';
+import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type JobWorkflowInput } from '../../common/contracts';
+import { concurrencyGate, tierOf, tierPolicy, type TierPolicy } from '../../common/tiers';
+import { anonymousTarget, findTestbed, getOrganization } from '../../db/projects';
+import type { JobRow, OrganizationRow, SpecRow } from '../../db/rows';
+import { findSpec, jobRoute, resolveSpec, SpecResolutionError } from '../../db/specs';
+import { DuplicateSubmission, jobByIdempotencyKey, ProjectClaimed, writeSubmission } from '../../db/submissions';
 import { workflowUiUrl } from '../config';
 import { rateLimit } from '../rate-limit';
-import { badRequest, HttpError, unauthorized } from '../errors';
+import { badRequest, HttpError } from '../errors';
+import { tokenRequired } from '../project-access';
 import { writableProject } from '../resources';
 
-const UNIQUE_VIOLATION = '23505';
-
-/** POST /v0/run: one submission becomes a report, a pending job and a running jobWorkflow. */
+/**
+ * POST /v0/run: one submission becomes a report, a pending job and a running jobWorkflow, or
+ * nothing at all. Every check (image, registry, project, tier, timeout, spec and its runners) is
+ * made before the single transaction that writes it, and the workflow is started inside that
+ * transaction, before COMMIT.
+ */
 const runRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/v0/run',
@@ -43,64 +46,37 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       if (allowed && !allowed.includes(image.registry)) {
         throw badRequest('body.job.image', `registry ${image.registry} is not one this server pulls from (${allowed.join(', ')})`);
       }
-      // Anonymous submissions are always in the unclaimed tier: check them fully before an
-      // unclaimed organization is created for them.
-      if (!request.user) checkTimeout(tierPolicy('unclaimed'), body.job.timeout);
-      const found = request.user ? { project: await writableProject(app.db, request, body.project, 'member') } : await unclaimedProject(app.db, body.project);
-      if (!found) throw unauthorized(`project "${body.project}" belongs to a claimed organization: an API token is required`);
-      const { project, claim } = found;
-      const policy = tierPolicy(tierOf(await getOrganization(app.db, project.organization_id)));
+      const project = request.user ? await writableProject(app.db, request, body.project, 'member') : await anonymousTarget(app.db, body.project);
+      if (!project) throw tokenRequired(body.project);
+      const organization = project === 'new' ? undefined : await getOrganization(app.db, project.organization_id);
+      const policy = tierPolicy(organization ? tierOf(organization) : 'unclaimed');
       checkTimeout(policy, body.job.timeout);
 
-      const byKey = () =>
-        body.idempotency_key ? app.db<JobRow>('job').where({ project_id: project.id, idempotency_key: body.idempotency_key }).first() : undefined;
-      let existing = await byKey();
-      let job = existing;
-      if (!job) {
-        try {
-          job = await createSubmission(body, project.id, project.organization_id, policy, request.ip);
-          app.metrics.jobsSubmitted.inc({ tier: policy.tier });
-        } catch (err) {
-          // Two submissions with one idempotency key raced: the unique index let one in; return that one.
-          existing = (err as { code?: string }).code === UNIQUE_VIOLATION ? await byKey() : undefined;
-          if (!existing) throw err;
-          job = existing;
-        }
+      if (project !== 'new') {
+        const existing = await jobByIdempotencyKey(app.db, project.id, body.idempotency_key);
+        if (existing) return reply.status(202).send(await resume(existing, organization!));
       }
+      const testbed = project === 'new' ? undefined : await findTestbed(app.db, project.id, body.testbed);
+      const spec = await specCheck(() => resolveSpec(app.db, body.job.spec, testbed));
+      const taskQueue = await jobRoute(app.db, spec, organization);
+      if (!taskQueue) throw badRequest('body.job.spec', `no active runner serves spec "${spec.slug}"`);
 
-      const workflowId = jobWorkflowId(job.id);
-      const input: JobWorkflowInput = {
-        jobId: job.id,
-        priorityKey: job.priority,
-        timeoutSeconds: job.timeout_seconds,
-        heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
-        queueLimitSeconds: app.config.queueLimitSeconds,
-        concurrencyGate: concurrencyGate(tierPolicy(job.tier), { organizationId: job.organization_id, sourceIp: job.source_ip }),
-      };
       try {
-        await app.temporal.workflow.start<(input: JobWorkflowInput) => Promise<unknown>>(JOB_WORKFLOW, {
-          workflowId,
-          taskQueue: app.config.controlTaskQueue,
-          args: [input],
-          // A repeated submission (same idempotency key) joins the running workflow, and never
-          // starts a second run for a job whose workflow already ended.
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        });
+        const { job, claim } = await writeSubmission(
+          app.db,
+          { project, body, spec, policy, sourceIp: request.ip, submittedBy: request.user?.id ?? null },
+          (job) => startWorkflow(job, spec, taskQueue),
+        );
+        app.metrics.jobsSubmitted.inc({ tier: policy.tier });
+        return reply.status(202).send(accepted(job, claim));
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return reply.status(202).send(accepted(job, claim));
-        request.log.error({ err, job: job.id }, 'could not start the job workflow');
-        if (!existing) await transitionJob(app.db, job.id, 'failed', { error: 'could not start the job workflow', finished_at: new Date() });
-        throw new HttpError(503, 'unavailable', 'the job could not be scheduled: Temporal is unreachable; retry later');
+        if (err instanceof ProjectClaimed) throw tokenRequired(body.project);
+        if (!(err instanceof DuplicateSubmission) || project === 'new') throw err;
+        // The same idempotency key won a race with this request: answer with that job.
+        return reply.status(202).send(await resume((await jobByIdempotencyKey(app.db, project.id, body.idempotency_key))!, organization!));
       }
-      return reply.status(202).send(accepted(job, claim));
     },
   );
-
-  function accepted(job: JobRow, claim?: RunAccepted['claim']): RunAccepted {
-    const workflowId = jobWorkflowId(job.id);
-    return { report: job.report_id, job: job.id, status: job.status, workflow_id: workflowId, temporal_ui_url: workflowUiUrl(app.config, workflowId), claim };
-  }
 
   function checkTimeout(policy: TierPolicy, timeout: number | undefined) {
     if (timeout !== undefined && policy.maxTimeoutSeconds !== undefined && timeout > policy.maxTimeoutSeconds) {
@@ -108,39 +84,66 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     }
   }
 
+  async function specCheck(resolve: () => Promise<SpecRow>): Promise<SpecRow> {
+    try {
+      return await resolve();
+    } catch (err) {
+      if (err instanceof SpecResolutionError) throw badRequest('body.job.spec', err.message);
+      throw err;
+    }
+  }
 
-  /** Report and job in one transaction: either both exist or neither. */
-  async function createSubmission(body: NewRun, projectId: string, organizationId: string, policy: ReturnType<typeof tierPolicy>, sourceIp: string): Promise<JobRow> {
-    return app.db.transaction(async (trx) => {
-      const testbed = await getOrCreateTestbed(trx, projectId, body.testbed);
-      let spec;
-      try {
-        spec = await resolveSpec(trx, body.job.spec, testbed);
-      } catch (err) {
-        if (err instanceof SpecResolutionError) throw badRequest('body.job.spec', err.message);
-        throw err;
-      }
-      const { report } = await createReport(trx, reportRequestFrom(projectId, body));
-      const { spec: _spec, timeout, ...config } = body.job;
-      // Files measured for their size are collected like any output file (but not parsed).
-      if (body.file_size?.length) config.file_paths = [...new Set([...(config.file_paths ?? []), ...body.file_size])];
-      const [job] = await trx<JobRow>('job')
-        .insert({
-          report_id: report.id,
-          project_id: projectId,
-          organization_id: organizationId,
-          requested_spec_id: body.job.spec === undefined ? null : spec.id,
-          status: 'pending',
-          tier: policy.tier,
-          priority: policy.priorityKey,
-          timeout_seconds: effectiveTimeoutSeconds(policy, timeout),
-          config,
-          source_ip: sourceIp,
-          idempotency_key: body.idempotency_key ?? null,
-        })
-        .returning('*');
-      return job;
-    });
+  /**
+   * A repeated submission: the job was committed with its workflow started, so this normally joins
+   * it (USE_EXISTING) or finds it ended (REJECT_DUPLICATE). A job whose workflow is missing (written
+   * before submissions started it in their transaction) gets one now.
+   */
+  async function resume(job: JobRow, organization: OrganizationRow): Promise<RunAccepted> {
+    // Jobs written before submissions pinned the spec are the reconciler's to settle.
+    const spec = job.spec_id ? await findSpec(app.db, job.spec_id) : undefined;
+    if (!spec) return accepted(job);
+    // The job was accepted once: if its runners are gone meanwhile, it waits on the shared queue
+    // and fails at the queue limit, saying so.
+    const taskQueue = (await jobRoute(app.db, spec, organization)) ?? runnerTaskQueue(spec.slug);
+    await startWorkflow(job, spec, taskQueue);
+    return accepted(job);
+  }
+
+  /** Starts the job's workflow, or answers 503 when Temporal does not take it in time. */
+  async function startWorkflow(job: JobRow, spec: Pick<SpecRow, 'slug'>, taskQueue: string): Promise<void> {
+    const input: JobWorkflowInput = {
+      jobId: job.id,
+      spec: { slug: spec.slug, taskQueue },
+      priorityKey: job.priority,
+      timeoutSeconds: job.timeout_seconds,
+      heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
+      queueLimitSeconds: app.config.queueLimitSeconds,
+      concurrencyGate: concurrencyGate(tierPolicy(job.tier), { organizationId: job.organization_id, sourceIp: job.source_ip }),
+    };
+    try {
+      // Bounded well below the workflow's wait for the commit, so a start that succeeds late is
+      // still followed by the commit its workflow waits for.
+      await app.temporal.withDeadline(Date.now() + app.config.workflowStartTimeoutSeconds * 1000, () =>
+        app.temporal.workflow.start<(input: JobWorkflowInput) => Promise<unknown>>(JOB_WORKFLOW, {
+          workflowId: jobWorkflowId(job.id),
+          taskQueue: app.config.controlTaskQueue,
+          args: [input],
+          // A repeated submission (same idempotency key) joins the running workflow, and never
+          // starts a second run for a job whose workflow already ended.
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      app.log.error({ err, job: job.id }, 'could not start the job workflow');
+      throw new HttpError(503, 'unavailable', 'the job could not be scheduled: Temporal is unreachable; retry later');
+    }
+  }
+
+  function accepted(job: JobRow, claim?: RunAccepted['claim']): RunAccepted {
+    const workflowId = jobWorkflowId(job.id);
+    return { report: job.report_id, job: job.id, status: job.status, workflow_id: workflowId, temporal_ui_url: workflowUiUrl(app.config, workflowId), claim };
   }
 };
 

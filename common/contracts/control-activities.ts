@@ -15,8 +15,8 @@ export type RecordedRun = { status: 'completed' } | { status: 'failed'; error: s
  * call them. The implementation is checked against this interface where the worker is built.
  */
 export interface ControlActivities {
-  /** explicit spec → testbed's current spec → default spec; an explicit spec becomes the testbed's current one. */
-  resolveSpec(jobId: string): Promise<ResolvedSpec>;
+  /** Whether the submission's transaction committed the job row yet (the api starts the workflow just before COMMIT). */
+  jobExists(jobId: string): Promise<boolean>;
   /** Pins the job to its image's digest, before any runner time is spent. */
   resolveImageDigest(jobId: string): Promise<string>;
   /** The job's persisted status: the authority on whether its benchmark started. */

@@ -2,12 +2,16 @@
  * What starts a workflow and what it returns, for the api and the orchestrator (which start them)
  * and the workflow code (which implements them). Workflows are started by type name.
  */
+import type { ResolvedSpec } from './control-activities';
+
 export const JOB_WORKFLOW = 'jobWorkflow';
 export const CONCURRENCY_GATE_WORKFLOW = 'concurrencyGateWorkflow';
 export const RECONCILE_JOBS_WORKFLOW = 'reconcileJobsWorkflow';
 
 export interface JobWorkflowInput {
   jobId: string;
+  /** The spec and runner task queue the api resolved and checked at submission. */
+  spec: ResolvedSpec;
   priorityKey: number;
   timeoutSeconds: number;
   /** How long a runner may go silent before its job is declared lost. */
@@ -16,6 +20,15 @@ export interface JobWorkflowInput {
   queueLimitSeconds?: number;
   /** The tier's concurrency limit: a gate workflow shared by the jobs that count against it. */
   concurrencyGate?: { id: string; permits: number };
+  /**
+   * How long the workflow waits for the submission's transaction to commit the job row (default
+   * 60 s): the api starts it just before COMMIT.
+   */
+  commitWindowSeconds?: number;
 }
 
-export type JobOutcome = { status: 'processed'; metrics: number } | { status: 'failed' | 'canceled'; error: string };
+export type JobOutcome =
+  | { status: 'processed'; metrics: number }
+  | { status: 'failed' | 'canceled'; error: string }
+  // The submission that started the workflow never committed: there is no job.
+  | { status: 'not_committed' };

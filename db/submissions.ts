@@ -1,0 +1,76 @@
+import type { Knex } from 'knex';
+import type { NewRun } from '../common/schemas';
+import { effectiveTimeoutSeconds, type TierPolicy } from '../common/tiers';
+import { createUnclaimedProject } from './projects';
+import { createReport, reportRequestFrom } from './reports';
+import type { JobRow, ProjectRow, SpecRow } from './rows';
+
+export interface Submission {
+  /** The project, or `'new'`: an anonymous submission's project, created in a new unclaimed organization. */
+  project: ProjectRow | 'new';
+  body: NewRun;
+  /** The spec resolved and checked for the job (explicit, the testbed's or the default). */
+  spec: Pick<SpecRow, 'id'>;
+  policy: TierPolicy;
+  sourceIp: string;
+  submittedBy: string | null;
+}
+
+/** Another submission with the same idempotency key was written first: return that one. */
+export class DuplicateSubmission extends Error {}
+
+/** Project of a claimed organization, found only inside the transaction (a concurrent claim). */
+export class ProjectClaimed extends Error {}
+
+export async function jobByIdempotencyKey(db: Knex, projectId: string, key: string | undefined): Promise<JobRow | undefined> {
+  return key ? db<JobRow>('job').where({ project_id: projectId, idempotency_key: key }).first() : undefined;
+}
+
+/**
+ * Writes a checked submission in one transaction: the unclaimed organization and project (for an
+ * anonymous submission to a new slug), the testbed's current spec (when the body named one), the
+ * report and the pending job. `beforeCommit` runs last, inside the transaction: the api starts the
+ * job's workflow there, so a failed start rolls everything back and a committed job always has its
+ * workflow (which waits for the commit, see the workflow's submission check).
+ */
+export async function writeSubmission(
+  db: Knex,
+  s: Submission,
+  beforeCommit: (job: JobRow) => Promise<void>,
+): Promise<{ job: JobRow; claim?: { organization: string; claim_token: string } }> {
+  return db.transaction(async (trx) => {
+    const created = s.project === 'new' ? await createUnclaimedProject(trx, s.body.project) : undefined;
+    if (s.project === 'new' && !created) throw new ProjectClaimed();
+    const project = created?.project ?? (s.project as ProjectRow);
+    const { report, testbed } = await createReport(trx, reportRequestFrom(project.id, s.body));
+    // An explicit spec becomes the testbed's current one: later runs without a spec follow it.
+    if (s.body.job.spec !== undefined) await trx('testbed').where({ id: testbed.id }).update({ spec_id: s.spec.id });
+    const { spec: _spec, timeout, ...config } = s.body.job;
+    // Files measured for their size are collected like any output file (but not parsed).
+    if (s.body.file_size?.length) config.file_paths = [...new Set([...(config.file_paths ?? []), ...s.body.file_size])];
+    // Against a concurrent submission with the same key, the unique index decides: this insert waits
+    // for the other transaction and writes nothing if it committed.
+    const [job] = await trx<JobRow>('job')
+      .insert({
+        report_id: report.id,
+        project_id: project.id,
+        organization_id: project.organization_id,
+        spec_id: s.spec.id,
+        requested_spec_id: s.body.job.spec === undefined ? null : s.spec.id,
+        status: 'pending',
+        tier: s.policy.tier,
+        priority: s.policy.priorityKey,
+        timeout_seconds: effectiveTimeoutSeconds(s.policy, timeout),
+        config,
+        source_ip: s.sourceIp,
+        idempotency_key: s.body.idempotency_key ?? null,
+        submitted_by: s.submittedBy,
+      })
+      .onConflict(['project_id', 'idempotency_key'])
+      .ignore()
+      .returning('*');
+    if (!job) throw new DuplicateSubmission();
+    await beforeCommit(job);
+    return { job, claim: created?.claim };
+  });
+}
