@@ -1,10 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import type { MemberRole } from '../common/schemas/organizations';
-import { memberRole } from '../db/organizations';
+import { getJob } from '../db/jobs';
+import { holdsClaimToken, memberRole } from '../db/organizations';
 import { findProject } from '../db/projects';
-import type { ProjectRow } from '../db/rows';
-import { notFound, unauthorized } from './errors';
+import { isUuid } from '../db/refs';
+import type { JobRow, ProjectRow } from '../db/rows';
+import { forbidden, notFound, unauthorized } from './errors';
 
 export interface ProjectAccess {
   project: ProjectRow;
@@ -31,3 +33,21 @@ export async function readableProject(db: Knex, request: FastifyRequest, ref: st
  * private, or a UUID that names nothing), so it never tells that a private project exists.
  */
 export const tokenRequired = (ref: string) => unauthorized(`project "${ref}" does not take anonymous submissions: an API token is required`);
+
+/**
+ * A job the caller may cancel: its submitter's, the holder of its unclaimed organization's claim
+ * token (the anonymous submitter), its organization's leaders and server admins. Anyone else gets
+ * 404 where the project is hidden from them (private, not a member) and 403 where they can see it.
+ */
+export async function cancelableJob(db: Knex, request: FastifyRequest, projectRef: string, jobRef: string, claimToken: string | undefined): Promise<ProjectAccess & { job: JobRow }> {
+  const project = await findProject(db, projectRef);
+  const role = project && request.user ? await memberRole(db, request.user.id, project.organization_id) : undefined;
+  const admin = request.user?.admin === true;
+  if (!project || (project.visibility !== 'public' && !role && !admin)) throw notFound(`project "${projectRef}"`);
+  const job = isUuid(jobRef) ? await getJob(db, jobRef) : undefined;
+  if (!job || job.project_id !== project.id) throw notFound(`job "${jobRef}"`);
+  const allowed =
+    admin || role === 'leader' || (request.user !== undefined && job.submitted_by === request.user.id) || (claimToken !== undefined && (await holdsClaimToken(db, project.organization_id, claimToken)));
+  if (!allowed) throw forbidden(`only the job's submitter, leaders of project "${project.slug}"'s organization and server admins may cancel it`);
+  return { project, job, member: role !== undefined, role };
+}

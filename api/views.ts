@@ -14,36 +14,21 @@ import { workflowUiUrl, type ApiConfig } from './config';
 import { iso } from './resources';
 
 /**
- * The job as the API shows it. `withPrivate` is true only for members of the project's organization:
- * the spec, the job config (image, env, which may hold secrets) and execution details never reach
- * anyone else, even on public projects.
+ * The job as the API shows it: its summary (as lists show it, redacted the same way) and what only
+ * the detail view looks up. `withPrivate` is true only for members of the project's organization:
+ * the spec, the job config (image, env, which may hold secrets), execution details and the error
+ * never reach anyone else, even on public projects.
  */
 export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow, job: JobRow, withPrivate: boolean): Promise<JobView> {
   const runner = job.runner_id ? await db('runner').where({ id: job.runner_id }).first('slug') : undefined;
-  const workflowId = jobWorkflowId(job.id);
   const view: JobView = {
-    uuid: job.id,
-    project: project.slug,
-    report: job.report_id,
-    status: job.status,
-    tier: job.tier,
-    priority: job.priority,
+    ...toJobSummary(config, { ...job, project_slug: project.slug, runner_slug: runner?.slug ?? null }, withPrivate),
     timeout_seconds: job.timeout_seconds,
     image_digest: job.image_digest,
-    runner: runner?.slug ?? null,
-    attempt: job.attempt,
     queue_position: await queuePosition(db, job),
-    exit_code: job.exit_code,
-    // Errors can quote the job's image reference, which is private config.
-    error: withPrivate ? job.error : redactImage(job.error, job.config.image),
     outputs: await listOutputs(db, job.id),
-    created: job.created_at.toISOString(),
     claimed: iso(job.claimed_at),
-    started: iso(job.started_at),
     completed: iso(job.completed_at),
-    finished: iso(job.finished_at),
-    workflow_id: workflowId,
-    temporal_ui_url: workflowUiUrl(config, workflowId),
   };
   if (withPrivate) {
     const spec = job.spec_id ? await db('spec').where({ id: job.spec_id }).first('slug') : undefined;
@@ -56,8 +41,16 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
   return view;
 }
 
-function redactImage(error: string | null, image: string): string | null {
-  return error && error.replaceAll(image, '<image>');
+/**
+ * A job's error as the caller may see it, in every view of a job (detail and lists alike). Errors
+ * are built from private inputs: the image reference and what its registry answered (a private
+ * repository's name, a token endpoint's scope), the spec, the benchmark's output. Replacing known
+ * strings cannot catch every way a registry or a benchmark may quote them, so non-members get a
+ * sentence that says only that there is an error; members see it whole.
+ */
+export function visibleError(job: Pick<JobRow, 'error'>, withPrivate: boolean): string | null {
+  if (job.error === null || withPrivate) return job.error;
+  return "the job's error is shown to members of its project's organization";
 }
 
 /** Jobs with their project and runner slugs, in one query, for lists. */
@@ -68,7 +61,8 @@ export function jobSummaries(db: Knex) {
     .select('job.*', 'project.slug as project_slug', 'runner.slug as runner_slug');
 }
 
-export function toJobSummary(config: ApiConfig, row: JobRow & { project_slug: string; runner_slug: string | null }): JobSummary {
+/** A job in a list; `withPrivate` as for toJobView, so a list never shows more than the job's own view. */
+export function toJobSummary(config: ApiConfig, row: JobRow & { project_slug: string; runner_slug: string | null }, withPrivate: boolean): JobSummary {
   const workflowId = jobWorkflowId(row.id);
   return {
     uuid: row.id,
@@ -80,7 +74,7 @@ export function toJobSummary(config: ApiConfig, row: JobRow & { project_slug: st
     runner: row.runner_slug,
     attempt: row.attempt,
     exit_code: row.exit_code,
-    error: row.error,
+    error: visibleError(row, withPrivate),
     created: row.created_at.toISOString(),
     started: iso(row.started_at),
     finished: iso(row.finished_at),

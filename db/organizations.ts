@@ -90,3 +90,9 @@ export async function createOrganization(db: Knex, o: { slug: string; name?: str
   const [row] = await db('organization').insert({ slug: o.slug, name: o.name ?? o.slug, plan: o.plan, claimed: o.claimed ?? true }).returning('*');
   return row;
 }
+
+/** Whether `claimToken` is the one-time claim token of the still unclaimed organization: its anonymous submitter's proof. */
+export async function holdsClaimToken(db: Knex, organizationId: string, claimToken: string): Promise<boolean> {
+  const org = await db('organization').where({ id: organizationId, claimed: false, claim_token_hash: hashToken(claimToken) }).first('id');
+  return org !== undefined;
+}

@@ -5,8 +5,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { isTerminal, jobWorkflowId } from '../../common/contracts';
 import { getJob } from '../../db/jobs';
 import { isUuid } from '../../db/refs';
-import { conflict, forbidden, notFound } from '../errors';
-import { readableProject } from '../project-access';
+import { conflict, notFound } from '../errors';
+import { cancelableJob, readableProject } from '../project-access';
 import { paginate } from '../pagination';
 import { jobSummaries, toJobSummary, toJobView, toReportView } from '../views';
 
@@ -33,28 +33,32 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { summary: "List a project's jobs, newest first", tags: ['jobs'], params: z.object({ project: resourceRef }), querystring: jobListQuery, response: { 200: z.array(jobSummary), 404: errorBody } },
     },
     async (request, reply) => {
-      const { project } = await readableProject(app.db, request, request.params.project);
+      const { project, member } = await readableProject(app.db, request, request.params.project);
       const { status, since, until, ...page } = request.query;
       const query = jobSummaries(app.db).where('job.project_id', project.id);
       if (status) query.whereIn('job.status', [status].flat());
       if (since) query.where('job.created_at', '>=', new Date(since));
       if (until) query.where('job.created_at', '<', new Date(until));
       const rows = await paginate<Parameters<typeof toJobSummary>[1]>(app.db, reply, query, page, [{ column: 'job.created_at', order: 'desc' }, { column: 'job.id' }]);
-      return rows.map((row) => toJobSummary(app.config, row));
+      return rows.map((row) => toJobSummary(app.config, row, member));
     },
   );
 
   app.post(
     '/v0/projects/:project/jobs/:job/cancel',
     {
-      preHandler: app.requireUser,
-      schema: { summary: 'Cancel a job: removed from the queue, or its sandbox/VM killed', tags: ['jobs'], params: jobParams, response: { 202: jobView, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody } },
+      // Anonymous submitters cancel with their claim token instead of an API token.
+      preHandler: app.optionalUser,
+      schema: {
+        summary: "Cancel a job at any stage: removed from the queue, or its sandbox/VM killed (its submitter, its organization's leaders, server admins)",
+        tags: ['jobs'],
+        params: jobParams,
+        body: z.strictObject({ claim_token: z.string().optional().describe("an anonymous submission's claim_token, while its organization is unclaimed") }).optional(),
+        response: { 202: jobView, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
+      },
     },
     async (request, reply) => {
-      const { project, member } = await readableProject(app.db, request, request.params.project);
-      const job = isUuid(request.params.job) ? await getJob(app.db, request.params.job) : undefined;
-      if (!job || job.project_id !== project.id) throw notFound(`job "${request.params.job}"`);
-      if (!member) throw forbidden(`only members of project "${project.slug}"'s organization may cancel its jobs`);
+      const { project, job, member } = await cancelableJob(app.db, request, request.params.project, request.params.job, request.body?.claim_token);
       if (isTerminal(job.status)) throw conflict(`job ${job.id} is already ${job.status}`);
       // The workflow does the rest: a queued runJob is withdrawn, a running one is told through its heartbeat.
       try {
