@@ -35,12 +35,13 @@ describe('jobs that fail', () => {
     expect(job.error).toBe(`image ${stack.registry}/${stack.id}/nothing-here:v404 not found in registry ${stack.registry}`);
     expect(job.runner).toBeNull();
     expect(job.claimed).toBeNull();
-    expect(await scheduledActivities(accepted.workflow_id)).toEqual(['resolveSpec', 'resolveImageDigest', 'markJobFailed']);
-    // Outsiders may see a public project's jobs, but not the private image reference in the error.
+    expect(await scheduledActivities(accepted.workflow_id)).toEqual(['jobExists', 'resolveImageDigest', 'markJobFailed']);
+    // Outsiders may see a public project's jobs, but not the error, which names the private repository.
     await stack.db('project').where({ id: stack.project.id }).update({ visibility: 'public' });
     const outsider = await stack.request<{ error: string }>('GET', `/v0/projects/${stack.project.slug}/jobs/${accepted.job}`, undefined, null);
     await stack.db('project').where({ id: stack.project.id }).update({ visibility: 'private' });
-    expect(outsider.body.error).toBe(`image <image> not found in registry ${stack.registry}`);
+    expect(outsider.body.error).toBe("the job's error is shown to members of its project's organization");
+    expect(JSON.stringify(outsider.body)).not.toContain('nothing-here');
   });
 
   it('a benchmark that outlives its timeout is killed and ends failed with a timeout error', async () => {

@@ -41,7 +41,7 @@ describe('a benchmark job end to end', () => {
     const activities = history.events!
       .filter((e) => e.activityTaskScheduledEventAttributes)
       .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
-    expect(activities).toEqual(['resolveSpec', 'resolveImageDigest', 'runJob', 'recordRunResult', 'processResults']);
+    expect(activities).toEqual(['jobExists', 'resolveImageDigest', 'runJob', 'recordRunResult', 'processResults']);
   });
 
   it('reads output files named in file_paths, env and cmd overrides', async () => {

@@ -43,7 +43,7 @@ describe('limits', () => {
     await createRunner(stack.db, { slug: `arch-runner-${stack.id}`, specIds: [archived.id] });
     await stack.db('spec').where({ id: archived.id }).update({ archived_at: new Date() });
     const unserved = await createSpec(stack.db, { slug: `unserved-${stack.id}` });
-    for (const [spec, why] of [[archived.slug, 'is archived'], [unserved.slug, 'no runner serves']] as const) {
+    for (const [spec, why] of [[archived.slug, 'is archived'], [unserved.slug, 'no active runner serves']] as const) {
       const res = await stack.request<{ message: string }>('POST', '/v0/run', { project: stack.project.slug, branch: 'main', testbed: 'ci', job: { image, spec } });
       expect(res.status).toBe(400);
       expect(res.body.message).toContain(why);

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { buildApp } from '../../api/app';
+import type { JobSummary, JobView, RunAccepted } from '../../common/schemas';
+import { createRunner, createSpec, createUser, grantAdmin } from '../../db/seed';
+import { freePort } from '../../devenv/wait';
+import { RunnerApi } from '../../runner/api-client';
+import type { JobWorkflowInput } from '../../workflows/job';
+import { Stack, type Tenant } from '../harness/stack';
+
+type ErrorBody = { error: string; message: string };
+
+describe('submissions: all or nothing, eligible runners, who may cancel, what others see', () => {
+  let stack: Stack;
+  let unreachable: string;
+  beforeAll(async () => {
+    stack = await Stack.start();
+    // A registered runner that never polls: the spec counts as served, nothing takes the jobs.
+    await createRunner(stack.db, { slug: `parked-${stack.id}`, specIds: [stack.spec.id] });
+    // A registry nobody listens on: the job stays pending while its digest lookup is retried.
+    unreachable = `127.0.0.1:${await freePort()}/${stack.id}/app:v1`;
+  });
+  afterAll(() => stack?.stop());
+
+  const body = (project: string, job: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ project, branch: 'main', testbed: 'ci', adapter: 'json', job, ...extra });
+
+  /** What an anonymous submission to `slug` could have written: its organization, project, reports and jobs. */
+  async function footprint(slug: string) {
+    const count = async (q: Knex.QueryBuilder) => Number((await q.count<{ n: string }[]>({ n: '*' }))[0].n);
+    return {
+      organizations: await count(stack.db('organization').where({ name: `Unclaimed (${slug})` })),
+      projects: await count(stack.db('project').where({ slug })),
+      reports: await count(stack.db('report').join('project', 'project.id', 'report.project_id').where('project.slug', slug)),
+      jobs: await count(stack.db('job').join('project', 'project.id', 'job.project_id').where('project.slug', slug)),
+    };
+  }
+  const nothing = { organizations: 0, projects: 0, reports: 0, jobs: 0 };
+
+  it('an anonymous submission refused for its spec or timeout creates nothing, and the name stays free', async () => {
+    const slug = `anon-${stack.id}`;
+    const unserved = await createSpec(stack.db, { slug: `unserved-${stack.id}` });
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ image: unreachable, spec: 'no-such-spec' }, 'body.job.spec: spec "no-such-spec" does not exist'],
+      [{ image: unreachable, spec: unserved.slug }, `body.job.spec: no active runner serves spec "${unserved.slug}"`],
+      [{ image: unreachable, timeout: 61 }, 'body.job.timeout: the unclaimed tier allows at most 60 seconds, got 61'],
+    ];
+    for (const [job, message] of refusals) {
+      const res = await stack.request<ErrorBody>('POST', '/v0/run', body(slug, job), null);
+      expect(res).toEqual({ status: 400, body: { error: 'bad_request', message, details: { field: message.split(':')[0] } } });
+      expect(await footprint(slug)).toEqual(nothing);
+    }
+    // The name was never taken: a valid submission gets it, with the claim token for its organization.
+    const accepted = await stack.request<RunAccepted>('POST', '/v0/run', body(slug, { image: unreachable, spec: stack.spec.slug }), null);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.claim?.claim_token).toMatch(/^benchline_claim_/);
+    expect(await footprint(slug)).toEqual({ organizations: 1, projects: 1, reports: 1, jobs: 1 });
+    await stack.request('POST', `/v0/projects/${slug}/jobs/${accepted.body.job}/cancel`, { claim_token: accepted.body.claim!.claim_token }, null);
+  });
+
+  it('with Temporal unreachable a submission answers 503 and writes nothing; the same idempotency key later runs the job', async () => {
+    const image = await stack.pushImage('bmf', { entrypoint: ['/bin/echo', '{"b": {"latency": {"value": 1}}}'] });
+    const temporal = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) });
+    const broken = await buildApp({ db: stack.db, temporal, config: { ...stack.app.config, workflowStartTimeoutSeconds: 1 }, logger: false });
+    const key = `key-${stack.id}`;
+    const anonymous = `anon-down-${stack.id}`;
+    try {
+      const submit = (payload: unknown, token: string | null) =>
+        broken.inject({ method: 'POST', url: '/v0/run', payload: payload as object, headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const reportsBefore = await stack.db('report').where({ project_id: stack.project.id }).count<{ n: string }[]>({ n: '*' });
+      const down = await submit(body(stack.project.slug, { image }, { idempotency_key: key }), stack.userToken);
+      expect(down.statusCode).toBe(503);
+      expect(down.json()).toMatchObject({ error: 'unavailable' });
+      expect(await stack.db('job').where({ project_id: stack.project.id, idempotency_key: key }).first()).toBeUndefined();
+      expect(await stack.db('report').where({ project_id: stack.project.id }).count<{ n: string }[]>({ n: '*' })).toEqual(reportsBefore);
+      // An anonymous one leaves no unclaimed organization behind either.
+      expect((await submit(body(anonymous, { image }), null)).statusCode).toBe(503);
+      expect(await footprint(anonymous)).toEqual(nothing);
+    } finally {
+      await broken.close();
+      await temporal.connection.close();
+    }
+    await stack.startRunner();
+    const retried = await stack.request<RunAccepted>('POST', '/v0/run', body(stack.project.slug, { image }, { idempotency_key: key }));
+    expect(retried.status).toBe(202);
+    expect((await stack.waitForJob(retried.body.job)).status).toBe('processed');
+  });
+
+  it('two concurrent submissions with one idempotency key make one job', async () => {
+    const key = `race-${stack.id}`;
+    const [a, b] = await Promise.all([0, 1].map(() => stack.request<RunAccepted>('POST', '/v0/run', body(stack.project.slug, { image: unreachable }, { idempotency_key: key }))));
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(a.body.job).toBe(b.body.job);
+    expect(await stack.db('job').where({ project_id: stack.project.id, idempotency_key: key }).count<{ n: string }[]>({ n: '*' })).toEqual([{ n: '1' }]);
+    await stack.request('POST', `/v0/projects/${stack.project.slug}/jobs/${a.body.job}/cancel`, {});
+    await stack.waitForJob(a.body.job);
+  });
+
+  it('a spec served only by a locked runner, or only by another organization’s runner, is refused at submission', async () => {
+    const lockedOnly = await createSpec(stack.db, { slug: `locked-only-${stack.id}` });
+    const { runner } = await createRunner(stack.db, { slug: `locked-${stack.id}`, specIds: [lockedOnly.id] });
+    await stack.db('runner').where({ id: runner.id }).update({ locked_at: new Date() });
+    const theirsOnly = await createSpec(stack.db, { slug: `theirs-only-${stack.id}` });
+    const other = await stack.tenant('other', { plan: 'team' });
+    const otherOrg = await stack.db('project').where({ slug: other.project }).first('organization_id');
+    await createRunner(stack.db, { slug: `theirs-${stack.id}`, specIds: [theirsOnly.id], organizationId: otherOrg.organization_id });
+    for (const spec of [lockedOnly.slug, theirsOnly.slug]) {
+      const res = await stack.request<ErrorBody>('POST', '/v0/run', body(stack.project.slug, { image: unreachable, spec }));
+      expect(res.status).toBe(400);
+      expect(res.body.message).toBe(`body.job.spec: no active runner serves spec "${spec}"`);
+    }
+    // The owner of the dedicated runner is served by it.
+    const own = await stack.submitAs(other, { image: unreachable, spec: theirsOnly.slug });
+    expect(own.status).toBe(202);
+    await stack.request('POST', `/v0/projects/${other.project}/jobs/${own.body.job}/cancel`, {}, other.token);
+  });
+
+  it('a locked dedicated runner gets none of its organization’s jobs: they go to the shared queue', async () => {
+    const tenant = await stack.tenant('pool', { plan: 'team' });
+    const { organization_id: orgId } = await stack.db('project').where({ slug: tenant.project }).first('organization_id');
+    const { runner, token } = await createRunner(stack.db, { slug: `own-locked-${stack.id}`, specIds: [stack.spec.id], organizationId: orgId });
+    await stack.db('runner').where({ id: runner.id }).update({ locked_at: new Date() });
+    const image = await stack.pushImage('pooled', { entrypoint: ['/bin/echo', '{"b": {"latency": {"value": 2}}}'] });
+    const accepted = await stack.submitAs(tenant, { image });
+    expect(accepted.status).toBe(202);
+    expect((await stack.waitForJob(accepted.body.job)).runner).not.toBe(runner.slug);
+    const queues = (await stack.client.workflow.getHandle(accepted.body.workflow_id).fetchHistory()).events!
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runJob')
+      .map((e) => e.activityTaskScheduledEventAttributes!.taskQueue!.name);
+    expect(queues).toEqual([`runner.${stack.spec.slug}`]);
+    // And its claims are refused outright.
+    const claim = await new RunnerApi(stack.apiUrl, runner.slug, token).claim(accepted.body.job, 9).catch((err) => err);
+    expect(claim.status).toBe(403);
+  });
+
+  describe('cancel at any stage', () => {
+    let member: { token: string; userId: string };
+    let outsider: Tenant;
+    beforeAll(async () => {
+      const created = await createUser(stack.db, { slug: `member-${stack.id}` });
+      await stack.db('organization_member').insert({ organization_id: stack.project.organization_id, user_id: created.user.id, role: 'member' });
+      member = { token: created.token, userId: created.user.id };
+      outsider = await stack.tenant('outsider', { plan: 'team' });
+    });
+
+    const pendingJob = async (token: string) => (await stack.submitAs({ project: stack.project.slug, token }, { image: unreachable })).body;
+    const cancel = (project: string, jobId: string, token: string | null, claimToken?: string) =>
+      stack.request<ErrorBody>('POST', `/v0/projects/${project}/jobs/${jobId}/cancel`, claimToken ? { claim_token: claimToken } : {}, token);
+    const canceled = async (jobId: string) => expect((await stack.waitForJob(jobId)).status).toBe('canceled');
+
+    it('by its submitter, not by another member or an outsider', async () => {
+      const job = await pendingJob(member.token);
+      const other = await createUser(stack.db, { slug: `member2-${stack.id}` });
+      await stack.db('organization_member').insert({ organization_id: stack.project.organization_id, user_id: other.user.id, role: 'member' });
+      expect((await cancel(stack.project.slug, job.job, other.token)).status).toBe(403);
+      // The project is private: to an outsider it does not exist.
+      expect((await cancel(stack.project.slug, job.job, outsider.token!)).status).toBe(404);
+      expect((await cancel(stack.project.slug, job.job, null)).status).toBe(404);
+      expect((await stack.job(job.job)).status).toBe('pending');
+      expect((await cancel(stack.project.slug, job.job, member.token)).status).toBe(202);
+      await canceled(job.job);
+    });
+
+    it('by a leader of its organization and by a server admin who is not a member', async () => {
+      const first = await pendingJob(member.token);
+      expect((await cancel(stack.project.slug, first.job, stack.userToken)).status).toBe(202);
+      await canceled(first.job);
+      const second = await pendingJob(member.token);
+      const admin = await createUser(stack.db, { slug: `admin-${stack.id}` });
+      await grantAdmin(stack.db, admin.user.id);
+      expect((await cancel(stack.project.slug, second.job, admin.token)).status).toBe(202);
+      await canceled(second.job);
+    });
+
+    it('by an anonymous submitter with the claim token; a public project’s job is 403 to others', async () => {
+      const slug = `anon-cancel-${stack.id}`;
+      const accepted = (await stack.request<RunAccepted>('POST', '/v0/run', body(slug, { image: unreachable, spec: stack.spec.slug }), null)).body;
+      for (const [token, claimToken] of [[null, undefined], [null, 'benchline_claim_wrong'], [outsider.token, undefined]] as const) {
+        expect((await cancel(slug, accepted.job, token, claimToken)).status).toBe(403);
+      }
+      expect((await cancel(slug, accepted.job, null, accepted.claim!.claim_token)).status).toBe(202);
+      await canceled(accepted.job);
+    });
+  });
+
+  it('lists and the job view redact the same fields, for outsiders and members alike', async () => {
+    const tenant = await stack.tenant('public', { plan: 'team' });
+    const accepted = await stack.submitAs(tenant, { image: `${stack.registry}/${stack.id}/private-repo:none` });
+    await stack.waitForJob(accepted.body.job);
+    for (const token of [null, tenant.token]) {
+      const [list, view] = await Promise.all([
+        stack.request<JobSummary[]>('GET', `/v0/projects/${tenant.project}/jobs`, undefined, token),
+        stack.request<JobView>('GET', `/v0/projects/${tenant.project}/jobs/${accepted.body.job}`, undefined, token),
+      ]);
+      const item = list.body.find((j) => j.uuid === accepted.body.job)!;
+      expect(item).toEqual(Object.fromEntries(Object.keys(item).map((k) => [k, view.body[k as keyof JobView]])));
+      if (token === null) {
+        expect(`${JSON.stringify(list.body)}${JSON.stringify(view.body)}`).not.toContain('private-repo');
+        expect(item.error).toBe("the job's error is shown to members of its project's organization");
+      } else {
+        expect(item.error).toContain('private-repo');
+      }
+    }
+  });
+
+  it('an anonymous submission gets one answer for a claimed project, public or private, and for a UUID that names nothing', async () => {
+    const pub = await stack.tenant('claimed-pub', { plan: 'team' });
+    const priv = await stack.tenant('claimed-priv', { plan: 'team' });
+    await stack.db('project').where({ slug: priv.project }).update({ visibility: 'private' });
+    const answers = await Promise.all(
+      [pub.project, priv.project, randomUUID()].map(async (project) => {
+        const res = await stack.request<ErrorBody>('POST', '/v0/run', body(project, { image: unreachable }), null);
+        return { status: res.status, body: { ...res.body, message: res.body.message.replace(project, '<project>') } };
+      }),
+    );
+    expect(answers[0]).toEqual({ status: 401, body: { error: 'unauthorized', message: 'project "<project>" does not take anonymous submissions: an API token is required' } });
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+  });
+
+  it('a workflow whose submission never committed ends quietly after its window, writing nothing', async () => {
+    const jobId = randomUUID();
+    const input: JobWorkflowInput = { jobId, spec: { slug: stack.spec.slug, taskQueue: `runner.${stack.spec.slug}` }, priorityKey: 1, timeoutSeconds: 10, commitWindowSeconds: 2 };
+    const started = Date.now();
+    const outcome = await stack.client.workflow.execute('jobWorkflow', { workflowId: `job-${jobId}`, taskQueue: stack.app.config.controlTaskQueue, args: [input] });
+    expect(outcome).toEqual({ status: 'not_committed' });
+    expect(Date.now() - started).toBeLessThan(15000);
+    expect(await stack.db('job').where({ id: jobId }).first()).toBeUndefined();
+    const activities = (await stack.client.workflow.getHandle(`job-${jobId}`).fetchHistory()).events!
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter(Boolean);
+    expect(new Set(activities)).toEqual(new Set(['jobExists']));
+  });
+});
