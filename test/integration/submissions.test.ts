@@ -16,9 +16,9 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
   let unreachable: string;
   beforeAll(async () => {
     stack = await Stack.start();
-    // A registered runner that never polls: the spec counts as served, nothing takes the jobs.
-    await createRunner(stack.db, { slug: `parked-${stack.id}`, specIds: [stack.spec.id] });
-    // A registry nobody listens on: the job stays pending while its digest lookup is retried.
+    // Jobs that must stay pending name a registry nobody listens on: they never reach a runner,
+    // their digest lookup is retried.
+    await stack.startRunner();
     unreachable = `127.0.0.1:${await freePort()}/${stack.id}/app:v1`;
   });
   afterAll(() => stack?.stop());
@@ -62,25 +62,27 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
     const image = await stack.pushImage('bmf', { entrypoint: ['/bin/echo', '{"b": {"latency": {"value": 1}}}'] });
     const temporal = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) });
     const broken = await buildApp({ db: stack.db, temporal, config: { ...stack.app.config, workflowStartTimeoutSeconds: 1 }, logger: false });
+    await broken.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(broken.server.address() as { port: number }).port}/v0/run`;
     const key = `key-${stack.id}`;
     const anonymous = `anon-down-${stack.id}`;
     try {
-      const submit = (payload: unknown, token: string | null) =>
-        broken.inject({ method: 'POST', url: '/v0/run', payload: payload as object, headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const submit = async (payload: unknown, token: string | null) => {
+        const res = await fetch(url, { method: 'POST', body: JSON.stringify(payload), headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+        return { status: res.status, body: await res.json() };
+      };
       const reportsBefore = await stack.db('report').where({ project_id: stack.project.id }).count<{ n: string }[]>({ n: '*' });
       const down = await submit(body(stack.project.slug, { image }, { idempotency_key: key }), stack.userToken);
-      expect(down.statusCode).toBe(503);
-      expect(down.json()).toMatchObject({ error: 'unavailable' });
+      expect(down).toMatchObject({ status: 503, body: { error: 'unavailable' } });
       expect(await stack.db('job').where({ project_id: stack.project.id, idempotency_key: key }).first()).toBeUndefined();
       expect(await stack.db('report').where({ project_id: stack.project.id }).count<{ n: string }[]>({ n: '*' })).toEqual(reportsBefore);
       // An anonymous one leaves no unclaimed organization behind either.
-      expect((await submit(body(anonymous, { image }), null)).statusCode).toBe(503);
+      expect((await submit(body(anonymous, { image, spec: stack.spec.slug }), null)).status).toBe(503);
       expect(await footprint(anonymous)).toEqual(nothing);
     } finally {
       await broken.close();
       await temporal.connection.close();
     }
-    await stack.startRunner();
     const retried = await stack.request<RunAccepted>('POST', '/v0/run', body(stack.project.slug, { image }, { idempotency_key: key }));
     expect(retried.status).toBe(202);
     expect((await stack.waitForJob(retried.body.job)).status).toBe('processed');
