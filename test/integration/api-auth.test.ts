@@ -70,6 +70,8 @@ describe('api authorisation and validation', () => {
   });
 
   it('the persisting code refuses transitions outside the state machine', async () => {
+    // The runners above are locked and archived now; a submission needs an eligible one.
+    await createRunner(stack.db, { slug: `rc-${stack.id}`, specIds: [stack.spec.id] });
     const accepted = await stack.request<{ job: string }>('POST', '/v0/run', {
       project: stack.project.slug, branch: 'main', testbed: 'ci', adapter: 'json', job: { image: `${stack.registry}/none/x:1` },
     });
