@@ -1,7 +1,7 @@
 /**
  * Dispatch latency: from submission to the moment a runner starts working on the job.
  *
- * - Temporal path (Benchline): POST /v0/run → report + job rows → jobWorkflow → resolveSpec →
+ * - Temporal path (Benchline): POST /v0/run → report + job rows, jobWorkflow started before COMMIT → jobExists →
  *   resolveImageDigest → runJob task on the runner queue → runner's activity starts.
  * - Polling baseline: a job row inserted, and a runner loop that claims the oldest pending job
  *   with a conditional UPDATE … FOR UPDATE SKIP LOCKED every 1 s (the design Temporal replaced).
