@@ -6,7 +6,7 @@ import type { JobSummary, JobView, RunAccepted } from '../../common/schemas';
 import { createRunner, createSpec, createUser, grantAdmin } from '../../db/seed';
 import { freePort } from '../../devenv/wait';
 import { RunnerApi } from '../../runner/api-client';
-import type { JobWorkflowInput } from '../../workflows/job';
+import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type JobWorkflowInput } from '../../common/contracts';
 import { Stack, type Tenant } from '../harness/stack';
 
 type ErrorBody = { error: string; message: string };
@@ -129,7 +129,7 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
     const queues = (await stack.client.workflow.getHandle(accepted.body.workflow_id).fetchHistory()).events!
       .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runJob')
       .map((e) => e.activityTaskScheduledEventAttributes!.taskQueue!.name);
-    expect(queues).toEqual([`runner.${stack.spec.slug}`]);
+    expect(queues).toEqual([runnerTaskQueue(stack.spec.slug)]);
     // And its claims are refused outright.
     const claim = await new RunnerApi(stack.apiUrl, runner.slug, token).claim(accepted.body.job, 9).catch((err) => err);
     expect(claim.status).toBe(403);
@@ -222,13 +222,13 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
 
   it('a workflow whose submission never committed ends quietly after its window, writing nothing', async () => {
     const jobId = randomUUID();
-    const input: JobWorkflowInput = { jobId, spec: { slug: stack.spec.slug, taskQueue: `runner.${stack.spec.slug}` }, priorityKey: 1, timeoutSeconds: 10, commitWindowSeconds: 2 };
+    const input: JobWorkflowInput = { jobId, spec: { slug: stack.spec.slug, taskQueue: runnerTaskQueue(stack.spec.slug) }, priorityKey: 1, timeoutSeconds: 10, commitWindowSeconds: 2 };
     const started = Date.now();
-    const outcome = await stack.client.workflow.execute('jobWorkflow', { workflowId: `job-${jobId}`, taskQueue: stack.app.config.controlTaskQueue, args: [input] });
+    const outcome = await stack.client.workflow.execute<(i: JobWorkflowInput) => Promise<unknown>>(JOB_WORKFLOW, { workflowId: jobWorkflowId(jobId), taskQueue: stack.app.config.controlTaskQueue, args: [input] });
     expect(outcome).toEqual({ status: 'not_committed' });
     expect(Date.now() - started).toBeLessThan(15000);
     expect(await stack.db('job').where({ id: jobId }).first()).toBeUndefined();
-    const activities = (await stack.client.workflow.getHandle(`job-${jobId}`).fetchHistory()).events!
+    const activities = (await stack.client.workflow.getHandle(jobWorkflowId(jobId)).fetchHistory()).events!
       .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
       .filter(Boolean);
     expect(new Set(activities)).toEqual(new Set(['jobExists']));
