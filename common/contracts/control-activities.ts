@@ -2,12 +2,6 @@ import type { JobStatus } from './job-status';
 import type { RunJobResult } from './run-job';
 import type { JobOutcome } from './workflows';
 
-/** Where a job runs: its spec and the runner task queue that serves it. */
-export interface ResolvedSpec {
-  slug: string;
-  taskQueue: string;
-}
-
 export type RecordedRun = { status: 'completed' } | { status: 'failed'; error: string };
 
 /**

@@ -2,11 +2,15 @@
  * What starts a workflow and what it returns, for the api and the orchestrator (which start them)
  * and the workflow code (which implements them). Workflows are started by type name.
  */
-import type { ResolvedSpec } from './control-activities';
-
 export const JOB_WORKFLOW = 'jobWorkflow';
 export const CONCURRENCY_GATE_WORKFLOW = 'concurrencyGateWorkflow';
 export const RECONCILE_JOBS_WORKFLOW = 'reconcileJobsWorkflow';
+
+/** Where a job runs: its spec and the runner task queue that serves it (decided at submission). */
+export interface ResolvedSpec {
+  slug: string;
+  taskQueue: string;
+}
 
 export interface JobWorkflowInput {
   jobId: string;
