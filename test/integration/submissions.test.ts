@@ -98,6 +98,20 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
     await stack.waitForJob(a.body.job);
   });
 
+  it('an idempotent repeat starts the workflow of a job that has none (written before submissions started it)', async () => {
+    const first = await stack.submit({ image: unreachable });
+    const report = await stack.db('report').where({ id: first.report }).first();
+    const [copy] = await stack.db('report').insert({ project_id: report.project_id, branch_id: report.branch_id, testbed_id: report.testbed_id, adapter: 'json', settings: '{}' }).returning('id');
+    const key = `legacy-${stack.id}`;
+    const [legacy] = await stack.db('job')
+      .insert({ ...(await stack.db('job').where({ id: first.job }).first(['project_id', 'organization_id', 'spec_id', 'tier', 'priority', 'timeout_seconds', 'config', 'source_ip'])), report_id: copy.id, idempotency_key: key })
+      .returning('id');
+    const repeat = await stack.request<RunAccepted>('POST', '/v0/run', body(stack.project.slug, { image: unreachable }, { idempotency_key: key }));
+    expect(repeat).toMatchObject({ status: 202, body: { job: legacy.id } });
+    await stack.waitUntilScheduled(repeat.body.workflow_id, ['resolveImageDigest']);
+    for (const job of [first.job, legacy.id]) await stack.request('POST', `/v0/projects/${stack.project.slug}/jobs/${job}/cancel`, {});
+  });
+
   it('a spec served only by a locked runner, or only by another organization’s runner, is refused at submission', async () => {
     const lockedOnly = await createSpec(stack.db, { slug: `locked-only-${stack.id}` });
     const { runner } = await createRunner(stack.db, { slug: `locked-${stack.id}`, specIds: [lockedOnly.id] });
@@ -218,6 +232,27 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
     expect(answers[0]).toEqual({ status: 401, body: { error: 'unauthorized', message: 'project "<project>" does not take anonymous submissions: an API token is required' } });
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
+  });
+
+  it('a committed submission’s workflow finds its row at once, or after one short retry', async () => {
+    const submitted = await Promise.all(Array.from({ length: 10 }, () => stack.submit({ image: unreachable })));
+    const checks = await Promise.all(
+      submitted.map(async (s) => {
+        await stack.waitUntilScheduled(s.workflow_id, ['resolveImageDigest']);
+        const events = (await stack.client.workflow.getHandle(s.workflow_id).fetchHistory()).events!;
+        const at = (name: string) => events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name)!.eventTime!;
+        const seconds = (t: typeof events[number]['eventTime']) => Number(t!.seconds) + (t!.nanos ?? 0) / 1e9;
+        return {
+          checks: events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'jobExists').length,
+          waitedMs: (seconds(at('resolveImageDigest')) - seconds(at('jobExists'))) * 1000,
+        };
+      }),
+    );
+    for (const c of checks) {
+      expect(c.checks).toBeLessThanOrEqual(2);
+      expect(c.waitedMs).toBeLessThan(1000);
+    }
+    await Promise.all(submitted.map((s) => stack.request('POST', `/v0/projects/${stack.project.slug}/jobs/${s.job}/cancel`, {})));
   });
 
   it('a workflow whose submission never committed ends quietly after its window, writing nothing', async () => {
