@@ -1,0 +1,197 @@
+/**
+ * The one way Benchline connects to a host a user named (registries, the token services they name,
+ * webhooks): http(s) only; the name resolved once, every address it resolves to checked, and the
+ * connection pinned to the checked address (so a second lookup cannot rebind it to 169.254.169.254);
+ * no redirects; a deadline; bounded reads. Errors say what was refused, never what answered.
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
+
+/** Cloud metadata services: refused even in development, where private networks are allowed. */
+const METADATA = ['169.254.169.254', 'fd00:ec2::254'];
+/** Ranges a development server may reach (its registry on loopback or the LAN); see ipaddr.js's range names. */
+const DEVELOPMENT_RANGES = new Set(['loopback', 'private', 'uniqueLocal']);
+/** Public IPv6 is global unicast (2000::/3); anything outside it (e.g. IPv4-compatible ::7f00:1) is not. */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+
+const DEFAULT_TIMEOUT_MS = 15000;
+const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+export interface OutboundPolicy {
+  /** Loopback and private addresses allowed: development servers and tests only. */
+  allowPrivateNetworks: boolean;
+  /** Name → addresses; the system resolver unless a test injects one. */
+  resolve?: (host: string) => Promise<string[]>;
+}
+
+/** Read once at process start and passed down; BENCHLINE_ALLOW_PRIVATE_NETWORKS=1 is for development. */
+export function outboundPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): OutboundPolicy {
+  return { allowPrivateNetworks: env.BENCHLINE_ALLOW_PRIVATE_NETWORKS === '1' || env.BENCHLINE_ALLOW_PRIVATE_NETWORKS === 'true' };
+}
+
+export type OutboundFailure = 'refused' | 'unreachable' | 'redirect' | 'too-large';
+
+/**
+ * A connection the guard refused or that failed. The message names only the host the user gave;
+ * `detail` (resolved address, socket error, status) is for logs, never for users.
+ */
+export class OutboundError extends Error {
+  constructor(
+    readonly failure: OutboundFailure,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CheckedTarget {
+  host: string;
+  port: number;
+  /** The address the connection must go to: the one that was checked. */
+  address: string;
+  family: 4 | 6;
+}
+
+export interface GuardedRequest {
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT';
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Whole exchange, connect to last byte (default 15 s). */
+  timeoutMs?: number;
+  /** The response body is cut off (an error) past this many bytes (default 1 MiB). */
+  maxBytes?: number;
+}
+
+export interface GuardedResponse {
+  status: number;
+  /** Response header, case-insensitive; the first value of a repeated one. */
+  header(name: string): string | undefined;
+  body: Buffer;
+}
+
+/** Why an address may not be connected to under `policy`; undefined when it may. */
+export function refusalReason(address: string, policy: Pick<OutboundPolicy, 'allowPrivateNetworks'>): string | undefined {
+  if (!ipaddr.isValid(address)) return 'not an IP address';
+  let parsed = ipaddr.parse(address);
+  // ::ffff:a.b.c.d reaches a.b.c.d: judge it as that.
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  const normalized = parsed.toNormalizedString();
+  if (METADATA.some((m) => ipaddr.parse(m).toNormalizedString() === normalized)) return 'metadata';
+  const range = parsed.range();
+  if (range === 'unicast') {
+    if (parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) return 'reserved';
+    return undefined;
+  }
+  if (policy.allowPrivateNetworks && DEVELOPMENT_RANGES.has(range)) return undefined;
+  return range;
+}
+
+/**
+ * Builds the guard for one process from its policy. `checkTarget` is for connections the guard
+ * does not make itself (e.g. a tool it spawns): the caller must connect to the returned address.
+ */
+export class OutboundGuard {
+  constructor(private readonly policy: OutboundPolicy) {}
+
+  /** Resolves `host` once and checks every address it resolves to; the first is the one to use. */
+  async checkTarget(host: string, port: number): Promise<CheckedTarget> {
+    const bare = host.replace(/^\[(.*)\]$/, '$1');
+    let addresses: string[];
+    if (isIP(bare)) addresses = [bare];
+    else {
+      try {
+        addresses = await (this.policy.resolve ?? systemResolve)(bare);
+      } catch (err) {
+        throw new OutboundError('unreachable', `${host} could not be resolved`, (err as Error).message);
+      }
+      if (addresses.length === 0) throw new OutboundError('unreachable', `${host} could not be resolved`);
+    }
+    // All of them: a name that also resolves to a private address is refused, whichever one a connection would pick.
+    for (const address of addresses) {
+      const reason = refusalReason(address, this.policy);
+      if (reason) throw new OutboundError('refused', `${host} is not an allowed destination (it resolves to a private or reserved address)`, `${address}: ${reason}`);
+    }
+    return { host: bare, port, address: addresses[0], family: isIP(addresses[0]) === 6 ? 6 : 4 };
+  }
+
+  /** One request, no redirects followed (a 3xx is an error), pinned to the checked address. */
+  async fetch(url: string | URL, request: GuardedRequest = {}): Promise<GuardedResponse> {
+    const target = new URL(url);
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+      throw new OutboundError('refused', `only http and https URLs are allowed, not ${target.protocol}`);
+    }
+    const port = target.port ? Number(target.port) : target.protocol === 'https:' ? 443 : 80;
+    const checked = await this.checkTarget(target.hostname, port);
+    const response = await send(target, checked, request);
+    if (response.status >= 300 && response.status < 400) {
+      throw new OutboundError('redirect', `${target.host} answered with a redirect, which is not followed`, `HTTP ${response.status}`);
+    }
+    return response;
+  }
+}
+
+async function systemResolve(host: string): Promise<string[]> {
+  return (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
+}
+
+function send(url: URL, checked: CheckedTarget, request: GuardedRequest): Promise<GuardedResponse> {
+  const maxBytes = request.maxBytes ?? DEFAULT_MAX_BYTES;
+  // The connection never looks the name up again: it goes to the address that was checked.
+  const lookup: LookupFunction = (_hostname, options, callback) => {
+    if (options.all) (callback as unknown as (err: null, addresses: { address: string; family: number }[]) => void)(null, [{ address: checked.address, family: checked.family }]);
+    else callback(null, checked.address, checked.family);
+  };
+  const unreachable = (detail: string) => new OutboundError('unreachable', `${url.host} could not be reached`, detail);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      outcome();
+    };
+    const fail = (err: Error) => {
+      settle(() => reject(err instanceof OutboundError ? err : unreachable(err.message)));
+      req.destroy();
+    };
+    const req = (url.protocol === 'https:' ? https : http).request({
+      host: checked.host,
+      port: checked.port,
+      path: `${url.pathname}${url.search}`,
+      method: request.method ?? 'GET',
+      headers: request.headers,
+      lookup,
+      // No pooled sockets: each request is checked and pinned on its own.
+      agent: false,
+    });
+    const deadline = setTimeout(() => fail(unreachable('timed out')), request.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    req.on('error', fail);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) fail(new OutboundError('too-large', `${url.host} sent a response larger than ${maxBytes} bytes`));
+        else chunks.push(chunk);
+      });
+      res.on('error', fail);
+      res.on('end', () =>
+        settle(() =>
+          resolve({
+            status: res.statusCode ?? 0,
+            header: (name) => {
+              const value = res.headers[name.toLowerCase()];
+              return Array.isArray(value) ? value[0] : value;
+            },
+            body: Buffer.concat(chunks),
+          }),
+        ),
+      );
+    });
+    req.end(request.body);
+  });
+}
