@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import { parseImageRef } from '../common/image-ref';
 import { getJob } from '../db/jobs';
 import type { JobRow } from '../db/rows';
-import { ImageNotFoundError, resolveDigest } from './oci-registry';
+import { isImageRefusal, resolveDigest } from '../net/oci-registry';
+import type { OutboundGuard } from '../net/outbound';
 
 async function requireJob(db: Knex, jobId: string): Promise<JobRow> {
   const job = await getJob(db, jobId);
@@ -11,7 +12,7 @@ async function requireJob(db: Knex, jobId: string): Promise<JobRow> {
   return job;
 }
 
-export function createResolveActivities(db: Knex) {
+export function createResolveActivities(db: Knex, outbound: OutboundGuard) {
   return {
     /** Whether the submission's transaction committed the job row yet (see the workflow's submissionCommitted). */
     async jobExists(jobId: string): Promise<boolean> {
@@ -22,11 +23,11 @@ export function createResolveActivities(db: Knex) {
     async resolveImageDigest(jobId: string): Promise<string> {
       const job = await requireJob(db, jobId);
       try {
-        const digest = await resolveDigest(parseImageRef(job.config.image), job.config.image_credentials);
+        const digest = await resolveDigest(outbound, parseImageRef(job.config.image), job.config.image_credentials);
         await db('job').where({ id: jobId }).update({ image_digest: digest });
         return digest;
       } catch (err) {
-        if (err instanceof ImageNotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'ImageNotFound');
+        if (isImageRefusal(err)) throw ApplicationFailure.nonRetryable(err.message, 'ImageNotFound');
         throw err;
       }
     },

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OutboundGuard } from '../net/outbound';
 import { ImageCache } from '../runner/images';
 import type { Executor } from '../runner/executors/executor';
 import { createMicrovmExecutor } from '../runner/executors/microvm';
@@ -32,7 +33,7 @@ export async function executorBenchmark(stack: Stack): Promise<void> {
   for (const executor of executors) startRows.push([label(executor, accel), summary(await startLatencies(stack, executor, image))]);
   printRows(`Start latency, runJob start → command starts inside (${START_RUNS} jobs each, image cached)`, startRows);
 
-  const cached = await new ImageCache(mkdtempSync(join(tmpdir(), 'bench-images-'))).ensure(await locate(stack, image));
+  const cached = await new ImageCache(mkdtempSync(join(tmpdir(), 'bench-images-')), new OutboundGuard(stack.outbound)).ensure(await locate(stack, image));
   const host = cpuOnHost(cached.rootfs);
   const cpuRows: [string, ReturnType<typeof summary>][] = [['bare host', summary(host)]];
   for (const executor of executors) cpuRows.push([label(executor, accel), summary(await cpuInside(executor, cached))]);
@@ -108,7 +109,7 @@ async function cpuInside(executor: Executor, image: Awaited<ReturnType<ImageCach
     const result = await executor.run({
       jobId: `bench-${executor.name}-${i}`,
       rootfs: image.rootfs,
-      imageDigest: image.digest,
+      imageKey: image.key,
       argv: CPU_COMMAND,
       env: { PATH: '/bin' },
       cwd: '/',

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { resolveDigest } from '../activities/oci-registry';
+import { resolveDigest } from '../net/oci-registry';
+import { OutboundGuard } from '../net/outbound';
 import { parseImageRef } from '../common/image-ref';
 import type { RegistryCredentials } from '../common/schemas';
 import { runTool } from '../runner/process';
@@ -55,7 +56,8 @@ export async function buildAndPushImage(spec: ImageSpec): Promise<string> {
     await runTool('umoci', config);
     const creds = spec.credentials ? ['--dest-creds', `${spec.credentials.username}:${spec.credentials.password}`] : [];
     await runTool('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...creds, `oci:${layout}`, `docker://${spec.reference}`]);
-    return resolveDigest(parseImageRef(spec.reference), spec.credentials);
+    // Development tooling, pushing to a registry on loopback or the LAN.
+    return resolveDigest(new OutboundGuard({ allowPrivateNetworks: true }), parseImageRef(spec.reference), spec.credentials);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

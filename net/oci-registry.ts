@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { formatImageRef, isInsecureRegistry, type ImageRef } from '../common/image-ref';
 import type { RegistryCredentials } from '../common/schemas';
+import { OutboundError, type GuardedResponse, type OutboundGuard } from './outbound';
 
 /** Manifest media types a registry may answer a tag with: OCI and Docker, single images and indexes. */
 const MANIFEST_ACCEPT = [
@@ -9,39 +11,69 @@ const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
-const TIMEOUT_MS = 15000;
+/** Manifests are small JSON documents (containerd refuses them past 4 MiB too). */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_TOKEN_BYTES = 64 * 1024;
 
+/** The registry does not serve this reference to these credentials: final for the job. */
 export class ImageNotFoundError extends Error {}
 
+/** The registry served content whose digest is not the one it named or the one asked for: refused. */
+export class ImageDigestMismatchError extends Error {}
+
 /**
- * Tag → digest through the OCI distribution API (`HEAD /v2/<name>/manifests/<tag>`). A reference that
- * already carries a digest is checked to exist the same way. Registries that want a token (Docker
- * Hub, GHCR…) get the distribution spec's anonymous bearer-token handshake.
+ * Failures retrying will not change (not served, digest mismatch, destination refused, redirect,
+ * oversized answer): the job fails with the message. An unreachable registry is worth retrying.
  */
-export async function resolveDigest(ref: ImageRef, credentials?: RegistryCredentials): Promise<string> {
-  const scheme = isInsecureRegistry(ref.registry) ? 'http' : 'https';
-  const url = `${scheme}://${ref.registry}/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`;
-  let response = await head(url);
-  if (response.status === 401) {
-    const challenge = response.headers.get('www-authenticate');
-    const bearer = bearerChallenge(challenge);
-    if (bearer) response = await head(url, `Bearer ${await registryToken(bearer, ref, credentials)}`);
-    else if (credentials && /^Basic\s/i.test(challenge ?? '')) response = await head(url, basicAuth(credentials));
-  }
-  if (response.status === 404) throw new ImageNotFoundError(`image ${formatImageRef(ref)} not found in registry ${ref.registry}`);
-  if (response.status === 401 || response.status === 403) {
-    throw new ImageNotFoundError(`registry ${ref.registry} refused access to ${ref.repository} (HTTP ${response.status})`);
-  }
-  if (!response.ok) throw new Error(`registry ${ref.registry} answered HTTP ${response.status} for ${formatImageRef(ref)}`);
-  const digest = response.headers.get('docker-content-digest');
-  if (!digest) throw new Error(`registry ${ref.registry} gave no Docker-Content-Digest for ${formatImageRef(ref)}`);
-  return digest;
+export function isImageRefusal(err: unknown): err is Error {
+  return err instanceof ImageNotFoundError || err instanceof ImageDigestMismatchError || (err instanceof OutboundError && err.failure !== 'unreachable');
 }
 
-/** The registry host is the user's choice: never follow it elsewhere, never wait on it forever. */
-function head(url: string, authorization?: string): Promise<Response> {
+export interface Manifest {
+  /** sha256 of the bytes served, computed here: never the registry's word alone. */
+  digest: string;
+  mediaType?: string;
+  body: Buffer;
+}
+
+/**
+ * The manifest for a tag or digest through the OCI distribution API (`GET /v2/<name>/manifests/<ref>`),
+ * with the job's credentials. Its digest is computed from the body and must equal the registry's
+ * Docker-Content-Digest and, for a reference by digest, the digest asked for. Registries that want a
+ * token (Docker Hub, GHCR…) get the distribution spec's bearer-token handshake. Error messages never
+ * carry the registry's status or body.
+ */
+export async function fetchManifest(guard: OutboundGuard, ref: ImageRef, credentials?: RegistryCredentials): Promise<Manifest> {
+  const scheme = isInsecureRegistry(ref.registry) ? 'http' : 'https';
+  const url = `${scheme}://${ref.registry}/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`;
+  const name = formatImageRef(ref);
+  let response = await get(guard, url);
+  if (response.status === 401) {
+    const challenge = response.header('www-authenticate') ?? null;
+    const bearer = bearerChallenge(challenge);
+    if (bearer) response = await get(guard, url, `Bearer ${await registryToken(guard, bearer, ref, credentials)}`);
+    else if (credentials && /^Basic\s/i.test(challenge ?? '')) response = await get(guard, url, basicAuth(credentials));
+  }
+  if (response.status === 404) throw new ImageNotFoundError(`image ${name} not found in registry ${ref.registry}`);
+  if (response.status === 401 || response.status === 403) throw new ImageNotFoundError(`registry ${ref.registry} refused access to ${ref.repository}`);
+  if (response.status !== 200) throw new Error(`registry ${ref.registry} could not serve ${name}`);
+  const digest = `sha256:${createHash('sha256').update(response.body).digest('hex')}`;
+  const named = response.header('docker-content-digest');
+  if (named && named !== digest) {
+    throw new ImageDigestMismatchError(`registry ${ref.registry} served a manifest for ${name} that does not match the digest it named`);
+  }
+  if (ref.digest && ref.digest !== digest) throw new ImageDigestMismatchError(`registry ${ref.registry} served a manifest for ${name} with another digest`);
+  return { digest, mediaType: response.header('content-type'), body: response.body };
+}
+
+/** Tag → digest (or a digest checked to be served), pinning what a job will run. */
+export async function resolveDigest(guard: OutboundGuard, ref: ImageRef, credentials?: RegistryCredentials): Promise<string> {
+  return (await fetchManifest(guard, ref, credentials)).digest;
+}
+
+function get(guard: OutboundGuard, url: string, authorization?: string): Promise<GuardedResponse> {
   const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT, ...(authorization ? { Authorization: authorization } : {}) };
-  return fetch(url, { method: 'HEAD', headers, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+  return guard.fetch(url, { headers, maxBytes: MAX_MANIFEST_BYTES });
 }
 
 export interface BearerChallenge {
@@ -63,8 +95,11 @@ function basicAuth({ username, password }: RegistryCredentials): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
-/** Asks the registry's token service for a pull token: anonymous for public images, else with the job's credentials. */
-async function registryToken(challenge: BearerChallenge, ref: ImageRef, credentials?: RegistryCredentials): Promise<string> {
+/**
+ * Asks the registry's token service for a pull token: anonymous for public images, else with the
+ * job's credentials. The registry names the service, so it goes through the guard like the registry.
+ */
+async function registryToken(guard: OutboundGuard, challenge: BearerChallenge, ref: ImageRef, credentials?: RegistryCredentials): Promise<string> {
   const url = new URL(challenge.realm);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isInsecureRegistry(url.host))) {
     throw new Error(`registry ${ref.registry} named a token service over plain HTTP: ${url.origin}`);
@@ -72,10 +107,15 @@ async function registryToken(challenge: BearerChallenge, ref: ImageRef, credenti
   if (challenge.service) url.searchParams.set('service', challenge.service);
   url.searchParams.set('scope', challenge.scope ?? `repository:${ref.repository}:pull`);
   const headers: Record<string, string> = credentials ? { Authorization: basicAuth(credentials) } : {};
-  const response = await fetch(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
-  if (!response.ok) throw new ImageNotFoundError(`registry ${ref.registry} refused a token for ${ref.repository} (HTTP ${response.status})`);
-  const body = (await response.json()) as { token?: string; access_token?: string };
-  const token = body.token ?? body.access_token;
+  const response = await guard.fetch(url, { headers, maxBytes: MAX_TOKEN_BYTES });
+  if (response.status !== 200) throw new ImageNotFoundError(`registry ${ref.registry} refused a token for ${ref.repository}`);
+  let token: string | undefined;
+  try {
+    const body = JSON.parse(response.body.toString('utf8')) as { token?: string; access_token?: string };
+    token = body.token ?? body.access_token;
+  } catch {
+    // Handled below: an unreadable answer is no token.
+  }
   if (!token) throw new Error(`registry ${ref.registry}'s token service answered without a token`);
   return token;
 }

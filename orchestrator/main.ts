@@ -4,6 +4,7 @@ import { logger } from '../common/logger';
 import { installWorkerRuntime } from '../common/worker-runtime';
 import { CONTROL_TASK_QUEUE } from '../common/contracts';
 import { connect } from '../db/connection';
+import { outboundPolicyFromEnv } from '../net/outbound';
 import { ensureReconcileSchedule } from './schedules';
 import { createOrchestratorWorker } from './worker';
 
@@ -13,7 +14,7 @@ async function main() {
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const taskQueue = process.env.BENCHLINE_CONTROL_TASK_QUEUE ?? CONTROL_TASK_QUEUE;
-  const worker = await createOrchestratorWorker({ connection, db, namespace, taskQueue });
+  const worker = await createOrchestratorWorker({ connection, db, namespace, taskQueue, outbound: outboundPolicyFromEnv() });
   await ensureReconcileSchedule(new Client({ connection, namespace }), taskQueue);
   // Worker.run resolves after SIGINT/SIGTERM, which the SDK turns into a graceful shutdown.
   await worker.run();

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Knex } from 'knex';
 import { createControlActivities } from '../activities';
 import { CONTROL_TASK_QUEUE } from '../common/contracts';
+import { OutboundGuard, type OutboundPolicy } from '../net/outbound';
 
 export interface OrchestratorOptions {
   connection: NativeConnection;
@@ -11,6 +12,8 @@ export interface OrchestratorOptions {
   taskQueue?: string;
   /** How often concurrency gates check their permit holders still run (default 60 s). */
   gateCheckIntervalSeconds?: number;
+  /** Which hosts registry lookups may reach (private networks only in development). */
+  outbound: OutboundPolicy;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -25,7 +28,7 @@ export function createOrchestratorWorker(options: OrchestratorOptions): Promise<
     connection: options.connection,
     namespace,
     taskQueue,
-    activities: createControlActivities(options.db, { client, taskQueue, checkIntervalSeconds: options.gateCheckIntervalSeconds }),
+    activities: createControlActivities(options.db, { client, taskQueue, checkIntervalSeconds: options.gateCheckIntervalSeconds }, new OutboundGuard(options.outbound)),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
 }

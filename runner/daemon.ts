@@ -7,6 +7,7 @@ import { isRunnerRefusal, RunnerApi, RunnerApiError } from './api-client';
 import type { Executor } from './executors/executor';
 import { detectHostTuning } from './host/tuning';
 import { ImageCache } from './images';
+import { OutboundGuard, type OutboundPolicy } from '../net/outbound';
 import { acquireInstanceLock } from './instance-lock';
 import { clearStaleScratch } from './stale-mounts';
 import { createRunnerWorker } from './worker';
@@ -27,6 +28,8 @@ export interface DaemonOptions {
   /** How often the daemon checks in with the api (last seen; notices a lock). */
   pingIntervalMs?: number;
   shutdownGraceTime?: Duration;
+  /** Which registry hosts image pulls may reach (private networks only in development). */
+  outbound: OutboundPolicy;
   log?: (message: string) => void;
 }
 
@@ -77,7 +80,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     shutdownGraceTime: options.shutdownGraceTime,
     activities: createRunnerActivities({
       api,
-      images: new ImageCache(join(options.cacheDir, 'images')),
+      images: new ImageCache(join(options.cacheDir, 'images'), new OutboundGuard(options.outbound)),
       executor,
       scratchRoot,
       host: { tuning: hostTuning, runnerVersion: options.version },

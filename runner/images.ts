@@ -1,10 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { isInsecureRegistry } from '../common/image-ref';
+import { logger } from '../common/logger';
 import type { RegistryCredentials } from '../common/schemas';
-import { runTool } from './process';
+import { fetchManifest, ImageDigestMismatchError, type Manifest } from '../net/oci-registry';
+import type { OutboundGuard } from '../net/outbound';
+import { CommandError, runTool } from './process';
 
 export interface ImageConfig {
   entrypoint: string[];
@@ -15,7 +19,12 @@ export interface ImageConfig {
 
 export interface CachedImage {
   digest: string;
-  /** Unpacked root filesystem, shared by every job of this digest: read-only by contract. */
+  /**
+   * What the cache holds the image under: where it came from (registry, repository) and its digest.
+   * Executors key anything they derive from the image by it, so nothing crosses between sources.
+   */
+  key: string;
+  /** Unpacked root filesystem, shared by every job of this image from this source: read-only by contract. */
   rootfs: string;
   config: ImageConfig;
 }
@@ -29,33 +38,52 @@ export interface ImageLocation {
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
- * Pulls images by digest (skopeo → OCI layout → umoci unpack) into a cache keyed by digest. A digest
- * names immutable content, so a cached unpack never goes stale; concurrent pulls of one digest race
- * harmlessly to a rename and one wins.
+ * Pulls images by digest (skopeo → OCI layout → umoci unpack) into a cache keyed by source and
+ * digest. A digest names immutable content, so a cached unpack never goes stale; concurrent pulls of
+ * one image race harmlessly to a rename and one wins.
+ *
+ * Tenants share runners, so a digest alone proves nothing about who may run it: every job, cache
+ * hit or not, first shows that its own registry, repository and credentials serve the digest (the
+ * manifest fetched through the outbound guard and hashed here), and the cache is keyed by
+ * registry + repository + digest so one source's unpack is never handed to a job naming another.
  */
 export class ImageCache {
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly outbound: OutboundGuard,
+  ) {}
 
   /**
-   * The image, pulled if this host has not got it yet. Credentials, when the registry needs them,
-   * reach skopeo through a 0600 auth file in a private work directory, never a command line.
-   * (A cached digest needs none: the orchestrator already refused jobs that may not read it.)
+   * The image, pulled if this host has not got it from this source yet. Credentials, when the
+   * registry needs them, reach skopeo through a 0600 auth file in a private work directory, never a
+   * command line.
    */
   async ensure(image: ImageLocation, credentials?: RegistryCredentials): Promise<CachedImage> {
-    if (!DIGEST.test(image.digest)) throw new Error(`refusing to pull "${image.digest}": not a sha256 digest`);
-    const bundle = join(this.dir, 'bundles', image.digest.slice('sha256:'.length));
-    if (!existsSync(join(bundle, 'image-config.json'))) await this.pull(image, bundle, credentials);
+    if (!DIGEST.test(image.digest)) throw new ImageDigestMismatchError(`refusing to pull "${image.digest}": not a sha256 digest`);
+    const manifest = await fetchManifest(this.outbound, image, credentials);
+    const key = imageKey(image);
+    const bundle = join(this.dir, 'bundles', key);
+    if (!existsSync(join(bundle, 'image-config.json'))) await this.pull(image, manifest, bundle, credentials);
     const config: ImageConfig = JSON.parse(await readFile(join(bundle, 'image-config.json'), 'utf8'));
-    return { digest: image.digest, rootfs: join(bundle, 'rootfs'), config };
+    return { digest: image.digest, key, rootfs: join(bundle, 'rootfs'), config };
   }
 
-  private async pull(image: ImageLocation, bundle: string, credentials?: RegistryCredentials): Promise<void> {
+  private async pull(image: ImageLocation, manifest: Manifest, bundle: string, credentials?: RegistryCredentials): Promise<void> {
     const work = join(this.dir, 'tmp', `${image.digest.slice(7, 19)}-${randomBytes(4).toString('hex')}`);
     await mkdir(work, { recursive: true, mode: 0o700 });
     try {
       const tls = isInsecureRegistry(image.registry) ? ['--src-tls-verify=false'] : [];
       const auth = credentials ? ['--src-authfile', await writeAuthFile(join(work, 'auth.json'), image.registry, credentials)] : [];
-      await runTool('skopeo', ['copy', '--quiet', ...tls, ...auth, `docker://${image.registry}/${image.repository}@${image.digest}`, `oci:${work}/layout:image`]);
+      const source = `docker://${image.registry}/${image.repository}@${image.digest}`;
+      try {
+        await this.pinned(image.registry, work, ['skopeo', 'copy', '--quiet', ...tls, ...auth, source, `oci:${work}/layout:image`]);
+      } catch (err) {
+        if (!(err instanceof CommandError)) throw err;
+        // skopeo's stderr quotes what the registry answered: logs only, the job gets a plain message.
+        logger.warn({ image: source, stderr: err.stderr }, 'image pull failed');
+        throw new Error(`could not pull ${image.registry}/${image.repository}@${image.digest}`);
+      }
+      await verifyLayout(join(work, 'layout'), image.digest, manifest);
       await runTool('umoci', ['unpack', '--image', `${work}/layout:image`, `${work}/bundle`]);
       const config = await readImageConfig(join(work, 'layout'));
       await writeFile(join(work, 'bundle', 'image-config.json'), JSON.stringify(config));
@@ -67,6 +95,46 @@ export class ImageCache {
       await rm(work, { recursive: true, force: true });
     }
   }
+
+  /**
+   * Runs a pull tool against `registry` after the outbound guard checked where its name points, and
+   * pinned there: for a registry named by host name, the tool runs under bubblewrap with an
+   * /etc/hosts that maps the name to the checked address (the tool cannot be handed an address
+   * itself without breaking TLS name checks), so a second DNS answer cannot redirect it.
+   */
+  private async pinned(registry: string, work: string, argv: string[]): Promise<void> {
+    const url = new URL(`http://${registry}`);
+    const target = await this.outbound.checkTarget(url.hostname, url.port ? Number(url.port) : isInsecureRegistry(registry) ? 80 : 443);
+    if (isIP(target.host)) {
+      await runTool(argv[0], argv.slice(1));
+      return;
+    }
+    const hosts = join(work, 'hosts');
+    await writeFile(hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost\n${target.address}\t${target.host}\n`);
+    await runTool('bwrap', ['--dev-bind', '/', '/', '--ro-bind', hosts, '/etc/hosts', '--', ...argv]);
+  }
+}
+
+/** The cache key: sha256 over registry, repository and digest (NUL-separated, so no two sources collide). */
+export function imageKey(image: ImageLocation): string {
+  return createHash('sha256').update(`${image.registry}\0${image.repository}\0${image.digest}`).digest('hex');
+}
+
+/**
+ * What skopeo wrote must be what was asked for: the manifest of that digest, or (for an index, of
+ * which skopeo copies this platform's image) one the verified index lists.
+ */
+async function verifyLayout(layout: string, digest: string, manifest: Manifest): Promise<void> {
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const pulled = index.manifests[0]?.digest;
+  if (pulled === digest) return;
+  let listed: { digest?: string }[] = [];
+  try {
+    listed = (JSON.parse(manifest.body.toString('utf8')) as { manifests?: { digest?: string }[] }).manifests ?? [];
+  } catch {
+    // Not JSON: nothing is listed, so nothing but the digest itself matches.
+  }
+  if (!pulled || !listed.some((m) => m.digest === pulled)) throw new ImageDigestMismatchError(`the pulled image is not ${digest}`);
 }
 
 /** A containers-auth.json holding one registry's credentials, readable by this user only. */

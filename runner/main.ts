@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { logger } from '../common/logger';
 import { installWorkerRuntime } from '../common/worker-runtime';
+import { outboundPolicyFromEnv } from '../net/outbound';
 import { version } from '../package.json';
 import { runDaemon } from './daemon';
 import type { ExecutorName } from './executors/executor';
@@ -36,6 +37,7 @@ async function main() {
     spec: process.env.BENCHLINE_SPEC,
     pingIntervalMs: process.env.BENCHLINE_PING_INTERVAL_MS ? Number(process.env.BENCHLINE_PING_INTERVAL_MS) : undefined,
     shutdownGraceTime: `${Number(process.env.BENCHLINE_SHUTDOWN_GRACE_SECONDS ?? 300)}s`,
+    outbound: outboundPolicyFromEnv(),
   });
 }
 

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ClaimedJob } from '../../common/schemas';
+import { isImageRefusal } from '../../net/oci-registry';
 import { isRunnerRefusal, RunnerApiError, type RunnerApi } from '../api-client';
 import type { Executor } from '../executors/executor';
 import type { HostTuning } from '../host/tuning';
-import { resolveArgv, type ImageCache } from '../images';
+import { resolveArgv, type CachedImage, type ImageCache } from '../images';
 import { RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from '../../common/contracts';
 
 export interface RunnerActivityDeps {
@@ -47,7 +48,7 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
       try {
         const job = await claim(deps, jobId, attempt);
         setPhase('pulling');
-        const image = await deps.images.ensure(job.image, job.image_credentials);
+        const image = await pullImage(deps, job);
         await mkdir(scratchDir, { recursive: true });
 
         setPhase('booting');
@@ -77,6 +78,16 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
   };
 }
 
+/** The job's image; a refusal (not served to this job, wrong digest, destination refused) is final. */
+async function pullImage(deps: RunnerActivityDeps, job: ClaimedJob): Promise<CachedImage> {
+  try {
+    return await deps.images.ensure(job.image, job.image_credentials);
+  } catch (err) {
+    if (isImageRefusal(err)) throw ApplicationFailure.nonRetryable(`image refused: ${err.message}`, 'ImageRefused');
+    throw err;
+  }
+}
+
 async function claim(deps: RunnerActivityDeps, jobId: string, attempt: number): Promise<ClaimedJob> {
   try {
     return await deps.api.claim(jobId, attempt);
@@ -97,7 +108,7 @@ async function claim(deps: RunnerActivityDeps, jobId: string, attempt: number): 
 async function execute(
   deps: RunnerActivityDeps,
   job: ClaimedJob,
-  image: Awaited<ReturnType<ImageCache['ensure']>>,
+  image: CachedImage,
   scratchDir: string,
   signal: AbortSignal,
   setPhase: (phase: RunPhase) => void,
@@ -108,7 +119,7 @@ async function execute(
   const result = await deps.executor.run({
     jobId: job.uuid,
     rootfs: image.rootfs,
-    imageDigest: image.digest,
+    imageKey: image.key,
     argv,
     env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...image.config.env, ...job.env },
     cwd: image.config.workingDir,

@@ -14,8 +14,11 @@ export interface ExecutionRequest {
   jobId: string;
   /** The unpacked image root filesystem. Shared by jobs through the image cache: never modify it. */
   rootfs: string;
-  /** Digest of the image, for executors that cache derived artefacts (e.g. an initramfs). */
-  imageDigest: string;
+  /**
+   * Identifies the image by source and digest (the image cache's key), for executors that cache
+   * derived artefacts (e.g. an initramfs): keyed by digest alone they would cross tenants.
+   */
+  imageKey: string;
   /** Entrypoint + cmd, already resolved against the image config. */
   argv: string[];
   env: Record<string, string>;

@@ -20,6 +20,8 @@ export async function startRunnerProcess(options: { apiUrl: string; runner: stri
       BENCHLINE_RUNNER: options.runner,
       BENCHLINE_RUNNER_TOKEN: options.token,
       BENCHLINE_CACHE_DIR: join(process.env.BENCHLINE_TEST_SCRATCH!, options.runner),
+      // The run's registry is on loopback.
+      BENCHLINE_ALLOW_PRIVATE_NETWORKS: '1',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -20,6 +20,7 @@ import { createSandboxExecutor } from '../../runner/executors/sandbox';
 import type { Executor } from '../../runner/executors/executor';
 import { detectHostTuning, type HostTuning } from '../../runner/host/tuning';
 import { ImageCache } from '../../runner/images';
+import { OutboundGuard, type OutboundPolicy } from '../../net/outbound';
 import { createRunnerWorker } from '../../runner/worker';
 
 // The SDK's info lines (worker state changes) drown test output; keep warnings and errors.
@@ -72,6 +73,8 @@ export class Stack {
   project!: ProjectRow;
   spec!: SpecRow;
   readonly registry = process.env.BENCHLINE_TEST_REGISTRY!;
+  /** The run's registry is on loopback: the stack is a development server (BENCHLINE_ALLOW_PRIVATE_NETWORKS). */
+  readonly outbound: OutboundPolicy = { allowPrivateNetworks: true };
   private nativeConnection!: NativeConnection;
   private connection!: Connection;
   private orchestrator!: { worker: Worker; running: Promise<void> };
@@ -101,6 +104,7 @@ export class Stack {
       db: this.db,
       taskQueue: controlTaskQueue,
       gateCheckIntervalSeconds: options.gateCheckIntervalSeconds,
+      outbound: this.outbound,
       workflowBundle: { codePath: process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE! },
     });
     this.orchestrator = { worker: orchestrator, running: orchestrator.run() };
@@ -174,7 +178,7 @@ export class Stack {
       activities: (options.wrap ?? ((a) => a))(
         createRunnerActivities({
           api,
-          images: new ImageCache(join(cache, 'images')),
+          images: new ImageCache(join(cache, 'images'), new OutboundGuard(this.outbound)),
           executor: options.executor ?? createSandboxExecutor(),
           scratchRoot: join(cache, 'jobs'),
           host: { tuning: await (hostTuning ??= detectHostTuning()) },

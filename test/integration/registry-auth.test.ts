@@ -1,5 +1,12 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { bearerChallenge, ImageNotFoundError, resolveDigest } from '../../activities/oci-registry';
+import { bearerChallenge, ImageDigestMismatchError, ImageNotFoundError, isImageRefusal, resolveDigest } from '../../net/oci-registry';
+import { OutboundError, OutboundGuard } from '../../net/outbound';
+
+const MANIFEST = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [] }));
+const MANIFEST_DIGEST = `sha256:${createHash('sha256').update(MANIFEST).digest('hex')}`;
+/** The test registries are on loopback: a development guard. */
+const dev = new OutboundGuard({ allowPrivateNetworks: true });
 
 /**
  * A registry that, like Docker Hub and GHCR, wants an anonymous bearer token for public images:
@@ -7,7 +14,6 @@ import { bearerChallenge, ImageNotFoundError, resolveDigest } from '../../activi
  */
 function tokenRegistry(): Promise<{ server: Server; host: string; tokenRequests: URL[] }> {
   const tokenRequests: URL[] = [];
-  const DIGEST = `sha256:${'ab'.repeat(32)}`;
   const server = createServer((req, res) => {
     const host = req.headers.host!;
     const url = new URL(req.url!, `http://${host}`);
@@ -22,7 +28,7 @@ function tokenRegistry(): Promise<{ server: Server; host: string; tokenRequests:
       return;
     }
     const found = url.pathname === '/v2/team/bench/manifests/v1';
-    res.writeHead(found ? 200 : 404, found ? { 'docker-content-digest': DIGEST } : {}).end();
+    res.writeHead(found ? 200 : 404, found ? { 'docker-content-digest': MANIFEST_DIGEST } : {}).end(found ? MANIFEST : undefined);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, host: `127.0.0.1:${(server.address() as { port: number }).port}`, tokenRequests })));
 }
@@ -35,13 +41,72 @@ describe('tag resolution against a registry that wants a token', () => {
   afterAll(() => new Promise((r) => registry.server.close(r)));
 
   it('fetches an anonymous pull token with the challenge’s service and scope, then resolves the digest', async () => {
-    await expect(resolveDigest({ registry: registry.host, repository: 'team/bench', tag: 'v1' })).resolves.toBe(`sha256:${'ab'.repeat(32)}`);
+    await expect(resolveDigest(dev, { registry: registry.host, repository: 'team/bench', tag: 'v1' })).resolves.toBe(MANIFEST_DIGEST);
     expect(registry.tokenRequests.at(-1)!.searchParams.get('service')).toBe('test-registry');
   });
 
   it('a missing tag is still "not found" after authenticating; a refused token is a clear error', async () => {
-    await expect(resolveDigest({ registry: registry.host, repository: 'team/bench', tag: 'nope' })).rejects.toThrow(`image ${registry.host}/team/bench:nope not found`);
-    await expect(resolveDigest({ registry: registry.host, repository: 'other/repo', tag: 'v1' })).rejects.toThrow(ImageNotFoundError);
+    await expect(resolveDigest(dev, { registry: registry.host, repository: 'team/bench', tag: 'nope' })).rejects.toThrow(`image ${registry.host}/team/bench:nope not found`);
+    await expect(resolveDigest(dev, { registry: registry.host, repository: 'other/repo', tag: 'v1' })).rejects.toThrow(ImageNotFoundError);
+  });
+});
+
+/** A registry that lies: it names `named` (if any) as the digest of whatever it serves, and answers every request with `status`. */
+function lyingRegistry(named: string | undefined, status = 200): Promise<{ server: Server; host: string; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(req.url!);
+    res.writeHead(status, named ? { 'docker-content-digest': named } : {}).end(status === 200 ? Buffer.from('{"schemaVersion":2,"layers":[]}') : 'internal secret page');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, host: `127.0.0.1:${(server.address() as { port: number }).port}`, requests })));
+}
+
+describe('what a registry serves must be what it names', () => {
+  let registry: Awaited<ReturnType<typeof lyingRegistry>>;
+  let silent: Awaited<ReturnType<typeof lyingRegistry>>;
+  beforeAll(async () => {
+    registry = await lyingRegistry(MANIFEST_DIGEST);
+    silent = await lyingRegistry(undefined);
+  });
+  afterAll(async () => {
+    await new Promise((r) => registry.server.close(r));
+    await new Promise((r) => silent.server.close(r));
+  });
+
+  it('a tag whose manifest does not hash to the Docker-Content-Digest is refused, finally', async () => {
+    const err = await resolveDigest(dev, { registry: registry.host, repository: 'b/img', tag: 'latest' }).catch((e) => e);
+    expect(err).toBeInstanceOf(ImageDigestMismatchError);
+    expect(isImageRefusal(err)).toBe(true);
+  });
+
+  it('a reference by digest is refused when the content served has another digest', async () => {
+    // This one names no digest at all: the content itself is checked against the one asked for.
+    await expect(resolveDigest(dev, { registry: silent.host, repository: 'b/img', digest: MANIFEST_DIGEST })).rejects.toThrow(ImageDigestMismatchError);
+  });
+});
+
+describe('registry lookups outside development', () => {
+  let registry: Awaited<ReturnType<typeof lyingRegistry>>;
+  beforeAll(async () => {
+    registry = await lyingRegistry(MANIFEST_DIGEST, 418);
+  });
+  afterAll(() => new Promise((r) => registry.server.close(r)));
+
+  it('refuse a registry on a private address before connecting, without echoing what is there', async () => {
+    const production = new OutboundGuard({ allowPrivateNetworks: false });
+    const err = await resolveDigest(production, { registry: registry.host, repository: 'team/bench', tag: 'v1' }).catch((e) => e);
+    expect(err).toBeInstanceOf(OutboundError);
+    expect(err.failure).toBe('refused');
+    expect(isImageRefusal(err)).toBe(true);
+    expect(err.message).toBe(`${registry.host.split(':')[0]} is not an allowed destination (it resolves to a private or reserved address)`);
+    expect(registry.requests).toEqual([]);
+  });
+
+  it('a registry that answers with an error is reported without its status or body', async () => {
+    const err = await resolveDigest(dev, { registry: registry.host, repository: 'team/bench', tag: 'v1' }).catch((e) => e);
+    expect(err.message).toBe(`registry ${registry.host} could not serve ${registry.host}/team/bench:v1`);
+    expect(err.message).not.toMatch(/418|secret/);
+    expect(registry.requests).toHaveLength(1);
   });
 });
 

@@ -85,7 +85,7 @@ export class MicrovmExecutor implements Executor {
     const image = await ensureImageArchive({
       cacheDir: this.rt.cacheDir,
       rootfs: req.rootfs,
-      imageDigest: req.imageDigest,
+      imageKey: req.imageKey,
       compress: this.rt.compressImage,
     });
     Object.assign(metadata, { imageCacheHit: image.cacheHit, imageArchiveBytes: image.bytes });

@@ -1,6 +1,6 @@
 /**
  * The guest's initramfs is two concatenated newc archives (Linux unpacks them in order, later entries
- * winning): the image's root filesystem, packed once per image digest and cached, and a small per-job
+ * winning): the image's root filesystem, packed once per image (source and digest) and cached, and a small per-job
  * archive with init, the job file and /dev/console. A job therefore never re-reads the image tree.
  */
 import { createHash } from 'node:crypto';
@@ -32,16 +32,17 @@ export interface ImageArchive {
 export interface ImageArchiveOptions {
   cacheDir: string;
   rootfs: string;
-  imageDigest: string;
+  /** The image cache's key (source and digest): the archive is shared exactly as the unpacked image is. */
+  imageKey: string;
   /** gzip the image archive: smaller on disk, but the guest spends boot time inflating it (slow under TCG). */
   compress: boolean;
 }
 
 export function imageArchivePath(options: Omit<ImageArchiveOptions, 'rootfs'>): string {
-  // Digests become file names: anything unexpected is hashed rather than trusted as a path component.
-  const name = /^[a-z0-9]+:[a-f0-9]{32,128}$/.test(options.imageDigest)
-    ? options.imageDigest.replace(':', '-')
-    : `x-${createHash('sha256').update(options.imageDigest).digest('hex')}`;
+  // Keys become file names: anything unexpected is hashed rather than trusted as a path component.
+  const name = /^(?:[a-z0-9]+:)?[a-f0-9]{32,128}$/.test(options.imageKey)
+    ? options.imageKey.replace(':', '-')
+    : `x-${createHash('sha256').update(options.imageKey).digest('hex')}`;
   return path.join(options.cacheDir, 'images', `${name}.v${FORMAT_VERSION}.cpio${options.compress ? '.gz' : ''}`);
 }
 

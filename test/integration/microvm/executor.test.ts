@@ -48,7 +48,7 @@ function request(argv: string[], overrides: Partial<ExecutionRequest> = {}): Exe
   return {
     jobId: `job-${jobCounter}`,
     rootfs,
-    imageDigest: `sha256:${'1'.repeat(64)}`,
+    imageKey: `sha256:${'1'.repeat(64)}`,
     argv,
     env: { PATH: '/bin', HOME: '/root' },
     cwd: '/work',
@@ -263,7 +263,7 @@ suite('microVM executor', () => {
   test('an image too large for the job memory is refused with the memory it needs, which is enough', async () => {
     const big = path.join(tmp, 'big-rootfs');
     buildBusyboxRootfs(big, { 'data/filler.bin': randomBytes(60 * 1024 * 1024) });
-    const image = { rootfs: big, imageDigest: `sha256:${'2'.repeat(64)}` };
+    const image = { rootfs: big, imageKey: `sha256:${'2'.repeat(64)}` };
     const refused = await executor.run(request(['/bin/true'], { ...image, resources: { cpus: 1, memoryMiB: 128 } }));
     expect(refused.error).toMatch(/^the image is 6\d MiB unpacked, .* give the job at least \d+ MiB$/);
     const needed = Number(/at least (\d+) MiB/.exec(refused.error!)![1]);

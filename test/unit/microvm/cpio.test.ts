@@ -83,7 +83,7 @@ describe('initramfs', () => {
     const root = path.join(tmp, 'rootfs');
     mkdirSync(root);
     writeFileSync(path.join(root, 'f'), 'x'.repeat(1001));
-    const options = { cacheDir: path.join(tmp, 'cache'), rootfs: root, imageDigest: `sha256:${'b'.repeat(64)}`, compress: true };
+    const options = { cacheDir: path.join(tmp, 'cache'), rootfs: root, imageKey: `sha256:${'b'.repeat(64)}`, compress: true };
     const first = await ensureImageArchive(options);
     expect(first.cacheHit).toBe(false);
     expect(first.path).toBe(imageArchivePath(options));
@@ -101,7 +101,7 @@ describe('initramfs', () => {
   });
 
   test('digests that are not digests never become paths', () => {
-    const p = imageArchivePath({ cacheDir: '/c', imageDigest: '../../etc/passwd', compress: false });
+    const p = imageArchivePath({ cacheDir: '/c', imageKey: '../../etc/passwd', compress: false });
     expect(path.dirname(p)).toBe('/c/images');
     expect(path.basename(p)).toMatch(/^x-[0-9a-f]{64}\.v1\.cpio$/);
   });
