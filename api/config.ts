@@ -1,4 +1,5 @@
 import { CONTROL_TASK_QUEUE } from '../common/contracts';
+import { ownRegistriesFromEnv } from '../net/outbound';
 import type { RateLimits } from './rate-limit';
 
 /** The api's settings, all from the environment with embedded defaults for the dev stack. */
@@ -31,6 +32,11 @@ export interface ApiConfig {
    * a user names, so production deployments should list theirs.
    */
   allowedRegistries?: string[];
+  /**
+   * Registries anonymous (unclaimed, no-token) submissions may name: BENCHLINE_ANONYMOUS_REGISTRIES,
+   * else the server's own (BENCHLINE_OWN_REGISTRY), else none.
+   */
+  anonymousRegistries: string[];
 }
 
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -52,9 +58,12 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
       windowSeconds: Number(env.BENCHLINE_RATE_LIMIT_WINDOW_SECONDS ?? 60),
     },
     metricsToken: env.BENCHLINE_METRICS_TOKEN || undefined,
-    allowedRegistries: env.BENCHLINE_ALLOWED_REGISTRIES ? env.BENCHLINE_ALLOWED_REGISTRIES.split(',').map((r) => r.trim()).filter(Boolean) : undefined,
+    allowedRegistries: env.BENCHLINE_ALLOWED_REGISTRIES ? list(env.BENCHLINE_ALLOWED_REGISTRIES) : undefined,
+    anonymousRegistries: env.BENCHLINE_ANONYMOUS_REGISTRIES !== undefined ? list(env.BENCHLINE_ANONYMOUS_REGISTRIES) : ownRegistriesFromEnv(env),
   };
 }
+
+const list = (value: string) => value.split(',').map((r) => r.trim()).filter(Boolean);
 
 export function workflowUiUrl(config: Pick<ApiConfig, 'temporalUiUrl' | 'temporalNamespace'>, workflowId: string): string {
   return `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;

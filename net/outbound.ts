@@ -23,13 +23,26 @@ const DEFAULT_MAX_BYTES = 1024 * 1024;
 export interface OutboundPolicy {
   /** Loopback and private addresses allowed: development servers and tests only. */
   allowPrivateNetworks: boolean;
+  /**
+   * host[:port] entries the operator runs itself (BENCHLINE_OWN_REGISTRY, e.g. `registry:5000` on a
+   * compose network): private addresses allowed for exactly these; metadata addresses never.
+   */
+  ownHosts?: string[];
   /** Name → addresses; the system resolver unless a test injects one. */
   resolve?: (host: string) => Promise<string[]>;
 }
 
 /** Read once at process start and passed down; BENCHLINE_ALLOW_PRIVATE_NETWORKS=1 is for development. */
 export function outboundPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): OutboundPolicy {
-  return { allowPrivateNetworks: env.BENCHLINE_ALLOW_PRIVATE_NETWORKS === '1' || env.BENCHLINE_ALLOW_PRIVATE_NETWORKS === 'true' };
+  return {
+    allowPrivateNetworks: env.BENCHLINE_ALLOW_PRIVATE_NETWORKS === '1' || env.BENCHLINE_ALLOW_PRIVATE_NETWORKS === 'true',
+    ownHosts: ownRegistriesFromEnv(env),
+  };
+}
+
+/** BENCHLINE_OWN_REGISTRY: the registries (host[:port], comma-separated) the server runs itself. */
+export function ownRegistriesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.BENCHLINE_OWN_REGISTRY ?? '').split(',').map((r) => r.trim()).filter(Boolean);
 }
 
 export type OutboundFailure = 'refused' | 'unreachable' | 'redirect' | 'too-large';
@@ -110,9 +123,11 @@ export class OutboundGuard {
       }
       if (addresses.length === 0) throw new OutboundError('unreachable', `${host} could not be resolved`);
     }
+    const own = this.policy.ownHosts ?? [];
+    const allowPrivateNetworks = this.policy.allowPrivateNetworks || own.includes(host) || own.includes(`${host}:${port}`);
     // All of them: a name that also resolves to a private address is refused, whichever one a connection would pick.
     for (const address of addresses) {
-      const reason = refusalReason(address, this.policy);
+      const reason = refusalReason(address, { allowPrivateNetworks });
       if (reason) throw new OutboundError('refused', `${host} is not an allowed destination (it resolves to a private or reserved address)`, `${address}: ${reason}`);
     }
     return { host: bare, port, address: addresses[0], family: isIP(addresses[0]) === 6 ? 6 : 4 };

@@ -162,7 +162,15 @@ async function main() {
   await db.destroy();
 
   const apiUrl = `http://127.0.0.1:${API_PORT}`;
-  const common = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_UI_URL: `http://127.0.0.1:${TEMPORAL_UI_PORT}` };
+  const common = {
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_UI_URL: `http://127.0.0.1:${TEMPORAL_UI_PORT}`,
+    // A development server: registries on loopback and the LAN may be reached, and the local one is
+    // the server's own (anonymous submissions may use it).
+    BENCHLINE_ALLOW_PRIVATE_NETWORKS: '1',
+    BENCHLINE_OWN_REGISTRY: registry.address,
+  };
   step(`api on ${apiUrl}, orchestrator, runner ${demo.runner} for spec ${demo.spec} (${executor} executor)`);
   const api = launch('api', process.execPath, ['--require', TSX, join(ROOT, 'api', 'main.ts')], { ...common, BENCHLINE_API_PORT: String(API_PORT) });
   await waitFor('api', async () => {

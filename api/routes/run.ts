@@ -46,6 +46,16 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       if (allowed && !allowed.includes(image.registry)) {
         throw badRequest('body.job.image', `registry ${image.registry} is not one this server pulls from (${allowed.join(', ')})`);
       }
+      // Anyone may submit anonymously, so anonymous jobs may not make the server contact hosts of their choosing.
+      const anonymous = app.config.anonymousRegistries;
+      if (!request.user && !anonymous.includes(image.registry)) {
+        throw badRequest(
+          'body.job.image',
+          anonymous.length
+            ? `anonymous submissions may only use images from ${anonymous.join(', ')}; submit with an API token to use registry ${image.registry}`
+            : `anonymous submissions may not name a registry on this server; submit with an API token to use registry ${image.registry}`,
+        );
+      }
       const project = request.user ? await writableProject(app.db, request, body.project, 'member') : await anonymousTarget(app.db, body.project);
       if (!project) throw tokenRequired(body.project);
       const organization = project === 'new' ? undefined : await getOrganization(app.db, project.organization_id);

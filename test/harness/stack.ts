@@ -39,6 +39,8 @@ export interface StackOptions {
   queueLimitSeconds?: number;
   gateCheckIntervalSeconds?: number;
   allowedRegistries?: string[];
+  /** Registries anonymous submissions may name; default: the run's registry, as the server's own. */
+  anonymousRegistries?: string[];
   /** Submissions per token / per IP per minute; high by default so files sharing 127.0.0.1 don't collide. */
   rateLimits?: { perToken: number; perIp: number };
 }
@@ -114,6 +116,7 @@ export class Stack {
       trustProxy: true,
       rateLimits: { perToken: 10000, perIp: 10000, windowSeconds: 60, ...options.rateLimits },
       allowedRegistries: options.allowedRegistries,
+      anonymousRegistries: options.anonymousRegistries ?? [this.registry],
       controlTaskQueue,
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 30,
       queueLimitSeconds: options.queueLimitSeconds ?? 3600,
