@@ -123,4 +123,15 @@ describe('limits', () => {
       await guarded.stop();
     }
   });
+
+  it('anonymous submissions may only name the server’s own registry, refused before anything is written', async () => {
+    const project = `anon-registry-${stack.id}`;
+    const refused = await stack.submitAs({ project, token: null }, { image: 'registry.example.com/team/bench:v1' });
+    expect(refused.status).toBe(400);
+    expect((refused.body as unknown as { message: string }).message).toBe(
+      `body.job.image: anonymous submissions may only use images from ${stack.registry}; submit with an API token to use registry registry.example.com`,
+    );
+    expect(await stack.db('project').where({ slug: project }).first()).toBeUndefined();
+    expect((await stack.submitAs({ project, token: null }, { image, spec: stack.spec.slug })).status).toBe(202);
+  });
 });
