@@ -62,7 +62,7 @@ export class ImageCache {
     if (!DIGEST.test(image.digest)) throw new ImageDigestMismatchError(`refusing to pull "${image.digest}": not a sha256 digest`);
     const manifest = await fetchManifest(this.outbound, image, credentials);
     const key = imageKey(image);
-    const bundle = join(this.dir, 'bundles', key);
+    const bundle = join(this.dir, 'by-source', key);
     if (!existsSync(join(bundle, 'image-config.json'))) await this.pull(image, manifest, bundle, credentials);
     const config: ImageConfig = JSON.parse(await readFile(join(bundle, 'image-config.json'), 'utf8'));
     return { digest: image.digest, key, rootfs: join(bundle, 'rootfs'), config };
@@ -87,7 +87,7 @@ export class ImageCache {
       await runTool('umoci', ['unpack', '--image', `${work}/layout:image`, `${work}/bundle`]);
       const config = await readImageConfig(join(work, 'layout'));
       await writeFile(join(work, 'bundle', 'image-config.json'), JSON.stringify(config));
-      await mkdir(join(this.dir, 'bundles'), { recursive: true });
+      await mkdir(join(this.dir, 'by-source'), { recursive: true });
       await rename(join(work, 'bundle'), bundle).catch((err) => {
         if (!existsSync(join(bundle, 'image-config.json'))) throw err;
       });
