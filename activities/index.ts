@@ -7,8 +7,10 @@ import { createProcessResultsActivities } from './process-results';
 import { createReconcileActivities } from './reconcile';
 import { createResolveActivities } from './resolve';
 
-/** The control-plane activities the orchestrator worker registers. */
-/** `outbound` guards every connection to a host a user named (registries and their token services). */
+/**
+ * The control-plane activities the orchestrator worker registers. `outbound` guards every connection
+ * to a host a user named (registries and their token services).
+ */
 export function createControlActivities(db: Knex, temporal: GateActivityDeps, outbound: OutboundGuard): ControlActivities {
   return {
     ...createGateActivities(temporal),
