@@ -8,7 +8,7 @@ import ts from 'typescript';
  * runtime code; activities never import workflow code; migrations import only knex; no cycles.
  */
 const ROOT = resolve(__dirname, '../..');
-const SOURCE_DIRS = ['activities', 'api', 'bench', 'cli', 'common', 'db', 'devenv', 'migrations', 'orchestrator', 'results', 'runner', 'scripts', 'workflows'];
+const SOURCE_DIRS = ['activities', 'api', 'bench', 'cli', 'common', 'db', 'devenv', 'migrations', 'net', 'orchestrator', 'results', 'runner', 'scripts', 'workflows'];
 
 interface Edge {
   from: string;
