@@ -39,6 +39,8 @@ export interface StackOptions {
   queueLimitSeconds?: number;
   gateCheckIntervalSeconds?: number;
   allowedRegistries?: string[];
+  /** Where the orchestrator and runners may connect; default: a development server's policy (the run's registry is on loopback). */
+  outbound?: OutboundPolicy;
   /** Registries anonymous submissions may name; default: the run's registry, as the server's own. */
   anonymousRegistries?: string[];
   /** Submissions per token / per IP per minute; high by default so files sharing 127.0.0.1 don't collide. */
@@ -75,8 +77,8 @@ export class Stack {
   project!: ProjectRow;
   spec!: SpecRow;
   readonly registry = process.env.BENCHLINE_TEST_REGISTRY!;
-  /** The run's registry is on loopback: the stack is a development server (BENCHLINE_ALLOW_PRIVATE_NETWORKS). */
-  readonly outbound: OutboundPolicy = { allowPrivateNetworks: true };
+  /** The run's registry is on loopback: by default the stack is a development server (BENCHLINE_ALLOW_PRIVATE_NETWORKS). */
+  outbound: OutboundPolicy = { allowPrivateNetworks: true };
   private nativeConnection!: NativeConnection;
   private connection!: Connection;
   private orchestrator!: { worker: Worker; running: Promise<void> };
@@ -89,6 +91,7 @@ export class Stack {
   }
 
   private async init(options: StackOptions) {
+    if (options.outbound) this.outbound = options.outbound;
     this.db = connect(process.env.DATABASE_URL!, { min: 0, max: 5 });
     const org = await createOrganization(this.db, { slug: `org-${this.id}`, plan: options.plan ?? 'team' });
     const { token } = await createUser(this.db, { slug: `user-${this.id}`, organizationId: org.id });

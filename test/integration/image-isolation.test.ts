@@ -110,6 +110,22 @@ describe('images never cross tenants', () => {
   });
 });
 
+describe('a server not configured for development', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await Stack.start({ outbound: { allowPrivateNetworks: false } });
+    await stack.startRunner();
+  });
+  afterAll(() => stack?.stop());
+
+  it('refuses a registry on a loopback address at tag resolution, without saying what answers there', async () => {
+    const image = await stack.pushImage('loopback', { entrypoint: ['/bin/true'] });
+    const accepted = await stack.submit({ image });
+    const job = await stack.waitForJob(accepted.job);
+    expect(job).toMatchObject({ status: 'failed', runner: null, image_digest: null, error: '127.0.0.1 is not an allowed destination (it resolves to a private or reserved address)' });
+  });
+});
+
 describe('the runner’s image cache', () => {
   let registry: RunningRegistry;
   let digest: string;
