@@ -149,17 +149,20 @@ export class OutboundGuard {
   }
 }
 
+/** A `lookup` for node's http/net that never looks the name up again: it answers with the checked address. */
+export function pinnedLookup(checked: CheckedTarget): LookupFunction {
+  return (_hostname, options, callback) => {
+    if (options.all) (callback as unknown as (err: null, addresses: { address: string; family: number }[]) => void)(null, [{ address: checked.address, family: checked.family }]);
+    else callback(null, checked.address, checked.family);
+  };
+}
+
 async function systemResolve(host: string): Promise<string[]> {
   return (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
 }
 
 function send(url: URL, checked: CheckedTarget, request: GuardedRequest): Promise<GuardedResponse> {
   const maxBytes = request.maxBytes ?? DEFAULT_MAX_BYTES;
-  // The connection never looks the name up again: it goes to the address that was checked.
-  const lookup: LookupFunction = (_hostname, options, callback) => {
-    if (options.all) (callback as unknown as (err: null, addresses: { address: string; family: number }[]) => void)(null, [{ address: checked.address, family: checked.family }]);
-    else callback(null, checked.address, checked.family);
-  };
   const unreachable = (detail: string) => new OutboundError('unreachable', `${url.host} could not be reached`, detail);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -179,7 +182,7 @@ function send(url: URL, checked: CheckedTarget, request: GuardedRequest): Promis
       path: `${url.pathname}${url.search}`,
       method: request.method ?? 'GET',
       headers: request.headers,
-      lookup,
+      lookup: pinnedLookup(checked),
       // No pooled sockets: each request is checked and pinned on its own.
       agent: false,
     });

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { isInsecureRegistry } from '../common/image-ref';
 import { logger } from '../common/logger';
 import type { RegistryCredentials } from '../common/schemas';
 import { fetchManifest, ImageDigestMismatchError, type Manifest } from '../net/oci-registry';
+import { startGuardedProxy } from '../net/guarded-proxy';
 import type { OutboundGuard } from '../net/outbound';
 import { CommandError, runTool } from './process';
 
@@ -75,13 +75,19 @@ export class ImageCache {
       const tls = isInsecureRegistry(image.registry) ? ['--src-tls-verify=false'] : [];
       const auth = credentials ? ['--src-authfile', await writeAuthFile(join(work, 'auth.json'), image.registry, credentials)] : [];
       const source = `docker://${image.registry}/${image.repository}@${image.digest}`;
+      // ensure() fetched the manifest through the guard, so a refused registry never gets here; every
+      // host skopeo contacts (the registry, its token service, blob redirects) then goes through the
+      // guarded proxy, resolved once, checked and pinned there.
+      const proxy = await startGuardedProxy(this.outbound);
       try {
-        await this.pinned(image.registry, work, ['skopeo', 'copy', '--quiet', ...tls, ...auth, source, `oci:${work}/layout:image`]);
+        await runTool('skopeo', ['copy', '--quiet', ...tls, ...auth, source, `oci:${work}/layout:image`], { env: proxy.env });
       } catch (err) {
         if (!(err instanceof CommandError)) throw err;
         // skopeo's stderr quotes what the registry answered: logs only, the job gets a plain message.
         logger.warn({ image: source, stderr: err.stderr }, 'image pull failed');
         throw new Error(`could not pull ${image.registry}/${image.repository}@${image.digest}`);
+      } finally {
+        await proxy.close();
       }
       await verifyLayout(join(work, 'layout'), image.digest, manifest);
       await runTool('umoci', ['unpack', '--image', `${work}/layout:image`, `${work}/bundle`]);
@@ -94,24 +100,6 @@ export class ImageCache {
     } finally {
       await rm(work, { recursive: true, force: true });
     }
-  }
-
-  /**
-   * Runs a pull tool against `registry` after the outbound guard checked where its name points, and
-   * pinned there: for a registry named by host name, the tool runs under bubblewrap with an
-   * /etc/hosts that maps the name to the checked address (the tool cannot be handed an address
-   * itself without breaking TLS name checks), so a second DNS answer cannot redirect it.
-   */
-  private async pinned(registry: string, work: string, argv: string[]): Promise<void> {
-    const url = new URL(`http://${registry}`);
-    const target = await this.outbound.checkTarget(url.hostname, url.port ? Number(url.port) : isInsecureRegistry(registry) ? 80 : 443);
-    if (isIP(target.host)) {
-      await runTool(argv[0], argv.slice(1));
-      return;
-    }
-    const hosts = join(work, 'hosts');
-    await writeFile(hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost\n${target.address}\t${target.host}\n`);
-    await runTool('bwrap', ['--dev-bind', '/', '/', '--ro-bind', hosts, '/etc/hosts', '--', ...argv]);
   }
 }
 

@@ -19,7 +19,7 @@ const SECRET = 'tenant-a-private-bytes-7d31';
  * from a public project) under any name of B's, but cannot serve A's layers. `requests` is what
  * reached it.
  */
-function impostorRegistry(manifest: Buffer, digest: string, mediaType: string): Promise<{ server: Server; address: string; requests: string[] }> {
+function impostorRegistry(manifest: Buffer, digest: string, mediaType: string, blobRedirect?: string): Promise<{ server: Server; address: string; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
@@ -27,6 +27,7 @@ function impostorRegistry(manifest: Buffer, digest: string, mediaType: string): 
     if (/^\/v2\/b\/img\/manifests\//.test(req.url!)) {
       return void res.writeHead(200, { 'content-type': mediaType, 'docker-content-digest': digest, 'content-length': manifest.length }).end(req.method === 'HEAD' ? undefined : manifest);
     }
+    if (blobRedirect) return void res.writeHead(307, { location: blobRedirect }).end();
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"BLOB_UNKNOWN"}]}');
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, address: `127.0.0.1:${(server.address() as { port: number }).port}`, requests })));
@@ -155,7 +156,7 @@ describe('the runner’s image cache', () => {
   });
 
   it('pins skopeo to the address the guard checked for a registry named by host name', async () => {
-    // The name exists only in the guard's resolver: skopeo can reach it only through the pinned /etc/hosts.
+    // The name exists only in the guard's resolver: skopeo can reach it only through the guarded proxy.
     const port = registry.address.split(':')[1];
     const host = `registry.pinned.test:${port}`;
     const guard = new OutboundGuard({ allowPrivateNetworks: true, resolve: async (name) => (name === 'registry.pinned.test' ? ['127.0.0.1'] : []) });
@@ -168,6 +169,28 @@ describe('the runner’s image cache', () => {
     } finally {
       if (insecure === undefined) delete process.env.BENCHLINE_INSECURE_REGISTRIES;
       else process.env.BENCHLINE_INSECURE_REGISTRIES = insecure;
+    }
+  });
+
+  it('puts the hosts skopeo is redirected to through the guard: a blob redirect to a metadata address is refused', async () => {
+    const manifest = await fetchManifest(dev, { registry: registry.address, repository: 'owner/img', digest }, credentials);
+    const redirecting = await impostorRegistry(manifest.body, digest, manifest.mediaType!, 'http://metadata.test/latest/meta-data');
+    const lookups: string[] = [];
+    const names: Record<string, string[]> = { 'impostor.test': ['127.0.0.1'], 'metadata.test': ['169.254.169.254'] };
+    const guard = new OutboundGuard({ allowPrivateNetworks: true, resolve: async (name) => (lookups.push(name), names[name] ?? []) });
+    const host = `impostor.test:${redirecting.address.split(':')[1]}`;
+    const insecure = process.env.BENCHLINE_INSECURE_REGISTRIES;
+    process.env.BENCHLINE_INSECURE_REGISTRIES = host;
+    try {
+      const cache = new ImageCache(mkdtempSync(join(tmpdir(), 'benchline-cache-')), guard);
+      await expect(cache.ensure({ registry: host, repository: 'b/img', digest })).rejects.toThrow(`could not pull ${host}/b/img@${digest}`);
+      expect(redirecting.requests.some((r) => r.startsWith('GET /v2/b/img/blobs/'))).toBe(true);
+      // skopeo asked for the redirect's host, and only the guard could have answered that lookup (and refused it).
+      expect(lookups).toContain('metadata.test');
+    } finally {
+      if (insecure === undefined) delete process.env.BENCHLINE_INSECURE_REGISTRIES;
+      else process.env.BENCHLINE_INSECURE_REGISTRIES = insecure;
+      await new Promise((r) => redirecting.server.close(r));
     }
   });
 });
