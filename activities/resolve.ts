@@ -1,10 +1,10 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { parseImageRef } from '../common/image-ref';
 import { getJob } from '../db/jobs';
 import type { JobRow } from '../db/rows';
 import { isImageRefusal, resolveDigest } from '../net/oci-registry';
-import type { OutboundGuard } from '../net/outbound';
+import { OutboundError, type OutboundGuard } from '../net/outbound';
 
 async function requireJob(db: Knex, jobId: string): Promise<JobRow> {
   const job = await getJob(db, jobId);
@@ -27,6 +27,8 @@ export function createResolveActivities(db: Knex, outbound: OutboundGuard) {
         await db('job').where({ id: jobId }).update({ image_digest: digest });
         return digest;
       } catch (err) {
+        // What answered (address, socket error) is for operators, not for the job's error.
+        if (err instanceof OutboundError) log.warn('registry connection failed or refused', { jobId, reason: err.message, detail: err.detail });
         if (isImageRefusal(err)) throw ApplicationFailure.nonRetryable(err.message, 'ImageNotFound');
         throw err;
       }

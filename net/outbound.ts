@@ -64,9 +64,11 @@ export class OutboundError extends Error {
 export interface CheckedTarget {
   host: string;
   port: number;
-  /** The address the connection must go to: the one that was checked. */
+  /** The address the connection must go to: the one that was checked (the first the name resolved to). */
   address: string;
   family: 4 | 6;
+  /** Every address the name resolved to, all checked: a connection may fall back among these only. */
+  all: { address: string; family: 4 | 6 }[];
 }
 
 export interface GuardedRequest {
@@ -130,7 +132,8 @@ export class OutboundGuard {
       const reason = refusalReason(address, { allowPrivateNetworks });
       if (reason) throw new OutboundError('refused', `${host} is not an allowed destination (it resolves to a private or reserved address)`, `${address}: ${reason}`);
     }
-    return { host: bare, port, address: addresses[0], family: isIP(addresses[0]) === 6 ? 6 : 4 };
+    const all = addresses.map((address) => ({ address, family: isIP(address) === 6 ? (6 as const) : (4 as const) }));
+    return { host: bare, port, ...all[0], all };
   }
 
   /** One request, no redirects followed (a 3xx is an error), pinned to the checked address. */
@@ -149,10 +152,11 @@ export class OutboundGuard {
   }
 }
 
-/** A `lookup` for node's http/net that never looks the name up again: it answers with the checked address. */
+/** A `lookup` for node's http/net that never looks the name up again: it answers with the checked addresses. */
 export function pinnedLookup(checked: CheckedTarget): LookupFunction {
   return (_hostname, options, callback) => {
-    if (options.all) (callback as unknown as (err: null, addresses: { address: string; family: number }[]) => void)(null, [{ address: checked.address, family: checked.family }]);
+    // `all` is asked for when node tries addresses in turn (autoSelectFamily).
+    if (options.all) (callback as unknown as (err: null, addresses: { address: string; family: number }[]) => void)(null, checked.all);
     else callback(null, checked.address, checked.family);
   };
 }

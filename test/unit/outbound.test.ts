@@ -101,6 +101,7 @@ describe('checkTarget', () => {
       port: 443,
       address: '93.184.216.34',
       family: 4,
+      all: [{ address: '93.184.216.34', family: 4 }],
     });
     expect(lookups).toEqual(['public.example']);
   });
