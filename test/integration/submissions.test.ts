@@ -15,11 +15,12 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
   let stack: Stack;
   let unreachable: string;
   beforeAll(async () => {
-    stack = await Stack.start();
     // Jobs that must stay pending name a registry nobody listens on: they never reach a runner,
-    // their digest lookup is retried.
+    // their digest lookup is retried. Anonymous submissions may name it too (as the server's own).
+    const nobody = `127.0.0.1:${await freePort()}`;
+    stack = await Stack.start({ anonymousRegistries: [process.env.BENCHLINE_TEST_REGISTRY!, nobody] });
     await stack.startRunner();
-    unreachable = `127.0.0.1:${await freePort()}/${stack.id}/app:v1`;
+    unreachable = `${nobody}/${stack.id}/app:v1`;
   });
   afterAll(() => stack?.stop());
 
