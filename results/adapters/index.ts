@@ -19,8 +19,8 @@ import { rustIaiAdapter } from './rust-iai';
 import { shellHyperfineAdapter } from './shell-hyperfine';
 
 /**
- * Adapter registry. Each adapter turns one harness's output into BenchmarkResults or throws an
- * AdapterError saying why it could not.
+ * Adapter registry. Each adapter turns one harness's output into BenchmarkResults or throws
+ * (an AdapterError, preferably) saying why it could not.
  */
 export type Adapter = (input: AdapterInput, options?: AdapterOptions) => BenchmarkResults;
 
@@ -99,8 +99,9 @@ export function parseResults(adapter: AdapterName, input: AdapterInput, options?
       if (Object.keys(results).length > 0) return results;
       reasons.push(`${name}: no benchmarks found`);
     } catch (err) {
-      if (!(err instanceof AdapterError)) throw err;
-      reasons.push(`${name}: ${err.message}`);
+      // An adapter is a pure function of the output: whatever it throws (an AdapterError, or a
+      // RangeError for a time unit it does not know) says it cannot read this output; `magic` goes on.
+      reasons.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   const head = input.stdout.split('\n').slice(0, FIRST_LINES).join('\n');
