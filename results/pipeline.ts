@@ -58,6 +58,7 @@ export function resultsOf(input: ResultsInput): BenchmarkResults {
   try {
     results = parseIterations(iterationsOfRuns(input), input);
   } catch (err) {
+    if (err instanceof ResultsError) throw err;
     // Adapters and folding are pure functions of the output: whatever they throw (an AdapterError,
     // a RangeError for a unit no table knows…) means this output cannot be read.
     throw new ResultsError((err as Error).message ?? String(err));
