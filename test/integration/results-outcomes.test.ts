@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createJobStateActivities } from '../../activities/job-state';
 import { createProcessResultsActivities } from '../../activities/process-results';
-import { JOB_SPEC_ATTRIBUTE, JOB_STATUS_ATTRIBUTE } from '../../common/contracts';
+import { JOB_SEARCH_ATTRIBUTES, JOB_SPEC_ATTRIBUTE, JOB_STATUS_ATTRIBUTE } from '../../common/contracts';
 import type { ReportView, RunAccepted } from '../../common/schemas';
 import { waitFor } from '../../devenv/wait';
+import { registerSearchAttributes } from '../../scripts/temporal-setup';
 import { Stack, type TestRunner } from '../harness/stack';
 
 /**
@@ -165,5 +168,18 @@ describe('results outcomes', () => {
     expect(await env.run(createProcessResultsActivities(stack.db).processResults, accepted.job)).toEqual(first);
     expect(await stack.db('job').where({ id: accepted.job }).first()).toEqual(row);
     await stack.client.workflow.getHandle(accepted.workflow_id).terminate('test done');
+  });
+
+  it('scripts/temporal-setup registers the search attributes a namespace lacks (as docker-compose runs it), and is a no-op the second time', async () => {
+    const namespace = `setup-${stack.id}`;
+    const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    const names = JOB_SEARCH_ATTRIBUTES.map((k) => k.name);
+    const registered = await waitFor('the new namespace', () => registerSearchAttributes(connection, namespace), 30000, 500);
+    expect(registered).toEqual(names);
+    expect(await registerSearchAttributes(connection, namespace)).toEqual([]);
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    for (const name of names) expect(customAttributes![name]).toBe(2); // INDEXED_VALUE_TYPE_KEYWORD
+    await connection.close();
   });
 });
