@@ -32,7 +32,8 @@ function resultsInput(body: NewReport): ResultsInput {
 
 /**
  * POST /v0/projects/{project}/reports: results a local run produced (`benchline run -- <command>`),
- * parsed and judged here by the same code as a job's output, in the request. No job and no workflow:
+ * parsed and judged in the request by the same pipeline as a job's output (results/pipeline.ts, then
+ * db/results.ts storeResults), so the same output gives the same metrics and alerts. No job and no workflow:
  * nothing has to wait for a runner, and the work is a parse and one transaction, so the client gets
  * the judged report (or a 400 saying why its output is not understood) in the response.
  */

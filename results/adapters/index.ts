@@ -78,6 +78,7 @@ export const ADAPTER_NAMES = ['magic', ...HARNESS_NAMES, ...Object.keys(ALIASES)
 ];
 
 const FIRST_LINES = 5;
+const MAX_LINE = 200;
 
 function candidatesFor(adapter: AdapterName): HarnessName[] {
   if (adapter === 'magic') return HARNESS_NAMES;
@@ -104,7 +105,8 @@ export function parseResults(adapter: AdapterName, input: AdapterInput, options?
       reasons.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const head = input.stdout.split('\n').slice(0, FIRST_LINES).join('\n');
+  // Lines cut short: one line of minified JSON can be megabytes, and this becomes the job's error.
+  const head = input.stdout.split('\n').slice(0, FIRST_LINES).map((l) => (l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)}…` : l)).join('\n');
   throw new AdapterError(
     `no benchmark results in the job's output (${reasons.join('; ')}). First lines of stdout:\n${head || '(empty)'}`,
     adapter,
