@@ -17,7 +17,7 @@ export function temporalCliPath(): string {
  * Dev-server settings for exact priority ordering: the priority matcher and fairness on, and one
  * task-queue partition (priority is enforced per partition).
  */
-export const TEMPORAL_DYNAMIC_CONFIG: readonly string[] = [
+const TEMPORAL_DYNAMIC_CONFIG: readonly string[] = [
   'matching.useNewMatcher=true',
   'matching.enableFairness=true',
   'matching.numTaskqueueReadPartitions=1',
