@@ -1,6 +1,9 @@
 import type { defineSearchAttributeKey, SearchAttributePair } from '@temporalio/common';
 import type { JobStatus } from './job-status';
 
+/** The SDK's key type, which its index does not export by name. */
+type KeywordKey = ReturnType<typeof defineSearchAttributeKey<'KEYWORD'>>;
+
 /**
  * The search attributes a job workflow carries, so the Temporal UI and `temporal workflow list`
  * can find jobs by project, spec, branch and status (e.g. `BenchlineStatus = 'failed'`). Written as
@@ -8,9 +11,6 @@ import type { JobStatus } from './job-status';
  * Each must be registered on the server before a workflow may carry it: the dev server's
  * `--search-attribute` flags (devenv/paths.ts) and scripts/temporal-setup.ts (docker-compose.yml).
  */
-/** The SDK's key type, which its index does not export by name. */
-type KeywordKey = ReturnType<typeof defineSearchAttributeKey<'KEYWORD'>>;
-
 export const JOB_PROJECT_ATTRIBUTE = { name: 'BenchlineProject', type: 'KEYWORD' } as KeywordKey;
 export const JOB_SPEC_ATTRIBUTE = { name: 'BenchlineSpec', type: 'KEYWORD' } as KeywordKey;
 export const JOB_BRANCH_ATTRIBUTE = { name: 'BenchlineBranch', type: 'KEYWORD' } as KeywordKey;
