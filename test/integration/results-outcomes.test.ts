@@ -118,6 +118,13 @@ describe('results outcomes', () => {
     const failed = await submit({ adapter: 'json', branch: 'visible', job: { image: `${stack.registry}/${stack.id}/missing:none` } });
     expect((await stack.waitForJob(failed.job)).status).toBe('failed');
     expect((await closedStatus(failed.workflow_id)).status.name).toBe('FAILED');
+    // Its report says why it is empty; outsiders of a public project see the error as the job view shows it, without the private image.
+    const error = `image ${stack.registry}/${stack.id}/missing:none not found in registry ${stack.registry}`;
+    expect(await stack.report(failed.report)).toMatchObject({ job_status: 'failed', job_error: error, results: [] });
+    await stack.db('project').where({ id: stack.project.id }).update({ visibility: 'public' });
+    const outsider = await stack.request<ReportView>('GET', `/v0/projects/${project}/reports/${failed.report}`, undefined, null);
+    await stack.db('project').where({ id: stack.project.id }).update({ visibility: 'private' });
+    expect(outsider.body).toMatchObject({ job_status: 'failed', job_error: `image <image> not found in registry ${stack.registry}` });
 
     // Canceled while it waits in the queue (no runner polls now): canceled in Temporal too.
     await runner.stop();
@@ -148,6 +155,10 @@ describe('results outcomes', () => {
 
     const described = await stack.client.workflow.getHandle(processed.workflow_id).describe();
     expect(await described.staticSummary()).toBe(`benchmark ${stack.registry}/${stack.id}/ok:latest · ${project} / visible on ci`);
+    // The UI's "current details" line, as the SDK's metadata query serves it (replayed by the worker).
+    const details = async (workflowId: string) => (await stack.client.workflow.getHandle(workflowId).query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails;
+    expect(await details(processed.workflow_id)).toBe('processed: 1 metric stored');
+    expect(await details(failed.workflow_id)).toBe(`failed: ${error}`);
   });
 
   it('failure and cancel transitions, recordRunResult and processResults are idempotent when retried after they committed', async () => {
