@@ -1,7 +1,8 @@
 import { log } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import { InvalidTransitionError, type JobStatus, type RecordedRun, type RunJobResult } from '../common/contracts';
+import { InvalidTransitionError, type JobStatus, type RecordedRun, type RunJobResult, type SettledJob } from '../common/contracts';
 import { transitionJob } from '../db/jobs';
+import { escapeNul } from '../common/postgres-text';
 
 /** The sentence a failed run gets on its job. */
 export function runFailure(run: RunJobResult, timeoutSeconds: number): string | undefined {
@@ -12,13 +13,20 @@ export function runFailure(run: RunJobResult, timeoutSeconds: number): string | 
 }
 
 export function createJobStateActivities(db: Knex) {
-  /** A terminal move that may find the job already terminal (a retry, a race with cancel): keep what is there. */
-  async function finish(jobId: string, to: JobStatus, patch: Record<string, unknown>): Promise<void> {
+  /**
+   * A terminal move, idempotent: a retry after an earlier attempt committed, or a job another writer
+   * settled first (a cancel racing a failure), writes nothing and answers with what is stored, so
+   * the workflow ends the way the job row says.
+   */
+  async function finish(jobId: string, to: JobStatus, patch: Record<string, unknown> & { error: string }): Promise<SettledJob> {
     try {
-      await transitionJob(db, jobId, to, { ...patch, finished_at: new Date() });
+      const row = await transitionJob(db, jobId, to, { ...patch, error: escapeNul(patch.error), finished_at: new Date() });
+      return { status: row.status, error: row.error ?? patch.error };
     } catch (err) {
       if (!(err instanceof InvalidTransitionError)) throw err;
-      log.warn('job already settled', { jobId, from: err.from, to });
+      const job = (await db('job').where({ id: jobId }).first('status', 'error'))!;
+      if (job.status !== to) log.warn('job already settled', { jobId, from: err.from, to });
+      return { status: job.status, error: job.error ?? patch.error };
     }
   }
 
@@ -38,8 +46,8 @@ export function createJobStateActivities(db: Knex) {
       // What the runner said when it started, plus what the executor measured while running.
       const execution = { ...job.execution, ...run.execution, duration_ms: run.durationMs };
       if (error) {
-        await finish(jobId, 'failed', { error, exit_code: run.exitCode, completed_at: new Date(), execution });
-        return { status: 'failed', error };
+        const settled = await finish(jobId, 'failed', { error, exit_code: run.exitCode, completed_at: new Date(), execution });
+        return { status: 'failed', error: settled.error };
       }
       await transitionJob(db, jobId, 'completed', { exit_code: run.exitCode, completed_at: new Date(), execution });
       return { status: 'completed' };

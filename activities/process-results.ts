@@ -6,12 +6,10 @@ import type { ResultsReportRow } from '../db/result-rows';
 import { storeResults } from '../db/results';
 import type { JobRow } from '../db/rows';
 import type { AdapterName } from '../results/adapters';
-import { buildTimeResults, fileSizeResults } from '../results/extra-measures';
 import type { Fold } from '../results/fold';
-import { iterationsOf, parseIterations } from '../results/iterations';
-import { mergeResults } from '../results/merge';
-import { AdapterError, type Average, type BenchmarkResults } from '../results/types';
-import type { JobOutcome } from '../common/contracts';
+import { ResultsError, resultsOf, type ResultsInput, type RunOutput } from '../results/pipeline';
+import type { Average, BenchmarkResults } from '../results/types';
+import { InvalidTransitionError, type JobOutcome } from '../common/contracts';
 
 /** The run options processing reads back from report.settings (see common/schemas/results.ts). */
 export interface ReportSettings {
@@ -35,60 +33,64 @@ function commandSeconds(job: JobRow): number | undefined {
   return undefined;
 }
 
-/** The measures Benchline takes itself: output file sizes and the command's duration. */
-function extraResults(job: JobRow, settings: ReportSettings, sizes: Map<string, number>): BenchmarkResults {
-  const extras: BenchmarkResults[] = [];
+/** The job's stored output as the results pipeline takes it: one run, its parsed files, its measured sizes. */
+async function resultsInput(db: Knex, job: JobRow, report: ResultsReportRow): Promise<ResultsInput> {
+  const settings = (report.settings ?? {}) as ReportSettings;
+  const measuredOnly = new Set(settings.file_size ?? []);
+  const parsedFiles = settings.file_paths ? new Set(settings.file_paths) : undefined;
+  const run: RunOutput = { stdout: '', files: {}, seconds: settings.build_time ? commandSeconds(job) : undefined };
+  const sizes = new Map<string, number>();
+  for (const output of await getOutputs(db, job.id)) {
+    if (output.kind === 'stdout') run.stdout = output.content.toString('utf8');
+    if (output.kind !== 'file') continue;
+    sizes.set(output.path, output.size_bytes);
+    const parse = parsedFiles ? parsedFiles.has(output.path) : !measuredOnly.has(output.path);
+    if (parse) run.files[output.path] = output.content.toString('utf8');
+  }
+  let fileSizes: Record<string, number> | undefined;
   if (settings.file_size?.length) {
-    const measured: Record<string, number> = {};
+    fileSizes = {};
     for (const path of settings.file_size) {
       const size = sizes.get(path);
-      if (size === undefined) throw new AdapterError(`file_size: output file ${path} was not collected`, 'file_size');
-      measured[path] = size;
+      if (size === undefined) throw new ResultsError(`file_size: output file ${path} was not collected`, 'file_sizes');
+      fileSizes[path] = size;
     }
-    extras.push(fileSizeResults(measured));
   }
-  const seconds = settings.build_time ? commandSeconds(job) : undefined;
-  if (seconds !== undefined) extras.push(buildTimeResults(parseImageRef(job.config.image).repository, seconds));
-  return mergeResults(...extras);
+  return {
+    adapter: report.adapter as AdapterName,
+    average: settings.average,
+    fold: settings.fold,
+    runs: [run],
+    fileSizes,
+    buildTimeBenchmark: parseImageRef(job.config.image).repository,
+  };
 }
 
 export function createProcessResultsActivities(db: Knex) {
   return {
     /**
-     * Parses the job's output with the report's adapter and options (iterations folded), adds the
-     * file-size and build-time measures, then in one transaction with `completed → processed`:
-     * stores the metrics, their boundaries, alerts and change points. Output no adapter understands
-     * fails the job with the adapter's reason; it never becomes an empty success.
+     * Turns the job's output into results through the one results pipeline (results/pipeline.ts),
+     * then in one transaction with `completed → processed`: stores the metrics, their boundaries,
+     * alerts and change points (db/results.ts, as for a local report). Output the pipeline refuses
+     * fails the job with its reason at once: it never becomes an empty success, and is never retried
+     * (the same output would be refused again). A retry after either outcome committed returns it.
      */
     async processResults(jobId: string): Promise<JobOutcome> {
       const job = (await db<JobRow>('job').where({ id: jobId }).first())!;
-      if (job.status === 'processed') {
-        // A retry after the transaction below committed (the reply was lost): report what is stored.
-        const [{ count }] = await db('metric').where({ report_id: job.report_id }).count<{ count: string }[]>({ count: '*' });
-        return { status: 'processed', metrics: Number(count) };
-      }
+      const settled = await settledOutcome(db, job);
+      if (settled) return settled;
       const report = (await db<ResultsReportRow>('report').where({ id: job.report_id }).first())!;
-      const settings = (report.settings ?? {}) as ReportSettings;
-      const measuredOnly = new Set(settings.file_size ?? []);
-      const parsedFiles = settings.file_paths ? new Set(settings.file_paths) : undefined;
-      let stdout = '';
-      const files: Record<string, string> = {};
-      const sizes = new Map<string, number>();
-      for (const output of await getOutputs(db, jobId)) {
-        if (output.kind === 'stdout') stdout = output.content.toString('utf8');
-        if (output.kind !== 'file') continue;
-        sizes.set(output.path, output.size_bytes);
-        const parse = parsedFiles ? parsedFiles.has(output.path) : !measuredOnly.has(output.path);
-        if (parse) files[output.path] = output.content.toString('utf8');
-      }
       let results: BenchmarkResults;
       try {
-        const parsed = parseIterations(iterationsOf({ stdout, files }), { adapter: report.adapter as AdapterName, average: settings.average, fold: settings.fold });
-        results = mergeResults(parsed, extraResults(job, settings, sizes));
+        results = resultsOf(await resultsInput(db, job, report));
       } catch (err) {
-        if (!(err instanceof AdapterError)) throw err;
-        await transitionJob(db, jobId, 'failed', { error: err.message, finished_at: new Date() });
-        return { status: 'failed', error: err.message };
+        if (!(err instanceof ResultsError)) throw err;
+        try {
+          await transitionJob(db, jobId, 'failed', { error: err.message, finished_at: new Date() });
+        } catch (raced) {
+          if (!(raced instanceof InvalidTransitionError)) throw raced;
+        }
+        return (await settledOutcome(db, (await db<JobRow>('job').where({ id: jobId }).first())!))!;
       }
       const stored = await db.transaction(async (trx) => {
         const outcome = await storeResults(trx, report, results);
@@ -99,4 +101,14 @@ export function createProcessResultsActivities(db: Knex) {
       return { status: 'processed', metrics: stored.metrics };
     },
   };
+}
+
+/** The outcome of a job already past processing (a retry after an earlier attempt committed); undefined while it is `completed`. */
+async function settledOutcome(db: Knex, job: JobRow): Promise<JobOutcome | undefined> {
+  if (job.status === 'processed') {
+    const [{ count }] = await db('metric').where({ report_id: job.report_id }).count<{ count: string }[]>({ count: '*' });
+    return { status: 'processed', metrics: Number(count) };
+  }
+  if (job.status === 'failed' || job.status === 'canceled') return { status: job.status, error: job.error ?? job.status };
+  return undefined;
 }

@@ -92,7 +92,7 @@ export async function toReportView(db: Knex, project: ProjectRow, report: Report
   const [branch, testbed, job, spec, metrics] = await Promise.all([
     db('branch').where({ id: report.branch_id }).first('slug'),
     db('testbed').where({ id: report.testbed_id }).first('slug'),
-    db('job').where({ report_id: report.id }).first('id'),
+    db<JobRow>('job').where({ report_id: report.id }).first('id', 'status', 'error'),
     specId ? db('spec').where({ id: specId }).first('slug') : undefined,
     reportMetrics(db, report.id),
   ]);
@@ -114,6 +114,9 @@ export async function toReportView(db: Knex, project: ProjectRow, report: Report
     start_time: report.start_time.toISOString(),
     end_time: iso(report.end_time),
     job: job?.id ?? null,
+    // A job that did not process has no results: its status and error say why.
+    job_status: job?.status ?? null,
+    job_error: job ? visibleError(job, withPrivate) : null,
     image_digest: imageDigest ?? null,
     // The spec and the run's settings (which can hold a local command line) are private.
     ...(withPrivate && { spec: spec?.slug ?? null, settings: report.settings ?? {} }),

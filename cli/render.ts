@@ -54,6 +54,17 @@ export function alertCount(report: ReportView): number {
 const describeAlert = (r: MetricView, a: MetricView['alerts'][number]) =>
   `${r.benchmark} ${r.measure}: ${formatNumber(a.value)} ${shortUnits(r.units)} is ${a.side === 'upper' ? 'above the upper' : 'below the lower'} limit ${formatNumber(a.limit)}`;
 
+/**
+ * Why a job's report has no results: the job did not process (it failed, was canceled, or has not
+ * run yet). Undefined for a processed job's report and a local run's.
+ */
+export function unprocessedJob(report: ReportView): string | undefined {
+  const { job, job_status: status, job_error: error } = report;
+  if (!job || !status || status === 'processed') return undefined;
+  if (status === 'failed' || status === 'canceled') return `Job ${job} ${status}: ${error ?? 'no reason recorded'}`;
+  return `Job ${job} is ${status}: its results come once it has run`;
+}
+
 export interface RenderOptions {
   /** ANSI colours: only when stdout is a terminal. */
   color?: boolean;
@@ -66,6 +77,8 @@ export function renderHuman(report: ReportView, { color = false }: RenderOptions
   const red = ansi(color, '1;31');
   const bold = ansi(color, '1');
   const dim = ansi(color, '2');
+  const notRun = unprocessedJob(report);
+  if (notRun) return red(notRun);
   if (report.results.length === 0) return '(no results)';
   const out: string[] = [];
   for (const [benchmark, metrics] of byBenchmark(report)) {
@@ -109,6 +122,11 @@ export function renderMarkdown(report: ReportView): string {
   const out: string[] = [];
   out.push(`## Benchline report: \`${report.project}\``, '');
   out.push(`**Branch** \`${report.branch}\` · **Testbed** \`${report.testbed}\`${report.spec ? ` · **Spec** \`${report.spec}\`` : ''} · **Adapter** \`${report.adapter}\``, '');
+  const notRun = unprocessedJob(report);
+  if (notRun) {
+    out.push('> [!CAUTION]', `> ${escapeMarkdown(notRun).replace(/\n/g, '\n> ')}`, '', `<sub>Report \`${report.uuid}\`</sub>`);
+    return out.join('\n');
+  }
   const alerts = report.results.flatMap((r) => r.alerts.map((a) => [r, a] as const));
   if (alerts.length) {
     out.push('> [!WARNING]', `> **${alerts.length} alert${alerts.length === 1 ? '' : 's'}**: performance moved outside its threshold.`);
@@ -137,6 +155,8 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', 
 
 /** A standalone HTML table, for CI systems that show HTML artifacts. */
 export function renderHtml(report: ReportView): string {
+  const notRun = unprocessedJob(report);
+  if (notRun) return [`<h2>Benchline report: ${escapeHtml(report.project)}</h2>`, `<p class="failed">${escapeHtml(notRun)}</p>`].join('\n');
   const rows = report.results.map((r) => {
     const alert = r.alerts.length > 0;
     const cells = [

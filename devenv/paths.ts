@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { JOB_SEARCH_ATTRIBUTES } from '../common/contracts';
 
 export const ROOT = resolve(__dirname, '..');
 export const TOOLS_DIR = join(ROOT, '.tools');
@@ -16,9 +17,15 @@ export function temporalCliPath(): string {
  * Dev-server settings for exact priority ordering: the priority matcher and fairness on, and one
  * task-queue partition (priority is enforced per partition).
  */
-export const TEMPORAL_DYNAMIC_CONFIG: readonly string[] = [
+const TEMPORAL_DYNAMIC_CONFIG: readonly string[] = [
   'matching.useNewMatcher=true',
   'matching.enableFairness=true',
   'matching.numTaskqueueReadPartitions=1',
   'matching.numTaskqueueWritePartitions=1',
 ].flatMap((kv) => ['--dynamic-config-value', kv]);
+
+/** The search attributes job workflows carry, registered when the dev server starts. */
+export const TEMPORAL_SEARCH_ATTRIBUTES: readonly string[] = JOB_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
+
+/** Everything `temporal server start-dev` needs beyond addresses and storage, for tests and `npm run dev` alike. */
+export const TEMPORAL_DEV_SERVER_ARGS: readonly string[] = [...TEMPORAL_DYNAMIC_CONFIG, ...TEMPORAL_SEARCH_ATTRIBUTES];

@@ -10,6 +10,10 @@ export interface Measurement {
 
 export type BenchmarkResults = Record<string, Record<string, Measurement>>;
 
+/** Longest benchmark and measure names stored: beyond these, a name no longer fits a Postgres index entry. */
+export const MAX_BENCHMARK_NAME = 1024;
+export const MAX_MEASURE_NAME = 64;
+
 /** The output of one job, as adapters see it. */
 export interface AdapterInput {
   stdout: string;

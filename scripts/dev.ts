@@ -24,7 +24,7 @@ import { Connection } from '@temporalio/client';
 import { connect, migrateLatest } from '../db/connection';
 import { seedDemo } from '../devenv/demo-seed';
 import { buildAndPushImage, DEMO_BENCHMARK_SH } from '../devenv/images';
-import { DATA_DIR, ROOT, TEMPORAL_DYNAMIC_CONFIG, temporalCliPath } from '../devenv/paths';
+import { DATA_DIR, ROOT, TEMPORAL_DEV_SERVER_ARGS, temporalCliPath } from '../devenv/paths';
 import { assertPortsFree } from '../devenv/ports';
 import { ensureDatabase, postgresServer } from '../devenv/postgres';
 import { stopGroup } from '../devenv/process-group';
@@ -144,7 +144,7 @@ async function main() {
   const temporalAddress = `127.0.0.1:${TEMPORAL_PORT}`;
   const temporal = launch('temporal', temporalCliPath(), [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(TEMPORAL_PORT), '--ui-port', String(TEMPORAL_UI_PORT),
-    '--db-filename', join(DATA_DIR, 'temporal.sqlite'), ...TEMPORAL_DYNAMIC_CONFIG,
+    '--db-filename', join(DATA_DIR, 'temporal.sqlite'), ...TEMPORAL_DEV_SERVER_ARGS,
   ]);
   await waitFor('Temporal', async () => {
     if (temporal.exitCode !== null) throw new Error(`temporal exited; see ${LOGS}/temporal.log`);

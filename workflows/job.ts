@@ -7,18 +7,24 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   TimeoutFailure,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
   grantedSignal,
+  JOB_CANCELED_FAILURE,
+  JOB_FAILED_FAILURE,
+  JOB_STATUS_ATTRIBUTE,
   NON_RETRYABLE_RUN_ERRORS,
   releaseSignal,
   RUNNER_SHUTDOWN,
   type ControlActivities,
   type JobOutcome,
+  type JobStatus,
   type JobWorkflowInput,
   type RunnerActivities,
 } from '../common/contracts';
@@ -39,11 +45,29 @@ const control = proxyActivities<ControlActivities>({
  * One benchmark job: resolve where and what to run, hand it to a runner of the spec's queue at the
  * tier's priority, record the outcome and turn the output into metrics. Every status change is
  * persisted by an activity; this function only decides what happens next.
+ *
+ * The workflow ends the way the job does, so the Temporal UI's status filters tell the truth: it
+ * completes for a processed job, is canceled when it was canceled, and otherwise fails (a workflow
+ * failure, not a task failure, carrying the job's error), the job row keeping the detailed status.
+ * A job its runner canceled by shutting down fails with type JobCanceled: Temporal marks a workflow
+ * canceled only when the workflow itself was.
  */
 export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> {
+  const outcome = await runJobToEnd(input);
+  if (outcome.status === 'failed' || outcome.status === 'canceled') {
+    throw ApplicationFailure.create({ message: outcome.error, type: outcome.status === 'canceled' ? JOB_CANCELED_FAILURE : JOB_FAILED_FAILURE, nonRetryable: true });
+  }
+  return outcome;
+}
+
+/** Runs the job and persists how it ended; a cancellation of the workflow is rethrown once persisted. */
+async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
   const { jobId, spec } = input;
   try {
-    if (!(await submissionCommitted(input))) return { status: 'not_committed' };
+    if (!(await submissionCommitted(input))) {
+      setCurrentDetails('no job: the submission that started this workflow never committed');
+      return { status: 'not_committed' };
+    }
     await control.resolveImageDigest(jobId);
 
     const runner = proxyActivities<RunnerActivities>({
@@ -63,22 +87,35 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
     const run = await withPermit(input, () => runWithRetries(input, (attempt) => runner.runJob({ jobId, attempt })));
 
     const recorded = await control.recordRunResult(jobId, run);
-    if (recorded.status === 'failed') return { status: 'failed', error: recorded.error };
-    return await control.processResults(jobId);
+    if (recorded.status === 'failed') return ended({ status: 'failed', error: recorded.error });
+    showStatus('completed', 'processing the results');
+    return ended(await control.processResults(jobId));
   } catch (err) {
     if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => control.markJobCanceled(jobId));
+      const settled = await CancellationScope.nonCancellable(() => control.markJobCanceled(jobId));
+      ended({ status: 'canceled', error: settled.error });
       throw err;
     }
     const error = describeFailure(err, spec.slug, input);
     // A runner that shut down mid-job canceled it, as a user would have: canceled, not failed.
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === RUNNER_SHUTDOWN) {
-      await control.markJobCanceled(jobId, error);
-      return { status: 'canceled', error };
-    }
-    await control.markJobFailed(jobId, error);
-    return { status: 'failed', error };
+    const settled =
+      err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === RUNNER_SHUTDOWN
+        ? await control.markJobCanceled(jobId, error)
+        : await control.markJobFailed(jobId, error);
+    return ended({ status: settled.status === 'canceled' ? 'canceled' : 'failed', error: settled.error });
   }
+}
+
+/** The job's status in its search attributes and the UI's one-line current details. */
+function showStatus(status: JobStatus, details: string): void {
+  upsertSearchAttributes([{ key: JOB_STATUS_ATTRIBUTE, value: status }]);
+  setCurrentDetails(`${status}: ${details}`);
+}
+
+function ended(outcome: JobOutcome): JobOutcome {
+  if (outcome.status === 'not_committed') return outcome;
+  showStatus(outcome.status, outcome.status === 'processed' ? `${outcome.metrics} metric${outcome.metrics === 1 ? '' : 's'} stored` : outcome.error);
+  return outcome;
 }
 
 /**

@@ -7,10 +7,8 @@ import { anonymousTarget, createUnclaimedProject } from '../../db/projects';
 import { createReport, reportRequestFrom } from '../../db/reports';
 import { writableProject } from '../resources';
 import { storeResults } from '../../db/results';
-import { buildTimeResults, fileSizeResults } from '../../results/extra-measures';
-import { iterationsOf, parseIterations, type Iteration } from '../../results/iterations';
-import { mergeResults } from '../../results/merge';
-import { AdapterError, type BenchmarkResults } from '../../results/types';
+import { ResultsError, resultsOf, type ResultsInput } from '../../results/pipeline';
+import type { BenchmarkResults } from '../../results/types';
 import { badRequest } from '../errors';
 import { tokenRequired } from '../project-access';
 import { rateLimit } from '../rate-limit';
@@ -20,24 +18,22 @@ import { toReportView } from '../views';
 const BODY_LIMIT = 32 * 1024 * 1024;
 const DEFAULT_BUILD_TIME_BENCHMARK = 'build';
 
-/** The submitted results as iterations; one entry may itself hold several (see results/iterations.ts). */
-function iterationsOfBody(body: NewReport): Iteration[] {
-  const entries = body.results.map((r) => (typeof r === 'string' ? { stdout: r, files: {} } : r));
-  const buildTime = (seconds: number | undefined): BenchmarkResults | undefined =>
-    seconds === undefined ? undefined : buildTimeResults(body.command?.trim() || DEFAULT_BUILD_TIME_BENCHMARK, seconds);
-  if (entries.length === 1) {
-    const iterations = iterationsOf({ stdout: entries[0].stdout, files: entries[0].files });
-    const extra = buildTime(entries[0].build_time);
-    // A build time measured once belongs to the one run, however many documents it printed: folding
-    // keeps a measure that only some iterations have, so it goes on the first.
-    return iterations.map((iteration, k) => (k === 0 && extra ? { ...iteration, extra } : iteration));
-  }
-  return entries.map((e, i) => ({ label: `results.${i}`, input: { stdout: e.stdout, files: e.files }, extra: buildTime(e.build_time) }));
+/** The submitted runs as the results pipeline takes them, the same as a job's output. */
+function resultsInput(body: NewReport): ResultsInput {
+  return {
+    adapter: body.adapter,
+    average: body.average,
+    fold: body.fold,
+    runs: body.results.map((r) => (typeof r === 'string' ? { stdout: r, files: {} } : { stdout: r.stdout, files: r.files, seconds: r.build_time })),
+    fileSizes: body.file_sizes,
+    buildTimeBenchmark: body.command?.trim() || DEFAULT_BUILD_TIME_BENCHMARK,
+  };
 }
 
 /**
  * POST /v0/projects/{project}/reports: results a local run produced (`benchline run -- <command>`),
- * parsed and judged here by the same code as a job's output, in the request. No job and no workflow:
+ * parsed and judged in the request by the same pipeline as a job's output (results/pipeline.ts, then
+ * db/results.ts storeResults), so the same output gives the same metrics and alerts. No job and no workflow:
  * nothing has to wait for a runner, and the work is a parse and one transaction, so the client gets
  * the judged report (or a 400 saying why its output is not understood) in the response.
  */
@@ -63,10 +59,9 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
 
       let results: BenchmarkResults;
       try {
-        const parsed = parseIterations(iterationsOfBody(body), { adapter: body.adapter, average: body.average, fold: body.fold });
-        results = mergeResults(parsed, body.file_sizes ? fileSizeResults(body.file_sizes) : {});
+        results = resultsOf(resultsInput(body));
       } catch (err) {
-        if (err instanceof AdapterError || err instanceof RangeError) throw badRequest('body.results', err.message);
+        if (err instanceof ResultsError) throw badRequest(`body.${err.field}`, err.message);
         throw err;
       }
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ImageRefError, parseImageRef } from '../../common/image-ref';
 import { errorBody, newRun, runAccepted, type RunAccepted } from '../../common/schemas';
-import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type JobWorkflowInput } from '../../common/contracts';
+import { JOB_WORKFLOW, jobStartAttributes, jobSummary, jobWorkflowId, runnerTaskQueue, type JobLabels, type JobWorkflowInput } from '../../common/contracts';
 import { concurrencyGate, tierOf, tierPolicy, type TierPolicy } from '../../common/tiers';
 import { anonymousTarget, findTestbed, getOrganization } from '../../db/projects';
 import type { JobRow, OrganizationRow, SpecRow } from '../../db/rows';
@@ -61,10 +61,11 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       const organization = project === 'new' ? undefined : await getOrganization(app.db, project.organization_id);
       const policy = tierPolicy(organization ? tierOf(organization) : 'unclaimed');
       checkTimeout(policy, body.job.timeout);
+      const labels: JobLabels = { project: project === 'new' ? body.project : project.slug, branch: body.branch, testbed: body.testbed, image: body.job.image };
 
       if (project !== 'new') {
         const existing = await jobByIdempotencyKey(app.db, project.id, body.idempotency_key);
-        if (existing) return reply.status(202).send(await resume(existing, organization!));
+        if (existing) return reply.status(202).send(await resume(existing, organization!, labels));
       }
       const testbed = project === 'new' ? undefined : await findTestbed(app.db, project.id, body.testbed);
       const spec = await specCheck(() => resolveSpec(app.db, body.job.spec, testbed));
@@ -75,7 +76,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
         const { job, claim } = await writeSubmission(
           app.db,
           { project, body, spec, policy, sourceIp: request.ip, submittedBy: request.user?.id ?? null },
-          (job) => startWorkflow(job, spec, taskQueue),
+          (job) => startWorkflow(job, spec, taskQueue, labels),
         );
         app.metrics.jobsSubmitted.inc({ tier: policy.tier });
         return reply.status(202).send(accepted(job, claim));
@@ -83,7 +84,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
         if (err instanceof ProjectClaimed) throw tokenRequired(body.project);
         if (!(err instanceof DuplicateSubmission) || project === 'new') throw err;
         // The same idempotency key won a race with this request: answer with that job.
-        return reply.status(202).send(await resume((await jobByIdempotencyKey(app.db, project.id, body.idempotency_key))!, organization!));
+        return reply.status(202).send(await resume((await jobByIdempotencyKey(app.db, project.id, body.idempotency_key))!, organization!, labels));
       }
     },
   );
@@ -108,19 +109,22 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
    * it (USE_EXISTING) or finds it ended (REJECT_DUPLICATE). A job whose workflow is missing (written
    * before submissions started it in their transaction) gets one now.
    */
-  async function resume(job: JobRow, organization: OrganizationRow): Promise<RunAccepted> {
+  async function resume(job: JobRow, organization: OrganizationRow, labels: JobLabels): Promise<RunAccepted> {
     // Jobs written before submissions pinned the spec are the reconciler's to settle.
     const spec = job.spec_id ? await findSpec(app.db, job.spec_id) : undefined;
     if (!spec) return accepted(job);
     // The job was accepted once: if its runners are gone meanwhile, it waits on the shared queue
     // and fails at the queue limit, saying so.
     const taskQueue = (await jobRoute(app.db, spec, organization)) ?? runnerTaskQueue(spec.slug);
-    await startWorkflow(job, spec, taskQueue);
+    await startWorkflow(job, spec, taskQueue, labels);
     return accepted(job);
   }
 
-  /** Starts the job's workflow, or answers 503 when Temporal does not take it in time. */
-  async function startWorkflow(job: JobRow, spec: Pick<SpecRow, 'slug'>, taskQueue: string): Promise<void> {
+  /**
+   * Starts the job's workflow, or answers 503 when Temporal does not take it in time. `labels` give
+   * the workflow its search attributes and the one line the Temporal UI shows for it.
+   */
+  async function startWorkflow(job: JobRow, spec: Pick<SpecRow, 'slug'>, taskQueue: string, labels: JobLabels): Promise<void> {
     const input: JobWorkflowInput = {
       jobId: job.id,
       spec: { slug: spec.slug, taskQueue },
@@ -138,6 +142,8 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
           workflowId: jobWorkflowId(job.id),
           taskQueue: app.config.controlTaskQueue,
           args: [input],
+          typedSearchAttributes: jobStartAttributes({ ...labels, spec: spec.slug }),
+          staticSummary: jobSummary(labels),
           // A repeated submission (same idempotency key) joins the running workflow, and never
           // starts a second run for a job whose workflow already ended.
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

@@ -4,6 +4,12 @@ import type { JobOutcome } from './workflows';
 
 export type RecordedRun = { status: 'completed' } | { status: 'failed'; error: string };
 
+/** A job after a terminal move: what its row holds (another writer may have settled it first). */
+export interface SettledJob {
+  status: JobStatus;
+  error: string;
+}
+
 /**
  * The control-plane activities the orchestrator worker registers (activities/), as the workflows
  * call them. The implementation is checked against this interface where the worker is built.
@@ -16,8 +22,8 @@ export interface ControlActivities {
   /** The job's persisted status: the authority on whether its benchmark started. */
   jobStatus(jobId: string): Promise<JobStatus>;
   recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun>;
-  markJobFailed(jobId: string, error: string): Promise<void>;
-  markJobCanceled(jobId: string, reason?: string): Promise<void>;
+  markJobFailed(jobId: string, error: string): Promise<SettledJob>;
+  markJobCanceled(jobId: string, reason?: string): Promise<SettledJob>;
   processResults(jobId: string): Promise<JobOutcome>;
   /** Queues the calling job workflow at its gate, starting the gate if none runs. */
   requestPermit(gateId: string, permits: number, requester: string): Promise<void>;

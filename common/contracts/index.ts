@@ -9,3 +9,4 @@ export * from './run-job';
 export * from './signals';
 export * from './task-queues';
 export * from './workflows';
+export * from './search-attributes';

@@ -14,7 +14,8 @@ const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   claimed: ['claimed', 'running', 'failed', 'canceled'],
   running: ['completed', 'failed', 'canceled'],
   // completed → failed: the benchmark ran but no adapter understood its output.
-  completed: ['processed', 'failed'],
+  // completed → canceled: the workflow was canceled while it processed the results.
+  completed: ['processed', 'failed', 'canceled'],
   processed: [],
   failed: [],
   canceled: [],

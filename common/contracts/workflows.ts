@@ -36,3 +36,7 @@ export type JobOutcome =
   | { status: 'failed' | 'canceled'; error: string }
   // The submission that started the workflow never committed: there is no job.
   | { status: 'not_committed' };
+
+/** Failure types a job workflow ends with when its job did not process (the message is the job's error). */
+export const JOB_FAILED_FAILURE = 'JobFailed';
+export const JOB_CANCELED_FAILURE = 'JobCanceled';

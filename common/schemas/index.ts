@@ -123,6 +123,8 @@ export const reportView = z.object({
   start_time: z.string(),
   end_time: z.string().nullable(),
   job: z.uuid().nullable(),
+  job_status: jobStatus.nullable().describe("the job's status; null for a local run. Results exist only once it is `processed`"),
+  job_error: z.string().nullable().describe('why the job failed or was canceled, when it did not process'),
   spec: z.string().nullable().optional().describe('the spec the job ran on; null for a local run (members only)'),
   image_digest: z.string().nullable(),
   // Private: only members see the run options (a local run's command line among them).

@@ -19,8 +19,8 @@ import { rustIaiAdapter } from './rust-iai';
 import { shellHyperfineAdapter } from './shell-hyperfine';
 
 /**
- * Adapter registry. Each adapter turns one harness's output into BenchmarkResults or throws an
- * AdapterError saying why it could not.
+ * Adapter registry. Each adapter turns one harness's output into BenchmarkResults or throws
+ * (an AdapterError, preferably) saying why it could not.
  */
 export type Adapter = (input: AdapterInput, options?: AdapterOptions) => BenchmarkResults;
 
@@ -78,6 +78,7 @@ export const ADAPTER_NAMES = ['magic', ...HARNESS_NAMES, ...Object.keys(ALIASES)
 ];
 
 const FIRST_LINES = 5;
+const MAX_LINE = 200;
 
 function candidatesFor(adapter: AdapterName): HarnessName[] {
   if (adapter === 'magic') return HARNESS_NAMES;
@@ -99,11 +100,13 @@ export function parseResults(adapter: AdapterName, input: AdapterInput, options?
       if (Object.keys(results).length > 0) return results;
       reasons.push(`${name}: no benchmarks found`);
     } catch (err) {
-      if (!(err instanceof AdapterError)) throw err;
-      reasons.push(`${name}: ${err.message}`);
+      // An adapter is a pure function of the output: whatever it throws (an AdapterError, or a
+      // RangeError for a time unit it does not know) says it cannot read this output; `magic` goes on.
+      reasons.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const head = input.stdout.split('\n').slice(0, FIRST_LINES).join('\n');
+  // Lines cut short: one line of minified JSON can be megabytes, and this becomes the job's error.
+  const head = input.stdout.split('\n').slice(0, FIRST_LINES).map((l) => (l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)}…` : l)).join('\n');
   throw new AdapterError(
     `no benchmark results in the job's output (${reasons.join('; ')}). First lines of stdout:\n${head || '(empty)'}`,
     adapter,

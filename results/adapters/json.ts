@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { mergeResults } from '../merge';
-import { AdapterError, type AdapterInput, type BenchmarkResults } from '../types';
+import { AdapterError, MAX_BENCHMARK_NAME, MAX_MEASURE_NAME, type AdapterInput, type BenchmarkResults } from '../types';
 
 /** Bencher Metric Format: `{ benchmark: { measure: { value, lower_value?, upper_value? } } }`. */
 const measurement = z.strictObject({
@@ -8,7 +8,7 @@ const measurement = z.strictObject({
   lower_value: z.number().finite().optional(),
   upper_value: z.number().finite().optional(),
 });
-const bmf = z.record(z.string().min(1).max(1024), z.record(z.string().min(1).max(64), measurement));
+const bmf = z.record(z.string().min(1).max(MAX_BENCHMARK_NAME), z.record(z.string().min(1).max(MAX_MEASURE_NAME), measurement));
 
 export function parseBmf(text: string, source: string): BenchmarkResults {
   let data: unknown;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { connect, migrateLatest } from '../../db/connection';
-import { DATA_DIR, TEMPORAL_DYNAMIC_CONFIG, temporalCliPath } from '../../devenv/paths';
+import { DATA_DIR, TEMPORAL_DEV_SERVER_ARGS, temporalCliPath } from '../../devenv/paths';
 import { ensureDatabase, postgresServer } from '../../devenv/postgres';
 import { startRegistry } from '../../devenv/registry';
 import { freePort } from '../../devenv/wait';
@@ -20,7 +20,7 @@ export default async function globalSetup(): Promise<void> {
   const postgres = await postgresServer(DATA_DIR);
   const started = await Promise.allSettled([
     TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: temporalCliPath() }, extraArgs: [...TEMPORAL_DYNAMIC_CONFIG] },
+      server: { executable: { type: 'existing-path', path: temporalCliPath() }, extraArgs: [...TEMPORAL_DEV_SERVER_ARGS] },
     }),
     freePort().then((port) => startRegistry(join(scratch, 'registry'), port)),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),

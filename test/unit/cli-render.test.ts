@@ -22,10 +22,10 @@ const regressed = metric({
 const unjudged = metric({ measure: 'throughput', measure_name: 'Throughput', units: 'operations / second (ops/s)', value: 7407407, previous_value: 1e7, baseline: 1e7, baseline_source: 'previous', change_percent: -25.92593 });
 const skipped = metric({ benchmark: 'a|b', boundary: { threshold: '00000000-0000-4000-8000-00000000000b', model, baseline: null, lower_limit: null, upper_limit: null, skipped: 'only 1 samples, t_test needs 2' } });
 
-function report(results: MetricView[]): ReportView {
+function report(results: MetricView[], job: Partial<Pick<ReportView, 'job' | 'job_status' | 'job_error'>> = {}): ReportView {
   return {
     uuid: '11111111-1111-4111-8111-111111111111', project: 'demo', branch: 'feature', testbed: 'ci', adapter: 'json', start_time: '2026-01-01T00:00:00.000Z',
-    end_time: null, job: null, spec: 'metal', image_digest: 'sha256:ab', settings: {}, results, alerts: [],
+    end_time: null, job: null, job_status: null, job_error: null, spec: 'metal', image_digest: 'sha256:ab', settings: {}, results, alerts: [], ...job,
   };
 }
 
@@ -91,5 +91,19 @@ describe('rendering a report', () => {
     expect(html).toContain('<td>&lt;script&gt;</td>');
     expect(html).toContain('<tr class="alert"');
     expect(JSON.parse(renderReport(full, 'json'))).toEqual(full);
+  });
+
+  it("a job that did not process: its status and error instead of an empty table, in every format", () => {
+    const job = '22222222-2222-4222-8222-222222222222';
+    const failed = report([], { job, job_status: 'failed', job_error: 'no benchmark results in <the> output' });
+    expect(renderHuman(failed)).toBe(`Job ${job} failed: no benchmark results in <the> output`);
+    expect(renderMarkdown(failed)).toContain(`> [!CAUTION]\n> Job ${job} failed: no benchmark results in \\<the\\> output`);
+    expect(renderMarkdown(failed)).not.toContain('| Benchmark |');
+    expect(renderHtml(failed)).toContain(`Job ${job} failed: no benchmark results in &lt;the&gt; output`);
+    expect(renderHuman(report([], { job, job_status: 'pending' }))).toBe(`Job ${job} is pending: its results come once it has run`);
+    expect(renderHuman(report([], { job, job_status: 'canceled', job_error: 'canceled' }))).toBe(`Job ${job} canceled: canceled`);
+    // A processed job's report and a local run's render their results as before.
+    expect(renderHuman(report([regressed], { job, job_status: 'processed' }))).toContain('parse/json');
+    expect(renderHuman(report([]))).toBe('(no results)');
   });
 });

@@ -5,7 +5,7 @@ const VALID: [JobStatus, JobStatus][] = [
   ['pending', 'claimed'], ['pending', 'failed'], ['pending', 'canceled'],
   ['claimed', 'claimed'], ['claimed', 'running'], ['claimed', 'failed'], ['claimed', 'canceled'],
   ['running', 'completed'], ['running', 'failed'], ['running', 'canceled'],
-  ['completed', 'processed'], ['completed', 'failed'],
+  ['completed', 'processed'], ['completed', 'failed'], ['completed', 'canceled'],
 ];
 
 describe('job state machine', () => {
