@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -43,28 +43,52 @@ export async function postgresServer(dataDir: string, options: { exclusive?: boo
   return { adminUrl: `postgres://postgres@127.0.0.1:${EMBEDDED_PORT}/postgres`, kind: 'embedded', stop };
 }
 
+/** The newest Postgres server binaries Debian installed (bootstrap provides them). */
+export function postgresBinDir(): string {
+  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b)) : [];
+  if (!versions.length) throw new Error('no Postgres reachable and no Postgres binaries under /usr/lib/postgresql: run scripts/bootstrap.sh');
+  return join('/usr/lib/postgresql', versions[versions.length - 1], 'bin');
+}
+
+// Postgres refuses to run as root; as root, clusters run as the postgres system user.
+const runsAsRoot = process.getuid?.() === 0;
+function asPostgres(bin: string, cmd: string, args: string[], stdio: 'inherit' | 'ignore' | 'pipe' = 'inherit') {
+  return runsAsRoot ? spawnSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio }) : spawnSync(join(bin, cmd), args, { stdio });
+}
+
+/** initdb into `dir` (made and handed to the postgres user as needed) unless a cluster is there already. */
+export function initCluster(dir: string, bin = postgresBinDir()): void {
+  if (existsSync(join(dir, 'PG_VERSION'))) return;
+  spawnSync('mkdir', ['-p', dir]);
+  if (runsAsRoot) spawnSync('chown', ['postgres:postgres', dir]);
+  // Quiet unless it fails: its progress report is noise to whoever wanted a cluster.
+  const result = asPostgres(bin, 'initdb', ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'], 'pipe');
+  if (result.status !== 0) throw new Error(`initdb failed (exit ${result.status ?? result.signal}): ${result.stderr.toString().trim()}`);
+}
+
+/**
+ * How to run a cluster's postmaster in the foreground on a loopback port (TCP only), for callers that
+ * own the process outright, e.g. to SIGKILL it and start it again on the same data.
+ */
+export function postmasterCommand(dir: string, port: number): { command: string; args: string[]; uid?: number; gid?: number } {
+  const user = runsAsRoot ? { uid: Number(execFileSync('id', ['-u', 'postgres'])), gid: Number(execFileSync('id', ['-g', 'postgres'])) } : {};
+  const args = ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  return { command: join(postgresBinDir(), 'postgres'), args, ...user };
+}
+
 async function startEmbedded(dir: string, exclusive: boolean): Promise<(() => Promise<void>) | undefined> {
-  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort() : [];
-  if (!versions.length) throw new Error('no Postgres reachable and no Postgres binaries installed: run scripts/bootstrap.sh');
-  const bin = join('/usr/lib/postgresql', versions[versions.length - 1], 'bin');
-  // Postgres refuses to run as root; the embedded cluster runs as the postgres system user.
-  const asPostgres = (cmd: string, args: string[], stdio: 'inherit' | 'ignore' = 'inherit') =>
-    process.getuid?.() === 0 ? spawnSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio }) : spawnSync(join(bin, cmd), args, { stdio });
-  if (!existsSync(join(dir, 'PG_VERSION'))) {
-    spawnSync('mkdir', ['-p', dir]);
-    if (process.getuid?.() === 0) spawnSync('chown', ['postgres:postgres', dir]);
-    asPostgres('initdb', ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
-  }
+  const bin = postgresBinDir();
+  initCluster(dir, bin);
   // This data directory's own cluster, left running: reuse it, and leave it running.
-  if (asPostgres('pg_ctl', ['status', '-D', dir], 'ignore').status === 0) {
+  if (asPostgres(bin, 'pg_ctl', ['status', '-D', dir], 'ignore').status === 0) {
     await waitFor('embedded postgres', () => reachable('127.0.0.1', EMBEDDED_PORT));
     return undefined;
   }
   if (exclusive) await assertPortsFree([{ port: EMBEDDED_PORT, name: 'embedded Postgres' }]);
   let stop: (() => Promise<void>) | undefined;
   if (!(await reachable('127.0.0.1', EMBEDDED_PORT))) {
-    asPostgres('pg_ctl', ['-D', dir, '-l', join(dir, 'server.log'), '-o', `-p ${EMBEDDED_PORT} -k /tmp -c listen_addresses=127.0.0.1`, 'start']);
-    stop = async () => void asPostgres('pg_ctl', ['-D', dir, '-m', 'fast', 'stop']);
+    asPostgres(bin, 'pg_ctl', ['-D', dir, '-l', join(dir, 'server.log'), '-o', `-p ${EMBEDDED_PORT} -k /tmp -c listen_addresses=127.0.0.1`, 'start']);
+    stop = async () => void asPostgres(bin, 'pg_ctl', ['-D', dir, '-m', 'fast', 'stop']);
   }
   await waitFor('embedded postgres', () => reachable('127.0.0.1', EMBEDDED_PORT));
   return stop;
