@@ -83,10 +83,6 @@ async function commandStarts(startsLog: string): Promise<Map<string, number>> {
   return starts;
 }
 
-export async function commandStarted(startsLog: string, jobId: string): Promise<boolean> {
-  return ((await commandStarts(startsLog)).get(jobId) ?? 0) > 0;
-}
-
 async function workflowStatus(temporal: Client, jobId: string): Promise<string> {
   try {
     return (await temporal.workflow.getHandle(jobWorkflowId(jobId)).describe()).status.name;
@@ -210,7 +206,14 @@ export function printReport(facts: RunFacts, jobs: JobOutcome[]): void {
     console.log(`\n${title}`);
     for (const [what, n] of entries) console.log(`  ${String(n).padStart(4)}  ${what}`);
   };
-  section('failed by cause', tally(failed.map((j) => `${victims.has(j.id) ? '[killed runner] ' : ''}${cause(j.row!.error)}`)));
+  // Which outage a failure followed: the last kill before the job ended.
+  const window = (j: JobOutcome) => {
+    if (victims.has(j.id)) return 'its runner killed';
+    const ended = j.row!.finished_at ? new Date(j.row!.finished_at).getTime() : Infinity;
+    const last = facts.kills.filter((k) => k.at && k.at <= ended).pop();
+    return last ? `after the ${last.target} kill` : 'before any kill';
+  };
+  section('failed by cause [when]', tally(failed.map((j) => `${cause(j.row!.error)}  [${window(j)}]`)));
   section('stuck by status / workflow', tally(stuck.map((j) => `${j.row!.status} / ${j.workflow}`)));
   section('lost', tally(lost.map((id) => (byId.get(id)?.row ? `row ${byId.get(id)!.row!.status}, workflow ${byId.get(id)!.workflow}` : 'no row'))));
   section('DB/Temporal disagreements by kind', tally(hard.map((x) => x.d!.kind)));

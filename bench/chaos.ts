@@ -9,14 +9,15 @@
  * (CHAOS_KILLS, orchestrator,api,runner,temporal,postgres; repeat or reorder at will), --down
  * (CHAOS_DOWN_SECONDS, 5: how long a killed process stays down), --interval
  * (CHAOS_KILL_INTERVAL_SECONDS, 10: between a restart and the next kill), --spacing
- * (CHAOS_SUBMIT_SPACING_MS, 1000: between submissions), --settle (CHAOS_SETTLE_SECONDS, 300: how long
+ * (CHAOS_SUBMIT_SPACING_MS, between submissions: by default they span the kills), --settle (CHAOS_SETTLE_SECONDS, 300: how long
  * to wait for every job to end after the last kill). Logs stay in .data/chaos/<time>/.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DATA_DIR } from '../devenv/paths';
 import { waitFor } from '../devenv/wait';
-import { commandStarted, finalOutcomes, printReport, unsettled, type Crash, type Kill, type RunFacts, type Submission } from './chaos-report';
+import { processesMatching } from '../test/harness/processes';
+import { finalOutcomes, printReport, unsettled, type Crash, type Kill, type RunFacts, type Submission } from './chaos-report';
 import type { Service } from './chaos-services';
 import { startChaosStack, Teardown, type ChaosStack } from './chaos-stack';
 
@@ -44,13 +45,19 @@ function options() {
   const kills = (values.kills ?? process.env.CHAOS_KILLS ?? TARGETS.join(',')).split(',').map((k) => k.trim()).filter(Boolean);
   const unknown = kills.filter((k) => !(TARGETS as readonly string[]).includes(k));
   if (unknown.length) throw new Error(`--kills (CHAOS_KILLS) takes ${TARGETS.join(', ')}; got ${unknown.join(', ')}`);
+  const jobs = Math.max(1, num('jobs', 'CHAOS_JOBS', 100));
+  const downMs = num('down', 'CHAOS_DOWN_SECONDS', 5) * 1000;
+  const intervalMs = num('interval', 'CHAOS_KILL_INTERVAL_SECONDS', 10) * 1000;
+  // By default submissions last through the kills (a restart takes roughly ten seconds here), so
+  // that every outage meets both queued and arriving work.
+  const chaosMs = kills.length * (intervalMs + downMs + 10000);
   return {
-    jobs: num('jobs', 'CHAOS_JOBS', 100),
+    jobs,
     runners: Math.max(1, num('runners', 'CHAOS_RUNNERS', 2)),
     kills: kills as Target[],
-    downMs: num('down', 'CHAOS_DOWN_SECONDS', 5) * 1000,
-    intervalMs: num('interval', 'CHAOS_KILL_INTERVAL_SECONDS', 10) * 1000,
-    spacingMs: num('spacing', 'CHAOS_SUBMIT_SPACING_MS', 1000),
+    downMs,
+    intervalMs,
+    spacingMs: num('spacing', 'CHAOS_SUBMIT_SPACING_MS', Math.round(Math.min(3000, Math.max(200, chaosMs / jobs)))),
     settleMs: num('settle', 'CHAOS_SETTLE_SECONDS', 300) * 1000,
   };
 }
@@ -121,7 +128,10 @@ async function restart(service: Service, deadline: number): Promise<void> {
   }
 }
 
-/** The runner whose job's benchmark command is running now, and that job (waits up to a minute for one). */
+/**
+ * The runner whose job's benchmark command is running right now (its sandbox process is alive), and
+ * that job; waits up to a minute for one.
+ */
 async function runnerMidBenchmark(stack: ChaosStack): Promise<{ runner: Service; job: string } | undefined> {
   return waitFor('a runner with a benchmark running', async () => {
     const running: { id: string; slug: string }[] = await stack.db('job')
@@ -130,10 +140,10 @@ async function runnerMidBenchmark(stack: ChaosStack): Promise<{ runner: Service;
       .select('job.id', 'runner.slug');
     for (const { id, slug } of running) {
       const runner = stack.runners.find((r) => r.name === slug);
-      if (runner && (await commandStarted(stack.startsLog, id))) return { runner, job: id };
+      if (runner && processesMatching('bwrap', `/${id}-`).length > 0) return { runner, job: id };
     }
     return undefined;
-  }, 60000, 100).catch(() => undefined);
+  }, 60000, 200).catch(() => undefined);
 }
 
 async function killAndRestart(stack: ChaosStack, target: Target, downMs: number): Promise<Kill> {
