@@ -8,8 +8,7 @@
  * Flags (or environment): --jobs (CHAOS_JOBS, 100), --runners (CHAOS_RUNNERS, 2), --kills
  * (CHAOS_KILLS, orchestrator,api,runner,temporal,postgres; repeat or reorder at will), --down
  * (CHAOS_DOWN_SECONDS, 5: how long a killed process stays down), --interval
- * (CHAOS_KILL_INTERVAL_SECONDS, 10: between a restart and the next kill), --spacing
- * (CHAOS_SUBMIT_SPACING_MS, between submissions: by default they span the kills), --settle (CHAOS_SETTLE_SECONDS, 300: how long
+ * (CHAOS_KILL_INTERVAL_SECONDS, 10: between a restart and the next kill), --settle (CHAOS_SETTLE_SECONDS, 300: how long
  * to wait for every job to end after the last kill). Logs stay in .data/chaos/<time>/.
  */
 import { join } from 'node:path';
@@ -32,7 +31,6 @@ function options() {
       kills: { type: 'string' },
       down: { type: 'string' },
       interval: { type: 'string' },
-      spacing: { type: 'string' },
       settle: { type: 'string' },
     },
   });
@@ -48,16 +46,12 @@ function options() {
   const jobs = Math.max(1, num('jobs', 'CHAOS_JOBS', 100));
   const downMs = num('down', 'CHAOS_DOWN_SECONDS', 5) * 1000;
   const intervalMs = num('interval', 'CHAOS_KILL_INTERVAL_SECONDS', 10) * 1000;
-  // By default submissions last through the kills (a restart takes roughly ten seconds here), so
-  // that every outage meets both queued and arriving work.
-  const chaosMs = kills.length * (intervalMs + downMs + 10000);
   return {
     jobs,
     runners: Math.max(1, num('runners', 'CHAOS_RUNNERS', 2)),
     kills: kills as Target[],
     downMs,
     intervalMs,
-    spacingMs: num('spacing', 'CHAOS_SUBMIT_SPACING_MS', Math.round(Math.min(3000, Math.max(200, chaosMs / jobs)))),
     settleMs: num('settle', 'CHAOS_SETTLE_SECONDS', 300) * 1000,
   };
 }
@@ -206,24 +200,36 @@ async function main() {
     say(`starting Postgres, Temporal, a registry, the api, the orchestrator and ${opts.runners} runners (logs: ${logDir})`);
     stack = await startChaosStack({ runnerCount: opts.runners, logDir, teardown, onCrash });
     const chaosStartedAt = Date.now();
-    say(`submitting ${opts.jobs} jobs, ${opts.spacingMs}ms apart; kills: ${opts.kills.join(', ')}`);
+    say(`submitting ${opts.jobs} jobs while killing ${opts.kills.join(', ')}`);
 
     const submissions: Submission[] = Array.from({ length: opts.jobs }, (_, i) => ({ key: `chaos-${startedAt}-${i}`, accepted: [], attempts: 0 }));
     const answers: string[] = [];
-    // CI keeps retrying for a while, not forever: long enough to outlast every planned outage.
-    const submitDeadline = chaosStartedAt + opts.jobs * opts.spacingMs + opts.kills.length * (opts.intervalMs + opts.downMs + 180000);
-    const submitting = Promise.all(
-      submissions.map(async (submission, i) => {
-        await sleep(i * opts.spacingMs);
-        await submit(stack!, i, submission, answers, submitDeadline);
-      }),
-    );
+    // CI keeps retrying for a while, not forever: long enough to outlast any planned outage.
+    const retryForMs = 180000;
+    // One batch of jobs per kill and one after the last: each arrives over the run-up to its kill and
+    // the outage itself, so every kill meets queued, running and arriving work alike.
+    const batches = opts.kills.length + 1;
+    const spreadMs = opts.intervalMs + opts.downMs;
+    const pending: Promise<void>[] = [];
+    const submitBatch = (batch: number) => {
+      const indices = submissions.map((_, i) => i).filter((i) => i % batches === batch);
+      indices.forEach((i, n) =>
+        pending.push(
+          (async () => {
+            await sleep((n * spreadMs) / indices.length);
+            await submit(stack!, i, submissions[i], answers, Date.now() + retryForMs);
+          })(),
+        ),
+      );
+    };
     const kills: Kill[] = [];
-    for (const target of opts.kills) {
+    for (const [batch, target] of opts.kills.entries()) {
+      submitBatch(batch);
       await sleep(opts.intervalMs);
       kills.push(await killAndRestart(stack, target, opts.downMs));
     }
-    await submitting;
+    submitBatch(opts.kills.length);
+    await Promise.all(pending);
 
     const ids = [...new Set(submissions.flatMap((x) => x.accepted))];
     const settleDeadline = Date.now() + opts.settleMs;
