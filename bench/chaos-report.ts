@@ -189,7 +189,7 @@ export function printReport(facts: RunFacts, jobs: JobOutcome[]): void {
     ['lost (202, then no row or no workflow)', lost.length, '0', lost.length === 0],
     ['stuck (not terminal at the end)', stuck.length, '0', stuck.length === 0],
     ['processed', status('processed').length, `${accepted.length - victims.size}`, status('processed').length === accepted.length - victims.size],
-    ['failed', failed.length, `${victims.size} (benchmark running on the killed runner)`, unexpectedFailures.length === 0],
+    ['failed', failed.length, victims.size ? `${victims.size} (the killed runner's running benchmark)` : '0', unexpectedFailures.length === 0],
     ['canceled', status('canceled').length, '0', status('canceled').length === 0],
     ['run twice (command started 2+ times)', twice.length, '0', twice.length === 0],
     ['processed without a command start', unstarted.length, '0', unstarted.length === 0],

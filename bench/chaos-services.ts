@@ -31,6 +31,8 @@ export class Service {
   private readonly log: WriteStream;
   private killing = false;
   private serving = false;
+  /** Set by stop(): a restart still under way must not outlive the teardown. */
+  private stopped = false;
   incarnations = 0;
 
   /** `onCrash` hears when a ready incarnation exits without being killed (a supervisor would restart it). */
@@ -57,6 +59,7 @@ export class Service {
 
   /** Starts a new incarnation and resolves once it is ready; rejects at once if it exits first. */
   async start(): Promise<void> {
+    if (this.stopped) throw new Error(`${this.name} was stopped for good`);
     this.incarnations += 1;
     this.killing = false;
     this.serving = false;
@@ -108,6 +111,7 @@ export class Service {
 
   /** Stops for good (teardown): a kill, then the log is closed. */
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.kill();
     await new Promise((resolve) => this.log.end(resolve));
   }

@@ -56,6 +56,8 @@ function options() {
   };
 }
 
+/** Set once the run is over or interrupted: from then on nothing is restarted. */
+let stopping = false;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const startedAt = Date.now();
 const say = (message: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${message}`);
@@ -115,7 +117,7 @@ async function restart(service: Service, deadline: number): Promise<void> {
     try {
       return await service.start();
     } catch (err) {
-      if (Date.now() > deadline) throw err;
+      if (Date.now() > deadline || stopping) throw err;
       say(`${service.name} did not start (${(err as Error).message.split('\n')[0]}); trying again`);
       await sleep(2000);
     }
@@ -176,7 +178,6 @@ async function killAndRestart(stack: ChaosStack, target: Target, downMs: number)
 async function main() {
   const opts = options();
   const teardown = new Teardown();
-  let stopping = false;
   const stopOnSignal = (signal: NodeJS.Signals) => {
     stopping = true;
     say(`${signal}: stopping everything this run started`);
