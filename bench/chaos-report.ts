@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { isTerminal, type JobStatus } from '../common/job-status';
-import { jobWorkflowId } from '../common/task-queues';
+import { isTerminal, jobWorkflowId, type JobStatus } from '../common/contracts';
 import type { Db } from '../db/connection';
 import type { JobRow } from '../db/rows';
 

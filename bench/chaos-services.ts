@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { killGroup } from '../devenv/process-group';
 import { waitFor } from '../devenv/wait';
 
 export interface ServiceSpec {
@@ -87,7 +88,9 @@ export class Service {
       }),
     );
     child.once('error', (err) => exitedEarly(err));
-    const ready = waitFor(`${this.name} to be ready`, async () => (await this.spec.ready(this)) || undefined, this.spec.readyTimeoutMs ?? 120000, 250);
+    // Stops polling once the process is gone (`early` has rejected by then).
+    const ready = waitFor(`${this.name} to be ready`, async () => (child.exitCode !== null || child.signalCode !== null ? 'gone' : (await this.spec.ready(this)) || undefined), this.spec.readyTimeoutMs ?? 120000, 250);
+    ready.catch(() => undefined); // raced below; this keeps a late rejection from going unhandled
     try {
       await Promise.race([ready, early]);
     } catch (err) {
@@ -102,11 +105,8 @@ export class Service {
     const child = this.child;
     if (!child?.pid) return;
     this.killing = true;
-    signalGroup(child.pid, 'SIGKILL');
+    await killGroup(child.pid);
     await this.exited;
-    // Grandchildren (backends, tools) die with the group; wait until none is left, but never hang on
-    // a zombie nobody reaps.
-    await waitFor(`${this.name}'s process group to end`, async () => !signalGroup(child.pid!, 0), 10000, 50).catch(() => undefined);
   }
 
   /** Stops for good (teardown): a kill, then the log is closed. */
@@ -114,15 +114,5 @@ export class Service {
     this.stopped = true;
     await this.kill();
     await new Promise((resolve) => this.log.end(resolve));
-  }
-}
-
-/** Sends `signal` to a process group; false when the group no longer exists. */
-function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
   }
 }

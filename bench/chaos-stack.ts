@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { CONTROL_TASK_QUEUE } from '../common/task-queues';
+import { CONTROL_TASK_QUEUE } from '../common/contracts';
 import { connect, migrateLatest, type Db } from '../db/connection';
 import { createOrganization, createProject, createRunner, createSpec, createUser } from '../db/seed';
 import { buildAndPushImage } from '../devenv/images';

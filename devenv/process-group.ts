@@ -51,7 +51,12 @@ export async function stopGroup(pgid: number, graceMs: number): Promise<boolean>
   if (groupMembers(pgid).length === 0) return false;
   signalGroup(pgid, 'SIGTERM');
   if (await emptied(pgid, graceMs)) return false;
+  await killGroup(pgid);
+  return true;
+}
+
+/** SIGKILLs a whole process group at once, as a crash would (no member gets to clean up); resolves once none is left alive. */
+export async function killGroup(pgid: number): Promise<void> {
   signalGroup(pgid, 'SIGKILL');
   if (!(await emptied(pgid, 5000))) throw new Error(`process group ${pgid} survived SIGKILL: ${groupMembers(pgid).join(', ')}`);
-  return true;
 }
