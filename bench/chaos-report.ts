@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { isTerminal, jobWorkflowId, type JobStatus } from '../common/contracts';
 import type { Db } from '../db/connection';
 import type { JobRow } from '../db/rows';
+import { commandStarts } from './command-starts';
 
 /** One job the script submitted: every 202 it got for its idempotency key, and what else it was told. */
 export interface Submission {
@@ -34,14 +34,14 @@ export interface Crash {
   at: number;
 }
 
-type Row = Pick<JobRow, 'id' | 'status' | 'error' | 'idempotency_key' | 'finished_at'>;
+export type Row = Pick<JobRow, 'id' | 'status' | 'error' | 'idempotency_key' | 'finished_at'>;
 
-interface JobOutcome {
+export interface JobOutcome {
   id: string;
   row?: Row;
   /** The workflow's status name (COMPLETED, FAILED, RUNNING…), NOT_FOUND, or why describe failed. */
   workflow: string;
-  /** How many times the sandbox started the job's command (see bwrapShim). */
+  /** How many times the sandbox started the job's command (see installBwrapShim). */
   starts: number;
 }
 
@@ -53,7 +53,7 @@ const WORKFLOW_FOR: Partial<Record<JobStatus, string>> = { processed: 'COMPLETED
  * other is not (or the workflow is missing), so nothing will reconcile them; otherwise both ended
  * but with different outcomes (a failed job whose workflow completed).
  */
-function disagreement(job: JobOutcome): { kind: string; hard: boolean } | undefined {
+export function disagreement(job: JobOutcome): { kind: string; hard: boolean } | undefined {
   const { row, workflow } = job;
   if (!row) return undefined;
   const terminal = isTerminal(row.status);
@@ -69,17 +69,6 @@ export async function unsettled(db: Db, ids: string[]): Promise<Map<JobStatus, n
   const open = new Map<JobStatus, number>();
   for (const { status } of rows) if (!isTerminal(status)) open.set(status, (open.get(status) ?? 0) + 1);
   return open;
-}
-
-/** Sandbox command starts per job id, from the shim's log (`<time> …/<job>-<attempt>/merged`). */
-async function commandStarts(startsLog: string): Promise<Map<string, number>> {
-  const text = await readFile(startsLog, 'utf8').catch(() => '');
-  const starts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /\/([0-9a-f-]{36})-\d+\/merged$/.exec(line.trim());
-    if (match) starts.set(match[1], (starts.get(match[1]) ?? 0) + 1);
-  }
-  return starts;
 }
 
 async function workflowStatus(temporal: Client, jobId: string): Promise<string> {
@@ -119,7 +108,7 @@ export async function finalOutcomes(db: Db, temporal: Client, startsLog: string,
 }
 
 /** Groups error messages by their shape: ids and numbers blanked, cut at 100 characters. */
-function cause(error: string | null): string {
+export function cause(error: string | null): string {
   const shape = (error ?? '(no error recorded)')
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
     .replace(/\d+(\.\d+)?/g, 'N')

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -14,6 +13,7 @@ import { startRegistry } from '../devenv/registry';
 import { freePort } from '../devenv/wait';
 import { releaseStaleMounts } from '../runner/stale-mounts';
 import { Service, type ServiceSpec } from './chaos-services';
+import { installBwrapShim } from './command-starts';
 
 /**
  * The benchmark's job: sleeps CHAOS_SLEEP seconds (a job env var), then prints one metric in
@@ -39,7 +39,7 @@ export interface ChaosStack {
   api: Service;
   orchestrator: Service;
   runners: Service[];
-  /** One line per sandbox command start: `<epoch seconds> <job root>` (see `bwrapShim`). */
+  /** One line per sandbox command start (see installBwrapShim). */
   startsLog: string;
 }
 
@@ -130,7 +130,7 @@ export async function startChaosStack(options: { runnerCount: number; logDir: st
   const orchestrator = node('orchestrator', 'orchestrator/main.ts', {}, (s) => polling(temporal, CONTROL_TASK_QUEUE, s.pid));
   const shimDir = join(work, 'shim');
   const startsLog = join(logDir, 'command-starts.log');
-  await bwrapShim(shimDir, startsLog);
+  await installBwrapShim(shimDir, startsLog);
   const runners = await Promise.all(
     Array.from({ length: options.runnerCount }, async (_, i) => {
       const slug = `chaos-runner-${i + 1}`;
@@ -149,27 +149,6 @@ export async function startChaosStack(options: { runnerCount: number; logDir: st
   await Promise.all([orchestrator.start(), ...runners.map((r) => r.start())]);
   await imagePushed;
   return { apiUrl, image, project: project.slug, userToken, db, temporal, postgres, temporalServer, api, orchestrator, runners, startsLog };
-}
-
-/**
- * A `bwrap` in front of the real one on the runners' PATH: it appends a line per command the sandbox
- * executor starts, naming the job's root (`…/<job>-<attempt>/merged`, the first `--bind` source),
- * before handing over. The runner cannot leave a start out, so this counts real benchmark runs.
- */
-async function bwrapShim(dir: string, startsLog: string): Promise<void> {
-  const real = execFileSync('sh', ['-c', 'command -v bwrap']).toString().trim();
-  await mkdir(dir, { recursive: true });
-  const script = `#!/bin/sh
-root=
-prev=
-for arg in "$@"; do
-  if [ "$prev" = "--bind" ] && [ -z "$root" ]; then root=$arg; fi
-  prev=$arg
-done
-echo "$(date +%s.%N) $root" >> '${startsLog}'
-exec '${real}' "$@"
-`;
-  await writeFile(join(dir, 'bwrap'), script, { mode: 0o755 });
 }
 
 async function postgresAnswers(url: string): Promise<boolean> {
