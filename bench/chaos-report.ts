@@ -161,6 +161,8 @@ export function printReport(facts: RunFacts, jobs: JobOutcome[]): void {
   const victims = new Set(facts.kills.map((k) => k.victimJob).filter((v): v is string => Boolean(v)));
   const failed = status('failed');
   const unexpectedFailures = failed.filter((j) => !victims.has(j.id));
+  // A killed runner's job may still have been processed when its benchmark ended just before the kill.
+  const expectedProcessed = accepted.length - (failed.length - unexpectedFailures.length);
   const disagreements = withRow.map((j) => ({ job: j, d: disagreement(j) })).filter((x) => x.d);
   const hard = disagreements.filter((x) => x.d!.hard);
   const soft = disagreements.filter((x) => !x.d!.hard);
@@ -176,7 +178,7 @@ export function printReport(facts: RunFacts, jobs: JobOutcome[]): void {
     ['  two jobs for one key', duplicates.length, '0', duplicates.length === 0],
     ['lost (202, then no row or no workflow)', lost.length, '0', lost.length === 0],
     ['stuck (not terminal at the end)', stuck.length, '0', stuck.length === 0],
-    ['processed', status('processed').length, `${accepted.length - victims.size}`, status('processed').length === accepted.length - victims.size],
+    ['processed', status('processed').length, `${expectedProcessed}`, status('processed').length === expectedProcessed],
     ['failed', failed.length, victims.size ? `${victims.size} (the killed runner's running benchmark)` : '0', unexpectedFailures.length === 0],
     ['canceled', status('canceled').length, '0', status('canceled').length === 0],
     ['run twice (command started 2+ times)', twice.length, '0', twice.length === 0],

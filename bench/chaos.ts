@@ -5,11 +5,15 @@
  * restarts it on the same data, then counts what was lost, stuck, failed (by cause), run twice,
  * and where the job rows and the workflows disagree.
  *
- * Flags (or environment): --jobs (CHAOS_JOBS, 100), --runners (CHAOS_RUNNERS, 2), --kills
- * (CHAOS_KILLS, orchestrator,api,runner,temporal,postgres; repeat or reorder at will), --down
- * (CHAOS_DOWN_SECONDS, 5: how long a killed process stays down), --interval
- * (CHAOS_KILL_INTERVAL_SECONDS, 10: between a restart and the next kill), --settle (CHAOS_SETTLE_SECONDS, 300: how long
- * to wait for every job to end after the last kill). Logs stay in .data/chaos/<time>/.
+ * Flags (or environment):
+ *   --jobs      CHAOS_JOBS                   100  jobs, in one batch per kill plus one after the last
+ *   --runners   CHAOS_RUNNERS                2
+ *   --kills     CHAOS_KILLS                  orchestrator,api,runner,temporal,postgres (any order, subset, repeats)
+ *   --down      CHAOS_DOWN_SECONDS           5    how long a killed process stays down
+ *   --interval  CHAOS_KILL_INTERVAL_SECONDS  10   from a restart to the next kill
+ *   --settle    CHAOS_SETTLE_SECONDS         300  how long to wait for every job to end after the last kill
+ * Other settings reach the product's processes through the environment (e.g.
+ * BENCHLINE_HEARTBEAT_TIMEOUT_SECONDS). Logs stay in .data/chaos/<time>/.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -62,6 +66,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const startedAt = Date.now();
 const say = (message: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${message}`);
 
+/** An answer with the job ids it names blanked, so that alike answers count together (status codes stay). */
+const withoutIds = (answer: string) => answer.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>');
+
 /**
  * Submits one job as CI would: retried with the same idempotency key on anything but a final
  * refusal (connection errors, 5xx, 429), until accepted or `deadline`.
@@ -95,14 +102,14 @@ async function submit(stack: ChaosStack, index: number, submission: Submission, 
       answer = `HTTP ${response.status} ${text.slice(0, 160)}`;
       if (response.status < 500 && response.status !== 429 && response.status !== 408) {
         submission.refused = answer;
-        answers.push(answer);
+        answers.push(withoutIds(answer));
         return;
       }
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      answer = `${(err as Error).name === 'TimeoutError' ? 'no answer within 15s' : (err as Error).message}${cause ? `: ${cause}` : ''}`;
+      const code = (err as { cause?: { code?: string } }).cause?.code;
+      answer = `${(err as Error).name === 'TimeoutError' ? 'no answer within 15s' : (err as Error).message}${code ? `: ${code}` : ''}`;
     }
-    answers.push(answer.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>'));
+    answers.push(withoutIds(answer));
     if (Date.now() > deadline) {
       submission.gaveUp = answer;
       return;
