@@ -107,10 +107,14 @@ export async function finalOutcomes(db: Db, temporal: Client, startsLog: string,
   }
 }
 
+/** A message with the ids it names blanked, so that alike messages count together. */
+export function withoutIds(message: string): string {
+  return message.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>');
+}
+
 /** Groups error messages by their shape: ids and numbers blanked, cut at 100 characters. */
 export function cause(error: string | null): string {
-  const shape = (error ?? '(no error recorded)')
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+  const shape = withoutIds(error ?? '(no error recorded)')
     .replace(/\d+(\.\d+)?/g, 'N')
     .replace(/\s+/g, ' ');
   return shape.length > 100 ? `${shape.slice(0, 99)}…` : shape;

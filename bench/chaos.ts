@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { DATA_DIR } from '../devenv/paths';
 import { waitFor } from '../devenv/wait';
 import { processesMatching } from '../test/harness/processes';
-import { finalOutcomes, printReport, unsettled, type Crash, type Kill, type RunFacts, type Submission } from './chaos-report';
+import { finalOutcomes, printReport, withoutIds, unsettled, type Crash, type Kill, type RunFacts, type Submission } from './chaos-report';
 import type { Service } from './chaos-services';
 import { startChaosStack, Teardown, type ChaosStack } from './chaos-stack';
 
@@ -65,9 +65,6 @@ let stopping = false;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const startedAt = Date.now();
 const say = (message: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${message}`);
-
-/** An answer with the job ids it names blanked, so that alike answers count together (status codes stay). */
-const withoutIds = (answer: string) => answer.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>');
 
 /**
  * Submits one job as CI would: retried with the same idempotency key on anything but a final
