@@ -7,7 +7,7 @@ import { CONTROL_TASK_QUEUE } from '../common/contracts';
 import { connect, migrateLatest, type Db } from '../db/connection';
 import { createOrganization, createProject, createRunner, createSpec, createUser } from '../db/seed';
 import { buildAndPushImage } from '../devenv/images';
-import { ROOT, TEMPORAL_DYNAMIC_CONFIG, temporalCliPath } from '../devenv/paths';
+import { ROOT, TEMPORAL_DEV_SERVER_ARGS, temporalCliPath } from '../devenv/paths';
 import { ensureDatabase, initCluster, postmasterCommand } from '../devenv/postgres';
 import { startRegistry } from '../devenv/registry';
 import { freePort } from '../devenv/wait';
@@ -98,7 +98,7 @@ export async function startChaosStack(options: { runnerCount: number; logDir: st
   const temporalServer = service({
     name: 'temporal',
     command: temporalCliPath(),
-    args: ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(temporalPort), '--db-filename', join(work, 'temporal.sqlite'), '--log-level', 'warn', ...TEMPORAL_DYNAMIC_CONFIG],
+    args: ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(temporalPort), '--db-filename', join(work, 'temporal.sqlite'), '--log-level', 'warn', ...TEMPORAL_DEV_SERVER_ARGS],
     ready: () => temporalAnswers(temporalAddress),
   });
   await Promise.all([postgres.start(), temporalServer.start()]);
@@ -117,7 +117,13 @@ export async function startChaosStack(options: { runnerCount: number; logDir: st
   const spec = await createSpec(db, { slug: 'chaos' });
   await db('testbed').insert({ project_id: project.id, slug: 'ci', name: 'ci', spec_id: spec.id });
 
-  const common = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
+  const common = {
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    // A development server, as `npm run dev` is: its registry is on loopback and its own.
+    BENCHLINE_ALLOW_PRIVATE_NETWORKS: '1',
+    BENCHLINE_OWN_REGISTRY: registry.address,
+  };
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const node = (name: string, main: string, env: NodeJS.ProcessEnv, ready: ServiceSpec['ready']) =>
     service({ name, command: process.execPath, args: ['--require', TSX, join(ROOT, main)], env: { ...common, BENCHLINE_SERVICE: name, ...env }, ready });
