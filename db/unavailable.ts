@@ -8,14 +8,14 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EH
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 
 export function isDatabaseUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
+  // Duck-typed, not instanceof: socket errors are made by Node's own realm.
+  if (err === null || typeof err !== 'object') return false;
+  const { name, code, message, errors } = err as { name?: unknown; code?: unknown; message?: unknown; errors?: unknown };
   // knex: no pooled connection within acquireConnectionTimeout.
-  if (err.name === 'KnexTimeoutError') return true;
-  const code = (err as { code?: unknown }).code;
+  if (name === 'KnexTimeoutError') return true;
   if (typeof code === 'string' && (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
   // pg: the server went away mid-query, or the connect timed out (neither carries a code).
-  if (/^Connection terminated/.test(err.message)) return true;
+  if (typeof message === 'string' && /^Connection terminated/.test(message)) return true;
   // Several addresses refused at once (localhost as ::1 and 127.0.0.1).
-  if (err instanceof AggregateError) return err.errors.some(isDatabaseUnavailable);
-  return false;
+  return Array.isArray(errors) && errors.some(isDatabaseUnavailable);
 }
