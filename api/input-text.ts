@@ -9,8 +9,12 @@ import { badRequest } from './errors';
  */
 const REFUSED = /\u0000|\p{Cs}/u;
 
-/** The same rule for the OpenAPI document (JSON Schema patterns are matched per code point). */
-export const ACCEPTED_TEXT_PATTERN = '^[^\\u0000\\ud800-\\udfff]*$';
+/**
+ * The rule as the OpenAPI document states it. NUL only: a JSON Schema pattern is matched per code
+ * point, where an unpaired surrogate cannot be written, and generators (schemathesis) cannot use a
+ * surrogate range.
+ */
+export const ACCEPTED_TEXT_PATTERN = '^[^\\u0000]*$';
 
 function reason(text: string): string | undefined {
   const found = REFUSED.exec(text);

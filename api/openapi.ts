@@ -15,7 +15,8 @@ export const securitySchemes = {
 /** Statuses every operation can answer, whatever the route: limits enforced before routing, and an unreachable database. */
 const EVERY_ROUTE = { 414: errorBody, 431: errorBody, 503: errorBody };
 
-const handlers = (route: RouteOptions): unknown[] => [route.preHandler ?? []].flat();
+// Authentication may sit in preValidation (auth.ts moves the required kinds there), the rest in preHandler.
+const handlers = (route: RouteOptions): unknown[] => [route.preValidation ?? [], route.preHandler ?? []].flat();
 
 /**
  * Builds each operation's document from what the route really does, so the document cannot drift
@@ -50,10 +51,10 @@ export function documentTransform(app: FastifyInstance): SwaggerTransform {
       ...document,
       schema: { ...schema, security, response: { ...responses, ...(schema.response as object) } },
     });
-    for (const part of ['params', 'querystring', 'body', 'headers'] as const) {
-      const json = (transformed.schema as Record<string, unknown>)[part];
-      if (json) restrictText(json);
-    }
+    const json = transformed.schema as Record<string, unknown> & { response: Record<string, unknown> };
+    for (const part of ['params', 'querystring', 'body', 'headers'] as const) if (json[part]) restrictText(json[part]);
+    // No Content has no body: a null schema is what @fastify/swagger documents without content.
+    if (json.response[204]) json.response[204] = { type: 'null', description: 'No Content' };
     return transformed;
   };
 }

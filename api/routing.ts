@@ -26,11 +26,8 @@ export function registerRouting(app: FastifyInstance): void {
     for (const method of [route.method].flat()) paths.on(method as HTTPMethod, route.url, () => undefined);
   });
 
-  app.addHook('onRequest', async (request) => {
-    if (request.url.length > MAX_URL_LENGTH) throw new HttpError(414, 'uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters`);
-  });
-
-  app.setNotFoundHandler((request, reply) => {
+  /** 405 with Allow when the path exists under other methods, else 404. */
+  function unrouted(request: FastifyRequest, reply: FastifyReply) {
     const path = request.url.split('?')[0];
     const allowed = METHODS.filter((method) => paths.find(method as HTTPMethod, path) !== null);
     if (allowed.length) {
@@ -40,5 +37,13 @@ export function registerRouting(app: FastifyInstance): void {
         .send({ error: 'method_not_allowed', message: `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}` });
     }
     return reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${path}` });
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.length > MAX_URL_LENGTH) throw new HttpError(414, 'uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters`);
+    // Answered before the body is read: Fastify would otherwise refuse a bodiless QUERY (no content
+    // type) on a path that has no such route with a 400 about its body.
+    if (request.is404) return unrouted(request, reply);
   });
+  app.setNotFoundHandler(unrouted);
 }
