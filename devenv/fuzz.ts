@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOOLS_DIR } from './paths';
@@ -11,87 +11,128 @@ export const SCHEMATHESIS = join(TOOLS_DIR, 'schemathesis', 'bin', 'schemathesis
 export interface FuzzOptions {
   /** Where the api listens, e.g. http://127.0.0.1:8080 (the document is read from /v0/openapi.json). */
   apiUrl: string;
-  /** A user API token: sent on every request, so authenticated routes are exercised. */
+  /** A user API token, for the operations whose security is `bearer` (required or optional). */
   token: string;
-  /** Requests to aim for; the run's examples per operation are sized from it. */
+  /** A runner token, for the runner-facing operations (security `runner`). */
+  runnerToken?: string;
+  /** Path parameters of resources that exist (organization, project, runner…), so calls get past 404. */
+  parameters?: Record<string, string>;
+  /** Requests to make at least: rounds (each every phase) run until this many were sent. */
   requests: number;
   seed?: number;
   /** Receives schemathesis' own output as it runs. */
-  log?: (line: string) => void;
+  log?: (chunk: string) => void;
 }
 
 export interface FuzzResult {
   requests: number;
   /** Responses with a 5xx status. */
   serverErrors: number;
-  /** Distinct failures schemathesis reported (any check: conformance, 5xx, acceptance…). */
+  /** Failures schemathesis reported (any check: conformance, 5xx, acceptance…), over all rounds. */
   failures: number;
-  /** schemathesis' exit status: 0 when no check failed and no error happened. */
-  exitCode: number;
-  /** The failure section of schemathesis' output, for the report. */
+  /** Errors of schemathesis itself (a schema it cannot use…), over all rounds. */
+  errors: number;
+  /** Each round's summary and failures, for the report. */
   summary: string;
 }
 
 /**
- * Every check, every phase (examples, coverage, fuzzing, stateful). Two checks take the statuses
- * that mean "not this input" beyond their defaults, because a schema cannot say everything the
- * server checks:
- * - positive_data_acceptance: a schema-valid body still meets business rules (a spec that does not
- *   exist, a slug already taken, an image reference the registry parser refuses): 400 and 409.
- * - the same check and negative_data_rejection: 429 from the submission rate limit, 503 never (a
- *   503 is counted as a server error below).
+ * Every check, every phase (examples, coverage, fuzzing, stateful). One check takes statuses beyond
+ * its defaults, because a schema cannot say everything the server checks: positive_data_acceptance
+ * meets 400 for schema-valid bodies that break a business rule (a spec that does not exist, an
+ * image reference the parser refuses, a slug that cannot be derived from a name), 409 for a slug
+ * already taken, 429 from the submission rate limit. A 5xx is never accepted (not_a_server_error).
  */
-const CONFIG = `
-[checks.positive_data_acceptance]
-expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]
-`;
+function config(options: FuzzOptions): string {
+  const toml = (value: string) => JSON.stringify(value);
+  const lines = [
+    '[checks.positive_data_acceptance]',
+    'expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]',
+    '',
+    // Each security scheme of the document gets its own token.
+    '[auth.openapi.bearer]',
+    `bearer = ${toml(options.token)}`,
+  ];
+  if (options.runnerToken) lines.push('', '[auth.openapi.runner]', `bearer = ${toml(options.runnerToken)}`);
+  if (options.parameters) lines.push('', '[parameters]', ...Object.entries(options.parameters).map(([k, v]) => `${toml(k)} = ${toml(v)}`));
+  return `${lines.join('\n')}\n`;
+}
 
-/** Runs schemathesis against a running api and counts what it saw (from its HAR report). */
+/** Counts per status of one run, read from its HAR report (every request schemathesis sent). */
+async function statuses(har: string): Promise<number[]> {
+  if (!existsSync(har)) return [];
+  const { log } = JSON.parse(await readFile(har, 'utf8')) as { log: { entries: { response: { status: number } }[] } };
+  return log.entries.map((e) => e.response.status);
+}
+
+/** Runs schemathesis against a running api, round after round until `requests` were sent. */
 export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
   if (!existsSync(SCHEMATHESIS)) throw new Error(`schemathesis is not installed at ${SCHEMATHESIS}: run npm run bootstrap`);
   const dir = await mkdtemp(join(tmpdir(), 'benchline-fuzz-'));
   try {
-    const document = (await (await fetch(`${options.apiUrl}/v0/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const document = (await (await fetch(`${options.apiUrl}/v0/openapi.json`)).json()) as { paths: Record<string, object> };
     const operations = Object.values(document.paths).reduce((n, item) => n + Object.keys(item).length, 0);
-    const config = join(dir, 'schemathesis.toml');
-    await import('node:fs/promises').then((fs) => fs.writeFile(config, CONFIG));
-    const har = join(dir, 'requests.har');
-    const args = [
-      '--config-file', config,
-      'run', `${options.apiUrl}/v0/openapi.json`,
-      '--checks', 'all',
-      '--phases', 'examples,coverage,fuzzing,stateful',
-      '--header', `Authorization: Bearer ${options.token}`,
-      '--max-examples', String(Math.max(1, Math.ceil(options.requests / operations))),
-      '--workers', '4',
-      '--report', 'har', '--report-har-path', har,
-      '--no-color',
-      ...(options.seed === undefined ? [] : ['--seed', String(options.seed)]),
-    ];
-    const output: string[] = [];
-    const exitCode = await new Promise<number>((resolve, reject) => {
-      const child = spawn(SCHEMATHESIS, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
-      for (const stream of [child.stdout!, child.stderr!]) {
-        stream.setEncoding('utf8');
-        stream.on('data', (chunk: string) => {
-          output.push(chunk);
-          options.log?.(chunk);
-        });
-      }
-      child.once('error', reject);
-      child.once('exit', (code) => resolve(code ?? 1));
-    });
-    const text = output.join('');
-    const entries = existsSync(har) ? ((JSON.parse(await readFile(har, 'utf8')) as { log: { entries: { response: { status: number } }[] } }).log.entries) : [];
-    const failures = Number(/(\d+) failures?\b/.exec(text.split('SUMMARY').pop() ?? '')?.[1] ?? (exitCode === 0 ? 0 : NaN));
-    return {
-      requests: entries.length,
-      serverErrors: entries.filter((e) => e.response.status >= 500).length,
-      failures,
-      exitCode,
-      summary: text.includes('FAILURES') ? text.slice(text.indexOf('FAILURES')) : text.slice(-4000),
-    };
+    const configFile = join(dir, 'schemathesis.toml');
+    await writeFile(configFile, config(options));
+    const result: FuzzResult = { requests: 0, serverErrors: 0, failures: 0, errors: 0, summary: '' };
+    for (let round = 0; result.requests < options.requests; round++) {
+      const har = join(dir, `round-${round}.har`);
+      // Examples per operation sized so that one round about reaches the target: each example
+      // costs several requests (the checks resend it without auth, with other methods…).
+      const examples = Math.max(1, Math.ceil((options.requests - result.requests) / operations / REQUESTS_PER_EXAMPLE));
+      const args = [
+        '--config-file', configFile,
+        'run', `${options.apiUrl}/v0/openapi.json`,
+        '--checks', 'all',
+        '--phases', 'examples,coverage,fuzzing,stateful',
+        '--max-examples', String(examples),
+        // One worker: hypothesis describes strategies with ast.parse, which CPython 3.11 cannot run in
+        // several threads at once ("AST constructor recursion depth mismatch").
+        '--workers', '1',
+        '--report', 'har', '--report-har-path', har,
+        '--no-color',
+        ...(options.seed === undefined ? [] : ['--seed', String(options.seed + round)]),
+      ];
+      const { output, code } = await run(SCHEMATHESIS, args, options.log);
+      const sent = await statuses(har);
+      if (!sent.length) throw new Error(`schemathesis sent no request:\n${output.slice(-4000)}`);
+      result.requests += sent.length;
+      result.serverErrors += sent.filter((status) => status >= 500).length;
+      const tail = output.slice(output.lastIndexOf('= SUMMARY ='));
+      // Its last line: "==== 2 failures, 1 error, 3 warnings in 120.5s ====".
+      const last = tail.trim().split('\n').pop() ?? '';
+      const failures = countIn(last, /(\d+) failures?\b/);
+      const errors = countIn(last, /(\d+) errors?\b/);
+      result.failures += failures;
+      // A failed exit that the summary does not explain is an error too.
+      result.errors += errors || (code !== 0 && !failures ? 1 : 0);
+      const details = Math.min(...['= ERRORS =', '= FAILURES =', '= SUMMARY ='].map((h) => output.indexOf(h)).filter((i) => i >= 0));
+      result.summary += `--- round ${round + 1}: ${sent.length} requests\n${output.slice(details)}\n`;
+    }
+    return result;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Requests one generated example costs on average with every check on (measured on this api). */
+const REQUESTS_PER_EXAMPLE = 12;
+
+const countIn = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+
+/** Runs a command, streaming its output to `log`; resolves with all of it and its exit status. */
+function run(command: string, args: string[], log?: (chunk: string) => void): Promise<{ output: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: string[] = [];
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [child.stdout!, child.stderr!]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        chunks.push(chunk);
+        log?.(chunk);
+      });
+    }
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ output: chunks.join(''), code: code ?? 1 }));
+  });
 }

@@ -56,13 +56,13 @@ const tokenRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => toView(await ownToken(request.user!.id, request.params.uuid)),
   );
 
-  app.delete(
-    '/v0/tokens/:uuid',
-    { preHandler: app.requireUser, schema: { summary: 'Revoke one of your API tokens (it is refused from now on; it stays listed as revoked)', tags, params: tokenParams, response: { 204: z.null(), ...errorResponses } } },
-    async (request, reply) => {
+  // A state change, not a deletion: the token stays listed (and viewable) as revoked.
+  app.post(
+    '/v0/tokens/:uuid/revoke',
+    { preHandler: app.requireUser, schema: { summary: 'Revoke one of your API tokens (it is refused from now on; it stays listed as revoked)', tags, params: tokenParams, response: { 200: tokenView, ...errorResponses } } },
+    async (request) => {
       const { id } = await ownToken(request.user!.id, request.params.uuid);
-      await revokeUserToken(app.db, request.user!.id, id);
-      return reply.status(204).send(null);
+      return toView((await revokeUserToken(app.db, request.user!.id, id))!);
     },
   );
 };
