@@ -68,9 +68,6 @@ function restrictText(node: unknown): void {
   if (schema.type === 'string' && !('pattern' in schema) && !('format' in schema) && !('enum' in schema) && !('const' in schema)) {
     schema.pattern = ACCEPTED_TEXT_PATTERN;
   }
-  // Object keys are input text too (env names, output file paths).
-  if (schema.type === 'object' && schema.additionalProperties && !schema.propertyNames) {
-    schema.propertyNames = { type: 'string', pattern: ACCEPTED_TEXT_PATTERN };
-  }
+  // Object keys are held to the rule too (input-text.ts), but OpenAPI 3.0 has no propertyNames to say so.
   Object.values(schema).forEach(restrictText);
 }
