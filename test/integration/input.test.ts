@@ -93,4 +93,31 @@ describe('input the database refuses', () => {
     const badlyEncoded = await stack.request<{ error: string }>('GET', '/v0/projects/%E0%A4%A');
     expect(badlyEncoded).toEqual({ status: 400, body: { error: 'bad_request', message: 'the URL is not validly percent-encoded' } });
   });
+
+  it('documents security, error statuses and the text rule per operation, as the server behaves', async () => {
+    type Operation = { security: Record<string, string[]>[]; responses: Record<string, { content?: object }>; requestBody?: { content: Record<string, { schema: { properties: Record<string, { pattern?: string }> } }> } };
+    const doc = (await stack.request<{ security?: unknown; paths: Record<string, Record<string, Operation>> }>('GET', '/v0/openapi.json', undefined, null)).body;
+    expect(doc.security).toBeUndefined();
+    const op = (method: string, path: string) => doc.paths[path][method];
+    // Public, optional token, user token, runner token.
+    expect(op('get', '/ready').security).toEqual([]);
+    expect(op('post', '/v0/run').security).toEqual([{}, { bearer: [] }]);
+    expect(op('get', '/v0/tokens').security).toEqual([{ bearer: [] }]);
+    expect(op('post', '/v0/runners/{runner}/register').security).toEqual([{ runner: [] }]);
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        // Every operation may meet an unreachable database or an over-long URL.
+        expect([path, method, Object.keys(operation.responses)]).toEqual([path, method, expect.arrayContaining(['414', '431', '503'])]);
+        if (operation.security.length) expect([path, method, operation.responses['401']]).toEqual([path, method, expect.anything()]);
+        if (operation.requestBody) expect([path, method, Object.keys(operation.responses)]).toEqual([path, method, expect.arrayContaining(['400', '413', '415'])]);
+        // No Content has no body to describe.
+        if (operation.responses['204']) expect(operation.responses['204'].content).toBeUndefined();
+      }
+    }
+    expect(Object.keys(op('post', '/v0/run').responses)).toContain('429');
+    expect(op('post', '/v0/run').requestBody!.content['application/json'].schema.properties.idempotency_key.pattern).toBe('^[^\\u0000]*$');
+    // The revocation link names the token's UUID, never the secret the creation response carries.
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v0/tokens/{uuid}', '/v0/tokens/{uuid}/revoke']));
+    expect(Object.keys(doc.paths).filter((p) => p.includes('{token}'))).toEqual([]);
+  });
 });

@@ -360,7 +360,7 @@ describe('resource API', () => {
   it('documents every resource route in the OpenAPI document', async () => {
     const paths = Object.keys((await req('GET', '/v0/openapi.json', null)).body.paths);
     for (const path of [
-      '/v0/organizations', '/v0/organizations/{organization}/claim', '/v0/organizations/{organization}/members/{user}', '/v0/tokens/{token}',
+      '/v0/organizations', '/v0/organizations/{organization}/claim', '/v0/organizations/{organization}/members/{user}', '/v0/tokens/{uuid}', '/v0/tokens/{uuid}/revoke',
       '/v0/organizations/{organization}/projects', '/v0/projects/{project}/testbeds/{testbed}', '/v0/specs/{spec}', '/v0/runners/{runner}/token',
     ]) {
       expect(paths).toContain(path);
