@@ -15,7 +15,7 @@ import { apiConfigFromEnv } from '../api/config';
 import { connect, migrateLatest } from '../db/connection';
 import { createOrganization, createProject, createRunner, createSpec, createUser, grantAdmin } from '../db/seed';
 import { fuzz } from '../devenv/fuzz';
-import { DATA_DIR, TEMPORAL_DYNAMIC_CONFIG, temporalCliPath } from '../devenv/paths';
+import { DATA_DIR, TEMPORAL_DEV_SERVER_ARGS, temporalCliPath } from '../devenv/paths';
 import { dropDatabase, ensureDatabase, postgresServer } from '../devenv/postgres';
 import { createOrchestratorWorker } from '../orchestrator/worker';
 
@@ -42,13 +42,14 @@ async function main() {
     await migrateLatest(db);
 
     const temporal = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: temporalCliPath() }, extraArgs: [...TEMPORAL_DYNAMIC_CONFIG] },
+      server: { executable: { type: 'existing-path', path: temporalCliPath() }, extraArgs: [...TEMPORAL_DEV_SERVER_ARGS] },
     });
     cleanup.push(() => temporal.teardown());
     const address = temporal.connection.options.address;
     const nativeConnection = await NativeConnection.connect({ address });
     cleanup.push(() => nativeConnection.close());
-    const orchestrator = await createOrchestratorWorker({ connection: nativeConnection, db });
+    // The fuzzer names any host as a registry: the production policy, private networks refused.
+    const orchestrator = await createOrchestratorWorker({ connection: nativeConnection, db, outbound: { allowPrivateNetworks: false } });
     const running = orchestrator.run();
     cleanup.push(async () => {
       orchestrator.shutdown();
