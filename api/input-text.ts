@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest } from './errors';
+import { badRequest, type HttpError } from './errors';
 
 /**
  * Text Postgres refuses: NUL (not storable in text, nor as \u0000 in jsonb) and unpaired UTF-16
@@ -23,7 +23,7 @@ function reason(text: string): string | undefined {
 }
 
 /** The first refused string in a parsed value (keys included), as a 400 naming its path. */
-export function refusedText(value: unknown, path: string): Error | undefined {
+export function refusedText(value: unknown, path: string): HttpError | undefined {
   if (typeof value === 'string') {
     const why = reason(value);
     return why ? badRequest(path, why) : undefined;

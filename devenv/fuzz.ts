@@ -42,11 +42,11 @@ export interface FuzzResult {
 }
 
 /**
- * Every check. One check takes statuses beyond
- * its defaults, because a schema cannot say everything the server checks: positive_data_acceptance
- * meets 400 for schema-valid bodies that break a business rule (a spec that does not exist, an
- * image reference the parser refuses, a slug that cannot be derived from a name), 409 for a slug
- * already taken, 429 from the submission rate limit. A 5xx is never accepted (not_a_server_error).
+ * Every check runs. One takes statuses beyond its defaults, because a schema cannot say everything
+ * the server checks: positive_data_acceptance meets 400 for schema-valid bodies that break a
+ * business rule (a spec that does not exist, an image reference the parser refuses, a slug that
+ * cannot be derived from a name), 409 for a slug already taken, 429 from the submission rate limit.
+ * A 5xx is never accepted (not_a_server_error).
  */
 function config(options: FuzzOptions): string {
   const toml = (value: string) => JSON.stringify(value);
