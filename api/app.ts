@@ -2,12 +2,15 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Knex } from 'knex';
 import auth from './auth';
 import metrics from './metrics';
 import type { ApiConfig } from './config';
 import { registerErrorHandler } from './errors';
+import { guardInputText } from './input-text';
+import { documentTransform, securitySchemes } from './openapi';
+import { frameworkErrors, MAX_URL_LENGTH, registerRouting } from './routing';
 import activeJobRoutes from './routes/active-jobs';
 import healthRoutes from './routes/health';
 import projectRoutes from './routes/projects';
@@ -45,6 +48,9 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
           { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization'] }
         : logger,
     trustProxy: config.trustProxy,
+    // Path parameters are length-checked by their schemas (a 400 naming the field), not cut off by the router as a 404.
+    routerOptions: { maxParamLength: MAX_URL_LENGTH },
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -52,14 +58,16 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   app.decorate('temporal', temporal);
   app.decorate('config', config);
   registerErrorHandler(app);
+  registerRouting(app);
+  guardInputText(app);
 
   await app.register(swagger, {
     openapi: {
       info: { title: 'Benchline API', version: '0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: { securitySchemes },
     },
-    transform: jsonSchemaTransform,
+    // Security, error statuses and the text rule per operation, from what each route does.
+    transform: documentTransform(app),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/v0/openapi.json', { schema: { hide: true } }, async () => app.swagger());

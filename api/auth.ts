@@ -13,7 +13,7 @@ declare module 'fastify' {
     runner?: RunnerRow;
   }
   interface FastifyInstance {
-    /** preHandler: a valid user API token is required. */
+    /** preHandler: a valid user API token is required (checked before validation, see the onRoute hook). */
     requireUser(request: FastifyRequest): Promise<void>;
     /** preHandler: a user API token is read when present (public views need none). */
     optionalUser(request: FastifyRequest): Promise<void>;
@@ -36,6 +36,17 @@ export default fp(async function auth(app: FastifyInstance) {
 
   app.decorate('requireUser', (request: FastifyRequest) => readUser(request, true));
   app.decorate('optionalUser', (request: FastifyRequest) => readUser(request, false));
+
+  // A required token is checked before the input is validated, so a call without one is a 401
+  // whatever its body. Routes name these as preHandlers; they are moved here, once, for every route.
+  // (The input-text guard, a root preValidation hook, still runs first: no 500 reaches anyone.)
+  app.addHook('onRoute', (route) => {
+    const chain = [route.preHandler ?? []].flat() as unknown[];
+    const required = chain.filter((handler) => handler === app.requireUser || handler === app.requireRunner);
+    if (!required.length) return;
+    route.preValidation = [...[route.preValidation ?? []].flat(), ...required] as typeof route.preValidation;
+    route.preHandler = chain.filter((handler) => !required.includes(handler)) as typeof route.preHandler;
+  });
 
   app.decorate('requireRunner', async (request: FastifyRequest) => {
     const token = bearerToken(request.headers.authorization);

@@ -2,6 +2,10 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { FieldError } from '../common/field-error';
 import { InvalidTransitionError } from '../common/contracts';
+import { isDatabaseUnavailable } from '../db/unavailable';
+
+/** Seconds a client is told to wait when the database is unreachable: long enough for a restart or failover. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** An error with a status and a code the client can act on; the one JSON shape every error takes. */
 export class HttpError extends Error {
@@ -44,10 +48,12 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.status(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });
     }
+    if (isDatabaseUnavailable(err)) {
+      request.log.warn({ err }, 'database unavailable');
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      return reply.status(503).send({ error: 'unavailable', message: 'database unavailable, retry later' });
+    }
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: 'internal', message: 'internal server error' });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
-  );
 }

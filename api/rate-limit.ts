@@ -6,7 +6,7 @@ import { HttpError } from './errors';
 export interface RateLimits {
   /** Requests per window allowed for one API token. */
   perToken: number;
-  /** Requests per window allowed from one source IP (anonymous submissions count here too). */
+  /** Requests per window allowed from one source IP, for requests without a valid token. */
   perIp: number;
   windowSeconds: number;
 }
@@ -30,17 +30,27 @@ export async function hit(db: Knex, keys: { key: string; limit: number }[], wind
   return retryAfter;
 }
 
-/** preHandler: 429 with Retry-After once the caller's token or IP is over its limit. */
+const rateLimits = new WeakSet<object>();
+
+/** Whether a preHandler is a rate limit (the OpenAPI document lists 429 for its routes). */
+export const isRateLimit = (handler: unknown): boolean => typeof handler === 'function' && rateLimits.has(handler);
+
+/**
+ * preHandler, after the user is read: 429 with Retry-After once the caller is over its limit. A
+ * request with a valid token counts against that token only (a CI fleet behind one NAT shares an
+ * IP, not a token); anonymous requests count against their source IP.
+ */
 export function rateLimit(db: Knex, limits: RateLimits) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const token = bearerToken(request.headers.authorization);
-    const keys = [{ key: `ip:${request.ip}`, limit: limits.perIp }];
+  const limit = async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = request.user ? bearerToken(request.headers.authorization) : undefined;
     // Keyed by the token's hash: the plaintext never reaches the database.
-    if (token) keys.push({ key: `token:${hashToken(token)}`, limit: limits.perToken });
-    const retryAfter = await hit(db, keys, limits.windowSeconds);
+    const key = token ? { key: `token:${hashToken(token)}`, limit: limits.perToken } : { key: `ip:${request.ip}`, limit: limits.perIp };
+    const retryAfter = await hit(db, [key], limits.windowSeconds);
     if (retryAfter !== undefined) {
       reply.header('retry-after', String(retryAfter));
       throw new HttpError(429, 'rate_limited', `too many submissions: retry in ${retryAfter}s`);
     }
   };
+  rateLimits.add(limit);
+  return limit;
 }

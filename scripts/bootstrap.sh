@@ -78,6 +78,19 @@ if ! command -v temporal >/dev/null 2>&1 && [ ! -x "$TOOLS/temporal/bin/temporal
   rm -rf "$TOOLS/temporal" && mv "$TOOLS/temporal.tmp" "$TOOLS/temporal"
 fi
 
+# --- schemathesis (PyPI, pinned) in a venv under .tools/: `npm run fuzz` and the fuzz test ---------
+SCHEMATHESIS_VERSION="4.32.5"
+if [ "$(cat "$TOOLS/schemathesis/VERSION" 2>/dev/null)" != "$SCHEMATHESIS_VERSION" ]; then
+  log "installing schemathesis==$SCHEMATHESIS_VERSION from PyPI into .tools/schemathesis"
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  # Built in place (a venv's scripts name its path); VERSION, written last, marks it complete.
+  rm -rf "$TOOLS/schemathesis"
+  python3 -m venv "$TOOLS/schemathesis"
+  "$TOOLS/schemathesis/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  echo "$SCHEMATHESIS_VERSION" > "$TOOLS/schemathesis/VERSION"
+fi
+
 # --- npm packages: npm ci when the lockfile changed since the last install -------------------------
 stamp="$ROOT/node_modules/.benchline-lock.sha256"
 want="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"

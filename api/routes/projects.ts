@@ -92,6 +92,7 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['jobs'],
         params: z.object({ project: resourceRef, job: z.string(), kind: z.enum(['stdout', 'stderr', 'file']) }),
         querystring: z.object({ path: z.string().default('') }),
+        response: { 200: { description: 'the output, as uploaded', content: { 'application/octet-stream': { schema: z.string() } } } },
       },
     },
     async (request, reply) => {

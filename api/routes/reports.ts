@@ -43,7 +43,7 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       bodyLimit: BODY_LIMIT,
       // As for POST /v0/run: anonymous submissions go to unclaimed projects.
-      preHandler: [rateLimit(app.db, app.config.rateLimits), app.optionalUser],
+      preHandler: [app.optionalUser, rateLimit(app.db, app.config.rateLimits)],
       schema: {
         summary: 'Submit results of a local run: parsed with the adapter, stored and judged at once (no job)',
         tags: ['reports'],

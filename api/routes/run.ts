@@ -25,7 +25,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     '/v0/run',
     {
       // Anonymous submissions are allowed: they run under an unclaimed organization, in the unclaimed tier.
-      preHandler: [rateLimit(app.db, app.config.rateLimits), app.optionalUser],
+      preHandler: [app.optionalUser, rateLimit(app.db, app.config.rateLimits)],
       schema: {
         summary: 'Submit a benchmark job',
         tags: ['run'],

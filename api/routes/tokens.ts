@@ -8,7 +8,8 @@ import { notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso } from '../resources';
 
-const tokenParams = z.object({ token: z.string().describe('token UUID') });
+// Named uuid, not token: the value is the token's UUID, never the token itself.
+const tokenParams = z.object({ uuid: z.string().describe('token UUID') });
 const tags = ['tokens'];
 
 const toView = (t: Omit<TokenRow, 'token_hash' | 'user_id'>) => ({
@@ -50,18 +51,18 @@ const tokenRoutes: FastifyPluginAsyncZod = async (app) => {
   };
 
   app.get(
-    '/v0/tokens/:token',
+    '/v0/tokens/:uuid',
     { preHandler: app.requireUser, schema: { summary: 'View one of your API tokens', tags, params: tokenParams, response: { 200: tokenView, ...errorResponses } } },
-    async (request) => toView(await ownToken(request.user!.id, request.params.token)),
+    async (request) => toView(await ownToken(request.user!.id, request.params.uuid)),
   );
 
-  app.delete(
-    '/v0/tokens/:token',
-    { preHandler: app.requireUser, schema: { summary: 'Revoke one of your API tokens (it is refused from now on; it stays listed as revoked)', tags, params: tokenParams, response: { 204: z.null(), ...errorResponses } } },
-    async (request, reply) => {
-      const { id } = await ownToken(request.user!.id, request.params.token);
-      await revokeUserToken(app.db, request.user!.id, id);
-      return reply.status(204).send(null);
+  // A state change, not a deletion: the token stays listed (and viewable) as revoked.
+  app.post(
+    '/v0/tokens/:uuid/revoke',
+    { preHandler: app.requireUser, schema: { summary: 'Revoke one of your API tokens (it is refused from now on; it stays listed as revoked)', tags, params: tokenParams, response: { 200: tokenView, ...errorResponses } } },
+    async (request) => {
+      const { id } = await ownToken(request.user!.id, request.params.uuid);
+      return toView((await revokeUserToken(app.db, request.user!.id, id))!);
     },
   );
 };

@@ -10,3 +10,5 @@ export const resourceRef = z.string().min(1).max(64);
 /** Every created resource takes a display name; its slug is derived from the name when not given. */
 export const name = z.string().trim().min(1).max(255);
 export const timestamp = z.string().describe('ISO 8601 date-time');
+/** The largest value a Postgres `integer` column holds: larger numbers are a 400, not a database error. */
+export const INT4_MAX = 2 ** 31 - 1;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from '../contracts';
 import { ADAPTER_NAMES } from '../../results/adapters';
-import { resourceRef, slug } from './fields';
+import { INT4_MAX, resourceRef, slug } from './fields';
 import { paginationQuery } from './pagination';
 import { alertView, jobResultsOptionsShape, judgedMetricShape, resultsOptionsShape } from './results';
 
@@ -149,7 +149,7 @@ export const runnerRegistered = z.object({
 });
 export type RunnerRegistered = z.infer<typeof runnerRegistered>;
 
-export const jobClaim = z.strictObject({ attempt: z.number().int().min(1) });
+export const jobClaim = z.strictObject({ attempt: z.number().int().min(1).max(INT4_MAX) });
 
 /** What the claiming runner receives, and nobody else: the job's full configuration. */
 export const claimedJob = z.object({

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { name, slug, timestamp } from './fields';
+import { INT4_MAX, name, slug, timestamp } from './fields';
 import { booleanFilter, paginationQuery } from './pagination';
 
 const hardware = {
   architecture: z.string().regex(/^[a-z0-9_]{1,32}$/, 'e.g. x86_64 or aarch64'),
   cpus: z.number().int().min(1).max(4096),
-  memory_mib: z.number().int().min(1),
-  disk_mib: z.number().int().min(1),
+  // Postgres integer columns.
+  memory_mib: z.number().int().min(1).max(INT4_MAX),
+  disk_mib: z.number().int().min(1).max(INT4_MAX),
   network: z.boolean().describe('whether the benchmark may reach the network'),
 };
 

@@ -111,6 +111,28 @@ describe('limits', () => {
     expect(elsewhere).toBe(202);
   });
 
+  it('counts a token holder against its token only: neither the shared IP nor another token', async () => {
+    // A CI fleet behind one NAT: one source IP, a token per pipeline.
+    const { statuses } = await burst({ perToken: 10000, perIp: 2 }, async (s) => ({ project: s.project.slug, token: s.userToken }), '198.51.100.8');
+    expect(statuses).toEqual([202, 202, 202]);
+
+    const limited = await Stack.start({ rateLimits: { perToken: 2, perIp: 10000 } });
+    try {
+      await createRunner(limited.db, { slug: `idle-${limited.id}`, specIds: [limited.spec.id] });
+      const first = { project: limited.project.slug, token: limited.userToken };
+      const second = await limited.tenant('second', { plan: 'team' });
+      const ip = '198.51.100.9';
+      const firstStatuses = [];
+      for (let i = 0; i < 3; i++) firstStatuses.push((await limited.submitAs(first, { image }, ip)).status);
+      expect(firstStatuses).toEqual([202, 202, 429]);
+      expect((await limited.submitAs(second, { image }, ip)).status).toBe(202);
+      // An invalid token is refused as such, and is no way around the limit of a valid one.
+      expect((await limited.submitAs({ ...first, token: `${first.token}x` }, { image }, ip)).status).toBe(401);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('refuses images from registries outside the allow-list, naming the registry', async () => {
     const guarded = await Stack.start({ allowedRegistries: [stack.registry] });
     try {

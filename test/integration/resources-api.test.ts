@@ -165,8 +165,12 @@ describe('resource API', () => {
       expect(JSON.stringify(listed.rows)).not.toMatch(/benchline_user_|token_hash/);
 
       // Another user's token does not exist for you.
-      expect((await req('DELETE', `/v0/tokens/${uuid}`, outsider)).status).toBe(404);
-      expect((await req('DELETE', `/v0/tokens/${uuid}`, member)).status).toBe(204);
+      expect((await req('POST', `/v0/tokens/${uuid}/revoke`, outsider)).status).toBe(404);
+      const revokedNow = await req('POST', `/v0/tokens/${uuid}/revoke`, member);
+      expect(revokedNow.status).toBe(200);
+      expect(revokedNow.body.revoked).not.toBeNull();
+      // Revoking again changes nothing.
+      expect((await req('POST', `/v0/tokens/${uuid}/revoke`, member)).body).toEqual(revokedNow.body);
       expect((await req('GET', '/v0/tokens', token)).status).toBe(401);
       const revoked = await list('/v0/tokens?revoked=true', member);
       expect(revoked.rows.map((t) => t.uuid)).toEqual([uuid]);
@@ -356,7 +360,7 @@ describe('resource API', () => {
   it('documents every resource route in the OpenAPI document', async () => {
     const paths = Object.keys((await req('GET', '/v0/openapi.json', null)).body.paths);
     for (const path of [
-      '/v0/organizations', '/v0/organizations/{organization}/claim', '/v0/organizations/{organization}/members/{user}', '/v0/tokens/{token}',
+      '/v0/organizations', '/v0/organizations/{organization}/claim', '/v0/organizations/{organization}/members/{user}', '/v0/tokens/{uuid}', '/v0/tokens/{uuid}/revoke',
       '/v0/organizations/{organization}/projects', '/v0/projects/{project}/testbeds/{testbed}', '/v0/specs/{spec}', '/v0/runners/{runner}/token',
     ]) {
       expect(paths).toContain(path);
