@@ -2,12 +2,13 @@
  * The one way Benchline connects to a host a user named (registries, the token services they name,
  * webhooks): http(s) only; the name resolved once, every address it resolves to checked, and the
  * connection pinned to the checked address (so a second lookup cannot rebind it to 169.254.169.254);
- * no redirects; a deadline; bounded reads. Errors say what was refused, never what answered.
+ * no redirects (a caller that must follow some checks every hop); a deadline; bounded reads. Errors say what was refused, never what answered.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { Transform, type Readable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 
 /** Cloud metadata services: refused even in development, where private networks are allowed. */
@@ -79,6 +80,8 @@ export interface GuardedRequest {
   timeoutMs?: number;
   /** The response body is cut off (an error) past this many bytes (default 1 MiB). */
   maxBytes?: number;
+  /** 'error' (the default): a 3xx is an OutboundError. 'manual': it is returned, for a caller that checks each hop. */
+  redirect?: 'error' | 'manual';
 }
 
 export interface GuardedResponse {
@@ -86,6 +89,11 @@ export interface GuardedResponse {
   /** Response header, case-insensitive; the first value of a repeated one. */
   header(name: string): string | undefined;
   body: Buffer;
+}
+
+export interface GuardedStream extends Omit<GuardedResponse, 'body'> {
+  /** Errors only with OutboundErrors (too-large, unreachable: timed out or cut off). */
+  body: Readable;
 }
 
 /** Why an address may not be connected to under `policy`; undefined when it may. */
@@ -136,16 +144,30 @@ export class OutboundGuard {
     return { host: bare, port, ...all[0], all };
   }
 
-  /** One request, no redirects followed (a 3xx is an error), pinned to the checked address. */
+  /** One request, pinned to the checked address, its body read whole (bounded by `maxBytes`). */
   async fetch(url: string | URL, request: GuardedRequest = {}): Promise<GuardedResponse> {
+    const { body, ...response } = await this.stream(url, request);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    return { ...response, body: Buffer.concat(chunks) };
+  }
+
+  /**
+   * One request, pinned to the checked address, its body streamed (bounded by `maxBytes`, within the
+   * deadline). A 3xx is an error unless `redirect: 'manual'`: then the caller gets it (its body
+   * dropped) and must put any hop it follows through the guard again.
+   */
+  async stream(url: string | URL, request: GuardedRequest = {}): Promise<GuardedStream> {
     const target = new URL(url);
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       throw new OutboundError('refused', `only http and https URLs are allowed, not ${target.protocol}`);
     }
     const port = target.port ? Number(target.port) : target.protocol === 'https:' ? 443 : 80;
     const checked = await this.checkTarget(target.hostname, port);
-    const response = await send(target, checked, request);
+    const response = await open(target, checked, request);
     if (response.status >= 300 && response.status < 400) {
+      response.body.destroy();
+      if (request.redirect === 'manual') return response;
       throw new OutboundError('redirect', `${target.host} answered with a redirect, which is not followed`, `HTTP ${response.status}`);
     }
     return response;
@@ -165,20 +187,22 @@ async function systemResolve(host: string): Promise<string[]> {
   return (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
 }
 
-function send(url: URL, checked: CheckedTarget, request: GuardedRequest): Promise<GuardedResponse> {
+/**
+ * One request to the checked address; resolves once the response headers are in, with a body whose
+ * reads are bounded and whose errors are all OutboundErrors. The deadline covers the whole exchange,
+ * to the body's last byte.
+ */
+function open(url: URL, checked: CheckedTarget, request: GuardedRequest): Promise<GuardedStream> {
   const maxBytes = request.maxBytes ?? DEFAULT_MAX_BYTES;
   const unreachable = (detail: string) => new OutboundError('unreachable', `${url.host} could not be reached`, detail);
   return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      outcome();
-    };
+    let body: Transform | undefined;
     const fail = (err: Error) => {
-      settle(() => reject(err instanceof OutboundError ? err : unreachable(err.message)));
+      clearTimeout(deadline);
       req.destroy();
+      const error = err instanceof OutboundError ? err : unreachable(err.message);
+      if (body) body.destroy(error);
+      else reject(error);
     };
     const req = (url.protocol === 'https:' ? https : http).request({
       host: checked.host,
@@ -193,26 +217,35 @@ function send(url: URL, checked: CheckedTarget, request: GuardedRequest): Promis
     const deadline = setTimeout(() => fail(unreachable('timed out')), request.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     req.on('error', fail);
     req.on('response', (res) => {
-      const chunks: Buffer[] = [];
       let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) fail(new OutboundError('too-large', `${url.host} sent a response larger than ${maxBytes} bytes`));
-        else chunks.push(chunk);
+      body = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          size += chunk.length;
+          if (size > maxBytes) fail(new OutboundError('too-large', `${url.host} sent a response larger than ${maxBytes} bytes`));
+          else callback(null, chunk);
+        },
+      });
+      // The body may fail before the caller starts reading it: the error is kept (`errored`) and
+      // reaches the reader then, so it must not count as unhandled now.
+      body.on('error', () => undefined);
+      // However the body ends (read to the end, cut off, or dropped by the caller), the deadline and socket go with it.
+      body.on('close', () => {
+        clearTimeout(deadline);
+        req.destroy();
       });
       res.on('error', fail);
-      res.on('end', () =>
-        settle(() =>
-          resolve({
-            status: res.statusCode ?? 0,
-            header: (name) => {
-              const value = res.headers[name.toLowerCase()];
-              return Array.isArray(value) ? value[0] : value;
-            },
-            body: Buffer.concat(chunks),
-          }),
-        ),
-      );
+      res.on('close', () => {
+        if (!res.complete) fail(unreachable('connection closed before the response was complete'));
+      });
+      res.pipe(body);
+      resolve({
+        status: res.statusCode ?? 0,
+        header: (name) => {
+          const value = res.headers[name.toLowerCase()];
+          return Array.isArray(value) ? value[0] : value;
+        },
+        body,
+      });
     });
     req.end(request.body);
   });
