@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { formatImageRef, isInsecureRegistry, type ImageRef } from '../common/image-ref';
 import type { RegistryCredentials } from '../common/schemas';
-import { OutboundError, type GuardedResponse, type OutboundGuard } from './outbound';
+import { OutboundError, type GuardedRequest, type GuardedResponse, type GuardedStream, type OutboundGuard } from './outbound';
 
 /** Manifest media types a registry may answer a tag with: OCI and Docker, single images and indexes. */
 const MANIFEST_ACCEPT = [
@@ -21,12 +24,15 @@ export class ImageNotFoundError extends Error {}
 /** The registry served content whose digest is not the one it named or the one asked for: refused. */
 export class ImageDigestMismatchError extends Error {}
 
+/** The registry serves something that is not a runnable image (an unknown manifest or layer kind): refused. */
+export class ImageFormatError extends Error {}
+
 /**
- * Failures retrying will not change (not served, digest mismatch, destination refused, redirect,
+ * Failures retrying will not change (not served, digest mismatch, not an image, destination refused, redirect,
  * oversized answer): the job fails with the message. An unreachable registry is worth retrying.
  */
 export function isImageRefusal(err: unknown): err is Error {
-  return err instanceof ImageNotFoundError || err instanceof ImageDigestMismatchError || (err instanceof OutboundError && err.failure !== 'unreachable');
+  return err instanceof ImageNotFoundError || err instanceof ImageDigestMismatchError || err instanceof ImageFormatError || (err instanceof OutboundError && err.failure !== 'unreachable');
 }
 
 export interface Manifest {
@@ -43,27 +49,8 @@ export interface Manifest {
  * token (Docker Hub, GHCR…) get the distribution spec's bearer-token handshake. Error messages never
  * carry the registry's status or body.
  */
-export async function fetchManifest(guard: OutboundGuard, ref: ImageRef, credentials?: RegistryCredentials): Promise<Manifest> {
-  const scheme = isInsecureRegistry(ref.registry) ? 'http' : 'https';
-  const url = `${scheme}://${ref.registry}/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`;
-  const name = formatImageRef(ref);
-  let response = await get(guard, url);
-  if (response.status === 401) {
-    const challenge = response.header('www-authenticate') ?? null;
-    const bearer = bearerChallenge(challenge);
-    if (bearer) response = await get(guard, url, `Bearer ${await registryToken(guard, bearer, ref, credentials)}`);
-    else if (credentials && /^Basic\s/i.test(challenge ?? '')) response = await get(guard, url, basicAuth(credentials));
-  }
-  if (response.status === 404) throw new ImageNotFoundError(`image ${name} not found in registry ${ref.registry}`);
-  if (response.status === 401 || response.status === 403) throw new ImageNotFoundError(`registry ${ref.registry} refused access to ${ref.repository}`);
-  if (response.status !== 200) throw new Error(`registry ${ref.registry} could not serve ${name}`);
-  const digest = `sha256:${createHash('sha256').update(response.body).digest('hex')}`;
-  const named = response.header('docker-content-digest');
-  if (named && named !== digest) {
-    throw new ImageDigestMismatchError(`registry ${ref.registry} served a manifest for ${name} that does not match the digest it named`);
-  }
-  if (ref.digest && ref.digest !== digest) throw new ImageDigestMismatchError(`registry ${ref.registry} served a manifest for ${name} with another digest`);
-  return { digest, mediaType: response.header('content-type'), body: response.body };
+export function fetchManifest(guard: OutboundGuard, ref: ImageRef, credentials?: RegistryCredentials): Promise<Manifest> {
+  return new RegistryClient(guard, ref.registry, ref.repository, credentials).manifest(ref.digest ?? ref.tag ?? 'latest', formatImageRef(ref));
 }
 
 /** Tag → digest (or a digest checked to be served), pinning what a job will run. */
@@ -71,9 +58,145 @@ export async function resolveDigest(guard: OutboundGuard, ref: ImageRef, credent
   return (await fetchManifest(guard, ref, credentials)).digest;
 }
 
-function get(guard: OutboundGuard, url: string, authorization?: string): Promise<GuardedResponse> {
-  const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT, ...(authorization ? { Authorization: authorization } : {}) };
-  return guard.fetch(url, { headers, maxBytes: MAX_MANIFEST_BYTES });
+/** A content descriptor from a manifest: what a blob must hash to and how long it is. */
+export interface BlobDescriptor {
+  digest: string;
+  size: number;
+}
+
+/** Redirects a blob download may take (registry → CDN, sometimes one more hop at the CDN). */
+const MAX_BLOB_REDIRECTS = 5;
+/** A layer download's whole exchange; its size is bounded by the manifest's descriptor. */
+const BLOB_TIMEOUT_MS = 30 * 60 * 1000;
+
+/**
+ * One repository of one registry, as one caller with one set of credentials sees it: the
+ * authorization a first 401 earned is kept for its later requests (and earned again on a 401, as a
+ * token expires during a long pull). Every connection, blob redirects included, goes through `guard`.
+ */
+export class RegistryClient {
+  private readonly base: URL;
+  private authorization?: string;
+
+  constructor(
+    private readonly guard: OutboundGuard,
+    readonly registry: string,
+    readonly repository: string,
+    private readonly credentials?: RegistryCredentials,
+  ) {
+    this.base = new URL(`${isInsecureRegistry(registry) ? 'http' : 'https'}://${registry}/v2/${repository}/`);
+  }
+
+  /** The manifest `reference` (tag or digest) names; `name` is how messages call the image. */
+  async manifest(reference: string, name = `${this.registry}/${this.repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`): Promise<Manifest> {
+    const response = await this.fetch(`manifests/${reference}`, { headers: { Accept: MANIFEST_ACCEPT }, maxBytes: MAX_MANIFEST_BYTES });
+    const { registry } = this;
+    if (response.status === 404) throw new ImageNotFoundError(`image ${name} not found in registry ${registry}`);
+    if (response.status === 401 || response.status === 403) throw new ImageNotFoundError(`registry ${registry} refused access to ${this.repository}`);
+    if (response.status !== 200) throw new Error(`registry ${registry} could not serve ${name}`);
+    const digest = `sha256:${createHash('sha256').update(response.body).digest('hex')}`;
+    const named = response.header('docker-content-digest');
+    if (named && named !== digest) {
+      throw new ImageDigestMismatchError(`registry ${registry} served a manifest for ${name} that does not match the digest it named`);
+    }
+    if (reference.startsWith('sha256:') && reference !== digest) throw new ImageDigestMismatchError(`registry ${registry} served a manifest for ${name} with another digest`);
+    return { digest, mediaType: response.header('content-type'), body: response.body };
+  }
+
+  /**
+   * Streams the blob `descriptor` names into a new file at `path` and checks it: exactly its size
+   * (reads stop there) and its sha256. Registries redirect blob downloads to CDNs, so redirects are
+   * followed here, and only here: a bounded number, never from https to http, each hop resolved,
+   * checked and pinned by the guard, and the registry's authorization sent to the registry only.
+   * A refused hop is a refusal that names the registry, never where it pointed.
+   */
+  async blob(descriptor: BlobDescriptor, path: string): Promise<void> {
+    const request: GuardedRequest = { redirect: 'manual', maxBytes: descriptor.size, timeoutMs: BLOB_TIMEOUT_MS };
+    let url = new URL(`blobs/${descriptor.digest}`, this.base);
+    let response = await this.stream(url, request);
+    for (let hops = 0; response.status >= 300 && response.status < 400; hops++) {
+      const location = response.header('location');
+      let next: URL | undefined;
+      try {
+        next = new URL(location ?? '', url);
+      } catch {
+        // Handled below: no usable location is no hop.
+      }
+      const downgrade = next && next.protocol !== 'https:' && url.protocol === 'https:';
+      if (!next || downgrade || hops === MAX_BLOB_REDIRECTS) {
+        throw new OutboundError('refused', `registry ${this.registry} redirected a download to a destination that is not allowed`, `HTTP ${response.status} to ${location}`);
+      }
+      url = next;
+      response = await this.stream(url, request);
+    }
+    if (response.status !== 200) {
+      response.body.destroy();
+      throw new OutboundError('unreachable', `registry ${this.registry} could not serve ${this.repository}@${descriptor.digest}`, `HTTP ${response.status} from ${url.host}`);
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    await pipeline(response.body, tap, createWriteStream(path, { flags: 'wx', mode: 0o600 })).catch((err) => {
+      throw this.hopError(url, err);
+    });
+    const digest = `sha256:${hash.digest('hex')}`;
+    if (digest !== descriptor.digest || size !== descriptor.size) {
+      throw new ImageDigestMismatchError(`registry ${this.registry} served content for ${this.repository}@${descriptor.digest} that does not match its digest`);
+    }
+  }
+
+  /** A request to the registry, read whole, answering a 401 with the handshake it asks for. */
+  private async fetch(path: string, request: GuardedRequest): Promise<GuardedResponse> {
+    const url = new URL(path, this.base);
+    let response = await this.guard.fetch(url, this.authorized(url, request));
+    if (response.status === 401 && (await this.authorize(response.header('www-authenticate')))) response = await this.guard.fetch(url, this.authorized(url, request));
+    return response;
+  }
+
+  /** One hop of a blob download, streamed; at the registry, a 401 gets the handshake as in fetch(). */
+  private async stream(url: URL, request: GuardedRequest): Promise<GuardedStream> {
+    try {
+      let response = await this.guard.stream(url, this.authorized(url, request));
+      if (response.status === 401 && url.origin === this.base.origin) {
+        response.body.destroy();
+        if (await this.authorize(response.header('www-authenticate'))) response = await this.guard.stream(url, this.authorized(url, request));
+      }
+      return response;
+    } catch (err) {
+      throw this.hopError(url, err);
+    }
+  }
+
+  /** The registry's authorization goes to the registry only: a CDN's presigned URL carries its own. */
+  private authorized(url: URL, request: GuardedRequest): GuardedRequest {
+    if (!this.authorization || url.origin !== this.base.origin) return request;
+    return { ...request, headers: { ...request.headers, Authorization: this.authorization } };
+  }
+
+  /** Earns the authorization a 401's challenge asks for; false when there is none to earn. */
+  private async authorize(challenge: string | undefined): Promise<boolean> {
+    const bearer = bearerChallenge(challenge ?? null);
+    if (bearer) this.authorization = `Bearer ${await registryToken(this.guard, bearer, this, this.credentials)}`;
+    else if (this.credentials && /^Basic\s/i.test(challenge ?? '')) this.authorization = basicAuth(this.credentials);
+    else return false;
+    return true;
+  }
+
+  /**
+   * A failure at a host the registry redirected to, told as the registry's: the user named the
+   * registry, not that host (which goes to the log detail).
+   */
+  private hopError(url: URL, err: unknown): unknown {
+    if (url.origin === this.base.origin || !(err instanceof OutboundError)) return err;
+    const what = err.failure === 'refused' ? 'a destination that is not allowed' : 'a destination that failed';
+    return new OutboundError(err.failure, `registry ${this.registry} redirected a download to ${what}`, `${url.host}: ${err.message}${err.detail ? ` (${err.detail})` : ''}`);
+  }
 }
 
 export interface BearerChallenge {
@@ -99,7 +222,7 @@ function basicAuth({ username, password }: RegistryCredentials): string {
  * Asks the registry's token service for a pull token: anonymous for public images, else with the
  * job's credentials. The registry names the service, so it goes through the guard like the registry.
  */
-async function registryToken(guard: OutboundGuard, challenge: BearerChallenge, ref: ImageRef, credentials?: RegistryCredentials): Promise<string> {
+async function registryToken(guard: OutboundGuard, challenge: BearerChallenge, ref: { registry: string; repository: string }, credentials?: RegistryCredentials): Promise<string> {
   const url = new URL(challenge.realm);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isInsecureRegistry(url.host))) {
     throw new Error(`registry ${ref.registry} named a token service over plain HTTP: ${url.origin}`);

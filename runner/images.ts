@@ -2,13 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isInsecureRegistry } from '../common/image-ref';
 import { logger } from '../common/logger';
 import type { RegistryCredentials } from '../common/schemas';
-import { fetchManifest, ImageDigestMismatchError, type Manifest } from '../net/oci-registry';
-import { startGuardedProxy } from '../net/guarded-proxy';
-import type { OutboundGuard } from '../net/outbound';
-import { CommandError, runTool } from './process';
+import { ImageDigestMismatchError, isImageRefusal, RegistryClient, type Manifest } from '../net/oci-registry';
+import type { OutboundError, OutboundGuard } from '../net/outbound';
+import { LAYOUT_TAG, pullImageLayout } from './oci-pull';
+import { runTool } from './process';
 
 export interface ImageConfig {
   entrypoint: string[];
@@ -38,9 +37,10 @@ export interface ImageLocation {
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
- * Pulls images by digest (skopeo → OCI layout → umoci unpack) into a cache keyed by source and
- * digest. A digest names immutable content, so a cached unpack never goes stale; concurrent pulls of
- * one image race harmlessly to a rename and one wins.
+ * Pulls images by digest (registry → OCI layout, every connection through the outbound guard, see
+ * oci-pull.ts → umoci unpack) into a cache keyed by source and digest. A digest names immutable
+ * content, so a cached unpack never goes stale; concurrent pulls of one image race harmlessly to a
+ * rename and one wins.
  *
  * Tenants share runners, so a digest alone proves nothing about who may run it: every job, cache
  * hit or not, first shows that its own registry, repository and credentials serve the digest (the
@@ -54,43 +54,35 @@ export class ImageCache {
   ) {}
 
   /**
-   * The image, pulled if this host has not got it from this source yet. Credentials, when the
-   * registry needs them, reach skopeo through a 0600 auth file in a private work directory, never a
-   * command line.
+   * The image, pulled if this host has not got it from this source yet, with the job's credentials
+   * (they go to the registry only, never to a host it redirects a download to).
    */
   async ensure(image: ImageLocation, credentials?: RegistryCredentials): Promise<CachedImage> {
     if (!DIGEST.test(image.digest)) throw new ImageDigestMismatchError(`refusing to pull "${image.digest}": not a sha256 digest`);
-    const manifest = await fetchManifest(this.outbound, image, credentials);
+    const registry = new RegistryClient(this.outbound, image.registry, image.repository, credentials);
+    const manifest = await registry.manifest(image.digest);
     const key = imageKey(image);
     const bundle = join(this.dir, 'by-source', key);
-    if (!existsSync(join(bundle, 'image-config.json'))) await this.pull(image, manifest, bundle, credentials);
+    if (!existsSync(join(bundle, 'image-config.json'))) await this.pull(registry, manifest, bundle);
     const config: ImageConfig = JSON.parse(await readFile(join(bundle, 'image-config.json'), 'utf8'));
     return { digest: image.digest, key, rootfs: join(bundle, 'rootfs'), config };
   }
 
-  private async pull(image: ImageLocation, manifest: Manifest, bundle: string, credentials?: RegistryCredentials): Promise<void> {
-    const work = join(this.dir, 'tmp', `${image.digest.slice(7, 19)}-${randomBytes(4).toString('hex')}`);
+  private async pull(registry: RegistryClient, manifest: Manifest, bundle: string): Promise<void> {
+    const work = join(this.dir, 'tmp', `${manifest.digest.slice(7, 19)}-${randomBytes(4).toString('hex')}`);
+    const name = `${registry.registry}/${registry.repository}@${manifest.digest}`;
     await mkdir(work, { recursive: true, mode: 0o700 });
     try {
-      const tls = isInsecureRegistry(image.registry) ? ['--src-tls-verify=false'] : [];
-      const auth = credentials ? ['--src-authfile', await writeAuthFile(join(work, 'auth.json'), image.registry, credentials)] : [];
-      const source = `docker://${image.registry}/${image.repository}@${image.digest}`;
-      // ensure() fetched the manifest through the guard, so a refused registry never gets here; every
-      // host skopeo contacts (the registry, its token service, blob redirects) then goes through the
-      // guarded proxy, resolved once, checked and pinned there.
-      const proxy = await startGuardedProxy(this.outbound);
       try {
-        await runTool('skopeo', ['copy', '--quiet', ...tls, ...auth, source, `oci:${work}/layout:image`], { env: proxy.env });
+        await pullImageLayout(registry, manifest, join(work, 'layout'));
       } catch (err) {
-        if (!(err instanceof CommandError)) throw err;
-        // skopeo's stderr quotes what the registry answered: logs only, the job gets a plain message.
-        logger.warn({ image: source, stderr: err.stderr }, 'image pull failed');
-        throw new Error(`could not pull ${image.registry}/${image.repository}@${image.digest}`);
-      } finally {
-        await proxy.close();
+        // What the registry (or a host it redirected to) did is for the log; the job gets the
+        // refusal's own message (which names the registry only) or a plain one.
+        logger.warn({ image: name, err: (err as Error).message, detail: (err as OutboundError).detail }, 'image pull failed');
+        if (isImageRefusal(err)) throw err;
+        throw new Error(`could not pull ${name}`);
       }
-      await verifyLayout(join(work, 'layout'), image.digest, manifest);
-      await runTool('umoci', ['unpack', '--image', `${work}/layout:image`, `${work}/bundle`]);
+      await runTool('umoci', ['unpack', '--image', `${work}/layout:${LAYOUT_TAG}`, `${work}/bundle`]);
       const config = await readImageConfig(join(work, 'layout'));
       await writeFile(join(work, 'bundle', 'image-config.json'), JSON.stringify(config));
       await mkdir(join(this.dir, 'by-source'), { recursive: true });
@@ -106,30 +98,6 @@ export class ImageCache {
 /** The cache key: sha256 over registry, repository and digest (NUL-separated, so no two sources collide). */
 export function imageKey(image: ImageLocation): string {
   return createHash('sha256').update(`${image.registry}\0${image.repository}\0${image.digest}`).digest('hex');
-}
-
-/**
- * What skopeo wrote must be what was asked for: the manifest of that digest, or (for an index, of
- * which skopeo copies this platform's image) one the verified index lists.
- */
-async function verifyLayout(layout: string, digest: string, manifest: Manifest): Promise<void> {
-  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
-  const pulled = index.manifests[0]?.digest;
-  if (pulled === digest) return;
-  let listed: { digest?: string }[] = [];
-  try {
-    listed = (JSON.parse(manifest.body.toString('utf8')) as { manifests?: { digest?: string }[] }).manifests ?? [];
-  } catch {
-    // Not JSON: nothing is listed, so nothing but the digest itself matches.
-  }
-  if (!pulled || !listed.some((m) => m.digest === pulled)) throw new ImageDigestMismatchError(`the pulled image is not ${digest}`);
-}
-
-/** A containers-auth.json holding one registry's credentials, readable by this user only. */
-async function writeAuthFile(path: string, registry: string, { username, password }: RegistryCredentials): Promise<string> {
-  const auth = Buffer.from(`${username}:${password}`).toString('base64');
-  await writeFile(path, JSON.stringify({ auths: { [registry]: { auth } } }), { mode: 0o600 });
-  return path;
 }
 
 /** Reads Entrypoint, Cmd, Env and WorkingDir from an OCI layout's (single) image config. */
