@@ -64,10 +64,19 @@ export async function pullImageLayout(client: RegistryClient, manifest: Manifest
   const blobPath = (digest: string) => join(blobs, digest.slice('sha256:'.length));
   await mkdir(blobs, { recursive: true });
   const pending = [image.config, ...image.layers].filter((d, i, all) => all.findIndex((o) => o.digest === d.digest) === i);
+  // After a failure no new download starts, and the ones under way finish before the caller cleans up.
+  let failed = false;
   const worker = async () => {
-    for (let next = pending.shift(); next; next = pending.shift()) await client.blob(next, blobPath(next.digest));
+    for (let next = pending.shift(); next && !failed; next = pending.shift()) {
+      await client.blob(next, blobPath(next.digest)).catch((err) => {
+        failed = true;
+        throw err;
+      });
+    }
   };
-  await Promise.all(Array.from({ length: PARALLEL_BLOBS }, worker));
+  const outcomes = await Promise.allSettled(Array.from({ length: PARALLEL_BLOBS }, worker));
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure) throw failure.reason;
 
   let { digest, body } = image;
   if (image.docker) {

@@ -157,8 +157,8 @@ describe('the runner’s image cache', () => {
     expect(imageKey({ ...location, registry: '127.0.0.1:1' })).not.toBe(image.key);
   });
 
-  it('pins skopeo to the address the guard checked for a registry named by host name', async () => {
-    // The name exists only in the guard's resolver: skopeo can reach it only through the guarded proxy.
+  it('pins the pull to the address the guard checked for a registry named by host name', async () => {
+    // The name exists only in the guard's resolver: the pull can reach it only through the guard.
     const port = registry.address.split(':')[1];
     const host = `registry.pinned.test:${port}`;
     const guard = new OutboundGuard({ allowPrivateNetworks: true, resolve: async (name) => (name === 'registry.pinned.test' ? ['127.0.0.1'] : []) });
@@ -174,7 +174,7 @@ describe('the runner’s image cache', () => {
     }
   });
 
-  it('puts the hosts skopeo is redirected to through the guard: a blob redirect to a metadata address is refused', async () => {
+  it('puts the hosts a blob download is redirected to through the guard: a redirect to a metadata address is refused', async () => {
     const manifest = await fetchManifest(dev, { registry: registry.address, repository: 'owner/img', digest }, credentials);
     const redirecting = await impostorRegistry(manifest.body, digest, manifest.mediaType!, 'http://metadata.test/latest/meta-data');
     const lookups: string[] = [];
@@ -185,9 +185,10 @@ describe('the runner’s image cache', () => {
     process.env.BENCHLINE_INSECURE_REGISTRIES = host;
     try {
       const cache = new ImageCache(mkdtempSync(join(tmpdir(), 'benchline-cache-')), guard);
-      await expect(cache.ensure({ registry: host, repository: 'b/img', digest })).rejects.toThrow(`could not pull ${host}/b/img@${digest}`);
+      const err = await cache.ensure({ registry: host, repository: 'b/img', digest }).catch((e) => e);
+      expect(err).toMatchObject({ failure: 'refused', message: `registry ${host} redirected a download to a destination that is not allowed` });
       expect(redirecting.requests.some((r) => r.startsWith('GET /v2/b/img/blobs/'))).toBe(true);
-      // skopeo asked for the redirect's host, and only the guard could have answered that lookup (and refused it).
+      // The redirect's host was looked up by the guard, which refused it.
       expect(lookups).toContain('metadata.test');
     } finally {
       if (insecure === undefined) delete process.env.BENCHLINE_INSECURE_REGISTRIES;
