@@ -1,7 +1,7 @@
 # One image for the api, the orchestrator and the runner; docker-compose.yml picks the entry point.
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends skopeo umoci bubblewrap busybox-static qemu-system-x86 cpio ca-certificates \
+ && apt-get install -y --no-install-recommends umoci bubblewrap busybox-static qemu-system-x86 cpio ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./

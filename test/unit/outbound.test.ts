@@ -161,6 +161,37 @@ describe('fetch', () => {
     }
   });
 
+  it('hands a redirect to a caller that asked to follow hops itself, without following it', async () => {
+    const elsewhere = await peer((_req, res) => res.end('followed'));
+    const redirecting = await peer((_req, res) => res.writeHead(307, { location: `http://127.0.0.1:${elsewhere.port}/blob` }).end('moved'));
+    try {
+      const response = await new OutboundGuard(development).stream(`http://127.0.0.1:${redirecting.port}/`, { redirect: 'manual' });
+      expect(response.status).toBe(307);
+      expect(response.header('Location')).toBe(`http://127.0.0.1:${elsewhere.port}/blob`);
+      expect(response.body.destroyed).toBe(true);
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      elsewhere.server.close();
+      redirecting.server.close();
+    }
+  });
+
+  it('streams a body up to its size bound, and errors the stream past it', async () => {
+    const target = await peer((req, res) => res.end(Buffer.alloc(req.url === '/big' ? 64 * 1024 : 1024, 'x')));
+    try {
+      const guard = new OutboundGuard(development);
+      const read = async (path: string) => {
+        let size = 0;
+        for await (const chunk of (await guard.stream(`http://127.0.0.1:${target.port}${path}`, { maxBytes: 1024 })).body) size += (chunk as Buffer).length;
+        return size;
+      };
+      await expect(read('/small')).resolves.toBe(1024);
+      await expect(read('/big')).rejects.toMatchObject({ failure: 'too-large' });
+    } finally {
+      target.server.close();
+    }
+  });
+
   it('cuts off a response past its size bound', async () => {
     const target = await peer((_req, res) => res.end(Buffer.alloc(64 * 1024, 'x')));
     try {
