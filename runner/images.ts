@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { logger } from '../common/logger';
 import type { RegistryCredentials } from '../common/schemas';
 import { ImageDigestMismatchError, isImageRefusal, RegistryClient, type Manifest } from '../net/oci-registry';
-import type { OutboundError, OutboundGuard } from '../net/outbound';
+import { OutboundError, type OutboundGuard } from '../net/outbound';
 import { LAYOUT_TAG, pullImageLayout } from './oci-pull';
 import { runTool } from './process';
 
@@ -78,7 +78,7 @@ export class ImageCache {
       } catch (err) {
         // What the registry (or a host it redirected to) did is for the log; the job gets the
         // refusal's own message (which names the registry only) or a plain one.
-        logger.warn({ image: name, err: (err as Error).message, detail: (err as OutboundError).detail }, 'image pull failed');
+        logger.warn({ image: name, err: (err as Error).message, detail: err instanceof OutboundError ? err.detail : undefined }, 'image pull failed');
         if (isImageRefusal(err)) throw err;
         throw new Error(`could not pull ${name}`);
       }
