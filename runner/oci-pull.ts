@@ -22,6 +22,8 @@ const DOCKER_TO_OCI: Record<string, string> = {
 };
 /** Upper bound on one blob, whatever its descriptor claims: reads stop at the descriptor's size. */
 const MAX_BLOB_BYTES = 16 * 1024 ** 3;
+/** Upper bound on a whole image (config and layers, as their descriptors add up), checked before any download. */
+const MAX_IMAGE_BYTES = 32 * 1024 ** 3;
 /** Layers downloaded at once. */
 const PARALLEL_BLOBS = 3;
 /** The tag the layout's index.json gives the image; the caller unpacks `<layout>:image`. */
@@ -64,6 +66,9 @@ export async function pullImageLayout(client: RegistryClient, manifest: Manifest
   const blobPath = (digest: string) => join(blobs, digest.slice('sha256:'.length));
   await mkdir(blobs, { recursive: true });
   const pending = [image.config, ...image.layers].filter((d, i, all) => all.findIndex((o) => o.digest === d.digest) === i);
+  if (pending.reduce((total, d) => total + d.size, 0) > MAX_IMAGE_BYTES) {
+    throw new ImageFormatError(`image ${client.registry}/${client.repository}@${manifest.digest} is larger than this runner accepts (${MAX_IMAGE_BYTES} bytes)`);
+  }
   // After a failure no new download starts, and the ones under way finish before the caller cleans up.
   let failed = false;
   const worker = async () => {

@@ -151,6 +151,17 @@ describe('pulling an image through the outbound guard', () => {
     await expect(pull()).rejects.toMatchObject({ failure: 'too-large' });
   });
 
+  it('refuses an image whose layers add up past the runner’s bound, before downloading any', async () => {
+    const huge = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: 15 * 1024 ** 3 };
+    const layers = ['a', 'b', 'c'].map((x) => ({ ...huge, digest: sha256(Buffer.from(x)) }));
+    const body = Buffer.from(JSON.stringify({ ...manifest.json, layers }));
+    plan.manifests.set(sha256(body), { body, mediaType: manifest.mediaType });
+    const err = await pull(sha256(body)).catch((e) => e);
+    expect(isImageRefusal(err)).toBe(true);
+    expect(err.message).toBe(`image ${host}/pub/img@${sha256(body)} is larger than this runner accepts (${32 * 1024 ** 3} bytes)`);
+    expect(hostile.requests.filter((r) => r.url.includes('/blobs/'))).toEqual([]);
+  });
+
   it('a blob the registry does not serve is a plain pull failure (worth retrying), its status not shown', async () => {
     plan.blobs.clear();
     const err = await pull().catch((e) => e);
