@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Knex } from 'knex';
+import { CLAIM_TOKEN_HEADER } from '../common/tokens';
 import auth from './auth';
 import metrics from './metrics';
 import type { ApiConfig } from './config';
@@ -44,8 +45,8 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   const app = Fastify({
     logger:
       logger === true
-        ? // Tokens travel in Authorization; never let them reach a log line.
-          { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization'] }
+        ? // Tokens travel in Authorization and the claim header; never let them reach a log line.
+          { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', `req.headers["${CLAIM_TOKEN_HEADER}"]`] }
         : logger,
     trustProxy: config.trustProxy,
     // Path parameters are length-checked by their schemas (a 400 naming the field), not cut off by the router as a 404.

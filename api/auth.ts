@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { bearerToken, TOKEN_KINDS } from '../common/tokens';
+import { bearerToken, CLAIM_TOKEN_HEADER, TOKEN_KINDS } from '../common/tokens';
 import { runnerForToken, userForToken } from '../db/auth';
+import { claimTokenOrganization } from '../db/organizations';
 import type { RunnerRow, UserRow } from '../db/rows';
 import { forbidden, HttpError, unauthorized } from './errors';
 
@@ -11,6 +12,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     user?: UserRow;
     runner?: RunnerRow;
+    /** The unclaimed organization whose claim token came with the request (optionalClaimant). */
+    claimantOf?: string;
   }
   interface FastifyInstance {
     /** preHandler: a valid user API token is required (checked before validation, see the onRoute hook). */
@@ -19,6 +22,8 @@ declare module 'fastify' {
     optionalUser(request: FastifyRequest): Promise<void>;
     /** preHandler: the runner token of the runner named in the path, which must be neither locked nor archived. */
     requireRunner(request: FastifyRequest): Promise<void>;
+    /** preHandler: an anonymous submitter's claim token is read when present, for reads of its jobs and reports. */
+    optionalClaimant(request: FastifyRequest): Promise<void>;
   }
 }
 
@@ -36,6 +41,18 @@ export default fp(async function auth(app: FastifyInstance) {
 
   app.decorate('requireUser', (request: FastifyRequest) => readUser(request, true));
   app.decorate('optionalUser', (request: FastifyRequest) => readUser(request, false));
+
+  // Checked once here, not per project, so a request without the header costs no query. A token
+  // that names no unclaimed organization (wrong, or spent by the claim) is a 401 like a bad API
+  // token, rather than a quiet fall back to the redacted view: the client learns its token no
+  // longer works. It tells nothing about any project: the lookup does not involve one.
+  app.decorate('optionalClaimant', async (request: FastifyRequest) => {
+    const token = request.headers[CLAIM_TOKEN_HEADER];
+    if (token === undefined) return;
+    const organization = typeof token === 'string' ? await claimTokenOrganization(app.db, token) : undefined;
+    if (!organization) throw unauthorized(`${CLAIM_TOKEN_HEADER}: not the claim token of an unclaimed organization (wrong, or the organization was claimed)`);
+    request.claimantOf = organization;
+  });
 
   // A required token is checked before the input is validated, so a call without one is a 401
   // whatever its body. Routes name these as preHandlers; they are moved here, once, for every route.

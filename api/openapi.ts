@@ -2,14 +2,24 @@ import type { SwaggerTransform } from '@fastify/swagger';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { errorBody } from '../common/schemas';
+import { CLAIM_TOKEN_HEADER } from '../common/tokens';
 import { ACCEPTED_TEXT_PATTERN } from './input-text';
 import { isRateLimit } from './rate-limit';
 import { requireAdmin } from './resources';
 
-/** Security schemes: user API tokens and runner tokens both travel as `Authorization: Bearer`. */
+/**
+ * Security schemes: user API tokens and runner tokens both travel as `Authorization: Bearer`; an
+ * anonymous submission's claim token travels in its own header, on the reads of its jobs and reports.
+ */
 export const securitySchemes = {
   bearer: { type: 'http', scheme: 'bearer', description: 'a user API token (benchline_user_…)' },
   runner: { type: 'http', scheme: 'bearer', description: 'the runner token of the runner named in the path (benchline_runner_…)' },
+  claim: {
+    type: 'apiKey',
+    in: 'header',
+    name: CLAIM_TOKEN_HEADER,
+    description: "an anonymous submission's claim_token (benchline_claim_…): its holder reads the jobs and reports of the unclaimed organization as a member would, until the organization is claimed",
+  },
 } as const;
 
 /** Statuses every operation can answer, whatever the route: limits enforced before routing, and an unreachable database. */
@@ -36,7 +46,7 @@ export function documentTransform(app: FastifyInstance): SwaggerTransform {
       if (chain.includes(requireAdmin)) Object.assign(responses, { 403: errorBody });
     } else if (chain.includes(app.optionalUser)) {
       // Anonymous calls are served; a token that is sent must be valid.
-      security = [{}, { bearer: [] }];
+      security = [{}, { bearer: [] }, ...(chain.includes(app.optionalClaimant) ? [{ claim: [] }] : [])];
       Object.assign(responses, { 401: errorBody });
     } else if (chain.includes(app.requireRunner)) {
       security = [{ runner: [] }];

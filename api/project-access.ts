@@ -10,23 +10,31 @@ import { forbidden, notFound, unauthorized } from './errors';
 
 export interface ProjectAccess {
   project: ProjectRow;
-  /** The caller is a member of the project's organization and may see private fields. */
+  /**
+   * The caller may see private fields: a member of the project's organization, or the holder of its
+   * claim token while it is unclaimed (the anonymous submitter, on routes with optionalClaimant).
+   */
   member: boolean;
   /** The caller's role in that organization, if a member. */
   role: MemberRole | undefined;
 }
 
 /**
- * Resolves a project the caller may read: members always, anyone when the project is public. A
- * private project is reported as not found to non-members, so its existence does not leak.
+ * Resolves a project the caller may read: members (and the claim token's holder) always, anyone
+ * when the project is public. A private project is reported as not found to everyone else, so its
+ * existence does not leak.
  */
 export async function readableProject(db: Knex, request: FastifyRequest, ref: string): Promise<ProjectAccess> {
   const project = await findProject(db, ref);
   if (!project) throw notFound(`project "${ref}"`);
   const role = request.user ? await memberRole(db, request.user.id, project.organization_id) : undefined;
-  if (!role && project.visibility !== 'public') throw notFound(`project "${ref}"`);
-  return { project, member: role !== undefined, role };
+  const member = role !== undefined || holdsClaim(request, project);
+  if (!member && project.visibility !== 'public') throw notFound(`project "${ref}"`);
+  return { project, member, role };
 }
+
+/** Whether the request came with the claim token of the project's (unclaimed) organization. */
+const holdsClaim = (request: FastifyRequest, project: ProjectRow) => request.claimantOf === project.organization_id;
 
 /**
  * One answer for every project an anonymous write may not use (a claimed organization's, public or
@@ -36,18 +44,19 @@ export const tokenRequired = (ref: string) => unauthorized(`project "${ref}" doe
 
 /**
  * A job the caller may cancel: its submitter's, the holder of its unclaimed organization's claim
- * token (the anonymous submitter), its organization's leaders and server admins. Anyone else gets
- * 404 where the project is hidden from them (private, not a member) and 403 where they can see it.
+ * token (the anonymous submitter, in the body or the claim header), its organization's leaders and
+ * server admins. Anyone else gets 404 where the project is hidden from them (private, not a member)
+ * and 403 where they can see it.
  */
 export async function cancelableJob(db: Knex, request: FastifyRequest, projectRef: string, jobRef: string, claimToken: string | undefined): Promise<ProjectAccess & { job: JobRow }> {
   const project = await findProject(db, projectRef);
   const role = project && request.user ? await memberRole(db, request.user.id, project.organization_id) : undefined;
   const admin = request.user?.admin === true;
-  if (!project || (project.visibility !== 'public' && !role && !admin)) throw notFound(`project "${projectRef}"`);
+  if (!project || (project.visibility !== 'public' && !role && !admin && !holdsClaim(request, project))) throw notFound(`project "${projectRef}"`);
   const job = isUuid(jobRef) ? await getJob(db, jobRef) : undefined;
   if (!job || job.project_id !== project.id) throw notFound(`job "${jobRef}"`);
-  const allowed =
-    admin || role === 'leader' || (request.user !== undefined && job.submitted_by === request.user.id) || (claimToken !== undefined && (await holdsClaimToken(db, project.organization_id, claimToken)));
+  const claimant = holdsClaim(request, project) || (claimToken !== undefined && (await holdsClaimToken(db, project.organization_id, claimToken)));
+  const allowed = admin || role === 'leader' || (request.user !== undefined && job.submitted_by === request.user.id) || claimant;
   if (!allowed) throw forbidden(`only the job's submitter, leaders of project "${project.slug}"'s organization and server admins may cancel it`);
-  return { project, job, member: role !== undefined, role };
+  return { project, job, member: role !== undefined || claimant, role };
 }

@@ -1,4 +1,5 @@
 import type { JobView, NewReportInput, NewRun, ReportView, RunAccepted } from '../common/schemas';
+import { CLAIM_TOKEN_HEADER } from '../common/tokens';
 
 export class ApiError extends Error {
   constructor(
@@ -14,7 +15,14 @@ export class BenchlineClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string | undefined,
+    /** An anonymous submission's claim token: its holder reads the job and report as a member would. */
+    private readonly claimToken?: string,
   ) {}
+
+  /** This client, also sending the claim token an anonymous submission was given. */
+  withClaimToken(claimToken: string): BenchlineClient {
+    return new BenchlineClient(this.baseUrl, this.token, claimToken);
+  }
 
   submit(run: NewRun): Promise<RunAccepted> {
     return this.json('POST', '/v0/run', run);
@@ -50,6 +58,7 @@ export class BenchlineClient {
       method,
       headers: {
         ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(this.claimToken ? { [CLAIM_TOKEN_HEADER]: this.claimToken } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       body: body === undefined ? undefined : JSON.stringify(body),

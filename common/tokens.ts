@@ -28,6 +28,12 @@ export function isWellFormedToken(kind: TokenKind, token: string): boolean {
   return token.startsWith(prefix) && BODY.test(token.slice(prefix.length));
 }
 
+/**
+ * The header an anonymous submitter sends its claim token in, to read its jobs and reports as a
+ * member would (not Authorization: that carries user tokens, and a request may carry both).
+ */
+export const CLAIM_TOKEN_HEADER = 'x-benchline-claim-token';
+
 /** Extracts the token from an `Authorization: Bearer …` header value. */
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');

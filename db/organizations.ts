@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { MemberRole } from '../common/schemas/organizations';
 import type { Plan } from '../common/tiers';
 import type { OrganizationRow } from './rows';
-import { generateToken, hashToken } from '../common/tokens';
+import { generateToken, hashToken, isWellFormedToken } from '../common/tokens';
 import { byRef } from './refs';
 
 export function findOrganization(db: Knex, ref: string): Promise<OrganizationRow | undefined> {
@@ -93,6 +93,15 @@ export async function createOrganization(db: Knex, o: { slug: string; name?: str
 
 /** Whether `claimToken` is the one-time claim token of the still unclaimed organization: its anonymous submitter's proof. */
 export async function holdsClaimToken(db: Knex, organizationId: string, claimToken: string): Promise<boolean> {
-  const org = await db('organization').where({ id: organizationId, claimed: false, claim_token_hash: hashToken(claimToken) }).first('id');
-  return org !== undefined;
+  return (await claimTokenOrganization(db, claimToken)) === organizationId;
+}
+
+/**
+ * The still unclaimed organization whose claim token this is, if any: what the anonymous submitter
+ * who holds it may read as a member would. Claiming spends the token, so it grants nothing after.
+ */
+export async function claimTokenOrganization(db: Knex, claimToken: string): Promise<string | undefined> {
+  if (!isWellFormedToken('claim', claimToken)) return undefined;
+  const org = await db('organization').where({ claimed: false, claim_token_hash: hashToken(claimToken) }).first('id');
+  return org?.id;
 }

@@ -5,6 +5,7 @@ import * as rateLimits from './003_rate_limits';
 import * as results from './004_results';
 import * as claimTokens from './005_claim_tokens';
 import * as jobSubmitter from './006_job_submitter';
+import * as claimTokenLookup from './007_claim_token_lookup';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '004_results': results,
   '005_claim_tokens': claimTokens,
   '006_job_submitter': jobSubmitter,
+  '007_claim_token_lookup': claimTokenLookup,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

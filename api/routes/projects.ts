@@ -13,11 +13,15 @@ import { jobSummaries, toJobSummary, toJobView, toReportView } from '../views';
 const jobParams = z.object({ project: resourceRef, job: z.string() });
 const reportParams = z.object({ project: resourceRef, report: z.string() });
 
-/** Project-scoped reads: jobs and reports. Members see everything; others only public projects' public fields. */
+/**
+ * Project-scoped reads: jobs and reports. Members see everything, and so does the anonymous
+ * submitter with its organization's claim token (X-Benchline-Claim-Token) while it is unclaimed;
+ * others only public projects' public fields.
+ */
 const projectRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v0/projects/:project/jobs/:job',
-    { preHandler: app.optionalUser, schema: { summary: 'View a job', tags: ['jobs'], params: jobParams, response: { 200: jobView, 401: errorBody, 404: errorBody } } },
+    { preHandler: [app.optionalUser, app.optionalClaimant], schema: { summary: 'View a job', tags: ['jobs'], params: jobParams, response: { 200: jobView, 401: errorBody, 404: errorBody } } },
     async (request) => {
       const { project, member } = await readableProject(app.db, request, request.params.project);
       const job = isUuid(request.params.job) ? await getJob(app.db, request.params.job) : undefined;
@@ -29,7 +33,7 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v0/projects/:project/jobs',
     {
-      preHandler: app.optionalUser,
+      preHandler: [app.optionalUser, app.optionalClaimant],
       schema: { summary: "List a project's jobs, newest first", tags: ['jobs'], params: z.object({ project: resourceRef }), querystring: jobListQuery, response: { 200: z.array(jobSummary), 404: errorBody } },
     },
     async (request, reply) => {
@@ -47,8 +51,8 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/v0/projects/:project/jobs/:job/cancel',
     {
-      // Anonymous submitters cancel with their claim token instead of an API token.
-      preHandler: app.optionalUser,
+      // Anonymous submitters cancel with their claim token (body or header) instead of an API token.
+      preHandler: [app.optionalUser, app.optionalClaimant],
       schema: {
         summary: "Cancel a job at any stage: removed from the queue, or its sandbox/VM killed (its submitter, its organization's leaders, server admins)",
         tags: ['jobs'],
@@ -74,7 +78,7 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/v0/projects/:project/reports/:report',
-    { preHandler: app.optionalUser, schema: { summary: 'View a report: its metrics judged (boundaries, change against the baseline, alerts)', tags: ['reports'], params: reportParams, response: { 200: reportView, 401: errorBody, 404: errorBody } } },
+    { preHandler: [app.optionalUser, app.optionalClaimant], schema: { summary: 'View a report: its metrics judged (boundaries, change against the baseline, alerts)', tags: ['reports'], params: reportParams, response: { 200: reportView, 401: errorBody, 404: errorBody } } },
     async (request) => {
       const { project, member } = await readableProject(app.db, request, request.params.project);
       const report = isUuid(request.params.report) ? await app.db('report').where({ id: request.params.report }).first() : undefined;
@@ -86,9 +90,9 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v0/projects/:project/jobs/:job/outputs/:kind',
     {
-      preHandler: app.optionalUser,
+      preHandler: [app.optionalUser, app.optionalClaimant],
       schema: {
-        summary: "Download a job's stdout, stderr or an output file (members only)",
+        summary: "Download a job's stdout, stderr or an output file (members, and an anonymous submitter with its claim token)",
         tags: ['jobs'],
         params: z.object({ project: resourceRef, job: z.string(), kind: z.enum(['stdout', 'stderr', 'file']) }),
         querystring: z.object({ path: z.string().default('') }),
@@ -98,7 +102,7 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { project, member } = await readableProject(app.db, request, request.params.project);
       const job = isUuid(request.params.job) ? await getJob(app.db, request.params.job) : undefined;
-      // Output can hold anything the benchmark printed, secrets included: members only.
+      // Output can hold anything the benchmark printed, secrets included: members (and the claim token's holder) only.
       if (!job || job.project_id !== project.id || !member) throw notFound(`job "${request.params.job}"`);
       const row = await app.db('job_output').where({ job_id: job.id, kind: request.params.kind, path: request.query.path }).first('content');
       if (!row) throw notFound(`${request.params.kind} ${request.query.path}`.trim());

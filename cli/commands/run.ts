@@ -31,6 +31,7 @@ export const EXIT = { ok: 0, failed: 1, alert: 1 } as const;
 export interface RunOptions extends ThresholdFlags {
   apiUrl: string;
   token?: string;
+  claimToken?: string;
   project: string;
   branch: string;
   testbed: string;
@@ -66,6 +67,7 @@ export function runCommand(): Command {
     .argument('[cmd...]', "with --image: the job's command (instead of the image's CMD); without: the command to run locally")
     .addOption(new Option('--api-url <url>', 'Benchline API').env('BENCHLINE_API_URL').default('http://127.0.0.1:8080'))
     .addOption(new Option('--token <token>', 'user API token').env('BENCHLINE_TOKEN'))
+    .addOption(new Option('--claim-token <token>', "without --token: the claim token of the anonymous project's first run, to see later runs' errors and output").env('BENCHLINE_CLAIM_TOKEN'))
     .addOption(new Option('--project <project>', 'project slug or UUID').env('BENCHLINE_PROJECT').makeOptionMandatory())
     .addOption(new Option('--branch <branch>', 'branch').env('BENCHLINE_BRANCH').default('main'))
     .addOption(new Option('--testbed <testbed>', 'testbed').env('BENCHLINE_TESTBED').default('localhost'))
@@ -179,14 +181,18 @@ async function runImage(client: BenchlineClient, cmd: string[], o: RunOptions, s
   if (accepted.claim) say(`Claim this project: POST /v0/organizations/${accepted.claim.organization}/claim {"claim_token": "${accepted.claim.claim_token}"}`);
   if (o.detach) return undefined;
 
-  const job = await follow(client, o.project, accepted.job, o.pollInterval, say);
+  // Without an API token, the claim token is what shows the submitter its job's error and output.
+  // A later anonymous run of the same project gets no claim token: the first one's can be given.
+  const claimToken = accepted.claim?.claim_token ?? o.claimToken;
+  const reader = claimToken ? client.withClaimToken(claimToken) : client;
+  const job = await follow(reader, o.project, accepted.job, o.pollInterval, say);
   if (job.status !== 'processed') {
     console.error(`\nJob ${job.status}: ${job.error ?? 'no reason recorded'}`);
-    const stderr = (await client.output(o.project, job.uuid, 'stderr')).trimEnd();
+    const stderr = (await reader.output(o.project, job.uuid, 'stderr')).trimEnd();
     if (stderr) console.error(`--- stderr (last lines) ---\n${stderr.split('\n').slice(-20).join('\n')}`);
     return undefined;
   }
-  return client.report(o.project, accepted.report);
+  return reader.report(o.project, accepted.report);
 }
 
 async function runLocal(client: BenchlineClient, cmd: string[], o: RunOptions, say: (s: string) => void): Promise<ReportView> {
