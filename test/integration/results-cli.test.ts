@@ -94,6 +94,27 @@ printf '{"cli-bench": {"latency": {"value": %s}}}\\n' "$1"
     expect(r.stderr).toContain('oops');
   });
 
+  it('an anonymous run of a failed job shows its real error and stderr, through the claim token it was given', async () => {
+    const failing = await stack.pushImage('cli-anon-fail', { entrypoint: ['/bin/sh', '-c', 'echo "anonymous oops" >&2; exit 3'] });
+    const anonymous = ['--project', `cli-anon-${stack.id}`, '--spec', stack.spec.slug, '--image', failing];
+    const first = await cli(anonymous, { BENCHLINE_TOKEN: '' });
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('Job failed: the benchmark exited with code 3');
+    expect(first.stderr).toContain('anonymous oops');
+    const claimToken = /"claim_token": "(benchline_claim_[0-9a-f]{64})"/.exec(first.stdout)![1];
+
+    // A later run of the same project is given no claim token: without the first one's it sees
+    // what anyone sees; with it (BENCHLINE_CLAIM_TOKEN), what the first run saw.
+    const redacted = await cli(anonymous, { BENCHLINE_TOKEN: '' });
+    expect(redacted.code).toBe(1);
+    expect(redacted.stderr).toContain("Job failed: the job's error is shown to members of its project's organization");
+    expect(redacted.stderr).not.toContain('anonymous oops');
+    const later = await cli(anonymous, { BENCHLINE_TOKEN: '', BENCHLINE_CLAIM_TOKEN: claimToken });
+    expect(later.code).toBe(1);
+    expect(later.stderr).toContain('Job failed: the benchmark exited with code 3');
+    expect(later.stderr).toContain('anonymous oops');
+  });
+
   it('runs a command locally, reads its output files, and submits the results as a job-less report', async () => {
     const script = `printf '{"local": {"latency": {"value": 42}}}' > out.json; echo "log line"`;
     const r = await cli(['--branch', 'local', '--adapter', 'json', '--file-path', 'out.json', '--build-time', '--', 'sh', '-c', script]);
