@@ -63,6 +63,23 @@ describe('reads with the claim token of an anonymous submission', () => {
     expect((await stderr()).status).toBe(404);
   });
 
+  it('the token is looked up once per request that sends it, never for one that does not', async () => {
+    const lookups = async (claim?: string) => {
+      const seen: string[] = [];
+      const onQuery = (q: { sql: string }) => q.sql.includes('claim_token_hash') && seen.push(q.sql);
+      stack.db.on('query', onQuery);
+      try {
+        await errors(claim);
+      } finally {
+        stack.db.removeListener('query', onQuery);
+      }
+      return seen.length;
+    };
+    // errors() makes three requests.
+    expect(await lookups()).toBe(0);
+    expect(await lookups(claimToken)).toBe(3);
+  });
+
   it('a wrong or malformed token is a 401 that names neither the token nor the project', async () => {
     for (const wrong of [generateToken('claim'), 'benchline_claim_not-hex', `${claimToken}x`]) {
       const answers = await Promise.all([
