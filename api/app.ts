@@ -40,13 +40,15 @@ export interface ApiDeps {
   logger?: FastifyServerOptions['logger'];
 }
 
+/** Tokens travel in Authorization and the claim header; never let them reach a log line. */
+export const LOG_REDACT = ['req.headers.authorization', `req.headers["${CLAIM_TOKEN_HEADER}"]`];
+
 /** Builds the api without listening, so tests and main.ts share one assembly. */
 export async function buildApp({ db, temporal, config, logger = true }: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger:
       logger === true
-        ? // Tokens travel in Authorization and the claim header; never let them reach a log line.
-          { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', `req.headers["${CLAIM_TOKEN_HEADER}"]`] }
+        ? { level: process.env.LOG_LEVEL ?? 'info', redact: LOG_REDACT }
         : logger,
     trustProxy: config.trustProxy,
     // Path parameters are length-checked by their schemas (a 400 naming the field), not cut off by the router as a 404.
