@@ -3,20 +3,20 @@ import type { ControlActivities } from '../common/contracts';
 import type { OutboundGuard } from '../net/outbound';
 import { createGateActivities, type GateActivityDeps } from './gate';
 import { createJobStateActivities } from './job-state';
+import { withOutageWindow } from './outage';
 import { createProcessResultsActivities } from './process-results';
 import { createReconcileActivities } from './reconcile';
 import { createResolveActivities } from './resolve';
 
 /**
  * The control-plane activities the orchestrator worker registers. `outbound` guards every connection
- * to a host a user named (registries and their token services).
+ * to a host a user named (registries and their token services). A job's database activities are
+ * bounded by the database outage window; the gate and the reconciler keep retrying on their own terms.
  */
-export function createControlActivities(db: Knex, temporal: GateActivityDeps, outbound: OutboundGuard): ControlActivities {
+export function createControlActivities(db: Knex, temporal: GateActivityDeps, outbound: OutboundGuard, dbOutageWindowSeconds: number): ControlActivities {
   return {
     ...createGateActivities(temporal),
-    ...createResolveActivities(db, outbound),
-    ...createJobStateActivities(db),
-    ...createProcessResultsActivities(db),
+    ...withOutageWindow({ ...createResolveActivities(db, outbound), ...createJobStateActivities(db), ...createProcessResultsActivities(db) }, dbOutageWindowSeconds),
     ...createReconcileActivities(db, temporal.client),
   };
 }

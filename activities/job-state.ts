@@ -1,7 +1,8 @@
 import { log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { InvalidTransitionError, type JobStatus, type RecordedRun, type RunJobResult, type SettledJob } from '../common/contracts';
-import { transitionJob } from '../db/jobs';
+import { hashToken } from '../common/tokens';
+import { issueClaimTicket, transitionJob } from '../db/jobs';
 import { escapeNul } from '../common/postgres-text';
 
 /** The sentence a failed run gets on its job. */
@@ -31,6 +32,8 @@ export function createJobStateActivities(db: Knex) {
   }
 
   return {
+    issueClaimTicket: (jobId: string, attempt: number, ticket: string) => issueClaimTicket(db, jobId, attempt, hashToken(ticket)),
+
     /** The job's persisted status: the authority on whether its benchmark started. */
     async jobStatus(jobId: string): Promise<JobStatus> {
       const job = await db('job').where({ id: jobId }).first('status');

@@ -23,31 +23,64 @@ export async function transitionJob(db: Knex, jobId: string, to: JobStatus, patc
   throw new InvalidTransitionError(jobId, current?.status, to);
 }
 
+/**
+ * Records the claim ticket the workflow issued for runJob attempt `attempt` (its SHA-256 only). A
+ * repeated issue (an activity retry) writes the same values; an older attempt never replaces a newer one.
+ */
+export async function issueClaimTicket(db: Knex, jobId: string, attempt: number, ticketHash: string): Promise<void> {
+  await db<JobRow>('job')
+    .where({ id: jobId })
+    .where((q) => q.whereNull('claim_ticket_attempt').orWhere('claim_ticket_attempt', '<=', attempt))
+    .update({ claim_ticket_hash: ticketHash, claim_ticket_attempt: attempt });
+}
+
 export interface ClaimRequest {
   jobId: string;
   runnerId: string;
-  /** Temporal's attempt number of the runJob activity doing the claim. */
-  attempt: number;
+  /** SHA-256 of the claim ticket the runner presents. */
+  ticketHash: string;
 }
 
 /**
- * A runner claims a job: pending (or claimed by an earlier attempt whose runner vanished) → claimed.
- * Exactly one runner can win, only one that serves the job's spec, and a dedicated runner only
- * for its own organization.
+ * A runner claims a job with the ticket of the runJob attempt Temporal handed it: pending (or
+ * claimed by an earlier attempt whose runner vanished) → claimed, for the ticket's attempt. The
+ * ticket is single-use (once its attempt holds the job it claims nothing more), and the attempt
+ * comes from the ticket, never from the runner. Only a runner that serves the job's spec may claim,
+ * and a dedicated runner only for its own organization. The same runner repeating its claim (its
+ * answer was lost) gets the job again.
  */
-export async function claimJob(db: Knex, { jobId, runnerId, attempt }: ClaimRequest): Promise<JobRow | undefined> {
+export async function claimJob(db: Knex, { jobId, runnerId, ticketHash }: ClaimRequest): Promise<JobRow | undefined> {
   const [row] = await db<JobRow>('job')
-    .where({ id: jobId })
+    .where({ id: jobId, claim_ticket_hash: ticketHash })
     .whereIn('status', sourcesOf('claimed'))
-    .where('attempt', '<', attempt)
+    .whereRaw('attempt < claim_ticket_attempt')
     .whereIn('spec_id', db('runner_spec').select('spec_id').where({ runner_id: runnerId }))
     // A dedicated runner takes only its own organization's jobs.
     .whereExists(
       db('runner').where('runner.id', runnerId).where((q) => q.whereNull('runner.organization_id').orWhereRaw('runner.organization_id = job.organization_id')),
     )
-    .update({ status: 'claimed', runner_id: runnerId, attempt, claimed_at: db.fn.now() as unknown as Date })
+    .update({ status: 'claimed', runner_id: runnerId, attempt: db.raw('claim_ticket_attempt'), claimed_at: db.fn.now() } as never)
     .returning('*');
-  return row;
+  return row ?? heldClaim(db, { jobId, runnerId, ticketHash }).where({ status: 'claimed' }).first();
+}
+
+/** The job, if `runnerId` holds its current attempt's claim with this ticket. */
+function heldClaim(db: Knex, { jobId, runnerId, ticketHash }: ClaimRequest) {
+  return db<JobRow>('job').where({ id: jobId, runner_id: runnerId, claim_ticket_hash: ticketHash }).whereRaw('attempt = claim_ticket_attempt');
+}
+
+/** True when `runnerId` holds the job's current attempt with this ticket (its claim, not a stale one). */
+export function holdsClaim(job: JobRow, runnerId: string, ticketHash: string): boolean {
+  return job.runner_id === runnerId && job.claim_ticket_hash === ticketHash && job.attempt === job.claim_ticket_attempt;
+}
+
+/**
+ * claimed → running, only by the holder of the current attempt's claim (a runner of an earlier
+ * attempt cannot move a later attempt's job); repeating it once running changes nothing.
+ */
+export async function markJobRunning(db: Knex, claim: ClaimRequest, patch: Patch): Promise<boolean> {
+  const [row] = await heldClaim(db, claim).whereIn('status', sourcesOf('running')).update({ ...patch, status: 'running' }).returning('id');
+  return Boolean(row) || Boolean(await heldClaim(db, claim).where({ status: 'running' }).first('id'));
 }
 
 /**

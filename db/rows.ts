@@ -46,6 +46,8 @@ export interface JobRow {
   status: JobStatus; tier: Tier; priority: number; timeout_seconds: number; config: JobConfig;
   image_digest: string | null; source_ip: string; idempotency_key: string | null; submitted_by: string | null;
   runner_id: string | null; attempt: number; error: string | null; exit_code: number | null;
+  /** SHA-256 of the latest runJob attempt's claim ticket, and that attempt's number. */
+  claim_ticket_hash: string | null; claim_ticket_attempt: number | null;
   execution: Record<string, unknown> | null;
   created_at: Date; claimed_at: Date | null; started_at: Date | null; completed_at: Date | null; finished_at: Date | null;
 }

@@ -6,6 +6,7 @@ import * as results from './004_results';
 import * as claimTokens from './005_claim_tokens';
 import * as jobSubmitter from './006_job_submitter';
 import * as claimTokenLookup from './007_claim_token_lookup';
+import * as claimTickets from './008_claim_tickets';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '005_claim_tokens': claimTokens,
   '006_job_submitter': jobSubmitter,
   '007_claim_token_lookup': claimTokenLookup,
+  '008_claim_tickets': claimTickets,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -14,7 +14,8 @@ async function main() {
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const taskQueue = process.env.BENCHLINE_CONTROL_TASK_QUEUE ?? CONTROL_TASK_QUEUE;
-  const worker = await createOrchestratorWorker({ connection, db, namespace, taskQueue, outbound: outboundPolicyFromEnv() });
+  const dbOutageWindowSeconds = process.env.BENCHLINE_DB_OUTAGE_WINDOW_SECONDS ? Number(process.env.BENCHLINE_DB_OUTAGE_WINDOW_SECONDS) : undefined;
+  const worker = await createOrchestratorWorker({ connection, db, namespace, taskQueue, outbound: outboundPolicyFromEnv(), dbOutageWindowSeconds });
   await ensureReconcileSchedule(new Client({ connection, namespace }), taskQueue);
   // Worker.run resolves after SIGINT/SIGTERM, which the SDK turns into a graceful shutdown.
   await worker.run();

@@ -2,6 +2,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createControlActivities } from '../activities';
+import { DEFAULT_DB_OUTAGE_WINDOW_SECONDS, MAX_DB_OUTAGE_WINDOW_SECONDS } from '../activities/outage';
 import { CONTROL_TASK_QUEUE } from '../common/contracts';
 import { OutboundGuard, type OutboundPolicy } from '../net/outbound';
 
@@ -14,6 +15,8 @@ export interface OrchestratorOptions {
   gateCheckIntervalSeconds?: number;
   /** Which hosts registry lookups may reach (private networks only in development). */
   outbound: OutboundPolicy;
+  /** How long control activities retry against an unreachable database before the job fails (default 300 s). */
+  dbOutageWindowSeconds?: number;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -22,13 +25,17 @@ export interface OrchestratorOptions {
 export function createOrchestratorWorker(options: OrchestratorOptions): Promise<Worker> {
   const namespace = options.namespace ?? 'default';
   const taskQueue = options.taskQueue ?? CONTROL_TASK_QUEUE;
+  const outageWindow = options.dbOutageWindowSeconds ?? DEFAULT_DB_OUTAGE_WINDOW_SECONDS;
+  if (!(outageWindow > 0 && outageWindow <= MAX_DB_OUTAGE_WINDOW_SECONDS)) {
+    throw new Error(`the database outage window must be between 1 and ${MAX_DB_OUTAGE_WINDOW_SECONDS} seconds, got ${outageWindow}`);
+  }
   // Activities that start or signal workflows (the concurrency gate) share the worker's connection.
   const client = new Client({ connection: options.connection, namespace });
   return Worker.create({
     connection: options.connection,
     namespace,
     taskQueue,
-    activities: createControlActivities(options.db, { client, taskQueue, checkIntervalSeconds: options.gateCheckIntervalSeconds }, new OutboundGuard(options.outbound)),
+    activities: createControlActivities(options.db, { client, taskQueue, checkIntervalSeconds: options.gateCheckIntervalSeconds }, new OutboundGuard(options.outbound), outageWindow),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
 }

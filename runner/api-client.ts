@@ -1,7 +1,11 @@
-import type { ClaimedJob, RunnerRegistered } from '../common/schemas';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLAIM_TICKET_HEADER, type ClaimedJob, type RunnerRegistered } from '../common/schemas';
 import type { OutputKind } from '../db/rows';
 
 export class RunnerApiError extends Error {
+  /** How long the api asked to be left alone (Retry-After), when it did. */
+  retryAfterMs?: number;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -11,49 +15,133 @@ export class RunnerApiError extends Error {
   }
 }
 
+/** The api stayed unreachable (or overloaded) for the runner's whole outage window. */
+export class ApiUnreachableError extends Error {}
+
 /** The api refused this runner itself rather than a job: it must stop taking work. */
 export function isRunnerRefusal(err: RunnerApiError): boolean {
   return err.status === 401 || err.code === 'runner_unavailable';
 }
 
-/** The runner's side of the runner-facing API, authenticated with its runner token. */
+export interface RunnerApiOptions {
+  /** How long a job's calls keep being retried through an api outage before the job fails (default 300 s). */
+  outageWindowSeconds?: number;
+  /** Longest pause between two tries, unless the api asks for longer with Retry-After (default 10 s). */
+  maxBackoffMs?: number;
+  /** One try's limit: a hung api counts as an unreachable one (default 60 s). */
+  requestTimeoutMs?: number;
+}
+
+/** Answers that mean "not now" (a proxy without a backend, an api without its database, overload), not "no". */
+const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
+const FIRST_BACKOFF_MS = 250;
+
+/** A job's claim: the attempt's ticket, and the signal that ends retries when the job is canceled. */
+export interface JobCall {
+  ticket: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * The runner's side of the runner-facing API, authenticated with its runner token. A job's calls
+ * (claim, running, uploads) are idempotent on the api's side, so they are retried with exponential
+ * backoff through network errors and 429/502/503/504 for up to the outage window; then they fail
+ * with an ApiUnreachableError that names the api and what the runner was doing.
+ */
 export class RunnerApi {
+  private readonly outageWindowMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly requestTimeoutMs: number;
+
   constructor(
     private readonly baseUrl: string,
     private readonly runner: string,
     private readonly token: string,
-  ) {}
+    options: RunnerApiOptions = {},
+  ) {
+    this.outageWindowMs = (options.outageWindowSeconds ?? 300) * 1000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  }
 
+  /** Not retried: the daemon registers once at start and then pings; a missed ping is simply the next one's. */
   register(body: { version: string; executor: string; host: Record<string, unknown> }): Promise<RunnerRegistered> {
-    return this.call('POST', 'register', body);
+    return this.send('POST', 'register', {}, body);
   }
 
-  claim(jobId: string, attempt: number): Promise<ClaimedJob> {
-    return this.call('POST', `jobs/${jobId}/claim`, { attempt });
+  claim(jobId: string, call: JobCall): Promise<ClaimedJob> {
+    return this.retried('claiming the job', call.signal, () => this.send('POST', `jobs/${jobId}/claim`, ticketHeader(call), undefined, call.signal));
   }
 
-  markRunning(jobId: string, executor: string, execution: Record<string, unknown>): Promise<void> {
-    return this.call('POST', `jobs/${jobId}/running`, { executor, execution });
+  markRunning(jobId: string, call: JobCall, executor: string, execution: Record<string, unknown>): Promise<void> {
+    return this.retried('marking the job running', call.signal, () => this.send('POST', `jobs/${jobId}/running`, ticketHeader(call), { executor, execution }, call.signal));
   }
 
-  uploadOutput(jobId: string, kind: OutputKind, path: string, content: Buffer): Promise<void> {
+  uploadOutput(jobId: string, call: JobCall, kind: OutputKind, path: string, content: Buffer): Promise<void> {
     const query = new URLSearchParams({ kind, path });
-    return this.call('PUT', `jobs/${jobId}/outputs?${query}`, content);
+    const what = kind === 'file' ? `uploading output file ${path}` : `uploading ${kind}`;
+    return this.retried(what, call.signal, () => this.send('PUT', `jobs/${jobId}/outputs?${query}`, ticketHeader(call), content, call.signal));
   }
 
-  private async call<T>(method: string, path: string, body: unknown): Promise<T> {
+  private async retried<T>(what: string, signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.outageWindowMs;
+    for (let tries = 0; ; tries++) {
+      let waitMs = Math.min(this.maxBackoffMs, FIRST_BACKOFF_MS * 2 ** tries);
+      let problem: string;
+      try {
+        return await send();
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        if (err instanceof RunnerApiError) {
+          if (!TRANSIENT_STATUSES.has(err.status)) throw err;
+          waitMs = err.retryAfterMs ?? waitMs;
+          problem = `HTTP ${err.status}`;
+        } else {
+          // fetch's own failure (refused, reset, DNS, our timeout): the cause says which.
+          problem = String((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new ApiUnreachableError(`the api at ${this.baseUrl} was unreachable for ${Math.round(this.outageWindowMs / 1000)} s while ${what} (last: ${problem})`);
+      }
+      // The last try lands on the deadline rather than past it.
+      await sleep(Math.min(waitMs, left), undefined, { signal });
+    }
+  }
+
+  private async send<T>(method: string, path: string, headers: Record<string, string>, body?: unknown, signal?: AbortSignal): Promise<T> {
     const binary = Buffer.isBuffer(body);
+    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
     const response = await fetch(`${this.baseUrl}/v0/runners/${encodeURIComponent(this.runner)}/${path}`, {
       method,
       headers: {
         authorization: `Bearer ${this.token}`,
-        'content-type': binary ? 'application/octet-stream' : 'application/json',
+        ...(body === undefined ? {} : { 'content-type': binary ? 'application/octet-stream' : 'application/json' }),
+        ...headers,
       },
-      body: binary ? new Uint8Array(body) : JSON.stringify(body),
+      body: body === undefined ? undefined : binary ? new Uint8Array(body) : JSON.stringify(body),
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     if (response.status === 204) return undefined as T;
     const data = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
-    if (!response.ok) throw new RunnerApiError(response.status, data.error ?? 'error', data.message ?? `HTTP ${response.status}`);
+    if (!response.ok) {
+      const err = new RunnerApiError(response.status, data.error ?? 'error', data.message ?? `HTTP ${response.status}`);
+      err.retryAfterMs = retryAfterMs(response.headers.get('retry-after'));
+      throw err;
+    }
     return data as T;
   }
+}
+
+function ticketHeader(call: JobCall): Record<string, string> {
+  return { [CLAIM_TICKET_HEADER]: call.ticket };
+}
+
+/** Retry-After as delta-seconds or an HTTP date, in milliseconds from now. */
+function retryAfterMs(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
 }

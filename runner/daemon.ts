@@ -27,6 +27,8 @@ export interface DaemonOptions {
   host?: Record<string, unknown>;
   /** How often the daemon checks in with the api (last seen; notices a lock). */
   pingIntervalMs?: number;
+  /** How long a job's api calls are retried through an api outage before the job fails (default 300 s). */
+  apiOutageWindowSeconds?: number;
   shutdownGraceTime?: Duration;
   /** Which registry hosts image pulls may reach (private networks only in development). */
   outbound: OutboundPolicy;
@@ -43,7 +45,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const log = options.log ?? ((m: string) => logger.info({ runner: options.runner }, m));
   const lock = await acquireInstanceLock(options.runner);
   const executor = await options.createExecutor();
-  const api = new RunnerApi(options.apiUrl, options.runner, options.token);
+  const api = new RunnerApi(options.apiUrl, options.runner, options.token, { outageWindowSeconds: options.apiOutageWindowSeconds });
   const hostTuning = await detectHostTuning();
   const registration = {
     version: options.version,

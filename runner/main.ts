@@ -35,6 +35,7 @@ async function main() {
     createExecutor: () => selectExecutor(requested, { cacheDir, kernelPath: process.env.BENCHLINE_KERNEL }),
     version,
     spec: process.env.BENCHLINE_SPEC,
+    apiOutageWindowSeconds: process.env.BENCHLINE_API_OUTAGE_WINDOW_SECONDS ? Number(process.env.BENCHLINE_API_OUTAGE_WINDOW_SECONDS) : undefined,
     pingIntervalMs: process.env.BENCHLINE_PING_INTERVAL_MS ? Number(process.env.BENCHLINE_PING_INTERVAL_MS) : undefined,
     shutdownGraceTime: `${Number(process.env.BENCHLINE_SHUTDOWN_GRACE_SECONDS ?? 300)}s`,
     outbound: outboundPolicyFromEnv(),

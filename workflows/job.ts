@@ -7,12 +7,15 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
   TimeoutFailure,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import {
   grantedSignal,
@@ -36,10 +39,20 @@ const DEFAULT_QUEUE_LIMIT_SECONDS = 3600;
 /** runJob may outlive the benchmark's own timeout by this much: image pull, boot, upload. */
 const RUN_GRACE_SECONDS = 600;
 
-const control = proxyActivities<ControlActivities>({
+/**
+ * Control activities ride out a database outage of several minutes: retried by time with no attempt
+ * limit, at most 10 s apart. The activities themselves end the retries (activities/outage.ts): with a
+ * clear failure once the database outage window passes, other errors after 10 attempts; the
+ * schedule-to-close timeout is only a backstop above any window the orchestrator accepts.
+ */
+const CONTROL_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ImageNotFound', 'JobGone'] },
-});
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: ['ImageNotFound', 'JobGone'] },
+};
+const control = proxyActivities<ControlActivities>(CONTROL_OPTIONS);
+/** Run in this worker, inside the workflow task: issuing a claim ticket adds no task-queue hop before dispatch. */
+const local = proxyLocalActivities<ControlActivities>({ ...CONTROL_OPTIONS, startToCloseTimeout: '30 seconds' });
 
 /**
  * One benchmark job: resolve where and what to run, hand it to a runner of the spec's queue at the
@@ -84,7 +97,14 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
       // timeout even when no other runner is free to pick up a server-side retry.
       retry: { maximumAttempts: 1 },
     });
-    const run = await withPermit(input, () => runWithRetries(input, (attempt) => runner.runJob({ jobId, attempt })));
+    const run = await withPermit(input, () =>
+      runWithRetries(input, async (attempt) => {
+        // Single-use and per attempt: only the runner Temporal hands this task to learns it.
+        const ticket = uuid4();
+        await local.issueClaimTicket(jobId, attempt, ticket);
+        return runner.runJob({ jobId, attempt, ticket });
+      }),
+    );
 
     const recorded = await control.recordRunResult(jobId, run);
     if (recorded.status === 'failed') return ended({ status: 'failed', error: recorded.error });

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseImageRef } from '../../common/image-ref';
-import { claimedJob, errorBody, jobClaim, jobStarted, outputUploadQuery, resourceRef, runnerRegistered, runnerRegistration } from '../../common/schemas';
+import { CLAIM_TICKET_HEADER, claimedJob, claimTicketHeaders, errorBody, jobStarted, outputUploadQuery, resourceRef, runnerRegistered, runnerRegistration } from '../../common/schemas';
 import { runnerTaskQueue } from '../../common/contracts';
-import { claimJob, getJob, transitionJob } from '../../db/jobs';
+import { hashToken } from '../../common/tokens';
+import { claimJob, getJob, holdsClaim, markJobRunning, type ClaimRequest } from '../../db/jobs';
 import { putOutput } from '../../db/outputs';
+import type { FastifyRequest } from 'fastify';
 import type { JobRow, RunnerRow, SpecRow } from '../../db/rows';
 import { isUuid } from '../../db/refs';
 import { conflict, forbidden, notFound } from '../errors';
@@ -14,11 +16,13 @@ const MAX_UPLOAD_BYTES = 26 * 1024 * 1024;
 
 const runnerParams = z.object({ runner: resourceRef });
 const runnerJobParams = z.object({ runner: resourceRef, job: z.string() });
+type JobRequest = Pick<FastifyRequest, 'headers' | 'runner'> & { params: { job: string } };
 const responses = { 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };
 
 /**
  * The runner-facing half of the API. Every route takes the runner token of the runner named in the
- * path (see auth.ts), and job routes only act on a job that runner holds.
+ * path (see auth.ts), and job routes act only for the runner Temporal dispatched the job's current
+ * attempt to, proven by that attempt's claim ticket.
  */
 const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_UPLOAD_BYTES }, (_req, body, done) => done(null, body));
@@ -46,12 +50,20 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/v0/runners/:runner/jobs/:job/claim',
-    { preHandler: app.requireRunner, schema: { summary: 'Claim a job (exactly one runner wins)', tags: ['runners'], params: runnerJobParams, body: jobClaim, response: { 200: claimedJob, ...responses } } },
+    {
+      preHandler: app.requireRunner,
+      schema: {
+        summary: 'Claim a job with the ticket of the runJob attempt Temporal dispatched to this runner (single use; repeating it returns the same claim)',
+        tags: ['runners'],
+        params: runnerJobParams,
+        headers: claimTicketHeaders,
+        response: { 200: claimedJob, ...responses },
+      },
+    },
     async (request) => {
-      const runner = request.runner!;
-      const jobId = request.params.job;
-      const job = isUuid(jobId) ? await claimJob(app.db, { jobId, runnerId: runner.id, attempt: request.body.attempt }) : undefined;
-      if (!job) throw await claimRefusal(runner, jobId);
+      const claim = claimOf(request);
+      const job = claim ? await claimJob(app.db, claim) : undefined;
+      if (!job) throw await claimRefusal(request.runner!, request.params.job, claim);
       const spec = await app.db<SpecRow>('spec').where({ id: job.spec_id! }).first();
       const image = parseImageRef(job.config.image);
       return {
@@ -69,33 +81,50 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  /** The runner, job and ticket a job route acts for; undefined when no ticket was presented. */
+  function claimOf(request: JobRequest): ClaimRequest | undefined {
+    const ticket = request.headers[CLAIM_TICKET_HEADER];
+    if (typeof ticket !== 'string' || !ticket || !isUuid(request.params.job)) return undefined;
+    return { jobId: request.params.job, runnerId: request.runner!.id, ticketHash: hashToken(ticket) };
+  }
+
   /** Says why a claim failed, in the most specific words the state allows. */
-  async function claimRefusal(runner: RunnerRow, jobId: string) {
+  async function claimRefusal(runner: RunnerRow, jobId: string, claim: ClaimRequest | undefined) {
     const job = isUuid(jobId) ? await getJob(app.db, jobId) : undefined;
     if (!job) return notFound(`job "${jobId}"`);
+    if (!claim || job.claim_ticket_hash !== claim.ticketHash) {
+      return forbidden(`runner ${runner.slug} was not dispatched job ${jobId}: no valid claim ticket in ${CLAIM_TICKET_HEADER}`);
+    }
+    if (job.attempt === job.claim_ticket_attempt && job.runner_id !== runner.id) return forbidden(`job ${jobId}'s claim ticket was already used by another runner`);
     if (!job.image_digest || !job.spec_id) return conflict(`job ${jobId} is not ready to run yet`);
     const serves = await app.db('runner_spec').where({ runner_id: runner.id, spec_id: job.spec_id }).first();
     if (!serves) return forbidden(`runner ${runner.slug} does not serve this job's spec`);
-    return conflict(`job ${jobId} is ${job.status}${job.runner_id && job.runner_id !== runner.id ? ' by another runner' : ''}; it cannot be claimed`);
+    return conflict(`job ${jobId} is ${job.status}; it cannot be claimed`);
   }
 
-  /** The job this runner holds, or the reason it may not act on it. */
-  async function heldJob(runner: RunnerRow, jobId: string): Promise<JobRow> {
+  /** The job whose current attempt's claim this runner holds (ticket included), or why it may not act on it. */
+  async function heldJob(request: JobRequest): Promise<{ job: JobRow; claim: ClaimRequest }> {
+    const jobId = request.params.job;
     const job = isUuid(jobId) ? await getJob(app.db, jobId) : undefined;
     if (!job) throw notFound(`job "${jobId}"`);
-    if (job.runner_id !== runner.id) throw forbidden(`job ${jobId} is not held by runner ${runner.slug}`);
-    return job;
+    const claim = claimOf(request);
+    if (!claim || !holdsClaim(job, claim.runnerId, claim.ticketHash)) throw forbidden(`runner ${request.runner!.slug} holds no claim on job ${jobId} for its current attempt`);
+    return { job, claim };
   }
 
   app.post(
     '/v0/runners/:runner/jobs/:job/running',
-    { preHandler: app.requireRunner, schema: { summary: 'The benchmark is starting', tags: ['runners'], params: runnerJobParams, body: jobStarted, response: { 204: z.null(), ...responses } } },
+    {
+      preHandler: app.requireRunner,
+      schema: { summary: 'The benchmark is starting (repeating it changes nothing)', tags: ['runners'], params: runnerJobParams, headers: claimTicketHeaders, body: jobStarted, response: { 204: z.null(), ...responses } },
+    },
     async (request, reply) => {
-      const job = await heldJob(request.runner!, request.params.job);
-      await transitionJob(app.db, job.id, 'running', {
+      const { job, claim } = await heldJob(request);
+      const moved = await markJobRunning(app.db, claim, {
         started_at: new Date(),
         execution: { executor: request.body.executor, ...request.body.execution },
       });
+      if (!moved) throw conflict(`job ${job.id} is ${(await getJob(app.db, job.id))?.status}; it cannot start`);
       return reply.status(204).send(null);
     },
   );
@@ -109,11 +138,12 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['runners'],
         params: runnerJobParams,
         querystring: outputUploadQuery,
+        headers: claimTicketHeaders,
         response: { 204: z.null(), ...responses },
       },
     },
     async (request, reply) => {
-      const job = await heldJob(request.runner!, request.params.job);
+      const { job } = await heldJob(request);
       if (job.status !== 'claimed' && job.status !== 'running') throw conflict(`job ${job.id} is ${job.status}; outputs can no longer change`);
       const content = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       await putOutput(app.db, job.id, request.query.kind, request.query.kind === 'file' ? request.query.path : '', content);

@@ -19,6 +19,8 @@ export interface ControlActivities {
   jobExists(jobId: string): Promise<boolean>;
   /** Pins the job to its image's digest, before any runner time is spent. */
   resolveImageDigest(jobId: string): Promise<string>;
+  /** Stores runJob attempt `attempt`'s claim ticket on the job, hashed (a local activity: no hop before dispatch). */
+  issueClaimTicket(jobId: string, attempt: number, ticket: string): Promise<void>;
   /** The job's persisted status: the authority on whether its benchmark started. */
   jobStatus(jobId: string): Promise<JobStatus>;
   recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun>;

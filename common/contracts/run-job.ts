@@ -6,7 +6,15 @@ export interface RunJobInput {
   jobId: string;
   /** The workflow's try number (1, 2, …): a retry claims with a higher one than the lost try. */
   attempt: number;
+  /**
+   * This attempt's single-use claim ticket, issued by the workflow (stored hashed on the job): only
+   * the runner this task was delivered to can claim the job with it, then mark it running and upload.
+   */
+  ticket: string;
 }
+
+/** Failure type of a job whose runner could not reach the api for the whole outage window. */
+export const API_UNREACHABLE = 'ApiUnreachable';
 
 export interface RunJobResult {
   exitCode: number | null;
@@ -27,7 +35,7 @@ export type RunPhase = 'claiming' | 'pulling' | 'booting' | 'running' | 'collect
 export const RUNNER_SHUTDOWN = 'RunnerShutdown';
 
 /** Failure types the workflow must not retry: the benchmark ran (or was about to) and retrying would run it twice. */
-export const NON_RETRYABLE_RUN_ERRORS = ['BenchmarkStarted', 'JobNotClaimable', RUNNER_SHUTDOWN] as const;
+export const NON_RETRYABLE_RUN_ERRORS = ['BenchmarkStarted', 'JobNotClaimable', RUNNER_SHUTDOWN, API_UNREACHABLE] as const;
 
 export interface RunnerActivities {
   runJob(input: RunJobInput): Promise<RunJobResult>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from '../contracts';
 import { ADAPTER_NAMES } from '../../results/adapters';
-import { INT4_MAX, resourceRef, slug } from './fields';
+import { resourceRef, slug } from './fields';
 import { paginationQuery } from './pagination';
 import { alertView, jobResultsOptionsShape, judgedMetricShape, resultsOptionsShape } from './results';
 
@@ -149,7 +149,12 @@ export const runnerRegistered = z.object({
 });
 export type RunnerRegistered = z.infer<typeof runnerRegistered>;
 
-export const jobClaim = z.strictObject({ attempt: z.number().int().min(1).max(INT4_MAX) });
+/**
+ * The claim ticket of the runJob attempt Temporal handed the runner: presented on claim, mark-running
+ * and output uploads. Checked after the runner token, so a missing one is a 403, not a 400.
+ */
+export const CLAIM_TICKET_HEADER = 'benchline-claim-ticket';
+export const claimTicketHeaders = z.object({ [CLAIM_TICKET_HEADER]: z.string().max(200).optional() });
 
 /** What the claiming runner receives, and nobody else: the job's full configuration. */
 export const claimedJob = z.object({

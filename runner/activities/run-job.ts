@@ -4,11 +4,11 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ClaimedJob } from '../../common/schemas';
 import { isImageRefusal } from '../../net/oci-registry';
-import { isRunnerRefusal, RunnerApiError, type RunnerApi } from '../api-client';
+import { ApiUnreachableError, isRunnerRefusal, RunnerApiError, type JobCall, type RunnerApi } from '../api-client';
 import type { Executor } from '../executors/executor';
 import type { HostTuning } from '../host/tuning';
 import { resolveArgv, type CachedImage, type ImageCache } from '../images';
-import { RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from '../../common/contracts';
+import { API_UNREACHABLE, RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from '../../common/contracts';
 
 export interface RunnerActivityDeps {
   api: RunnerApi;
@@ -33,8 +33,10 @@ export interface RunnerActivityDeps {
  */
 export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActivities {
   return {
-    async runJob({ jobId, attempt }: RunJobInput): Promise<RunJobResult> {
+    async runJob({ jobId, attempt, ticket }: RunJobInput): Promise<RunJobResult> {
       const ctx = Context.current();
+      // Every api call of this attempt carries its claim ticket; a cancel ends their retries.
+      const call: JobCall = { ticket, signal: ctx.cancellationSignal };
 
       let phase: RunPhase = 'claiming';
       const beat = () => ctx.heartbeat({ phase });
@@ -43,10 +45,11 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
         beat();
       };
       beat();
+      // Heartbeats go on while api calls are retried through an outage: the job is alive, only waiting.
       const heartbeats = setInterval(beat, deps.heartbeatIntervalMs ?? 1000);
       const scratchDir = join(deps.scratchRoot, `${jobId}-${attempt}`);
       try {
-        const job = await claim(deps, jobId, attempt);
+        const job = await claim(deps, jobId, call);
         setPhase('pulling');
         const image = await pullImage(deps, job);
         await mkdir(scratchDir, { recursive: true });
@@ -58,14 +61,15 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
         let started: Promise<void> | undefined;
         const onPhase = (next: RunPhase) => {
           if (next === 'running' && !started) {
-            started = deps.api.markRunning(jobId, deps.executor.name, execution);
+            started = deps.api.markRunning(jobId, call, deps.executor.name, execution);
             started.catch(() => undefined); // awaited in execute(); this only keeps an early failure from going unhandled
           }
           setPhase(next);
         };
         try {
-          return await execute(deps, job, image, scratchDir, ctx.cancellationSignal, onPhase, () => started);
+          return await execute(deps, job, call, image, scratchDir, onPhase, () => started);
         } catch (err) {
+          if (err instanceof ApiUnreachableError) throw unreachable(err);
           if (err instanceof CancelledFailure || (err instanceof ApplicationFailure && err.nonRetryable) || !started) throw err;
           // The benchmark started: a retry would run it twice.
           throw ApplicationFailure.nonRetryable(`runner error after the benchmark started: ${(err as Error).message}`, 'BenchmarkStarted');
@@ -88,16 +92,17 @@ async function pullImage(deps: RunnerActivityDeps, job: ClaimedJob): Promise<Cac
   }
 }
 
-async function claim(deps: RunnerActivityDeps, jobId: string, attempt: number): Promise<ClaimedJob> {
+async function claim(deps: RunnerActivityDeps, jobId: string, call: JobCall): Promise<ClaimedJob> {
   try {
-    return await deps.api.claim(jobId, attempt);
+    return await deps.api.claim(jobId, call);
   } catch (err) {
+    if (err instanceof ApiUnreachableError) throw unreachable(err);
     // This runner may not work (locked, archived, token revoked): the job is fine, give it to another runner.
     if (err instanceof RunnerApiError && isRunnerRefusal(err)) {
       deps.onRunnerRefused?.(err.message);
       throw ApplicationFailure.retryable(`runner refused by the api: ${err.message}`, 'RunnerRefused');
     }
-    // Refusals of the job (another runner has it, wrong spec, job gone) are final; network errors are retried.
+    // Refusals of the job (not dispatched to this runner, wrong spec, job gone) are final.
     if (err instanceof RunnerApiError && err.status >= 400 && err.status < 500) {
       throw ApplicationFailure.nonRetryable(`claim refused: ${err.message}`, 'JobNotClaimable');
     }
@@ -105,12 +110,20 @@ async function claim(deps: RunnerActivityDeps, jobId: string, attempt: number): 
   }
 }
 
+/**
+ * The api stayed unreachable for the whole outage window: an infrastructure failure the workflow
+ * does not retry (another try would meet the same outage, and a started benchmark must not run twice).
+ */
+function unreachable(err: ApiUnreachableError): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(err.message, API_UNREACHABLE);
+}
+
 async function execute(
   deps: RunnerActivityDeps,
   job: ClaimedJob,
+  call: JobCall,
   image: CachedImage,
   scratchDir: string,
-  signal: AbortSignal,
   setPhase: (phase: RunPhase) => void,
   started: () => Promise<void> | undefined,
 ): Promise<RunJobResult> {
@@ -127,7 +140,7 @@ async function execute(
     filePaths: job.file_paths,
     resources: { cpus: job.spec.cpus, memoryMiB: job.spec.memory_mib },
     scratchDir,
-    signal,
+    signal: Context.current().cancellationSignal,
     onPhase: setPhase,
   });
   if (result.canceled) {
@@ -143,7 +156,7 @@ async function execute(
   setPhase('uploading');
   const outputs: RunJobResult['outputs'] = [];
   const upload = async (kind: 'stdout' | 'stderr' | 'file', path: string, content: Buffer) => {
-    await deps.api.uploadOutput(job.uuid, kind, path, content);
+    await deps.api.uploadOutput(job.uuid, call, kind, path, content);
     outputs.push({ kind, path, sizeBytes: content.length });
   };
   await upload('stdout', '', result.stdout);

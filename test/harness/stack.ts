@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
 import { apiConfigFromEnv } from '../../api/config';
 import type { JobView, ReportView, RunAccepted } from '../../common/schemas';
-import { isTerminal, type RunnerActivities } from '../../common/contracts';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { isTerminal, jobWorkflowId, type RunJobInput, type RunnerActivities } from '../../common/contracts';
 import type { Plan } from '../../common/tiers';
 import { connect, type Db } from '../../db/connection';
 import type { ProjectRow, SpecRow } from '../../db/rows';
@@ -45,6 +46,8 @@ export interface StackOptions {
   anonymousRegistries?: string[];
   /** Submissions per token / per IP per minute; high by default so files sharing 127.0.0.1 don't collide. */
   rateLimits?: { perToken: number; perIp: number };
+  /** A migrated database of the stack's own (a cluster the test owns) instead of the run's shared one. */
+  databaseUrl?: string;
 }
 
 export interface Tenant {
@@ -83,6 +86,7 @@ export class Stack {
   private connection!: Connection;
   private orchestrator!: { worker: Worker; running: Promise<void> };
   private runners: TestRunner[] = [];
+  private apiConfig!: Parameters<typeof buildApp>[0]['config'];
 
   static async start(options: StackOptions = {}): Promise<Stack> {
     const stack = new Stack();
@@ -92,7 +96,7 @@ export class Stack {
 
   private async init(options: StackOptions) {
     if (options.outbound) this.outbound = options.outbound;
-    this.db = connect(process.env.DATABASE_URL!, { min: 0, max: 5 });
+    this.db = connect(options.databaseUrl ?? process.env.DATABASE_URL!, { min: 0, max: 5 });
     const org = await createOrganization(this.db, { slug: `org-${this.id}`, plan: options.plan ?? 'team' });
     const { token } = await createUser(this.db, { slug: `user-${this.id}`, organizationId: org.id });
     this.userToken = token;
@@ -113,7 +117,7 @@ export class Stack {
       workflowBundle: { codePath: process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE! },
     });
     this.orchestrator = { worker: orchestrator, running: orchestrator.run() };
-    const config = {
+    this.apiConfig = {
       ...apiConfigFromEnv(),
       // Tests pose as different source IPs through X-Forwarded-For.
       trustProxy: true,
@@ -124,10 +128,29 @@ export class Stack {
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 30,
       queueLimitSeconds: options.queueLimitSeconds ?? 3600,
     };
-    this.app = await buildApp({ db: this.db, temporal: this.client, config, logger: false });
-    await this.app.listen({ host: '127.0.0.1', port: 0 });
+    await this.startApi(0);
     const { port } = this.app.server.address() as { port: number };
     this.apiUrl = `http://127.0.0.1:${port}`;
+  }
+
+  /** Starts the api (again) on `port`, as a restarted replica behind the same address would be. */
+  async startApi(port = Number(new URL(this.apiUrl).port)): Promise<void> {
+    this.app = await buildApp({ db: this.db, temporal: this.client, config: this.apiConfig, logger: false });
+    await this.app.listen({ host: '127.0.0.1', port });
+  }
+
+  /** Stops the api: its port refuses connections until startApi. */
+  async stopApi(): Promise<void> {
+    await this.app.close();
+  }
+
+  /** The runJob input Temporal delivered for the job's latest attempt: what only the dispatched runner knows. */
+  async dispatched(jobId: string): Promise<RunJobInput> {
+    await this.waitUntilScheduled(jobWorkflowId(jobId));
+    const history = await this.client.workflow.getHandle(jobWorkflowId(jobId)).fetchHistory();
+    const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runJob');
+    const payload = scheduled[scheduled.length - 1].activityTaskScheduledEventAttributes!.input!.payloads![0];
+    return defaultPayloadConverter.fromPayload<RunJobInput>(payload as Parameters<typeof defaultPayloadConverter.fromPayload>[0]);
   }
 
   /** Another organization of the given plan (claimed unless said otherwise), with a project whose testbed `ci` uses this stack's spec. */
@@ -168,11 +191,11 @@ export class Stack {
 
   /** A runner for this stack's spec, polling its queue in this process. */
   async startRunner(
-    options: { executor?: Executor; slug?: string; organizationId?: string; wrap?: (a: RunnerActivities) => RunnerActivities } = {},
+    options: { executor?: Executor; slug?: string; organizationId?: string; wrap?: (a: RunnerActivities) => RunnerActivities; apiOutageWindowSeconds?: number } = {},
   ): Promise<TestRunner> {
     const slug = options.slug ?? `runner-${this.id}-${this.runners.length + 1}`;
     const { token } = await createRunner(this.db, { slug, specIds: [this.spec.id], organizationId: options.organizationId });
-    const api = new RunnerApi(this.apiUrl, slug, token);
+    const api = new RunnerApi(this.apiUrl, slug, token, { outageWindowSeconds: options.apiOutageWindowSeconds });
     const registered = await api.register({ version: 'test', executor: 'sandbox', host: {} });
     const cache = process.env.BENCHLINE_TEST_SCRATCH!;
     // One connection per runner, as separate runner processes would have (the SDK also refuses two

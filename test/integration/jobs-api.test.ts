@@ -50,7 +50,7 @@ describe('job lists and views', () => {
 
   it('lists active jobs with their runners for server admins only', async () => {
     await stack.waitForJob(jobs[0], (j) => j.image_digest !== null);
-    await runner.claim(jobs[0], 1);
+    await runner.claim(jobs[0], await stack.dispatched(jobs[0]));
     const { user, token: adminToken } = await createUser(stack.db, { slug: `admin-${stack.id}` });
     await grantAdmin(stack.db, user.id);
     expect((await stack.request('GET', '/v0/jobs/active')).status).toBe(403);

@@ -28,7 +28,8 @@ describe('runner pools', () => {
     await createRunner(stack.db, { slug: `shared-${stack.id}`, specIds: [stack.spec.id] });
     const theirs = await stack.submitAs(other, { image });
     await stack.waitForJob(theirs.body.job, (j) => j.image_digest !== null);
-    const claim = await new RunnerApi(stack.apiUrl, dedicated.slug, dedicated.token).claim(theirs.body.job, 1).catch((err) => err);
+    // Even with the attempt's claim ticket in hand.
+    const claim = await new RunnerApi(stack.apiUrl, dedicated.slug, dedicated.token).claim(theirs.body.job, await stack.dispatched(theirs.body.job)).catch((err) => err);
     expect(claim.status).toBe(409);
     // Leave the shared queue empty for the next test.
     await stack.request('POST', `/v0/projects/${other.project}/jobs/${theirs.body.job}/cancel`, {}, other.token);
