@@ -59,6 +59,8 @@ export interface Tenant {
 export interface TestRunner {
   slug: string;
   token: string;
+  /** The runner's api client, as its activities use it. */
+  api: RunnerApi;
   worker: Worker;
   running: Promise<void>;
   stop(): Promise<void>;
@@ -222,6 +224,7 @@ export class Stack {
     const runner: TestRunner = {
       slug,
       token,
+      api,
       worker,
       running,
       stop: () => (stopped ??= (async () => {
