@@ -1,0 +1,38 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { WINDOW_SH } from '../harness/benchmarks';
+import { Stack } from '../harness/stack';
+
+/** The api stopped for 15 s under a running job and a queue: nothing fails, no run attempt is spent. */
+describe('api outage', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await Stack.start();
+  });
+  afterAll(() => stack?.stop());
+
+  it('every job ends processed when the api is down for 15 s while 20 jobs are queued and one runs', async () => {
+    const image = await stack.pushImage('window', { entrypoint: ['/window.sh'], files: { '/window.sh': WINDOW_SH } });
+    const runner = await stack.startRunner();
+    // Long enough to be running when the api goes down, short enough to finish (and upload) while it is down.
+    const running = await stack.submit({ image, cmd: ['4'] });
+    await stack.waitForJob(running.job, (j) => j.status === 'running');
+    const queued = [];
+    for (let i = 0; i < 20; i++) queued.push(await stack.submit({ image, cmd: ['0'] }));
+    await Promise.all(queued.map((q) => stack.waitUntilScheduled(q.workflow_id)));
+
+    await stack.stopApi();
+    const refused = await fetch(`${stack.apiUrl}/health`).then(() => false, () => true);
+    expect(refused).toBe(true);
+    // The outage itself: its length is the point, not a wait for some state.
+    await sleep(15_000);
+    // The running job's benchmark ended during the outage; its runner is still trying to upload (and heartbeating).
+    expect((await stack.db('job').where({ id: running.job }).first('status')).status).toBe('running');
+    const [activity] = (await stack.client.workflow.getHandle(running.workflow_id).describe()).raw.pendingActivities!;
+    expect(defaultPayloadConverter.fromPayload(activity.heartbeatDetails!.payloads![0] as Payload)).toEqual({ phase: 'uploading' });
+    await stack.startApi();
+
+    const jobs = await Promise.all([running, ...queued].map((j) => stack.waitForJob(j.job, undefined, 90_000)));
+    for (const job of jobs) expect(job).toMatchObject({ status: 'processed', error: null, attempt: 1, runner: runner.slug });
+  });
+});
