@@ -146,7 +146,7 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
       .map((e) => e.activityTaskScheduledEventAttributes!.taskQueue!.name);
     expect(queues).toEqual([runnerTaskQueue(stack.spec.slug)]);
     // And its claims are refused outright.
-    const claim = await new RunnerApi(stack.apiUrl, runner.slug, token).claim(accepted.body.job, 9).catch((err) => err);
+    const claim = await new RunnerApi(stack.apiUrl, runner.slug, token).claim(accepted.body.job, await stack.dispatched(accepted.body.job)).catch((err) => err);
     expect(claim.status).toBe(403);
   });
 
