@@ -35,18 +35,19 @@ export function withOutageWindow<T extends Activities>(activities: T, windowSeco
 }
 
 function retryDecision(err: unknown, windowSeconds: number): unknown {
-  if (err instanceof ApplicationFailure || err instanceof CancelledFailure || !(err instanceof Error)) return err;
+  if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
+  const { message, name } = err as { message?: string; name?: string };
   const { activityType, attempt, scheduledTimestampMs } = Context.current().info;
   if (isDatabaseUnavailable(err)) {
     const downSeconds = Math.round((Date.now() - scheduledTimestampMs) / 1000);
     if (downSeconds < windowSeconds) return err;
     return ApplicationFailure.create({
-      message: `the database was unreachable for ${downSeconds} s (${activityType}): ${err.message}`,
+      message: `the database was unreachable for ${downSeconds} s (${activityType}): ${message}`,
       type: 'DatabaseUnreachable',
       nonRetryable: true,
-      cause: err,
+      cause: err as Error,
     });
   }
   if (attempt < OTHER_ERROR_ATTEMPTS) return err;
-  return ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true, cause: err });
+  return ApplicationFailure.create({ message: message ?? String(err), type: name, nonRetryable: true, cause: err as Error });
 }

@@ -25,9 +25,10 @@ const DROPPED = /Connection terminated|connection error and is not queryable|Con
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof knex.KnexTimeoutError) return true;
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
+  // Duck-typed: Node's socket errors may come from another realm (jest's sandbox), where instanceof fails.
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message, errors } = err as { code?: unknown; message?: unknown; errors?: unknown };
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) return true;
-  if (err instanceof AggregateError) return err.errors.some(isDatabaseUnavailable);
-  return DROPPED.test(err.message);
+  if (Array.isArray(errors)) return errors.some(isDatabaseUnavailable);
+  return typeof message === 'string' && DROPPED.test(message);
 }

@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import knex from 'knex';
 import { assertPortsFree } from './ports';
-import { waitFor } from './wait';
+import { freePort, waitFor } from './wait';
 
 const EMBEDDED_PORT = 5433;
 
@@ -92,6 +93,35 @@ async function startEmbedded(dir: string, exclusive: boolean): Promise<(() => Pr
   }
   await waitFor('embedded postgres', () => reachable('127.0.0.1', EMBEDDED_PORT));
   return stop;
+}
+
+/** A Postgres cluster of one's own, for outage tests: stopped and started at will through pg_ctl. */
+export interface OwnedCluster {
+  adminUrl: string;
+  /** `immediate` is a crash as the clients see it: connections cut, no checkpoint. */
+  stop(mode?: 'immediate' | 'fast'): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** Creates (initdb) and starts a cluster in `dir` (an empty or missing directory) on a free loopback port. */
+export async function ownedCluster(dir: string): Promise<OwnedCluster> {
+  const bin = postgresBinDir();
+  initCluster(dir, bin);
+  const port = await freePort();
+  const pgCtl = (...args: string[]) => {
+    const argv = [join(bin, 'pg_ctl'), '-D', dir, '-w', ...args];
+    return promisify(execFile)(runsAsRoot ? 'runuser' : argv[0], runsAsRoot ? ['-u', 'postgres', '--', ...argv] : argv.slice(1));
+  };
+  const cluster: OwnedCluster = {
+    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: async (mode = 'immediate') => void (await pgCtl('-m', mode, 'stop')),
+    start: async () => {
+      await pgCtl('-l', join(dir, 'server.log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start');
+      await waitFor(`postgres on port ${port}`, () => reachable('127.0.0.1', port));
+    },
+  };
+  await cluster.start();
+  return cluster;
 }
 
 /** Creates `name` on the server (if missing) and returns its URL. */

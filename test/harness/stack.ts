@@ -146,6 +146,13 @@ export class Stack {
     await this.app.close();
   }
 
+  /** The phase the job's running runJob last heartbeat (claiming, pulling, running, uploading…). */
+  async heartbeatPhase(jobId: string): Promise<string | undefined> {
+    const [activity] = (await this.client.workflow.getHandle(jobWorkflowId(jobId)).describe()).raw.pendingActivities ?? [];
+    const details = activity?.heartbeatDetails?.payloads?.[0];
+    return details ? defaultPayloadConverter.fromPayload<{ phase: string }>(details as Parameters<typeof defaultPayloadConverter.fromPayload>[0]).phase : undefined;
+  }
+
   /** The runJob input Temporal delivered for the job's latest attempt: what only the dispatched runner knows. */
   async dispatched(jobId: string): Promise<RunJobInput> {
     await this.waitUntilScheduled(jobWorkflowId(jobId));
