@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../devenv/wait';
 import { WINDOW_SH } from '../harness/benchmarks';
 import { Stack } from '../harness/stack';
 
@@ -32,5 +33,40 @@ describe('api outage', () => {
 
     const jobs = await Promise.all([running, ...queued].map((j) => stack.waitForJob(j.job, undefined, 90_000)));
     for (const job of jobs) expect(job).toMatchObject({ status: 'processed', error: null, attempt: 1, runner: runner.slug });
+    await runner.stop();
+  });
+
+  it('a job fails, naming the api and what the runner was doing, only once the outage outlasts the window', async () => {
+    const image = await stack.pushImage('noop', { entrypoint: ['/bin/true'] });
+    let delivered!: () => void;
+    const delivery = new Promise<void>((resolve) => (delivered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // This runner gives the api 2 s; it holds its task until the api is down.
+    await stack.startRunner({
+      apiOutageWindowSeconds: 2,
+      wrap: (activities) => ({
+        async runJob(input) {
+          delivered();
+          await released;
+          return activities.runJob(input);
+        },
+      }),
+    });
+    const { job: jobId } = await stack.submit({ image });
+    await delivery;
+    await stack.stopApi();
+    release();
+    // The workflow records the failure in the database, which the api's outage does not touch.
+    const failed = await waitFor('the job to fail', async () => {
+      const row = await stack.db('job').where({ id: jobId }).first('status', 'error', 'attempt');
+      return row.status === 'failed' ? row : undefined;
+    });
+    await stack.startApi();
+    expect(failed).toEqual({
+      status: 'failed',
+      attempt: 0,
+      error: expect.stringMatching(new RegExp(`^the api at ${stack.apiUrl} was unreachable for 2 s while claiming the job \\(last: ECONNREFUSED\\)$`)),
+    });
   });
 });
