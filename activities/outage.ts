@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { isDatabaseUnavailable } from '../db/connection';
+import { isDatabaseUnavailable } from '../db/unavailable';
 
 /** Default for how long a job's control activities ride out a database outage before the job fails. */
 export const DEFAULT_DB_OUTAGE_WINDOW_SECONDS = 300;

@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { withOutageWindow } from '../../activities/outage';
-import { isDatabaseUnavailable } from '../../db/connection';
 
 /** When a job's control activities stop retrying: an unreachable database only after the window. */
 describe('database outage window', () => {
@@ -30,13 +29,5 @@ describe('database outage window', () => {
     expect(await run(bug, { attempt: 10, firstScheduledSecondsAgo: 20 })).toMatchObject({ nonRetryable: true, type: 'TypeError', message: bug.message });
     const final = ApplicationFailure.nonRetryable('job x does not exist', 'JobGone');
     expect(await run(final, { attempt: 1, firstScheduledSecondsAgo: 400 })).toBe(final);
-  });
-
-  it('tells a dropped or restarting database from a wrong query', () => {
-    expect(isDatabaseUnavailable(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).toBe(true);
-    expect(isDatabaseUnavailable(Object.assign(new Error('the database system is starting up'), { code: '57P03' }))).toBe(true);
-    expect(isDatabaseUnavailable(Object.assign(new Error('connection failure'), { code: '08006' }))).toBe(true);
-    expect(isDatabaseUnavailable(Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' }))).toBe(false);
-    expect(isDatabaseUnavailable(Object.assign(new Error('duplicate key value'), { code: '23505' }))).toBe(false);
   });
 });
