@@ -51,7 +51,7 @@ const CONTROL_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: ['ImageNotFound', 'JobGone'] },
 };
 const control = proxyActivities<ControlActivities>(CONTROL_OPTIONS);
-/** Run in this worker, inside the workflow task: issuing a claim ticket adds no task-queue hop before dispatch. */
+/** Run in this worker, inside the workflow task: issuing a retry's claim ticket adds no task-queue hop before dispatch. */
 const local = proxyLocalActivities<ControlActivities>({ ...CONTROL_OPTIONS, startToCloseTimeout: '30 seconds' });
 
 /**
@@ -81,7 +81,9 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
       setCurrentDetails('no job: the submission that started this workflow never committed');
       return { status: 'not_committed' };
     }
-    await control.resolveImageDigest(jobId);
+    // Attempt 1's claim ticket rides on the digest lookup: nothing more stands between it and dispatch.
+    const firstTicket = uuid4();
+    await control.resolveImageDigest(jobId, firstTicket);
 
     const runner = proxyActivities<RunnerActivities>({
       taskQueue: spec.taskQueue,
@@ -100,8 +102,8 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
     const run = await withPermit(input, () =>
       runWithRetries(input, async (attempt) => {
         // Single-use and per attempt: only the runner Temporal hands this task to learns it.
-        const ticket = uuid4();
-        await local.issueClaimTicket(jobId, attempt, ticket);
+        const ticket = attempt === 1 ? firstTicket : uuid4();
+        if (attempt > 1) await local.issueClaimTicket(jobId, attempt, ticket);
         return runner.runJob({ jobId, attempt, ticket });
       }),
     );

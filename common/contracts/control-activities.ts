@@ -18,8 +18,9 @@ export interface ControlActivities {
   /** Whether the submission's transaction committed the job row yet (the api starts the workflow just before COMMIT). */
   jobExists(jobId: string): Promise<boolean>;
   /** Pins the job to its image's digest, before any runner time is spent. */
-  resolveImageDigest(jobId: string): Promise<string>;
-  /** Stores runJob attempt `attempt`'s claim ticket on the job, hashed (a local activity: no hop before dispatch). */
+  /** …and stores runJob attempt 1's claim ticket (hashed) in the same step, so dispatch waits on nothing more. */
+  resolveImageDigest(jobId: string, firstClaimTicket: string): Promise<string>;
+  /** Stores a retry's (attempt ≥ 2) claim ticket on the job, hashed (a local activity: no task-queue hop before dispatch). */
   issueClaimTicket(jobId: string, attempt: number, ticket: string): Promise<void>;
   /** The job's persisted status: the authority on whether its benchmark started. */
   jobStatus(jobId: string): Promise<JobStatus>;
