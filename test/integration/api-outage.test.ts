@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../devenv/wait';
-import { WINDOW_SH } from '../harness/benchmarks';
+import { busyQueue } from '../harness/outage';
 import { Stack } from '../harness/stack';
 
 /** The api stopped for 15 s under a running job and a queue: nothing fails, no run attempt is spent. */
@@ -12,14 +12,8 @@ describe('api outage', () => {
   afterAll(() => stack?.stop());
 
   it('every job ends processed when the api is down for 15 s while 20 jobs are queued and one runs', async () => {
-    const image = await stack.pushImage('window', { entrypoint: ['/window.sh'], files: { '/window.sh': WINDOW_SH } });
-    const runner = await stack.startRunner();
-    // Long enough to be running when the api goes down, short enough to finish (and upload) while it is down.
-    const running = await stack.submit({ image, cmd: ['4'] });
-    await stack.waitForJob(running.job, (j) => j.status === 'running');
-    const queued = [];
-    for (let i = 0; i < 20; i++) queued.push(await stack.submit({ image, cmd: ['0'] }));
-    await Promise.all(queued.map((q) => stack.waitUntilScheduled(q.workflow_id)));
+    // The running job is short enough to finish (and upload) while the api is down.
+    const { runner, running, allProcessed } = await busyQueue(stack, { queued: 20, runningSeconds: 4 });
 
     await stack.stopApi();
     const refused = await fetch(`${stack.apiUrl}/health`).then(() => false, () => true);
@@ -31,8 +25,7 @@ describe('api outage', () => {
     expect(await stack.heartbeatPhase(running.job)).toBe('uploading');
     await stack.startApi();
 
-    const jobs = await Promise.all([running, ...queued].map((j) => stack.waitForJob(j.job, undefined, 90_000)));
-    for (const job of jobs) expect(job).toMatchObject({ status: 'processed', error: null, attempt: 1, runner: runner.slug });
+    await allProcessed();
     await runner.stop();
   });
 

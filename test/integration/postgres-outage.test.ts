@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, migrateLatest } from '../../db/connection';
 import { ensureDatabase, ownedCluster, type OwnedCluster } from '../../devenv/postgres';
-import { WINDOW_SH } from '../harness/benchmarks';
+import { busyQueue } from '../harness/outage';
 import { Stack } from '../harness/stack';
 
 /**
@@ -33,14 +33,8 @@ describe('postgres outage', () => {
 
   it('every job ends processed when Postgres is down for 20 s while 20 jobs are queued and one runs', async () => {
     const s = stack!;
-    const image = await s.pushImage('window', { entrypoint: ['/window.sh'], files: { '/window.sh': WINDOW_SH } });
-    const runner = await s.startRunner();
-    // Running when Postgres goes down, finished (and trying to upload) while it is down.
-    const running = await s.submit({ image, cmd: ['4'] });
-    await s.waitForJob(running.job, (j) => j.status === 'running');
-    const queued = [];
-    for (let i = 0; i < 20; i++) queued.push(await s.submit({ image, cmd: ['0'] }));
-    await Promise.all(queued.map((q) => s.waitUntilScheduled(q.workflow_id)));
+    // The running job is short enough to finish (and upload) while Postgres is down.
+    const { runner, running, allProcessed } = await busyQueue(s, { queued: 20, runningSeconds: 4 });
 
     await cluster!.stop('immediate');
     const refused = await fetch(`${s.apiUrl}/v0/runners/${runner.slug}/register`, {
@@ -55,7 +49,6 @@ describe('postgres outage', () => {
     expect(await s.heartbeatPhase(running.job)).toBe('uploading');
     await cluster!.start();
 
-    const jobs = await Promise.all([running, ...queued].map((j) => s.waitForJob(j.job, undefined, 90_000)));
-    for (const job of jobs) expect(job).toMatchObject({ status: 'processed', error: null, attempt: 1, runner: runner.slug });
+    await allProcessed();
   });
 });
