@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Knex } from 'knex';
+import { CLAIM_TICKET_HEADER } from '../common/schemas';
 import { CLAIM_TOKEN_HEADER } from '../common/tokens';
 import auth from './auth';
 import metrics from './metrics';
@@ -40,8 +41,8 @@ export interface ApiDeps {
   logger?: FastifyServerOptions['logger'];
 }
 
-/** Tokens travel in Authorization and the claim header; never let them reach a log line. */
-export const LOG_REDACT = ['req.headers.authorization', `req.headers["${CLAIM_TOKEN_HEADER}"]`];
+/** Tokens travel in Authorization, the claim header and the claim ticket header; never let them reach a log line. */
+export const LOG_REDACT = ['req.headers.authorization', `req.headers["${CLAIM_TOKEN_HEADER}"]`, `req.headers["${CLAIM_TICKET_HEADER}"]`];
 
 /** Builds the api without listening, so tests and main.ts share one assembly. */
 export async function buildApp({ db, temporal, config, logger = true }: ApiDeps): Promise<FastifyInstance> {

@@ -153,7 +153,7 @@ export type RunnerRegistered = z.infer<typeof runnerRegistered>;
  * The claim ticket of the runJob attempt Temporal handed the runner: presented on claim, mark-running
  * and output uploads. Checked after the runner token, so a missing one is a 403, not a 400.
  */
-export const CLAIM_TICKET_HEADER = 'benchline-claim-ticket';
+export const CLAIM_TICKET_HEADER = 'x-benchline-claim-ticket';
 export const claimTicketHeaders = z.object({ [CLAIM_TICKET_HEADER]: z.string().max(200).optional() });
 
 /** What the claiming runner receives, and nobody else: the job's full configuration. */
