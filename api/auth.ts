@@ -4,6 +4,7 @@ import { bearerToken, CLAIM_TOKEN_HEADER, TOKEN_KINDS } from '../common/tokens';
 import { runnerForToken, userForToken } from '../db/auth';
 import { claimTokenOrganization } from '../db/organizations';
 import type { RunnerRow, UserRow } from '../db/rows';
+import { touchRunner } from '../db/runners';
 import { forbidden, HttpError, unauthorized } from './errors';
 
 export const RUNNER_UNAVAILABLE = 'runner_unavailable';
@@ -76,10 +77,6 @@ export default fp(async function auth(app: FastifyInstance) {
     if (runner.archived_at) throw new HttpError(403, RUNNER_UNAVAILABLE, `runner ${runner.slug} is archived`);
     if (runner.locked_at) throw new HttpError(403, RUNNER_UNAVAILABLE, `runner ${runner.slug} is locked`);
     request.runner = runner;
-    // "Last seen" to within ten seconds: not a write on every upload and claim.
-    await app.db('runner')
-      .where({ id: runner.id })
-      .where((q) => q.whereNull('last_seen_at').orWhere('last_seen_at', '<', app.db.raw("now() - interval '10 seconds'")))
-      .update({ last_seen_at: app.db.fn.now() });
+    await touchRunner(app.db, runner.id);
   });
 });

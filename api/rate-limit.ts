@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import { bearerToken, hashToken } from '../common/tokens';
+import { countRequest, sweepRateLimits } from '../db/rate-limit';
 import { HttpError } from './errors';
 
 export interface RateLimits {
@@ -19,14 +20,9 @@ export async function hit(db: Knex, keys: { key: string; limit: number }[], wind
   const windowStart = new Date(Math.floor(now / 1000 / windowSeconds) * windowSeconds * 1000);
   let retryAfter: number | undefined;
   for (const { key, limit } of keys) {
-    const { rows } = await db.raw(
-      `insert into rate_limit (key, window_start, count) values (?, ?, 1)
-       on conflict (key, window_start) do update set count = rate_limit.count + 1 returning count`,
-      [key, windowStart],
-    );
-    if (rows[0].count > limit) retryAfter = Math.max(1, Math.ceil((windowStart.getTime() + windowSeconds * 1000 - now) / 1000));
+    if ((await countRequest(db, key, windowStart)) > limit) retryAfter = Math.max(1, Math.ceil((windowStart.getTime() + windowSeconds * 1000 - now) / 1000));
   }
-  if (Math.random() < 0.01) await db('rate_limit').where('window_start', '<', new Date(now - 2 * windowSeconds * 1000)).delete();
+  if (Math.random() < 0.01) await sweepRateLimits(db, new Date(now - 2 * windowSeconds * 1000));
   return retryAfter;
 }
 

@@ -11,3 +11,8 @@ export async function migrateLatest(db: Db): Promise<string[]> {
   const [, applied] = await db.migrate.latest({ migrationSource });
   return applied;
 }
+
+/** A round trip that needs only a live connection: the readiness probe. */
+export async function ping(db: Db): Promise<void> {
+  await db.raw('select 1');
+}

@@ -105,3 +105,12 @@ export async function claimTokenOrganization(db: Knex, claimToken: string): Prom
   const org = await db('organization').where({ claimed: false, claim_token_hash: hashToken(claimToken) }).first('id');
   return org?.id;
 }
+
+export async function updateOrganization(db: Knex, organizationId: string, changes: Partial<Pick<OrganizationRow, 'name' | 'plan'>>): Promise<OrganizationRow> {
+  const [updated] = await db<OrganizationRow>('organization').where({ id: organizationId }).update(changes).returning('*');
+  return updated;
+}
+
+export async function addMember(db: Knex, organizationId: string, userId: string, role: MemberRole): Promise<void> {
+  await db('organization_member').insert({ organization_id: organizationId, user_id: userId, role });
+}

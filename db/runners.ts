@@ -61,3 +61,16 @@ export async function runnerDetails(db: Knex, runnerIds: string[]): Promise<Map<
   for (const j of jobs) details.get(j.runner_id)!.currentJob = { uuid: j.id, project: j.project, status: j.status };
   return details;
 }
+
+/** Marks the runner seen, at most once per ten seconds: not a write on every upload and claim. */
+export async function touchRunner(db: Knex, runnerId: string): Promise<void> {
+  await db('runner')
+    .where({ id: runnerId })
+    .where((q) => q.whereNull('last_seen_at').orWhere('last_seen_at', '<', db.raw("now() - interval '10 seconds'")))
+    .update({ last_seen_at: db.fn.now() });
+}
+
+/** Applies an admin's changes to a runner's own columns. */
+export async function updateRunner(db: Knex, runnerId: string, changes: Partial<RunnerRow>): Promise<void> {
+  await db('runner').where({ id: runnerId }).update(changes);
+}

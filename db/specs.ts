@@ -7,6 +7,11 @@ export async function findSpec(db: Knex, ref: string): Promise<SpecRow | undefin
   return byRef(db<SpecRow>('spec'), ref).first();
 }
 
+/** Specs, all of them or only the archived (true) or unarchived (false) ones; sort and paginate it. */
+export function specsQuery(db: Knex, archived: boolean | undefined): Knex.QueryBuilder {
+  return db('spec').modify((q) => (archived === undefined ? q : archived ? q.whereNotNull('archived_at') : q.whereNull('archived_at')));
+}
+
 export class SpecResolutionError extends Error {}
 
 /**

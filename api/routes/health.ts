@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ping } from '../../db/connection';
 
 /** Liveness (the process answers) and readiness (it can reach Postgres and Temporal). */
 const healthRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -10,7 +11,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     async (_request, reply) => {
       // Which dependency is down, but not its error text: that can name internal hosts.
       const down = async (what: string, probe: () => Promise<unknown>) => probe().then(() => undefined, () => what);
-      const reason = (await down('database unreachable', () => app.db.raw('select 1'))) ?? (await down('temporal unreachable', () => app.temporal.workflowService.getSystemInfo({})));
+      const reason = (await down('database unreachable', () => ping(app.db))) ?? (await down('temporal unreachable', () => app.temporal.workflowService.getSystemInfo({})));
       if (reason) return reply.status(503).send({ status: 'unavailable' as const, reason });
       return { status: 'ready' as const };
     },

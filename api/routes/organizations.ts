@@ -5,9 +5,11 @@ import {
   memberUpdate, memberView, newMember, newOrganization, organizationUpdate, organizationView, type MemberRole, type OrganizationView,
 } from '../../common/schemas/organizations';
 import { paginationQuery } from '../../common/schemas/pagination';
-import { changeMembership, claimOrganization, createOrganizationLedBy, findOrganization, membersQuery, organizationsOfQuery } from '../../db/organizations';
+import {
+  addMember, changeMembership, claimOrganization, createOrganizationLedBy, findOrganization, membersQuery, organizationsOfQuery, updateOrganization,
+} from '../../db/organizations';
 import type { OrganizationRow, UserRow } from '../../db/rows';
-import { byRef } from '../../db/refs';
+import { findUser } from '../../db/users';
 import { conflict, forbidden, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, isAdmin, organizationAccess, slugFor, writeOrConflict } from '../resources';
@@ -65,7 +67,7 @@ const organizationRoutes: FastifyPluginAsyncZod = async (app) => {
       const { org, role } = await organizationAccess(app.db, request, request.params.organization, 'leader');
       onlyAdminsSetPlans(request.user, request.body.plan);
       if (!Object.keys(request.body).length) return toView(org, role);
-      const [updated] = await app.db<OrganizationRow>('organization').where({ id: org.id }).update(request.body).returning('*');
+      const updated = await updateOrganization(app.db, org.id, request.body);
       return toView(updated, role);
     },
   );
@@ -108,11 +110,11 @@ const organizationRoutes: FastifyPluginAsyncZod = async (app) => {
     { preHandler: app.requireUser, schema: { summary: 'Add a user to an organization (leaders)', tags, params: orgParams, body: newMember, response: { 201: memberView, ...errorResponses } } },
     async (request, reply) => {
       const { org } = await organizationAccess(app.db, request, request.params.organization, 'leader');
-      const user = await byRef(app.db<UserRow>('app_user'), request.body.user).first();
+      const user = await findUser(app.db, request.body.user);
       if (!user) throw notFound(`user "${request.body.user}"`);
       const { role } = request.body;
       await writeOrConflict(`member "${user.slug}" of organization "${org.slug}"`, () =>
-        app.db('organization_member').insert({ organization_id: org.id, user_id: user.id, role }),
+        addMember(app.db, org.id, user.id, role),
       );
       return reply.status(201).send({ uuid: user.id, slug: user.slug, name: user.name, role });
     },
@@ -120,7 +122,7 @@ const organizationRoutes: FastifyPluginAsyncZod = async (app) => {
 
   /** Applies a role change or removal, refusing to leave the organization without a leader. */
   async function changeMember(organization: OrganizationRow, userRef: string, role: MemberRole | null): Promise<UserRow> {
-    const user = await byRef(app.db<UserRow>('app_user'), userRef).first();
+    const user = await findUser(app.db, userRef);
     const outcome = user ? await changeMembership(app.db, organization.id, user.id, role) : 'not_member';
     if (outcome === 'not_member') throw notFound(`member "${userRef}" of organization "${organization.slug}"`);
     if (outcome === 'last_leader') throw conflict(`"${user!.slug}" is the last leader of organization "${organization.slug}"; make another member leader first`);

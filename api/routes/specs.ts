@@ -4,7 +4,7 @@ import { resourceRef } from '../../common/schemas/fields';
 import { newSpec, specListQuery, specUpdate, specView, type SpecView } from '../../common/schemas/specs';
 import { writeSpec } from '../../db/resources';
 import type { SpecRow } from '../../db/rows';
-import { findSpec } from '../../db/specs';
+import { findSpec, specsQuery } from '../../db/specs';
 import { conflict, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso, requireAdmin, slugFor, writeOrConflict } from '../resources';
@@ -46,8 +46,7 @@ const specRoutes: FastifyPluginAsyncZod = async (app) => {
     { preHandler: app.requireUser, schema: { summary: 'List specs', tags, querystring: specListQuery, response: { 200: z.array(specView), ...errorResponses } } },
     async (request, reply) => {
       const { archived } = request.query;
-      const query = app.db('spec').modify((q) => (archived === undefined ? q : archived ? q.whereNotNull('archived_at') : q.whereNull('archived_at')));
-      return (await paginate<SpecRow>(app.db, reply, query, request.query, [{ column: 'slug' }])).map(toView);
+      return (await paginate<SpecRow>(app.db, reply, specsQuery(app.db, archived), request.query, [{ column: 'slug' }])).map(toView);
     },
   );
 
