@@ -57,3 +57,20 @@ export async function createUnclaimedProject(trx: Knex.Transaction, slug: string
 export async function findTestbed(db: Knex, projectId: string, slug: string): Promise<TestbedRow | undefined> {
   return db<TestbedRow>('testbed').where({ project_id: projectId, slug }).first();
 }
+
+export type ProjectFields = Pick<ProjectRow, 'organization_id' | 'slug' | 'name' | 'visibility'>;
+
+export async function insertProject(db: Knex, fields: ProjectFields): Promise<ProjectRow> {
+  const [row] = await db<ProjectRow>('project').insert(fields).returning('*');
+  return row;
+}
+
+export async function updateProject(db: Knex, projectId: string, changes: Partial<Omit<ProjectFields, 'organization_id'>>): Promise<ProjectRow> {
+  const [row] = await db<ProjectRow>('project').where({ id: projectId }).update(changes).returning('*');
+  return row;
+}
+
+/** An organization's projects, or only its public ones; sort and paginate it. */
+export function organizationProjectsQuery(db: Knex, organizationId: string, publicOnly: boolean): Knex.QueryBuilder {
+  return db('project').where({ organization_id: organizationId }).modify((q) => (publicOnly ? q.where({ visibility: 'public' }) : q));
+}

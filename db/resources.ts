@@ -17,6 +17,16 @@ export function findProjectChild(db: Knex, table: ProjectChild, projectId: strin
   return byRef(projectChildQuery(db, table, projectId), ref, { table }).first();
 }
 
+/** A new branch or testbed of a project; returns its id. */
+export async function insertProjectChild(db: Knex, table: ProjectChild, projectId: string, fields: Record<string, unknown>): Promise<string> {
+  const [{ id }] = await db(table).insert({ ...fields, project_id: projectId }).returning('id');
+  return id;
+}
+
+export async function updateProjectChild(db: Knex, table: ProjectChild, id: string, fields: Record<string, unknown>): Promise<void> {
+  await db(table).where({ id }).update(fields);
+}
+
 /**
  * Inserts a spec (no `id`) or updates one; `makeDefault` moves the server default to it in the same
  * transaction, so readers never see zero or two defaults.

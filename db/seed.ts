@@ -1,6 +1,7 @@
 export { createOrganization } from './organizations';
 import type { Knex } from 'knex';
 import type { ProjectRow, RunnerRow, SpecRow, UserRow } from './rows';
+import { insertProject } from './projects';
 import { insertRunner } from './runners';
 import { createUserToken } from './tokens';
 
@@ -23,8 +24,7 @@ export async function issueUserToken(db: Knex, userId: string, name: string): Pr
 }
 
 export async function createProject(db: Knex, p: { organizationId: string; slug: string; visibility?: 'public' | 'private' }): Promise<ProjectRow> {
-  const [row] = await db('project').insert({ organization_id: p.organizationId, slug: p.slug, name: p.slug, visibility: p.visibility ?? 'private' }).returning('*');
-  return row;
+  return insertProject(db, { organization_id: p.organizationId, slug: p.slug, name: p.slug, visibility: p.visibility ?? 'private' });
 }
 
 export async function createSpec(

@@ -4,8 +4,8 @@ import { resourceRef } from '../../common/schemas/fields';
 import { paginationQuery } from '../../common/schemas/pagination';
 import { branchUpdate, branchView, newBranch, newProject, newTestbed, projectUpdate, projectView, testbedUpdate, testbedView } from '../../common/schemas/projects';
 import { findOrganization, memberRole } from '../../db/organizations';
-import { getOrganization } from '../../db/projects';
-import { findProjectChild, projectChildQuery, type ChildRow } from '../../db/resources';
+import { getOrganization, insertProject, organizationProjectsQuery, updateProject } from '../../db/projects';
+import { findProjectChild, insertProjectChild, projectChildQuery, updateProjectChild, type ChildRow } from '../../db/resources';
 import type { ProjectRow } from '../../db/rows';
 
 import { notFound } from '../errors';
@@ -46,9 +46,7 @@ const projectResourceRoutes: FastifyPluginAsyncZod = async (app) => {
       const { org } = await organizationAccess(app.db, request, request.params.organization, 'leader');
       const { name, visibility } = request.body;
       const slug = slugFor(request.body.slug, name);
-      const [project] = await writeOrConflict(`project "${slug}"`, () =>
-        app.db<ProjectRow>('project').insert({ organization_id: org.id, slug, name, visibility }).returning('*'),
-      );
+      const project = await writeOrConflict(`project "${slug}"`, () => insertProject(app.db, { organization_id: org.id, slug, name, visibility }));
       return reply.status(201).send(toProjectView(project, org.slug));
     },
   );
@@ -63,8 +61,7 @@ const projectResourceRoutes: FastifyPluginAsyncZod = async (app) => {
       const org = await findOrganization(app.db, request.params.organization);
       if (!org) throw notFound(`organization "${request.params.organization}"`);
       const member = request.user ? (await memberRole(app.db, request.user.id, org.id)) !== undefined : false;
-      const query = app.db('project').where({ organization_id: org.id }).modify((q) => (member ? q : q.where({ visibility: 'public' })));
-      const rows = await paginate<ProjectRow>(app.db, reply, query, request.query, [{ column: 'slug' }]);
+      const rows = await paginate<ProjectRow>(app.db, reply, organizationProjectsQuery(app.db, org.id, !member), request.query, [{ column: 'slug' }]);
       return rows.map((p) => toProjectView(p, org.slug));
     },
   );
@@ -84,7 +81,7 @@ const projectResourceRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       let project = await writableProject(app.db, request, request.params.project, 'leader');
       if (Object.keys(request.body).length) {
-        [project] = await writeOrConflict(`project "${request.body.slug}"`, () => app.db<ProjectRow>('project').where({ id: project.id }).update(request.body).returning('*'));
+        project = await writeOrConflict(`project "${request.body.slug}"`, () => updateProject(app.db, project.id, request.body));
       }
       return toProjectView(project, (await getOrganization(app.db, project.organization_id)).slug);
     },
@@ -133,7 +130,7 @@ const projectResourceRoutes: FastifyPluginAsyncZod = async (app) => {
         const project = await writableProject(app.db, request, request.params.project, 'member');
         const slug = slugFor(request.body.slug, request.body.name);
         const fields = await childFields({ ...request.body, slug });
-        const [{ id }] = await writeOrConflict(`${table} "${slug}"`, () => app.db(table).insert({ ...fields, project_id: project.id }).returning('id'));
+        const id = await writeOrConflict(`${table} "${slug}"`, () => insertProjectChild(app.db, table, project.id, fields));
         return reply.status(201).send(toChildView(await found(project, id), project, true));
       },
     );
@@ -145,7 +142,7 @@ const projectResourceRoutes: FastifyPluginAsyncZod = async (app) => {
         const project = await writableProject(app.db, request, request.params.project, 'member');
         const { id } = await found(project, request.params[table]);
         const fields = await childFields(request.body);
-        if (Object.keys(fields).length) await writeOrConflict(`${table} "${request.body.slug}"`, () => app.db(table).where({ id }).update(fields));
+        if (Object.keys(fields).length) await writeOrConflict(`${table} "${request.body.slug}"`, () => updateProjectChild(app.db, table, id, fields));
         return toChildView(await found(project, id), project, true);
       },
     );
