@@ -9,6 +9,9 @@ import type { AlertRow, ResultsReportRow, ThresholdModelRow } from '../db/result
 import type { ThresholdListRow } from '../db/thresholds';
 import { queuePosition } from '../db/jobs';
 import { listOutputs } from '../db/outputs';
+import type { JobSummaryRow } from '../db/job-lists';
+import { slugById } from '../db/refs';
+import { reportJob } from '../db/reports';
 import type { JobRow, ProjectRow, ReportRow } from '../db/rows';
 import { workflowUiUrl, type ApiConfig } from './config';
 import { iso } from './resources';
@@ -20,9 +23,9 @@ import { iso } from './resources';
  * never reach anyone else, even on public projects.
  */
 export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow, job: JobRow, withPrivate: boolean): Promise<JobView> {
-  const runner = job.runner_id ? await db('runner').where({ id: job.runner_id }).first('slug') : undefined;
+  const runner = job.runner_id ? await slugById(db, 'runner', job.runner_id) : undefined;
   const view: JobView = {
-    ...toJobSummary(config, { ...job, project_slug: project.slug, runner_slug: runner?.slug ?? null }, withPrivate),
+    ...toJobSummary(config, { ...job, project_slug: project.slug, runner_slug: runner ?? null }, withPrivate),
     timeout_seconds: job.timeout_seconds,
     image_digest: job.image_digest,
     queue_position: await queuePosition(db, job),
@@ -31,8 +34,7 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
     completed: iso(job.completed_at),
   };
   if (withPrivate) {
-    const spec = job.spec_id ? await db('spec').where({ id: job.spec_id }).first('slug') : undefined;
-    view.spec = spec?.slug ?? null;
+    view.spec = (job.spec_id ? await slugById(db, 'spec', job.spec_id) : undefined) ?? null;
     // Members see that credentials were given and for whom, never the password.
     const { image_credentials: credentials, ...config } = job.config;
     view.config = credentials ? { ...config, image_credentials: { username: credentials.username, password: '***' } } : config;
@@ -53,16 +55,8 @@ export function visibleError(job: Pick<JobRow, 'error'>, withPrivate: boolean): 
   return "the job's error is shown to members of its project's organization";
 }
 
-/** Jobs with their project and runner slugs, in one query, for lists. */
-export function jobSummaries(db: Knex) {
-  return db('job')
-    .join('project', 'project.id', 'job.project_id')
-    .leftJoin('runner', 'runner.id', 'job.runner_id')
-    .select('job.*', 'project.slug as project_slug', 'runner.slug as runner_slug');
-}
-
 /** A job in a list; `withPrivate` as for toJobView, so a list never shows more than the job's own view. */
-export function toJobSummary(config: ApiConfig, row: JobRow & { project_slug: string; runner_slug: string | null }, withPrivate: boolean): JobSummary {
+export function toJobSummary(config: ApiConfig, row: JobSummaryRow, withPrivate: boolean): JobSummary {
   const workflowId = jobWorkflowId(row.id);
   return {
     uuid: row.id,
@@ -90,17 +84,17 @@ export function toJobSummary(config: ApiConfig, row: JobRow & { project_slug: st
 export async function toReportView(db: Knex, project: ProjectRow, report: ReportRow, withPrivate = true): Promise<ReportView> {
   const { spec_id: specId, image_digest: imageDigest } = report as ResultsReportRow;
   const [branch, testbed, job, spec, metrics] = await Promise.all([
-    db('branch').where({ id: report.branch_id }).first('slug'),
-    db('testbed').where({ id: report.testbed_id }).first('slug'),
-    db<JobRow>('job').where({ report_id: report.id }).first('id', 'status', 'error'),
-    specId ? db('spec').where({ id: specId }).first('slug') : undefined,
+    slugById(db, 'branch', report.branch_id),
+    slugById(db, 'testbed', report.testbed_id),
+    reportJob(db, report.id),
+    specId ? slugById(db, 'spec', specId) : undefined,
     reportMetrics(db, report.id),
   ]);
   const results = metrics.map(toMetricView);
   const alerts: AlertView[] = metrics.flatMap((m) =>
     m.alerts.map((a) =>
       toAlertView(project, {
-        ...a, benchmark: m.benchmark, measure: m.measure, units: m.units, branch: branch.slug, testbed: testbed.slug,
+        ...a, benchmark: m.benchmark, measure: m.measure, units: m.units, branch: branch!, testbed: testbed!,
         report_id: report.id, baseline: m.boundary?.baseline ?? null,
       }, m.boundary!.model),
     ),
@@ -108,8 +102,8 @@ export async function toReportView(db: Knex, project: ProjectRow, report: Report
   return {
     uuid: report.id,
     project: project.slug,
-    branch: branch.slug,
-    testbed: testbed.slug,
+    branch: branch!,
+    testbed: testbed!,
     adapter: report.adapter,
     start_time: report.start_time.toISOString(),
     end_time: iso(report.end_time),
@@ -119,7 +113,7 @@ export async function toReportView(db: Knex, project: ProjectRow, report: Report
     job_error: job ? visibleError(job, withPrivate) : null,
     image_digest: imageDigest ?? null,
     // The spec and the run's settings (which can hold a local command line) are private.
-    ...(withPrivate && { spec: spec?.slug ?? null, settings: report.settings ?? {} }),
+    ...(withPrivate && { spec: spec ?? null, settings: report.settings ?? {} }),
     results,
     alerts,
   };

@@ -24,3 +24,7 @@ export async function listOutputs(db: Knex, jobId: string): Promise<Omit<StoredO
   return db('job_output').where({ job_id: jobId }).orderBy(['kind', 'path']).select('kind', 'path', 'size_bytes');
 }
 
+
+export async function getOutput(db: Knex, jobId: string, kind: OutputKind, path: string): Promise<Buffer | undefined> {
+  return (await db('job_output').where({ job_id: jobId, kind, path }).first('content'))?.content;
+}

@@ -13,3 +13,8 @@ export function byRef<Q extends Knex.QueryBuilder>(query: Q, ref: string | undef
   const column = (c: string) => (options.table ? `${options.table}.${c}` : c);
   return query.where(column(isUuid(ref) ? 'id' : (options.name ?? 'slug')), ref) as Q;
 }
+
+/** The slug of the runner, spec, branch or testbed with this id, for views that name it. */
+export async function slugById(db: Knex, table: 'runner' | 'spec' | 'branch' | 'testbed', id: string): Promise<string | undefined> {
+  return (await db(table).where({ id }).first('slug'))?.slug;
+}

@@ -4,10 +4,18 @@ import type { Knex } from 'knex';
 import type { RunThreshold } from '../common/schemas/results';
 import { getOrCreateBranch, getOrCreateTestbed } from './projects';
 import type { ResultsReportRow, StartPointBranchRow } from './result-rows';
-import type { TestbedRow } from './rows';
+import type { JobRow, ReportRow, TestbedRow } from './rows';
 import { byRef } from './refs';
 import { cloneThresholds, resetThresholds, setThreshold } from './thresholds';
 
+export function getReport(db: Knex, reportId: string): Promise<ReportRow | undefined> {
+  return db<ReportRow>('report').where({ id: reportId }).first();
+}
+
+/** The job that produced a report, if a job did (local runs have none). */
+export function reportJob(db: Knex, reportId: string): Promise<Pick<JobRow, 'id' | 'status' | 'error'> | undefined> {
+  return db<JobRow>('job').where({ report_id: reportId }).first('id', 'status', 'error');
+}
 
 /** The run options a report keeps in `settings`: what its results were parsed and judged with. */
 export function reportSettings(body: Record<string, unknown> & { job?: { file_paths?: string[] } }): Record<string, unknown> {

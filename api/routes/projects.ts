@@ -4,11 +4,14 @@ import { errorBody, jobListQuery, jobSummary, jobView, reportView, resourceRef }
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { isTerminal, jobWorkflowId } from '../../common/contracts';
 import { getJob } from '../../db/jobs';
+import { jobSummariesQuery, type JobSummaryRow } from '../../db/job-lists';
+import { getOutput } from '../../db/outputs';
+import { getReport } from '../../db/reports';
 import { isUuid } from '../../db/refs';
 import { conflict, notFound } from '../errors';
 import { cancelableJob, readableProject } from '../project-access';
 import { paginate } from '../pagination';
-import { jobSummaries, toJobSummary, toJobView, toReportView } from '../views';
+import { toJobSummary, toJobView, toReportView } from '../views';
 
 const jobParams = z.object({ project: resourceRef, job: z.string() });
 const reportParams = z.object({ project: resourceRef, report: z.string() });
@@ -39,11 +42,13 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { project, member } = await readableProject(app.db, request, request.params.project);
       const { status, since, until, ...page } = request.query;
-      const query = jobSummaries(app.db).where('job.project_id', project.id);
-      if (status) query.whereIn('job.status', [status].flat());
-      if (since) query.where('job.created_at', '>=', new Date(since));
-      if (until) query.where('job.created_at', '<', new Date(until));
-      const rows = await paginate<Parameters<typeof toJobSummary>[1]>(app.db, reply, query, page, [{ column: 'job.created_at', order: 'desc' }, { column: 'job.id' }]);
+      const query = jobSummariesQuery(app.db, {
+        projectId: project.id,
+        statuses: status ? [status].flat() : undefined,
+        since: since ? new Date(since) : undefined,
+        until: until ? new Date(until) : undefined,
+      });
+      const rows = await paginate<JobSummaryRow>(app.db, reply, query, page, [{ column: 'job.created_at', order: 'desc' }, { column: 'job.id' }]);
       return rows.map((row) => toJobSummary(app.config, row, member));
     },
   );
@@ -81,7 +86,7 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
     { preHandler: [app.optionalUser, app.optionalClaimant], schema: { summary: 'View a report: its metrics judged (boundaries, change against the baseline, alerts)', tags: ['reports'], params: reportParams, response: { 200: reportView, 401: errorBody, 404: errorBody } } },
     async (request) => {
       const { project, member } = await readableProject(app.db, request, request.params.project);
-      const report = isUuid(request.params.report) ? await app.db('report').where({ id: request.params.report }).first() : undefined;
+      const report = isUuid(request.params.report) ? await getReport(app.db, request.params.report) : undefined;
       if (!report || report.project_id !== project.id) throw notFound(`report "${request.params.report}"`);
       return toReportView(app.db, project, report, member);
     },
@@ -104,9 +109,10 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
       const job = isUuid(request.params.job) ? await getJob(app.db, request.params.job) : undefined;
       // Output can hold anything the benchmark printed, secrets included: members (and the claim token's holder) only.
       if (!job || job.project_id !== project.id || !member) throw notFound(`job "${request.params.job}"`);
-      const row = await app.db('job_output').where({ job_id: job.id, kind: request.params.kind, path: request.query.path }).first('content');
-      if (!row) throw notFound(`${request.params.kind} ${request.query.path}`.trim());
-      return reply.type('application/octet-stream').send(row.content);
+      const content = await getOutput(app.db, job.id, request.params.kind, request.query.path);
+      if (!content) throw notFound(`${request.params.kind} ${request.query.path}`.trim());
+      // The schema names the body a string for the OpenAPI document; Fastify sends a Buffer's bytes as they are.
+      return reply.type('application/octet-stream').send(content as unknown as string);
     },
   );
 };
