@@ -7,6 +7,7 @@ import type { AlertListRow } from '../db/alerts';
 import { reportMetrics, type ReportMetricRow } from '../db/metrics';
 import type { AlertRow, ResultsReportRow, ThresholdModelRow } from '../db/result-rows';
 import type { ThresholdListRow } from '../db/thresholds';
+import type { ChangePointListRow } from '../db/series';
 import { queuePosition } from '../db/jobs';
 import { listOutputs } from '../db/outputs';
 import type { JobSummaryRow } from '../db/job-lists';
@@ -201,26 +202,6 @@ export function toMetricView(m: ReportMetricRow): MetricView {
     boundary,
     alerts: m.alerts.map(toAlertSummary),
   };
-}
-
-export interface ChangePointListRow {
-  id: string;
-  branch: string;
-  testbed: string;
-  benchmark: string;
-  measure: string;
-  metric_id: string;
-  report_id: string;
-  start_time: Date;
-  series_index: number;
-  mean_before: number;
-  mean_after: number;
-  stddev_before: number;
-  stddev_after: number;
-  percent_change: number;
-  pvalue: number;
-  created_at: Date;
-  modified_at: Date;
 }
 
 export function toChangePointView(c: ChangePointListRow): ChangePointView {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { AlertRow, AlertStatus } from './result-rows';
+import { bySeriesRefs, type SeriesRefs } from './refs';
 
 /** An alert with what a reader needs to know which series, report and model it belongs to. */
 export type AlertListRow = AlertRow & {
@@ -12,9 +13,14 @@ export type AlertListRow = AlertRow & {
   baseline: number | null;
 };
 
-/** A project's alerts, joined for views; filter, sort and paginate it. */
-export function alertsQuery(db: Knex, projectId: string): Knex.QueryBuilder {
-  return db('alert')
+export interface AlertFilter extends SeriesRefs {
+  statuses?: AlertStatus[];
+  reportId?: string;
+}
+
+/** A project's alerts, joined for views and narrowed by `filter`; sort and paginate it. */
+export function alertsQuery(db: Knex, projectId: string, filter: AlertFilter = {}): Knex.QueryBuilder {
+  const query = db('alert')
     .join('metric', 'metric.id', 'alert.metric_id')
     .join('report', 'report.id', 'metric.report_id')
     .join('benchmark', 'benchmark.id', 'metric.benchmark_id')
@@ -33,6 +39,13 @@ export function alertsQuery(db: Knex, projectId: string): Knex.QueryBuilder {
       'report.id as report_id',
       'boundary.baseline',
     );
+  if (filter.statuses) query.whereIn('alert.status', filter.statuses);
+  if (filter.reportId) query.where('report.id', filter.reportId);
+  return bySeriesRefs(query, filter);
+}
+
+export function findAlert(db: Knex, projectId: string, alertId: string): Promise<AlertListRow | undefined> {
+  return alertsQuery(db, projectId).where('alert.id', alertId).first();
 }
 
 /** Sets an alert's status; undefined when the project has no such alert. */

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { measureInfo } from '../results/measures';
 import type { BenchmarkResults, Measurement } from '../results/types';
 import type { AlertRow, MeasureRow, ThresholdModelRow } from './result-rows';
+import { byRef } from './refs';
 import { modelsById } from './thresholds';
 
 export interface MetricView {
@@ -58,6 +59,26 @@ export async function getOrCreateMeasure(db: Knex, projectId: string, slug: stri
   const info = measureInfo(slug);
   await db('measure').insert({ project_id: projectId, slug, name: info.name, units: info.units }).onConflict(['project_id', 'slug']).ignore();
   return db<MeasureRow>('measure').where({ project_id: projectId, slug }).first().then((m) => m!);
+}
+
+/** A project's measure by UUID or slug. */
+export function findMeasure(db: Knex, projectId: string, ref: string): Promise<MeasureRow | undefined> {
+  return byRef(db<MeasureRow>('measure').where({ project_id: projectId }), ref, { table: 'measure' }).first();
+}
+
+/** A project's benchmark by UUID or name. */
+export function findBenchmark(db: Knex, projectId: string, ref: string): Promise<{ id: string } | undefined> {
+  return byRef(db('benchmark').where({ project_id: projectId }), ref, { table: 'benchmark', name: 'name' }).first('id');
+}
+
+/** A project's benchmarks; sort and paginate it. */
+export function benchmarksQuery(db: Knex, projectId: string): Knex.QueryBuilder {
+  return db('benchmark').where({ project_id: projectId });
+}
+
+/** A project's measures; sort and paginate it. */
+export function measuresQuery(db: Knex, projectId: string): Knex.QueryBuilder {
+  return db('measure').where({ project_id: projectId });
 }
 
 /** Writes one metric row per result, each with the series' previous value, in multi-row inserts. */

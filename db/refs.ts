@@ -18,3 +18,19 @@ export function byRef<Q extends Knex.QueryBuilder>(query: Q, ref: string | undef
 export async function slugById(db: Knex, table: 'runner' | 'spec' | 'branch' | 'testbed', id: string): Promise<string | undefined> {
   return (await db(table).where({ id }).first('slug'))?.slug;
 }
+
+/** Series filters by ref, as list endpoints take them; undefined ones do not filter. */
+export interface SeriesRefs {
+  branch?: string;
+  testbed?: string;
+  benchmark?: string;
+  measure?: string;
+}
+
+/** Narrows a query that joins branch, testbed, benchmark and measure (as far as it filters them) to `refs`. */
+export function bySeriesRefs<Q extends Knex.QueryBuilder>(query: Q, refs: SeriesRefs): Q {
+  byRef(query, refs.branch, { table: 'branch' });
+  byRef(query, refs.testbed, { table: 'testbed' });
+  byRef(query, refs.benchmark, { table: 'benchmark', name: 'name' });
+  return byRef(query, refs.measure, { table: 'measure' });
+}

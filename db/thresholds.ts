@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { ThresholdTest } from '../results/thresholds';
 import type { ThresholdModelRow, ThresholdRow } from './result-rows';
+import { bySeriesRefs, type SeriesRefs } from './refs';
 
 /**
  * Thresholds (branch + testbed + measure) and their models. A threshold points at its current
@@ -107,25 +108,51 @@ export async function cloneThresholds(trx: Knex, projectId: string, fromBranchId
   let cloned = 0;
   for (const row of source as (ThresholdModelRow & { testbed_id: string; measure_id: string })[]) {
     const key = { projectId, branchId: toBranchId, testbedId: row.testbed_id, measureId: row.measure_id };
-    const exists = await trx('threshold').where({ branch_id: toBranchId, testbed_id: row.testbed_id, measure_id: row.measure_id }).first('id');
-    if (exists) continue;
+    if (await thresholdIdFor(trx, toBranchId, row.testbed_id, row.measure_id)) continue;
     await setThreshold(trx, key, modelOf(row));
     cloned++;
   }
   return cloned;
 }
 
-/** A project's thresholds with branch, testbed and measure slugs; filter, sort and paginate it. */
-export function thresholdsQuery(db: Knex, projectId: string): Knex.QueryBuilder {
-  return db('threshold')
+/** The id of the threshold of this branch + testbed + measure, if there is one. */
+export async function thresholdIdFor(db: Knex, branchId: string, testbedId: string, measureId: string): Promise<string | undefined> {
+  return (await db('threshold').where({ branch_id: branchId, testbed_id: testbedId, measure_id: measureId }).first('id'))?.id;
+}
+
+/** A project's thresholds with branch, testbed and measure slugs, narrowed by `refs`; sort and paginate it. */
+export function thresholdsQuery(db: Knex, projectId: string, refs: Omit<SeriesRefs, 'benchmark'> = {}): Knex.QueryBuilder {
+  const query = db('threshold')
     .join('branch', 'branch.id', 'threshold.branch_id')
     .join('testbed', 'testbed.id', 'threshold.testbed_id')
     .join('measure', 'measure.id', 'threshold.measure_id')
     .where('threshold.project_id', projectId)
     .select('threshold.*', 'branch.slug as branch_slug', 'testbed.slug as testbed_slug', 'measure.slug as measure_slug');
+  return bySeriesRefs(query, refs);
 }
 
 export type ThresholdListRow = ThresholdRow & { branch_slug: string; testbed_slug: string; measure_slug: string };
+
+export function findThreshold(db: Knex, projectId: string, thresholdId: string): Promise<ThresholdListRow | undefined> {
+  return thresholdsQuery(db, projectId).where('threshold.id', thresholdId).first();
+}
+
+/** A project's threshold, locked for update until the transaction ends. */
+export function lockThreshold(trx: Knex.Transaction, projectId: string, thresholdId: string): Promise<ThresholdRow | undefined> {
+  return trx<ThresholdRow>('threshold').where({ id: thresholdId, project_id: projectId }).forUpdate().first();
+}
+
+/** Deletes a project's threshold (its models, boundaries and alerts go with it); false when there was none. */
+export async function deleteThreshold(db: Knex, projectId: string, thresholdId: string): Promise<boolean> {
+  return (await db('threshold').where({ id: thresholdId, project_id: projectId }).delete()) > 0;
+}
+
+/** Every model a threshold has had, newest first; models made in one transaction share its time, and the current one comes first among them. */
+export function thresholdModels(db: Knex, thresholdId: string): Promise<ThresholdModelRow[]> {
+  return db<ThresholdModelRow>('threshold_model')
+    .where({ threshold_id: thresholdId })
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'replaced_at', order: 'desc', nulls: 'first' }, { column: 'id' }]);
+}
 
 export async function modelsById(db: Knex, ids: (string | null)[]): Promise<Map<string, ThresholdModelRow>> {
   const wanted = [...new Set(ids.filter((id): id is string => id !== null))];

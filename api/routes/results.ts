@@ -1,4 +1,3 @@
-import { getOrCreateMeasure } from '../../db/metrics';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { resourceRef } from '../../common/schemas/fields';
@@ -20,18 +19,21 @@ import {
   thresholdView,
   type MetricPoint,
 } from '../../common/schemas/results';
-import { alertsQuery, setAlertStatus, type AlertListRow } from '../../db/alerts';
-import { historySegments, inSegments, type HistorySegment } from '../../db/reports';
+import { alertsQuery, findAlert, setAlertStatus, type AlertListRow } from '../../db/alerts';
+import { benchmarksQuery, findBenchmark, findMeasure, getOrCreateMeasure, measuresQuery } from '../../db/metrics';
+import { historySegments, type HistorySegment } from '../../db/reports';
 import { findProjectChild, type ProjectChild } from '../../db/resources';
 import type { ProjectRow } from '../../db/rows';
-import { byRef, isUuid } from '../../db/refs';
-import type { ThresholdModelRow, ThresholdRow } from '../../db/result-rows';
-import { modelsById, setThreshold, thresholdsQuery, type ThresholdListRow } from '../../db/thresholds';
+import { isUuid } from '../../db/refs';
+import { changePointsQuery, seriesHistoryQuery, type ChangePointListRow } from '../../db/series';
+import {
+  deleteThreshold, findThreshold, lockThreshold, modelsById, setThreshold, thresholdIdFor, thresholdModels, thresholdsQuery, type ThresholdListRow,
+} from '../../db/thresholds';
 import { badRequest, conflict, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { readableProject } from '../project-access';
 import { errorResponses, iso, writableProject } from '../resources';
-import { toAlertSummary, toAlertView, toChangePointView, toModelView, toThresholdView, type ChangePointListRow } from '../views';
+import { toAlertSummary, toAlertView, toChangePointView, toModelView, toThresholdView } from '../views';
 
 const projectParams = z.object({ project: resourceRef });
 const thresholdParams = z.object({ project: resourceRef, threshold: z.uuid() });
@@ -54,12 +56,9 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
   }
 
   async function thresholdDetailOf(project: ProjectRow, thresholdId: string) {
-    const row: ThresholdListRow | undefined = await thresholdsQuery(db, project.id).where('threshold.id', thresholdId).first();
+    const row = await findThreshold(db, project.id, thresholdId);
     if (!row) throw notFound(`threshold "${thresholdId}"`);
-    // Newest first; models made in one transaction share its time, and the current one comes first among them.
-    const models = await db<ThresholdModelRow>('threshold_model')
-      .where({ threshold_id: row.id })
-      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'replaced_at', order: 'desc', nulls: 'first' }, { column: 'id' }]);
+    const models = await thresholdModels(db, row.id);
     return { ...toThresholdView(project, row, models.find((m) => m.id === row.model_id)), models: models.map(toModelView) };
   }
 
@@ -74,10 +73,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { project } = await readableProject(db, request, request.params.project);
       const { branch, testbed, measure, ...page } = request.query;
-      const query = thresholdsQuery(db, project.id);
-      byRef(query, branch, { table: 'branch' });
-      byRef(query, testbed, { table: 'testbed' });
-      byRef(query, measure, { table: 'measure' });
+      const query = thresholdsQuery(db, project.id, { branch, testbed, measure });
       const rows = await paginate<ThresholdListRow>(db, reply, query, page, [{ column: 'branch.slug' }, { column: 'testbed.slug' }, { column: 'measure.slug' }, { column: 'threshold.id' }]);
       const models = await modelsById(db, rows.map((r) => r.model_id));
       return rows.map((r) => toThresholdView(project, r, r.model_id ? models.get(r.model_id) : undefined));
@@ -96,10 +92,10 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
       const branch = await child(project, 'branch', branchRef, 'body.branch');
       const testbed = await child(project, 'testbed', testbedRef, 'body.testbed');
       const id = await db.transaction(async (trx) => {
-        const measure = isUuid(measureRef) ? await trx('measure').where({ id: measureRef, project_id: project.id }).first() : await getOrCreateMeasure(trx, project.id, measureRef);
+        const measure = isUuid(measureRef) ? await findMeasure(trx, project.id, measureRef) : await getOrCreateMeasure(trx, project.id, measureRef);
         if (!measure) throw badRequest('body.measure', `measure "${measureRef}" does not exist`);
-        const exists = await trx('threshold').where({ branch_id: branch.id, testbed_id: testbed.id, measure_id: measure.id }).first('id');
-        if (exists) throw conflict(`a threshold for ${branch.slug} + ${testbed.slug} + ${measure.slug} already exists (${exists.id}): change its model with PUT`);
+        const exists = await thresholdIdFor(trx, branch.id, testbed.id, measure.id);
+        if (exists) throw conflict(`a threshold for ${branch.slug} + ${testbed.slug} + ${measure.slug} already exists (${exists}): change its model with PUT`);
         const set = await setThreshold(trx, { projectId: project.id, branchId: branch.id, testbedId: testbed.id, measureId: measure.id }, model);
         return set.threshold.id;
       });
@@ -131,7 +127,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const project = await writableProject(db, request, request.params.project, 'member');
       await db.transaction(async (trx) => {
-        const threshold = await trx<ThresholdRow>('threshold').where({ id: request.params.threshold, project_id: project.id }).forUpdate().first();
+        const threshold = await lockThreshold(trx, project.id, request.params.threshold);
         if (!threshold) throw notFound(`threshold "${request.params.threshold}"`);
         await setThreshold(trx, { projectId: project.id, branchId: threshold.branch_id, testbedId: threshold.testbed_id, measureId: threshold.measure_id }, request.body);
       });
@@ -147,8 +143,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const project = await writableProject(db, request, request.params.project, 'member');
-      const deleted = await db('threshold').where({ id: request.params.threshold, project_id: project.id }).delete();
-      if (!deleted) throw notFound(`threshold "${request.params.threshold}"`);
+      if (!(await deleteThreshold(db, project.id, request.params.threshold))) throw notFound(`threshold "${request.params.threshold}"`);
       return reply.status(204).send(null);
     },
   );
@@ -169,13 +164,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { project } = await readableProject(db, request, request.params.project);
       const { status, branch, testbed, benchmark, measure, report, ...page } = request.query;
-      const query = alertsQuery(db, project.id);
-      if (status) query.whereIn('alert.status', [status].flat());
-      byRef(query, branch, { table: 'branch' });
-      byRef(query, testbed, { table: 'testbed' });
-      byRef(query, benchmark, { table: 'benchmark', name: 'name' });
-      byRef(query, measure, { table: 'measure' });
-      if (report) query.where('report.id', report);
+      const query = alertsQuery(db, project.id, { statuses: status ? [status].flat() : undefined, branch, testbed, benchmark, measure, reportId: report });
       const rows = await paginate<AlertListRow>(db, reply, query, page, [{ column: 'alert.created_at', order: 'desc' }, { column: 'alert.id' }]);
       return alertViews(project, rows);
     },
@@ -186,7 +175,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
     { preHandler: app.optionalUser, schema: { summary: 'View an alert', tags: ['alerts'], params: alertParams, response: { 200: alertView, ...errorResponses } } },
     async (request) => {
       const { project } = await readableProject(db, request, request.params.project);
-      const row: AlertListRow | undefined = await alertsQuery(db, project.id).where('alert.id', request.params.alert).first();
+      const row = await findAlert(db, project.id, request.params.alert);
       if (!row) throw notFound(`alert "${request.params.alert}"`);
       return (await alertViews(project, [row]))[0];
     },
@@ -208,7 +197,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
       const project = await writableProject(db, request, request.params.project, 'member');
       const updated = await setAlertStatus(db, project.id, request.params.alert, request.body.status);
       if (!updated) throw notFound(`alert "${request.params.alert}"`);
-      const row: AlertListRow = await alertsQuery(db, project.id).where('alert.id', updated.id).first();
+      const row = (await findAlert(db, project.id, updated.id))!;
       return (await alertViews(project, [row]))[0];
     },
   );
@@ -230,27 +219,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { project } = await readableProject(db, request, request.params.project);
       const { branch, testbed, benchmark, measure, ...page } = request.query;
-      const query = db('change_point')
-        .join('branch', 'branch.id', 'change_point.branch_id')
-        .join('testbed', 'testbed.id', 'change_point.testbed_id')
-        .join('benchmark', 'benchmark.id', 'change_point.benchmark_id')
-        .join('measure', 'measure.id', 'change_point.measure_id')
-        .join('metric', 'metric.id', 'change_point.metric_id')
-        .join('report', 'report.id', 'metric.report_id')
-        .where('change_point.project_id', project.id)
-        .select(
-          'change_point.*',
-          'branch.slug as branch',
-          'testbed.slug as testbed',
-          'benchmark.name as benchmark',
-          'measure.slug as measure',
-          'report.id as report_id',
-          'report.start_time',
-        );
-      byRef(query, branch, { table: 'branch' });
-      byRef(query, testbed, { table: 'testbed' });
-      byRef(query, benchmark, { table: 'benchmark', name: 'name' });
-      byRef(query, measure, { table: 'measure' });
+      const query = changePointsQuery(db, project.id, { branch, testbed, benchmark, measure });
       const rows = await paginate<ChangePointListRow>(db, reply, query, page, [{ column: 'report.start_time', order: 'desc' }, { column: 'change_point.id' }]);
       return rows.map(toChangePointView);
     },
@@ -279,49 +248,20 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!branch) throw notFound(`branch "${q.branch}"`);
       const testbed = await findProjectChild(db, 'testbed', project.id, q.testbed);
       if (!testbed) throw notFound(`testbed "${q.testbed}"`);
-      const benchmark = await byRef(db('benchmark').where({ project_id: project.id }), q.benchmark, { table: 'benchmark', name: 'name' }).first('id');
+      const benchmark = await findBenchmark(db, project.id, q.benchmark);
       if (!benchmark) throw notFound(`benchmark "${q.benchmark}"`);
-      const measure = await byRef(db('measure').where({ project_id: project.id }), q.measure, { table: 'measure' }).first('id');
+      const measure = await findMeasure(db, project.id, q.measure);
       if (!measure) throw notFound(`measure "${q.measure}"`);
       const segments: HistorySegment[] = q.start_point === false ? [{ branchId: branch.id, since: null, until: END_OF_TIME }] : await historySegments(db, branch.id, END_OF_TIME);
-      const query = db('metric')
-        .join('report', 'report.id', 'metric.report_id')
-        .join('branch', 'branch.id', 'report.branch_id')
-        .leftJoin('job', 'job.report_id', 'report.id')
-        .leftJoin('boundary', 'boundary.metric_id', 'metric.id')
-        .leftJoin('alert', 'alert.metric_id', 'metric.id')
-        .leftJoin('change_point', (j) =>
-          j.on('change_point.metric_id', 'metric.id').andOn('change_point.branch_id', db.raw('?', [branch.id])).andOn('change_point.testbed_id', 'report.testbed_id'),
-        )
-        .where({ 'report.testbed_id': testbed.id, 'metric.benchmark_id': benchmark.id, 'metric.measure_id': measure.id })
-        .modify((qb) => inSegments(qb, segments))
-        .modify((qb) => (q.start_time ? qb.where('report.start_time', '>=', new Date(q.start_time)) : qb))
-        .modify((qb) => (q.end_time ? qb.where('report.start_time', '<', new Date(q.end_time)) : qb))
-        .select(
-          'metric.id as metric',
-          'report.id as report',
-          'job.id as job',
-          'branch.slug as branch',
-          'report.start_time',
-          'report.created_at',
-          'metric.value',
-          'metric.lower_value',
-          'metric.upper_value',
-          'boundary.threshold_id',
-          'boundary.model_id',
-          'boundary.baseline',
-          'boundary.lower_limit',
-          'boundary.upper_limit',
-          'boundary.skipped',
-          'alert.id as alert_id',
-          'alert.side as alert_side',
-          'alert.status as alert_status',
-          'alert.limit as alert_limit',
-          'alert.value as alert_value',
-          'change_point.id as change_point_id',
-          'change_point.percent_change',
-          'change_point.pvalue',
-        );
+      const query = seriesHistoryQuery(db, {
+        branchId: branch.id,
+        testbedId: testbed.id,
+        benchmarkId: benchmark.id,
+        measureId: measure.id,
+        segments,
+        startTime: q.start_time ? new Date(q.start_time) : undefined,
+        endTime: q.end_time ? new Date(q.end_time) : undefined,
+      });
       const rows = await paginate<Record<string, never>>(db, reply, query, { page: q.page, per_page: q.per_page }, [
         { column: 'report.start_time' },
         { column: 'report.created_at' },
@@ -352,7 +292,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
     { preHandler: app.optionalUser, schema: { summary: "List a project's benchmarks", tags: ['metrics'], params: projectParams, querystring: paginationQuery, response: { 200: z.array(benchmarkView), ...errorResponses } } },
     async (request, reply) => {
       const { project } = await readableProject(db, request, request.params.project);
-      const rows = await paginate<{ id: string; name: string; created_at: Date }>(db, reply, db('benchmark').where({ project_id: project.id }), request.query, [{ column: 'name' }, { column: 'id' }]);
+      const rows = await paginate<{ id: string; name: string; created_at: Date }>(db, reply, benchmarksQuery(db, project.id), request.query, [{ column: 'name' }, { column: 'id' }]);
       return rows.map((b) => ({ uuid: b.id, name: b.name, created: b.created_at.toISOString() }));
     },
   );
@@ -362,7 +302,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
     { preHandler: app.optionalUser, schema: { summary: "List a project's measures", tags: ['metrics'], params: projectParams, querystring: paginationQuery, response: { 200: z.array(measureView), ...errorResponses } } },
     async (request, reply) => {
       const { project } = await readableProject(db, request, request.params.project);
-      const rows = await paginate<{ id: string; slug: string; name: string; units: string }>(db, reply, db('measure').where({ project_id: project.id }), request.query, [{ column: 'slug' }, { column: 'id' }]);
+      const rows = await paginate<{ id: string; slug: string; name: string; units: string }>(db, reply, measuresQuery(db, project.id), request.query, [{ column: 'slug' }, { column: 'id' }]);
       return rows.map((m) => ({ uuid: m.id, slug: m.slug, name: m.name, units: m.units }));
     },
   );
