@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { generateToken, hashToken } from '../common/tokens';
 import type { JobStatus } from '../common/contracts';
+import { byRef } from './refs';
 import type { RunnerRow } from './rows';
 
 /** A runner and the specs it serves; the plaintext token is returned once and stored only hashed. */
@@ -34,9 +35,22 @@ export async function setRunnerSpecs(db: Knex, runnerId: string, specIds: string
   });
 }
 
-/** Runners with their dedicated organization's slug; sort and paginate it. */
-export function runnersQuery(db: Knex): Knex.QueryBuilder {
-  return db('runner').leftJoin('organization', 'organization.id', 'runner.organization_id').select('runner.*', 'organization.slug as organization_slug');
+/** A runner as admins list it: with its dedicated organization's slug. */
+export type ListedRunner = RunnerRow & { organization_slug: string | null };
+
+/** Runners with their dedicated organization's slug, only (un)archived or (un)locked ones where asked; sort and paginate it. */
+export function runnersQuery(db: Knex, filter: { archived?: boolean; locked?: boolean } = {}): Knex.QueryBuilder {
+  const query = db('runner').leftJoin('organization', 'organization.id', 'runner.organization_id').select('runner.*', 'organization.slug as organization_slug');
+  for (const [flag, column] of [['archived', 'runner.archived_at'], ['locked', 'runner.locked_at']] as const) {
+    const value = filter[flag];
+    if (value !== undefined) query[value ? 'whereNotNull' : 'whereNull'](column);
+  }
+  return query;
+}
+
+/** A runner by UUID or slug, as admins list it. */
+export function findListedRunner(db: Knex, ref: string): Promise<ListedRunner | undefined> {
+  return byRef(runnersQuery(db), ref, { table: 'runner' }).first();
 }
 
 export interface RunnerDetails {

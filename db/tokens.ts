@@ -13,9 +13,15 @@ export async function createUserToken(db: Knex, userId: string, name: string, ex
   return { row, token };
 }
 
-/** A user's tokens, hashes excluded so no listing can ever leak one. */
-export function tokensQuery(db: Knex, userId: string): Knex.QueryBuilder {
-  return db('api_token').where({ user_id: userId }).select('id', 'name', 'created_at', 'expires_at', 'revoked_at', 'last_used_at');
+/** A user's tokens (only revoked or unrevoked ones where asked), hashes excluded so no listing can ever leak one; sort and paginate it. */
+export function tokensQuery(db: Knex, userId: string, revoked?: boolean): Knex.QueryBuilder {
+  const query = db('api_token').where({ user_id: userId }).select('id', 'name', 'created_at', 'expires_at', 'revoked_at', 'last_used_at');
+  return revoked === undefined ? query : query[revoked ? 'whereNotNull' : 'whereNull']('revoked_at');
+}
+
+/** One of the user's tokens; anyone else's is undefined. */
+export function findUserToken(db: Knex, userId: string, tokenId: string): Promise<TokenRow | undefined> {
+  return tokensQuery(db, userId).where({ id: tokenId }).first();
 }
 
 /** Revokes one of the user's tokens at once (auth checks revoked_at on every request). Idempotent: the first revocation time stays. */

@@ -3,15 +3,14 @@ import { z } from 'zod';
 import { resourceRef } from '../../common/schemas/fields';
 import { createdRunner, newRunner, rotatedRunnerToken, runnerListQuery, runnerSpecsUpdate, runnerUpdate, runnerView, type RunnerView } from '../../common/schemas/runners';
 import { findOrganization } from '../../db/organizations';
-import type { RunnerRow } from '../../db/rows';
-import { insertRunner, rotateRunnerToken, runnerDetails, runnersQuery, setRunnerSpecs } from '../../db/runners';
-import { byRef } from '../../db/refs';
+import {
+  findListedRunner, insertRunner, rotateRunnerToken, runnerDetails, runnersQuery, setRunnerSpecs, updateRunner, type ListedRunner,
+} from '../../db/runners';
 import { usableSpec } from '../resources';
 import { badRequest, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso, requireAdmin, slugFor, writeOrConflict } from '../resources';
 
-type ListedRunner = RunnerRow & { organization_slug: string | null };
 
 const runnerParams = z.object({ runner: resourceRef });
 const tags = ['runners'];
@@ -34,12 +33,11 @@ const runnerAdminRoutes: FastifyPluginAsyncZod = async (app) => {
   }
 
   async function view(runnerId: string): Promise<RunnerView> {
-    const [row] = await runnersQuery(app.db).where('runner.id', runnerId);
-    return (await toViews([row]))[0];
+    return (await toViews([(await findListedRunner(app.db, runnerId))!]))[0];
   }
 
   async function existing(ref: string): Promise<ListedRunner> {
-    const [row] = await byRef(runnersQuery(app.db), ref, { table: 'runner' });
+    const row = await findListedRunner(app.db, ref);
     if (!row) throw notFound(`runner "${ref}"`);
     return row;
   }
@@ -67,11 +65,7 @@ const runnerAdminRoutes: FastifyPluginAsyncZod = async (app) => {
     '/v0/runners',
     { preHandler: admin, schema: { summary: 'List runners (server admins)', tags, querystring: runnerListQuery, response: { 200: z.array(runnerView), ...errorResponses } } },
     async (request, reply) => {
-      const query = runnersQuery(app.db);
-      for (const [filter, column] of [['archived', 'runner.archived_at'], ['locked', 'runner.locked_at']] as const) {
-        const value = request.query[filter];
-        if (value !== undefined) query[value ? 'whereNotNull' : 'whereNull'](column);
-      }
+      const query = runnersQuery(app.db, { archived: request.query.archived, locked: request.query.locked });
       return toViews(await paginate<ListedRunner>(app.db, reply, query, request.query, [{ column: 'runner.slug' }]));
     },
   );
@@ -95,7 +89,7 @@ const runnerAdminRoutes: FastifyPluginAsyncZod = async (app) => {
       const since = (flag: boolean | undefined, current: Date | null) => (flag === undefined ? undefined : flag ? (current ?? new Date()) : null);
       const patch = { name, locked_at: since(locked, runner.locked_at), archived_at: since(archived, runner.archived_at) };
       const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-      if (Object.keys(changes).length) await app.db('runner').where({ id: runner.id }).update(changes);
+      if (Object.keys(changes).length) await updateRunner(app.db, runner.id, changes);
       return view(runner.id);
     },
   );

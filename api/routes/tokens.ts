@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createdToken, newToken, tokenView } from '../../common/schemas/organizations';
 import { booleanFilter, paginationQuery } from '../../common/schemas/pagination';
 import { isUuid } from '../../db/refs';
-import { createUserToken, revokeUserToken, tokensQuery, type TokenRow } from '../../db/tokens';
+import { createUserToken, findUserToken, revokeUserToken, tokensQuery, type TokenRow } from '../../db/tokens';
 import { notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso } from '../resources';
@@ -36,8 +36,7 @@ const tokenRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { summary: 'List your API tokens', tags, querystring: paginationQuery.extend({ revoked: booleanFilter }), response: { 200: z.array(tokenView), ...errorResponses } },
     },
     async (request, reply) => {
-      const query = tokensQuery(app.db, request.user!.id);
-      if (request.query.revoked !== undefined) query[request.query.revoked ? 'whereNotNull' : 'whereNull']('revoked_at');
+      const query = tokensQuery(app.db, request.user!.id, request.query.revoked);
       const rows = await paginate<TokenRow>(app.db, reply, query, request.query, [{ column: 'created_at', order: 'desc' }, { column: 'id' }]);
       return rows.map(toView);
     },
@@ -45,9 +44,9 @@ const tokenRoutes: FastifyPluginAsyncZod = async (app) => {
 
   /** Only the caller's own tokens exist for them: anyone else's is "not found". */
   const ownToken = async (userId: string, id: string) => {
-    const row = isUuid(id) ? await tokensQuery(app.db, userId).where({ id }).first() : undefined;
+    const row = isUuid(id) ? await findUserToken(app.db, userId, id) : undefined;
     if (!row) throw notFound(`token "${id}"`);
-    return row as TokenRow;
+    return row;
   };
 
   app.get(
