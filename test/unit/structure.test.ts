@@ -5,7 +5,8 @@ import ts from 'typescript';
 /**
  * The layout rules a newcomer relies on, checked on the import graph (TypeScript's own scanner):
  * workflow code imports only the SDK and the cross-process contracts; the contracts import no
- * runtime code; activities never import workflow code; migrations import only knex; no cycles.
+ * runtime code; activities never import workflow code; migrations import only knex; no cycles;
+ * the api builds no queries (they live in db/, the api calls db functions with a connection or transaction).
  */
 const ROOT = resolve(__dirname, '../..');
 const SOURCE_DIRS = ['activities', 'api', 'bench', 'cli', 'common', 'db', 'devenv', 'migrations', 'net', 'orchestrator', 'results', 'runner', 'scripts', 'workflows'];
@@ -99,6 +100,21 @@ describe('module structure', () => {
       ...external.filter((e) => e.from.startsWith('migrations/') && e.spec !== 'knex').map((e) => `${e.from} → ${e.spec}`),
     ];
     expect(bad).toEqual([]);
+  });
+
+  it('the api builds no knex queries: they live in db/', () => {
+    // Starting a query: `db('table')`, `app.db<Row>(table)`, `trx(...)`, or the connection's own builders.
+    // `db.transaction(...)` stays allowed: a route may hold several db calls in one transaction.
+    const builder = /\b(?:db|trx)\s*(?:<[^<>()]*>)?\(|\b(?:db|trx)\.(?:raw|fn|from|select|table|queryBuilder|with|schema)\b/;
+    const bad = files
+      .filter((file) => rel(file).startsWith('api/'))
+      .flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .flatMap((line, i) => (builder.test(line) ? [`${rel(file)}:${i + 1}: ${line.trim()}`] : [])),
+      );
+    const runtimeKnex = external.filter((e) => e.from.startsWith('api/') && e.spec === 'knex' && !e.typeOnly).map((e) => e.from);
+    expect([...bad, ...runtimeKnex]).toEqual([]);
   });
 
   it('has no import cycle', () => {
