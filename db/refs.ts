@@ -14,8 +14,8 @@ export function byRef<Q extends Knex.QueryBuilder>(query: Q, ref: string | undef
   return query.where(column(isUuid(ref) ? 'id' : (options.name ?? 'slug')), ref) as Q;
 }
 
-/** The slug of the runner, spec, branch or testbed with this id, for views that name it. */
-export async function slugById(db: Knex, table: 'runner' | 'spec' | 'branch' | 'testbed', id: string): Promise<string | undefined> {
+/** The slug of the organization, runner, spec, branch or testbed with this id, for views that name it. */
+export async function slugById(db: Knex, table: 'organization' | 'runner' | 'spec' | 'branch' | 'testbed', id: string): Promise<string | undefined> {
   return (await db(table).where({ id }).first('slug'))?.slug;
 }
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { generateToken, hashToken } from '../common/tokens';
 import type { JobStatus } from '../common/contracts';
 import { byRef } from './refs';
-import type { RunnerRow } from './rows';
+import type { RunnerRow, SpecRow } from './rows';
 
 /** A runner and the specs it serves; the plaintext token is returned once and stored only hashed. */
 export function insertRunner(
@@ -84,7 +84,21 @@ export async function touchRunner(db: Knex, runnerId: string): Promise<void> {
     .update({ last_seen_at: db.fn.now() });
 }
 
-/** Applies an admin's changes to a runner's own columns. */
+/** The unarchived specs a runner serves, by slug. */
+export function servedSpecs(db: Knex, runnerId: string): Promise<Pick<SpecRow, 'id' | 'slug'>[]> {
+  return db<SpecRow>('spec')
+    .join('runner_spec', 'runner_spec.spec_id', 'spec.id')
+    .where('runner_spec.runner_id', runnerId)
+    .whereNull('spec.archived_at')
+    .orderBy('spec.slug')
+    .select('spec.id', 'spec.slug');
+}
+
+export async function servesSpec(db: Knex, runnerId: string, specId: string): Promise<boolean> {
+  return (await db('runner_spec').where({ runner_id: runnerId, spec_id: specId }).first()) !== undefined;
+}
+
+/** Changes a runner's own columns: an admin's edits, or what its daemon reports on registering. */
 export async function updateRunner(db: Knex, runnerId: string, changes: Partial<RunnerRow>): Promise<void> {
   await db('runner').where({ id: runnerId }).update(changes);
 }

@@ -3,6 +3,10 @@ import { runnerTaskQueue } from '../common/contracts';
 import { byRef } from './refs';
 import type { SpecRow, TestbedRow } from './rows';
 
+export function getSpec(db: Knex, specId: string): Promise<SpecRow | undefined> {
+  return db<SpecRow>('spec').where({ id: specId }).first();
+}
+
 export async function findSpec(db: Knex, ref: string): Promise<SpecRow | undefined> {
   return byRef(db<SpecRow>('spec'), ref).first();
 }
@@ -24,7 +28,7 @@ export async function resolveSpec(db: Knex, explicit: string | undefined, testbe
     spec = await findSpec(db, explicit);
     if (!spec) throw new SpecResolutionError(`spec "${explicit}" does not exist`);
   } else if (testbed?.spec_id) {
-    spec = await db<SpecRow>('spec').where({ id: testbed.spec_id }).first();
+    spec = await getSpec(db, testbed.spec_id);
   }
   spec ??= await db<SpecRow>('spec').where({ is_default: true }).first();
   if (!spec) throw new SpecResolutionError('no spec given, the testbed has none and no default spec is configured');
