@@ -7,8 +7,10 @@ import { hashToken } from '../../common/tokens';
 import { claimJob, getJob, holdsClaim, markJobRunning, type ClaimRequest } from '../../db/jobs';
 import { putOutput } from '../../db/outputs';
 import type { FastifyRequest } from 'fastify';
-import type { JobRow, RunnerRow, SpecRow } from '../../db/rows';
-import { isUuid } from '../../db/refs';
+import type { JobRow, RunnerRow } from '../../db/rows';
+import { servedSpecs, servesSpec, updateRunner } from '../../db/runners';
+import { getSpec } from '../../db/specs';
+import { isUuid, slugById } from '../../db/refs';
 import { conflict, forbidden, notFound } from '../errors';
 
 /** Largest single upload: the output cap plus room for framing. */
@@ -32,18 +34,13 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
     { preHandler: app.requireRunner, schema: { summary: 'A runner daemon starts', tags: ['runners'], params: runnerParams, body: runnerRegistration, response: { 200: runnerRegistered, ...responses } } },
     async (request) => {
       const runner = request.runner!;
-      await app.db('runner').where({ id: runner.id }).update({ version: request.body.version, executor: request.body.executor, host: request.body.host });
-      const org = runner.organization_id ? await app.db('organization').where({ id: runner.organization_id }).first('slug') : undefined;
-      const specs = await app.db<SpecRow>('spec')
-        .join('runner_spec', 'runner_spec.spec_id', 'spec.id')
-        .where('runner_spec.runner_id', runner.id)
-        .whereNull('spec.archived_at')
-        .orderBy('spec.slug')
-        .select('spec.id', 'spec.slug');
+      await updateRunner(app.db, runner.id, { version: request.body.version, executor: request.body.executor, host: request.body.host });
+      const org = runner.organization_id ? await slugById(app.db, 'organization', runner.organization_id) : undefined;
+      const specs = await servedSpecs(app.db, runner.id);
       return {
         uuid: runner.id,
         slug: runner.slug,
-        specs: specs.map((s) => ({ uuid: s.id, slug: s.slug, task_queue: runnerTaskQueue(s.slug, org?.slug) })),
+        specs: specs.map((s) => ({ uuid: s.id, slug: s.slug, task_queue: runnerTaskQueue(s.slug, org) })),
       };
     },
   );
@@ -64,7 +61,7 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
       const claim = claimOf(request);
       const job = claim ? await claimJob(app.db, claim) : undefined;
       if (!job) throw await claimRefusal(request.runner!, request.params.job, claim);
-      const spec = await app.db<SpecRow>('spec').where({ id: job.spec_id! }).first();
+      const spec = await getSpec(app.db, job.spec_id!);
       const image = parseImageRef(job.config.image);
       return {
         uuid: job.id,
@@ -97,8 +94,7 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
     }
     if (job.attempt === job.claim_ticket_attempt && job.runner_id !== runner.id) return forbidden(`job ${jobId}'s claim ticket was already used by another runner`);
     if (!job.image_digest || !job.spec_id) return conflict(`job ${jobId} is not ready to run yet`);
-    const serves = await app.db('runner_spec').where({ runner_id: runner.id, spec_id: job.spec_id }).first();
-    if (!serves) return forbidden(`runner ${runner.slug} does not serve this job's spec`);
+    if (!(await servesSpec(app.db, runner.id, job.spec_id))) return forbidden(`runner ${runner.slug} does not serve this job's spec`);
     return conflict(`job ${jobId} is ${job.status}; it cannot be claimed`);
   }
 
