@@ -1,4 +1,4 @@
-import type { JobView, NewReportInput, NewRun, ReportView, RunAccepted } from '../common/schemas';
+import type { JobView, NewReportInput, NewRun, ReportCreated, ReportView, RunAccepted } from '../common/schemas';
 import { CLAIM_TOKEN_HEADER } from '../common/tokens';
 
 export class ApiError extends Error {
@@ -29,7 +29,7 @@ export class BenchlineClient {
   }
 
   /** Results of a local run, parsed and judged by the server at once. */
-  submitReport(project: string, report: NewReportInput): Promise<ReportView> {
+  submitReport(project: string, report: NewReportInput): Promise<ReportCreated> {
     return this.json('POST', `/v0/projects/${encodeURIComponent(project)}/reports`, report);
   }
 

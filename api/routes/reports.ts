@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errorBody, reportView } from '../../common/schemas';
+import { errorBody, reportCreated } from '../../common/schemas';
 import { resourceRef } from '../../common/schemas/fields';
 import { newReport, type NewReport } from '../../common/schemas/results';
 import { anonymousTarget, createUnclaimedProject } from '../../db/projects';
@@ -49,7 +49,7 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['reports'],
         params: z.object({ project: resourceRef }),
         body: newReport,
-        response: { 201: reportView, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 429: errorBody },
+        response: { 201: reportCreated, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 429: errorBody },
       },
     },
     async (request, reply) => {
@@ -65,9 +65,11 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
         throw err;
       }
 
-      const { project, report } = await app.db.transaction(async (trx) => {
-        // A new anonymous project is created with the report, so a refused report leaves nothing behind.
-        const project = target === 'new' ? (await createUnclaimedProject(trx, request.params.project))?.project : target;
+      const { project, report, claim } = await app.db.transaction(async (trx) => {
+        // A new anonymous project is created with the report, so a refused report leaves nothing behind;
+        // its claim token is answered once, as for POST /v0/run, or nobody could ever claim it.
+        const created = target === 'new' ? await createUnclaimedProject(trx, request.params.project) : undefined;
+        const project = target === 'new' ? created?.project : target;
         if (!project) throw tokenRequired(request.params.project);
         const { report } = await createReport(trx, {
           ...reportRequestFrom(project.id, body),
@@ -76,9 +78,9 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
           endTime: body.end_time ? new Date(body.end_time) : new Date(),
         });
         await storeResults(trx, report, results);
-        return { project, report };
+        return { project, report, claim: created?.claim };
       });
-      return reply.status(201).send(await toReportView(app.db, project, report));
+      return reply.status(201).send({ ...(await toReportView(app.db, project, report)), claim });
     },
   );
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { isTerminal } from '../../common/contracts';
-import type { JobView, ReportView } from '../../common/schemas';
+import type { JobView, ReportView, RunAccepted } from '../../common/schemas';
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { FOLDS } from '../../results/fold';
 import { ApiError, BenchlineClient } from '../client';
@@ -177,8 +177,7 @@ async function runImage(client: BenchlineClient, cmd: string[], o: RunOptions, s
   });
   say(`Job ${accepted.job} submitted (report ${accepted.report})`);
   say(`Temporal: ${accepted.temporal_ui_url}`);
-  // Shown once: whoever holds it can claim the anonymous organization and its jobs.
-  if (accepted.claim) say(`Claim this project: POST /v0/organizations/${accepted.claim.organization}/claim {"claim_token": "${accepted.claim.claim_token}"}`);
+  sayClaim(accepted.claim, say);
   if (o.detach) return undefined;
 
   // Without an API token, the claim token is what shows the submitter its job's error and output.
@@ -220,7 +219,13 @@ async function runLocal(client: BenchlineClient, cmd: string[], o: RunOptions, s
     end_time: endTime.toISOString(),
   });
   say(`Report ${report.uuid} submitted`);
+  sayClaim(report.claim, say);
   return report;
+}
+
+/** Shown once, to the anonymous run that created the project: whoever holds it can claim the organization and its jobs. */
+function sayClaim(claim: RunAccepted['claim'], say: (s: string) => void): void {
+  if (claim) say(`Claim this project: POST /v0/organizations/${claim.organization}/claim {"claim_token": "${claim.claim_token}"}`);
 }
 
 /** Polls the job, printing each status it passes through, until it is terminal. */

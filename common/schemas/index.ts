@@ -46,14 +46,16 @@ export type NewRun = z.infer<typeof newRun>;
 
 export const jobStatus = z.enum(JOB_STATUSES);
 
+/** Only to the anonymous submission that created an unclaimed organization: what claims it. */
+export const unclaimedClaim = z.object({ organization: z.string(), claim_token: z.string() });
+
 export const runAccepted = z.object({
   report: z.uuid(),
   job: z.uuid(),
   status: jobStatus,
   workflow_id: z.string(),
   temporal_ui_url: z.string(),
-  /** Only to the anonymous submission that created an unclaimed organization: what claims it. */
-  claim: z.object({ organization: z.string(), claim_token: z.string() }).optional(),
+  claim: unclaimedClaim.optional(),
 });
 export type RunAccepted = z.infer<typeof runAccepted>;
 
@@ -133,6 +135,10 @@ export const reportView = z.object({
   alerts: z.array(alertView),
 });
 export type ReportView = z.infer<typeof reportView>;
+
+/** A local run's report as its submission answers it: for an anonymous one that created its project, with the claim. */
+export const reportCreated = reportView.extend({ claim: unclaimedClaim.optional() });
+export type ReportCreated = z.infer<typeof reportCreated>;
 
 // --- Runner-facing -------------------------------------------------------------------------------
 

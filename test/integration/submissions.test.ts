@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { buildApp } from '../../api/app';
-import type { JobSummary, JobView, RunAccepted } from '../../common/schemas';
+import type { JobSummary, JobView, ReportCreated, RunAccepted } from '../../common/schemas';
 import { createRunner, createSpec, createUser, grantAdmin } from '../../db/seed';
 import { freePort } from '../../devenv/wait';
 import { RunnerApi } from '../../runner/api-client';
@@ -57,6 +57,28 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
     expect(accepted.body.claim?.claim_token).toMatch(/^benchline_claim_/);
     expect(await footprint(slug)).toEqual({ organizations: 1, projects: 1, reports: 1, jobs: 1 });
     await stack.request('POST', `/v0/projects/${slug}/jobs/${accepted.body.job}/cancel`, { claim_token: accepted.body.claim!.claim_token }, null);
+  });
+
+  it('an anonymous local report to a new name answers the claim token of the organization it creates; a refused one creates nothing', async () => {
+    const slug = `anon-local-${stack.id}`;
+    const report = (results: string[]) => stack.request<ReportCreated & ErrorBody>('POST', `/v0/projects/${slug}/reports`, { branch: 'main', testbed: 'ci', adapter: 'json', results }, null);
+    expect(await report(['not json'])).toMatchObject({ status: 400, body: { error: 'bad_request' } });
+    expect(await footprint(slug)).toEqual(nothing);
+
+    const created = await report(['{"b": {"latency": {"value": 1}}}']);
+    expect(created.status).toBe(201);
+    expect(created.body.claim).toEqual({ organization: expect.stringMatching(/^unclaimed-/), claim_token: expect.stringMatching(/^benchline_claim_/) });
+    expect(await footprint(slug)).toEqual({ organizations: 1, projects: 1, reports: 1, jobs: 0 });
+    // Only the run that created the organization learns its token.
+    const later = await report(['{"b": {"latency": {"value": 2}}}']);
+    expect(later.status).toBe(201);
+    expect(later.body).not.toHaveProperty('claim');
+
+    // The token claims the organization: the name is not stranded in an organization nobody can claim.
+    const claimer = await createUser(stack.db, { slug: `claimer-${stack.id}` });
+    const claimed = await stack.request('POST', `/v0/organizations/${created.body.claim!.organization}/claim`, { claim_token: created.body.claim!.claim_token }, claimer.token);
+    expect(claimed.status).toBe(200);
+    expect(await stack.db('organization').join('project', 'project.organization_id', 'organization.id').where('project.slug', slug).first('claimed')).toEqual({ claimed: true });
   });
 
   it('with Temporal unreachable a submission answers 503 and writes nothing; the same idempotency key later runs the job', async () => {
