@@ -10,7 +10,7 @@ export class CommandError extends Error {
   }
 }
 
-/** Runs a host tool (skopeo, umoci, mount…) to completion; rejects with its stderr when it fails. `env` adds to this process's environment. */
+/** Runs a host tool (umoci, mount…) to completion; rejects with its stderr when it fails. `env` adds to this process's environment. */
 export function runTool(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const env = options.env ? { ...process.env, ...options.env } : undefined;
