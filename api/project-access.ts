@@ -1,12 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
+import { slug } from '../common/schemas/fields';
 import type { MemberRole } from '../common/schemas/organizations';
 import { getJob } from '../db/jobs';
 import { holdsClaimToken, memberRole } from '../db/organizations';
-import { findProject } from '../db/projects';
+import { anonymousTarget, findProject } from '../db/projects';
 import { isUuid } from '../db/refs';
 import type { JobRow, ProjectRow } from '../db/rows';
-import { forbidden, notFound, unauthorized } from './errors';
+import { badRequest, forbidden, notFound, unauthorized } from './errors';
 
 export interface ProjectAccess {
   project: ProjectRow;
@@ -41,6 +42,20 @@ const holdsClaim = (request: FastifyRequest, project: ProjectRow) => request.cla
  * private, or a UUID that names nothing), so it never tells that a private project exists.
  */
 export const tokenRequired = (ref: string) => unauthorized(`project "${ref}" does not take anonymous submissions: an API token is required`);
+
+/**
+ * Where an anonymous write (a submission, a local report) goes: a project of an unclaimed
+ * organization, or `'new'` for a name no project has. The write then creates the project under that
+ * name, so it must be a slug like any project's (`field` names it in the 400): a reference is any
+ * string up to 64 characters, and a project named "My Bench" or "a/b" could not be addressed.
+ */
+export async function anonymousProject(db: Knex, ref: string, field: string): Promise<ProjectRow | 'new'> {
+  const target = await anonymousTarget(db, ref);
+  if (!target) throw tokenRequired(ref);
+  const name = target === 'new' ? slug.safeParse(ref) : undefined;
+  if (name && !name.success) throw badRequest(field, `no project is named "${ref}", and a new one's slug must be ${name.error.issues[0].message}`);
+  return target;
+}
 
 /**
  * A job the caller may cancel: its submitter's, the holder of its unclaimed organization's claim

@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { errorBody, reportCreated } from '../../common/schemas';
 import { resourceRef } from '../../common/schemas/fields';
 import { newReport, type NewReport } from '../../common/schemas/results';
-import { anonymousTarget, createUnclaimedProject } from '../../db/projects';
+import { createUnclaimedProject } from '../../db/projects';
 import { createReport, reportRequestFrom } from '../../db/reports';
 import { writableProject } from '../resources';
 import { storeResults } from '../../db/results';
 import { ResultsError, resultsOf, type ResultsInput } from '../../results/pipeline';
 import type { BenchmarkResults } from '../../results/types';
 import { badRequest } from '../errors';
-import { tokenRequired } from '../project-access';
+import { anonymousProject, tokenRequired } from '../project-access';
 import { rateLimit } from '../rate-limit';
 import { toReportView } from '../views';
 
@@ -54,8 +54,7 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const target = request.user ? await writableProject(app.db, request, request.params.project, 'member') : await anonymousTarget(app.db, request.params.project);
-      if (!target) throw tokenRequired(request.params.project);
+      const target = request.user ? await writableProject(app.db, request, request.params.project, 'member') : await anonymousProject(app.db, request.params.project, 'params.project');
 
       let results: BenchmarkResults;
       try {

@@ -4,14 +4,14 @@ import { ImageRefError, parseImageRef } from '../../common/image-ref';
 import { errorBody, newRun, runAccepted, type RunAccepted } from '../../common/schemas';
 import { JOB_WORKFLOW, jobStartAttributes, jobSummary, jobWorkflowId, runnerTaskQueue, type JobLabels, type JobWorkflowInput } from '../../common/contracts';
 import { concurrencyGate, tierOf, tierPolicy, type TierPolicy } from '../../common/tiers';
-import { anonymousTarget, findTestbed, getOrganization } from '../../db/projects';
+import { findTestbed, getOrganization } from '../../db/projects';
 import type { JobRow, OrganizationRow, SpecRow } from '../../db/rows';
 import { findSpec, jobRoute, resolveSpec, SpecResolutionError } from '../../db/specs';
 import { DuplicateSubmission, jobByIdempotencyKey, ProjectClaimed, writeSubmission } from '../../db/submissions';
 import { workflowUiUrl } from '../config';
 import { rateLimit } from '../rate-limit';
 import { badRequest, HttpError } from '../errors';
-import { tokenRequired } from '../project-access';
+import { anonymousProject, tokenRequired } from '../project-access';
 import { writableProject } from '../resources';
 
 /**
@@ -56,8 +56,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
             : `anonymous submissions may not name a registry on this server; submit with an API token to use registry ${image.registry}`,
         );
       }
-      const project = request.user ? await writableProject(app.db, request, body.project, 'member') : await anonymousTarget(app.db, body.project);
-      if (!project) throw tokenRequired(body.project);
+      const project = request.user ? await writableProject(app.db, request, body.project, 'member') : await anonymousProject(app.db, body.project, 'body.project');
       const organization = project === 'new' ? undefined : await getOrganization(app.db, project.organization_id);
       const policy = tierPolicy(organization ? tierOf(organization) : 'unclaimed');
       checkTimeout(policy, body.job.timeout);

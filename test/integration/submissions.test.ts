@@ -81,6 +81,16 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
     expect(await stack.db('organization').join('project', 'project.organization_id', 'organization.id').where('project.slug', slug).first('claimed')).toEqual({ claimed: true });
   });
 
+  it('an anonymous submission or local report creates a project only under a valid slug', async () => {
+    for (const name of ['My Bench', 'UPPER', 'a:b', '.hidden']) {
+      const run = await stack.request<ErrorBody>('POST', '/v0/run', body(name, { image: unreachable, spec: stack.spec.slug }), null);
+      expect(run).toMatchObject({ status: 400, body: { error: 'bad_request', message: expect.stringMatching(/^body\.project: no project is named .*lowercase letters/) } });
+      const local = await stack.request<ErrorBody>('POST', `/v0/projects/${encodeURIComponent(name)}/reports`, { branch: 'main', testbed: 'ci', adapter: 'json', results: ['{"b": {"latency": {"value": 1}}}'] }, null);
+      expect(local).toMatchObject({ status: 400, body: { error: 'bad_request', message: expect.stringMatching(/^params\.project: /) } });
+      expect(await footprint(name)).toEqual(nothing);
+    }
+  });
+
   it('with Temporal unreachable a submission answers 503 and writes nothing; the same idempotency key later runs the job', async () => {
     const image = await stack.pushImage('bmf', { entrypoint: ['/bin/echo', '{"b": {"latency": {"value": 1}}}'] });
     const temporal = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) });
