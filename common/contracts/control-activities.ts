@@ -17,8 +17,10 @@ export interface SettledJob {
 export interface ControlActivities {
   /** Whether the submission's transaction committed the job row yet (the api starts the workflow just before COMMIT). */
   jobExists(jobId: string): Promise<boolean>;
-  /** Pins the job to its image's digest, before any runner time is spent. */
-  /** …and stores runJob attempt 1's claim ticket (hashed) in the same step, so dispatch waits on nothing more. */
+  /**
+   * Pins the job to its image's digest, before any runner time is spent, and stores runJob attempt
+   * 1's claim ticket (hashed) in the same step, so dispatch waits on nothing more.
+   */
   resolveImageDigest(jobId: string, firstClaimTicket: string): Promise<string>;
   /** Stores a retry's (attempt ≥ 2) claim ticket on the job, hashed (a local activity: no task-queue hop before dispatch). */
   issueClaimTicket(jobId: string, attempt: number, ticket: string): Promise<void>;
