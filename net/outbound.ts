@@ -114,8 +114,9 @@ export function refusalReason(address: string, policy: Pick<OutboundPolicy, 'all
 }
 
 /**
- * Builds the guard for one process from its policy. `checkTarget` is for connections the guard
- * does not make itself (e.g. a tool it spawns): the caller must connect to the returned address.
+ * Builds the guard for one process from its policy. Every connection goes through `stream` (or
+ * `fetch`); `checkTarget` is the check they make first, public for a caller that must connect by
+ * other means (it must then connect to the returned address only).
  */
 export class OutboundGuard {
   constructor(private readonly policy: OutboundPolicy) {}
