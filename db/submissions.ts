@@ -17,7 +17,12 @@ export interface Submission {
 }
 
 /** Another submission with the same idempotency key was written first: return that one. */
-export class DuplicateSubmission extends Error {}
+export class DuplicateSubmission extends Error {
+  /** The project both wrote to (for an anonymous submission to a new name, the one the other created). */
+  constructor(readonly projectId: string) {
+    super('another submission with this idempotency key was written first');
+  }
+}
 
 /** Project of a claimed organization, found only inside the transaction (a concurrent claim). */
 export class ProjectClaimed extends Error {}
@@ -69,7 +74,7 @@ export async function writeSubmission(
       .onConflict(['project_id', 'idempotency_key'])
       .ignore()
       .returning('*');
-    if (!job) throw new DuplicateSubmission();
+    if (!job) throw new DuplicateSubmission(project.id);
     await beforeCommit(job);
     return { job, claim: created?.claim };
   });

@@ -81,9 +81,11 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
         return reply.status(202).send(accepted(job, claim));
       } catch (err) {
         if (err instanceof ProjectClaimed) throw tokenRequired(body.project);
-        if (!(err instanceof DuplicateSubmission) || project === 'new') throw err;
-        // The same idempotency key won a race with this request: answer with that job.
-        return reply.status(202).send(await resume((await jobByIdempotencyKey(app.db, project.id, body.idempotency_key))!, organization!, labels));
+        if (!(err instanceof DuplicateSubmission)) throw err;
+        // The same idempotency key won a race with this request (for a new name, in the project the
+        // winner created): answer with that job.
+        const winner = (await jobByIdempotencyKey(app.db, err.projectId, body.idempotency_key))!;
+        return reply.status(202).send(await resume(winner, organization ?? (await getOrganization(app.db, winner.organization_id)), labels));
       }
     },
   );

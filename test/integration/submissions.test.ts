@@ -131,6 +131,19 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
     await stack.waitForJob(a.body.job);
   });
 
+  it('two concurrent anonymous submissions with one idempotency key to a new name make one project and one job', async () => {
+    const slug = `anon-race-${stack.id}`;
+    const key = `race-${stack.id}`;
+    const [a, b] = await Promise.all([0, 1].map(() => stack.request<RunAccepted>('POST', '/v0/run', body(slug, { image: unreachable, spec: stack.spec.slug }, { idempotency_key: key }), null)));
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(a.body.job).toBe(b.body.job);
+    expect(await footprint(slug)).toEqual({ organizations: 1, projects: 1, reports: 1, jobs: 1 });
+    // Only the one that created the organization gets its claim token.
+    const claims = [a.body.claim, b.body.claim].filter(Boolean);
+    expect(claims).toHaveLength(1);
+    await stack.request('POST', `/v0/projects/${slug}/jobs/${a.body.job}/cancel`, { claim_token: claims[0]!.claim_token }, null);
+  });
+
   it('an idempotent repeat starts the workflow of a job that has none (written before submissions started it)', async () => {
     const first = await stack.submit({ image: unreachable });
     const report = await stack.db('report').where({ id: first.report }).first();
