@@ -4,7 +4,7 @@
  */
 export interface RunJobInput {
   jobId: string;
-  /** The workflow's try number (1, 2, …): a retry claims with a higher one than the lost try. */
+  /** The workflow's try number (1, 2, …), for the runner's own use (its scratch directory): the api takes the attempt from the ticket, never from the runner. */
   attempt: number;
   /**
    * This attempt's single-use claim ticket, issued by the workflow (stored hashed on the job): only
