@@ -22,15 +22,25 @@ function reason(text: string): string | undefined {
   return found[0] === '\u0000' ? 'NUL characters (\\u0000) are not accepted' : 'unpaired UTF-16 surrogates are not accepted';
 }
 
-/** The first refused string in a parsed value (keys included), as a 400 naming its path. */
-export function refusedText(value: unknown, path: string): HttpError | undefined {
+/**
+ * Deepest nesting any input may have. No schema of the api goes near it; without a bound a 40 kB body
+ * of nested arrays (sent by anyone) overflows the stack here, or in JSON.stringify on its way to a
+ * jsonb column, as a 500.
+ */
+export const MAX_INPUT_DEPTH = 32;
+
+/** The first refused string in a parsed value (keys included), or nesting past MAX_INPUT_DEPTH, as a 400 naming its path. */
+export function refusedText(value: unknown, path: string, depth = 0): HttpError | undefined {
+  if (depth > MAX_INPUT_DEPTH && value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    return badRequest(path, `nested deeper than ${MAX_INPUT_DEPTH} levels`);
+  }
   if (typeof value === 'string') {
     const why = reason(value);
     return why ? badRequest(path, why) : undefined;
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = refusedText(value[i], `${path}.${i}`);
+      const found = refusedText(value[i], `${path}.${i}`, depth + 1);
       if (found) return found;
     }
     return undefined;
@@ -40,7 +50,7 @@ export function refusedText(value: unknown, path: string): HttpError | undefined
     for (const [key, inner] of Object.entries(value)) {
       const why = reason(key);
       if (why) return badRequest(path, `key ${JSON.stringify(key)}: ${why}`);
-      const found = refusedText(inner, `${path}.${key}`);
+      const found = refusedText(inner, `${path}.${key}`, depth + 1);
       if (found) return found;
     }
   }

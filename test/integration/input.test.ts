@@ -1,3 +1,4 @@
+import { MAX_INPUT_DEPTH } from '../../api/input-text';
 import { createRunner } from '../../db/seed';
 import { Stack } from '../harness/stack';
 
@@ -54,6 +55,23 @@ describe('input the database refuses', () => {
     expect(res.body.error).toBe('bad_request');
     expect(res.body.details.field).toBe(field);
     expect(res.body.message).toMatch(new RegExp(`^${field.replaceAll('.', '\\.')}: .*(NUL characters|unpaired UTF-16 surrogates)`));
+  });
+
+  it('input nested past the depth limit is a 400 naming where, not a stack overflow (500), anonymous or as a runner', async () => {
+    // Sent as text: the body is too deep for this side's JSON.stringify too.
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    const post = async (path: string, json: string, token: string | null) => {
+      const res = await fetch(`${stack.apiUrl}${path}`, { method: 'POST', body: json, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+      return { status: res.status, body: await res.json() };
+    };
+    const tooDeep = (field: string, levels: number) => `${field}${'.0'.repeat(levels)}: nested deeper than ${MAX_INPUT_DEPTH} levels`;
+    const submission = JSON.stringify(run({ env: '<deep>' })).replace('"<deep>"', deep);
+    expect(await post('/v0/run', submission, null)).toMatchObject({ status: 400, body: { message: tooDeep('body.job.env', MAX_INPUT_DEPTH - 1) } });
+    const register = (host: string) => post(`/v0/runners/${runner.slug}/register`, `{"version": "1", "executor": "sandbox", "host": {"cpu": ${host}}}`, runner.token);
+    expect(await register(deep)).toMatchObject({ status: 400, body: { message: tooDeep('body.host.cpu', MAX_INPUT_DEPTH - 1) } });
+    // Its innermost array exactly at the limit: input like any other.
+    const levels = MAX_INPUT_DEPTH - 1;
+    expect((await register('['.repeat(levels) + ']'.repeat(levels))).status).toBe(200);
   });
 
   it('a NUL in a bearer token is refused before the api (never a 500)', async () => {
