@@ -208,7 +208,8 @@ async function runLocal(client: BenchlineClient, cmd: string[], o: RunOptions, s
     iterations.push(await runLocally(cmd, { filePaths: o.filePath, echo: o.format === 'human' ? process.stdout : process.stderr }));
   }
   const endTime = new Date();
-  const report = await client.submitReport(o.project, {
+  // The claim is said once, like an image run's; the report printed is the same shape as theirs.
+  const { claim, ...report } = await client.submitReport(o.project, {
     branch: o.branch,
     testbed: o.testbed,
     ...thresholds,
@@ -219,7 +220,7 @@ async function runLocal(client: BenchlineClient, cmd: string[], o: RunOptions, s
     end_time: endTime.toISOString(),
   });
   say(`Report ${report.uuid} submitted`);
-  sayClaim(report.claim, say);
+  sayClaim(claim, say);
   return report;
 }
 
