@@ -39,13 +39,22 @@ export function effectiveTimeoutSeconds(policy: TierPolicy, requested: number | 
   return requested ?? Math.min(policy.maxTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS, DEFAULT_JOB_TIMEOUT_SECONDS);
 }
 
-/** The gate a job must pass for its tier's concurrency limit, if the tier has one. */
-export function concurrencyGate(policy: TierPolicy, job: { organizationId: string; sourceIp: string }): { id: string; permits: number } | undefined {
+/**
+ * The gate a job must pass for its tier's concurrency limit, if the tier has one. Gate workflow IDs
+ * are scoped by the control task queue that runs them: two installations sharing one Temporal
+ * namespace (or two test stacks sharing a dev server) must not meet at one gate, since a gate
+ * started on a queue nobody polls any more would never grant a permit.
+ */
+export function concurrencyGate(
+  policy: TierPolicy,
+  job: { organizationId: string; sourceIp: string },
+  controlTaskQueue: string,
+): { id: string; permits: number } | undefined {
   switch (policy.concurrency) {
     case 'organization':
-      return { id: `gate-org-${job.organizationId}`, permits: 1 };
+      return { id: `${controlTaskQueue}/gate-org-${job.organizationId}`, permits: 1 };
     case 'source-ip':
-      return { id: `gate-ip-${job.sourceIp}`, permits: 1 };
+      return { id: `${controlTaskQueue}/gate-ip-${job.sourceIp}`, permits: 1 };
     default:
       return undefined;
   }

@@ -133,7 +133,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       timeoutSeconds: job.timeout_seconds,
       heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
       queueLimitSeconds: app.config.queueLimitSeconds,
-      concurrencyGate: concurrencyGate(tierPolicy(job.tier), { organizationId: job.organization_id, sourceIp: job.source_ip }),
+      concurrencyGate: concurrencyGate(tierPolicy(job.tier), { organizationId: job.organization_id, sourceIp: job.source_ip }, app.config.controlTaskQueue),
     };
     try {
       // Bounded well below the workflow's wait for the commit, so a start that succeeds late is
