@@ -14,8 +14,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   // knex: no pooled connection within acquireConnectionTimeout.
   if (name === 'KnexTimeoutError') return true;
   if (typeof code === 'string' && (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
-  // pg: the server went away mid-query, or the connect timed out (neither carries a code).
-  if (typeof message === 'string' && /^Connection terminated/.test(message)) return true;
+  // pg: the server went away mid-query, the connect timed out, or a pooled client broke with its
+  // connection and is used again (none of these carries a code).
+  if (typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error and is not queryable/.test(message)) return true;
   // Several addresses refused at once (localhost as ::1 and 127.0.0.1).
   return Array.isArray(errors) && errors.some(isDatabaseUnavailable);
 }

@@ -13,6 +13,7 @@ describe('isDatabaseUnavailable', () => {
     ['too many connections', withCode('53300'), true],
     ['pool acquire timeout', timeout, true],
     ['connection terminated mid-query', new Error('Connection terminated unexpectedly'), true],
+    ['a client whose connection broke, used again', new Error('Client has encountered a connection error and is not queryable'), true],
     ['a unique violation', withCode('23505'), false],
     ['a syntax error', withCode('42601'), false],
     ['a plain error', new Error('boom'), false],
