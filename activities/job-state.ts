@@ -42,15 +42,16 @@ export function createJobStateActivities(db: Knex) {
 
     async recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun> {
       const job = await db('job').where({ id: jobId }).first('status', 'error', 'timeout_seconds', 'execution');
-      // A retry of this activity after its first attempt committed: report what was recorded.
+      // A retry of this activity after its first attempt committed, or a job another writer settled
+      // first (the reconciler canceled it): report what was recorded.
       if (job.status === 'completed' || job.status === 'processed') return { status: 'completed' };
-      if (job.status === 'failed') return { status: 'failed', error: job.error };
+      if (job.status === 'failed' || job.status === 'canceled') return { status: job.status, error: job.error };
       const error = runFailure(run, job.timeout_seconds);
       // What the runner said when it started, plus what the executor measured while running.
       const execution = { ...job.execution, ...run.execution, duration_ms: run.durationMs };
       if (error) {
         const settled = await finish(jobId, 'failed', { error, exit_code: run.exitCode, completed_at: new Date(), execution });
-        return { status: 'failed', error: settled.error };
+        return { status: settled.status === 'canceled' ? 'canceled' : 'failed', error: settled.error };
       }
       await transitionJob(db, jobId, 'completed', { exit_code: run.exitCode, completed_at: new Date(), execution });
       return { status: 'completed' };

@@ -109,7 +109,8 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
     );
 
     const recorded = await control.recordRunResult(jobId, run);
-    if (recorded.status === 'failed') return ended({ status: 'failed', error: recorded.error });
+    // A job canceled while its run finished (the reconciler settled it first) ends canceled, as markJobCanceled would.
+    if (recorded.status !== 'completed') return ended(recorded);
     showStatus('completed', 'processing the results');
     return ended(await control.processResults(jobId));
   } catch (err) {

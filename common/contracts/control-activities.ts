@@ -2,7 +2,7 @@ import type { JobStatus } from './job-status';
 import type { RunJobResult } from './run-job';
 import type { JobOutcome } from './workflows';
 
-export type RecordedRun = { status: 'completed' } | { status: 'failed'; error: string };
+export type RecordedRun = { status: 'completed' } | { status: 'failed' | 'canceled'; error: string };
 
 /** A job after a terminal move: what its row holds (another writer may have settled it first). */
 export interface SettledJob {

@@ -163,13 +163,18 @@ describe('results outcomes', () => {
     expect(await details(failed.workflow_id)).toBe(`failed: ${error}`);
   });
 
-  it('failure and cancel transitions, recordRunResult and processResults are idempotent when retried after they committed', async () => {
-    // A job no runner takes (the runner stopped in the test before): its workflow waits on runJob
-    // while the activities are called here.
+  /**
+   * A job no runner takes (the runner stopped in the test before): its workflow waits on runJob
+   * while the test calls the job-state activities on it.
+   */
+  async function idleJob() {
     const accepted = await submit({ adapter: 'json', job: { image: await printing('idle', iterations[0]) } });
     await stack.waitUntilScheduled(accepted.workflow_id);
-    const env = new MockActivityEnvironment();
-    const state = createJobStateActivities(stack.db);
+    return { accepted, env: new MockActivityEnvironment(), state: createJobStateActivities(stack.db) };
+  }
+
+  it('failure and cancel transitions, recordRunResult and processResults are idempotent when retried after they committed', async () => {
+    const { accepted, env, state } = await idleJob();
     const first = await env.run(state.markJobFailed, accepted.job, 'the runner was lost');
     const row = await stack.db('job').where({ id: accepted.job }).first();
     // The retry: same answer, no second write (finished_at untouched), no error.
@@ -179,6 +184,17 @@ describe('results outcomes', () => {
     expect(await env.run(state.markJobCanceled, accepted.job)).toEqual(first);
     expect(await env.run(state.recordRunResult, accepted.job, { exitCode: 0, timedOut: false, durationMs: 1, outputs: [] })).toEqual(first);
     expect(await env.run(createProcessResultsActivities(stack.db).processResults, accepted.job)).toEqual(first);
+    expect(await stack.db('job').where({ id: accepted.job }).first()).toEqual(row);
+    await stack.client.workflow.getHandle(accepted.workflow_id).terminate('test done');
+  });
+
+  it('recordRunResult on a job already canceled (the reconciler settled it first) answers canceled and writes nothing', async () => {
+    const { accepted, env, state } = await idleJob();
+    const canceled = await env.run(state.markJobCanceled, accepted.job, 'the workflow was gone');
+    expect(canceled).toEqual({ status: 'canceled', error: 'the workflow was gone' });
+    const row = await stack.db('job').where({ id: accepted.job }).first();
+    expect(await env.run(state.recordRunResult, accepted.job, { exitCode: 0, timedOut: false, durationMs: 1, outputs: [] })).toEqual(canceled);
+    expect(await env.run(state.recordRunResult, accepted.job, { exitCode: 3, timedOut: false, durationMs: 1, outputs: [] })).toEqual(canceled);
     expect(await stack.db('job').where({ id: accepted.job }).first()).toEqual(row);
     await stack.client.workflow.getHandle(accepted.workflow_id).terminate('test done');
   });
