@@ -48,13 +48,3 @@ export function parseImageRef(input: string): ImageRef {
 export function formatImageRef(ref: ImageRef): string {
   return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }
-
-/** Registries spoken to over plain HTTP: loopback ones, plus any listed in BENCHLINE_INSECURE_REGISTRIES. */
-export function isInsecureRegistry(registry: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  const host = registry.replace(/:\d+$/, '');
-  if (host === 'localhost' || host === '127.0.0.1' || host === '[::1]') return true;
-  return (env.BENCHLINE_INSECURE_REGISTRIES ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .includes(registry);
-}

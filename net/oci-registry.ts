@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { formatImageRef, isInsecureRegistry, type ImageRef } from '../common/image-ref';
+import { formatImageRef, type ImageRef } from '../common/image-ref';
 import type { RegistryCredentials } from '../common/schemas';
 import { OutboundError, type GuardedRequest, type GuardedResponse, type GuardedStream, type OutboundGuard } from './outbound';
 
@@ -84,7 +84,7 @@ export class RegistryClient {
     readonly repository: string,
     private readonly credentials?: RegistryCredentials,
   ) {
-    this.base = new URL(`${isInsecureRegistry(registry) ? 'http' : 'https'}://${registry}/v2/${repository}/`);
+    this.base = new URL(`${guard.isInsecureRegistry(registry) ? 'http' : 'https'}://${registry}/v2/${repository}/`);
   }
 
   /** The manifest `reference` (tag or digest) names; `name` is how messages call the image. */
@@ -224,7 +224,7 @@ function basicAuth({ username, password }: RegistryCredentials): string {
  */
 async function registryToken(guard: OutboundGuard, challenge: BearerChallenge, ref: { registry: string; repository: string }, credentials?: RegistryCredentials): Promise<string> {
   const url = new URL(challenge.realm);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isInsecureRegistry(url.host))) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && guard.isInsecureRegistry(url.host))) {
     throw new Error(`registry ${ref.registry} named a token service over plain HTTP: ${url.origin}`);
   }
   if (challenge.service) url.searchParams.set('service', challenge.service);

@@ -29,6 +29,11 @@ export interface OutboundPolicy {
    * compose network): private addresses allowed for exactly these; metadata addresses never.
    */
   ownHosts?: string[];
+  /**
+   * host[:port] of registries spoken to over plain HTTP (BENCHLINE_INSECURE_REGISTRIES); loopback
+   * registries always are.
+   */
+  insecureRegistries?: string[];
   /** Name → addresses; the system resolver unless a test injects one. */
   resolve?: (host: string) => Promise<string[]>;
 }
@@ -38,12 +43,17 @@ export function outboundPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Out
   return {
     allowPrivateNetworks: env.BENCHLINE_ALLOW_PRIVATE_NETWORKS === '1' || env.BENCHLINE_ALLOW_PRIVATE_NETWORKS === 'true',
     ownHosts: ownRegistriesFromEnv(env),
+    insecureRegistries: hostList(env.BENCHLINE_INSECURE_REGISTRIES),
   };
 }
 
 /** BENCHLINE_OWN_REGISTRY: the registries (host[:port], comma-separated) the server runs itself. */
 export function ownRegistriesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.BENCHLINE_OWN_REGISTRY ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  return hostList(env.BENCHLINE_OWN_REGISTRY);
+}
+
+function hostList(setting: string | undefined): string[] {
+  return (setting ?? '').split(',').map((r) => r.trim()).filter(Boolean);
 }
 
 export type OutboundFailure = 'refused' | 'unreachable' | 'redirect' | 'too-large';
@@ -120,6 +130,13 @@ export function refusalReason(address: string, policy: Pick<OutboundPolicy, 'all
  */
 export class OutboundGuard {
   constructor(private readonly policy: OutboundPolicy) {}
+
+  /** Whether `registry` (host[:port]) is spoken to over plain HTTP: a loopback one, or one the policy lists. */
+  isInsecureRegistry(registry: string): boolean {
+    const host = registry.replace(/:\d+$/, '');
+    if (host === 'localhost' || host === '127.0.0.1' || host === '[::1]') return true;
+    return (this.policy.insecureRegistries ?? []).includes(registry);
+  }
 
   /** Resolves `host` once and checks every address it resolves to; the first is the one to use. */
   async checkTarget(host: string, port: number): Promise<CheckedTarget> {

@@ -161,17 +161,10 @@ describe('the runner’s image cache', () => {
     // The name exists only in the guard's resolver: the pull can reach it only through the guard.
     const port = registry.address.split(':')[1];
     const host = `registry.pinned.test:${port}`;
-    const guard = new OutboundGuard({ allowPrivateNetworks: true, resolve: async (name) => (name === 'registry.pinned.test' ? ['127.0.0.1'] : []) });
-    const insecure = process.env.BENCHLINE_INSECURE_REGISTRIES;
-    process.env.BENCHLINE_INSECURE_REGISTRIES = host;
-    try {
-      const cache = new ImageCache(mkdtempSync(join(tmpdir(), 'benchline-cache-')), guard);
-      const image = await cache.ensure({ registry: host, repository: 'owner/img', digest }, credentials);
-      expect(existsSync(join(image.rootfs, 'secret.txt'))).toBe(true);
-    } finally {
-      if (insecure === undefined) delete process.env.BENCHLINE_INSECURE_REGISTRIES;
-      else process.env.BENCHLINE_INSECURE_REGISTRIES = insecure;
-    }
+    const guard = new OutboundGuard({ allowPrivateNetworks: true, insecureRegistries: [host], resolve: async (name) => (name === 'registry.pinned.test' ? ['127.0.0.1'] : []) });
+    const cache = new ImageCache(mkdtempSync(join(tmpdir(), 'benchline-cache-')), guard);
+    const image = await cache.ensure({ registry: host, repository: 'owner/img', digest }, credentials);
+    expect(existsSync(join(image.rootfs, 'secret.txt'))).toBe(true);
   });
 
   it('puts the hosts a blob download is redirected to through the guard: a redirect to a metadata address is refused', async () => {
@@ -179,10 +172,8 @@ describe('the runner’s image cache', () => {
     const redirecting = await impostorRegistry(manifest.body, digest, manifest.mediaType!, 'http://metadata.test/latest/meta-data');
     const lookups: string[] = [];
     const names: Record<string, string[]> = { 'impostor.test': ['127.0.0.1'], 'metadata.test': ['169.254.169.254'] };
-    const guard = new OutboundGuard({ allowPrivateNetworks: true, resolve: async (name) => (lookups.push(name), names[name] ?? []) });
     const host = `impostor.test:${redirecting.address.split(':')[1]}`;
-    const insecure = process.env.BENCHLINE_INSECURE_REGISTRIES;
-    process.env.BENCHLINE_INSECURE_REGISTRIES = host;
+    const guard = new OutboundGuard({ allowPrivateNetworks: true, insecureRegistries: [host], resolve: async (name) => (lookups.push(name), names[name] ?? []) });
     try {
       const cache = new ImageCache(mkdtempSync(join(tmpdir(), 'benchline-cache-')), guard);
       const err = await cache.ensure({ registry: host, repository: 'b/img', digest }).catch((e) => e);
@@ -191,8 +182,6 @@ describe('the runner’s image cache', () => {
       // The redirect's host was looked up by the guard, which refused it.
       expect(lookups).toContain('metadata.test');
     } finally {
-      if (insecure === undefined) delete process.env.BENCHLINE_INSECURE_REGISTRIES;
-      else process.env.BENCHLINE_INSECURE_REGISTRIES = insecure;
       await new Promise((r) => redirecting.server.close(r));
     }
   });

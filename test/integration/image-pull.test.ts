@@ -53,7 +53,6 @@ describe('pulling an image through the outbound guard', () => {
   let host: string;
   let cdnHost: string;
   let guard: OutboundGuard;
-  const insecure = process.env.BENCHLINE_INSECURE_REGISTRIES;
 
   beforeAll(async () => {
     // A real image in a real registry; its manifest and blobs are what the hostile registry serves (or twists).
@@ -87,11 +86,10 @@ describe('pulling an image through the outbound guard', () => {
     trap = await listener((_req, res) => res.end('runner host internals'));
     host = `registry.hostile.test:${hostile.port}`;
     cdnHost = `cdn.hostile.test:${cdn.port}`;
-    process.env.BENCHLINE_INSECURE_REGISTRIES = host;
     // Production rules, except that the two stand-ins for public hosts (really on loopback) are
     // allowed by name and port: a redirect anywhere else on loopback is what a production runner sees.
     const names: Record<string, string[]> = { 'registry.hostile.test': ['127.0.0.1'], 'cdn.hostile.test': ['127.0.0.1'], localhost: ['127.0.0.1', '::1'] };
-    guard = new OutboundGuard({ allowPrivateNetworks: false, ownHosts: [host, cdnHost], resolve: async (name) => names[name] ?? [] });
+    guard = new OutboundGuard({ allowPrivateNetworks: false, ownHosts: [host, cdnHost], insecureRegistries: [host], resolve: async (name) => names[name] ?? [] });
   });
   beforeEach(() => {
     plan = { manifests: new Map([[digest, manifest]]), blobs: new Map(blobs) };
@@ -99,8 +97,6 @@ describe('pulling an image through the outbound guard', () => {
     cdn.requests.length = 0;
   });
   afterAll(async () => {
-    if (insecure === undefined) delete process.env.BENCHLINE_INSECURE_REGISTRIES;
-    else process.env.BENCHLINE_INSECURE_REGISTRIES = insecure;
     await registry?.stop();
     await Promise.all([hostile, cdn, trap].filter(Boolean).map((l) => close(l.server)));
   });

@@ -1,4 +1,4 @@
-import { isInsecureRegistry, parseImageRef } from '../../common/image-ref';
+import { parseImageRef } from '../../common/image-ref';
 
 describe('parseImageRef', () => {
   it.each([
@@ -13,11 +13,5 @@ describe('parseImageRef', () => {
 
   it.each(['r.io/UPPER:tag', 'r.io/a:bad tag', 'r.io/a@sha256:short', 'r.io/'])('refuses %s', (input) => {
     expect(() => parseImageRef(input)).toThrow(input);
-  });
-
-  it('treats loopback registries as plain HTTP, others only when listed', () => {
-    expect(isInsecureRegistry('127.0.0.1:5000', {})).toBe(true);
-    expect(isInsecureRegistry('ghcr.io', {})).toBe(false);
-    expect(isInsecureRegistry('reg.lan:5000', { BENCHLINE_INSECURE_REGISTRIES: 'a, reg.lan:5000' })).toBe(true);
   });
 });

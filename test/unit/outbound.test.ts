@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { OutboundError, OutboundGuard, refusalReason } from '../../net/outbound';
+import { OutboundError, OutboundGuard, outboundPolicyFromEnv, refusalReason } from '../../net/outbound';
 
 const production = { allowPrivateNetworks: false };
 const development = { allowPrivateNetworks: true };
@@ -66,6 +66,19 @@ describe('address classes', () => {
   it('development allows loopback and private ranges, never metadata or link-local', () => {
     for (const address of ['127.0.0.1', '::1', '10.0.0.1', '::ffff:192.168.0.1', 'fd12::1']) expect(refusalReason(address, development)).toBeUndefined();
     for (const address of ['169.254.169.254', 'fd00:ec2::254', '::ffff:169.254.169.254', '169.254.1.1', '0.0.0.0']) expect(refusalReason(address, development)).toBeDefined();
+  });
+});
+
+describe('plain-HTTP registries', () => {
+  it('are loopback ones, and others only when BENCHLINE_INSECURE_REGISTRIES lists them', () => {
+    const unlisted = new OutboundGuard(outboundPolicyFromEnv({}));
+    expect(unlisted.isInsecureRegistry('127.0.0.1:5000')).toBe(true);
+    expect(unlisted.isInsecureRegistry('localhost')).toBe(true);
+    expect(unlisted.isInsecureRegistry('ghcr.io')).toBe(false);
+    expect(unlisted.isInsecureRegistry('reg.lan:5000')).toBe(false);
+    const listed = new OutboundGuard(outboundPolicyFromEnv({ BENCHLINE_INSECURE_REGISTRIES: 'a, reg.lan:5000' }));
+    expect(listed.isInsecureRegistry('reg.lan:5000')).toBe(true);
+    expect(listed.isInsecureRegistry('reg.lan')).toBe(false);
   });
 });
 
