@@ -68,6 +68,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   // Only now, holding every name's lock: a second daemon for this runner never clears the live one's jobs.
   const stale = await clearStaleScratch(scratchRoot);
   if (stale.dirs.length) log(`removed ${stale.dirs.length} job scratch dir(s) (${stale.mounts.length} mount(s)) a previous run left behind`);
+  const images = new ImageCache(join(options.cacheDir, 'images'), new OutboundGuard(options.outbound));
+  const leftovers = await images.removeLeftovers();
+  if (leftovers.length) log(`removed ${leftovers.join(', ')} from the image cache: pulls a previous run left half-finished, unpacks of the old digest-keyed layout`);
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   let worker: Worker | undefined;
   const stop = (reason: string) => {
@@ -82,7 +85,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     shutdownGraceTime: options.shutdownGraceTime,
     activities: createRunnerActivities({
       api,
-      images: new ImageCache(join(options.cacheDir, 'images'), new OutboundGuard(options.outbound)),
+      images,
       executor,
       scratchRoot,
       host: { tuning: hostTuning, runnerVersion: options.version },

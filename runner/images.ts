@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { logger } from '../common/logger';
 import type { RegistryCredentials } from '../common/schemas';
@@ -35,6 +36,12 @@ export interface ImageLocation {
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/**
+ * A pull work dir no live runner on this host owns, untouched this long, is a leftover: one from
+ * another container (another host name, whose pids mean nothing here) or from before work dirs were
+ * named by owner. No pull takes a day.
+ */
+const FOREIGN_WORK_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Pulls images by digest (registry → OCI layout, every connection through the outbound guard, see
@@ -48,10 +55,35 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
  * registry + repository + digest so one source's unpack is never handed to a job naming another.
  */
 export class ImageCache {
+  /**
+   * This process's pulls work under tmp/<host name>.<pid>: runners on one host share the cache, and
+   * the name tells a crashed runner's half-finished pulls from a live one's.
+   */
+  private readonly work: string;
+
   constructor(
     private readonly dir: string,
     private readonly outbound: OutboundGuard,
-  ) {}
+  ) {
+    this.work = join(dir, 'tmp', workOwner());
+  }
+
+  /**
+   * Run once at start, before any pull: removes what earlier runs left behind, and returns it
+   * (relative to the cache). Pull work dirs of processes on this host that are gone (a live runner's
+   * are left alone; any other once untouched for a day), and bundles/, the digest-keyed unpacks from
+   * before the by-source layout, which no runner reads any more.
+   */
+  async removeLeftovers(): Promise<string[]> {
+    const tmp = join(this.dir, 'tmp');
+    const leftovers: string[] = [];
+    for (const name of await entries(tmp)) {
+      if (await isLeftoverWork(join(tmp, name), name)) leftovers.push(join('tmp', name));
+    }
+    if (existsSync(join(this.dir, 'bundles'))) leftovers.push('bundles');
+    for (const path of leftovers) await rm(join(this.dir, path), { recursive: true, force: true });
+    return leftovers;
+  }
 
   /**
    * The image, pulled if this host has not got it from this source yet, with the job's credentials
@@ -69,7 +101,7 @@ export class ImageCache {
   }
 
   private async pull(registry: RegistryClient, manifest: Manifest, bundle: string): Promise<void> {
-    const work = join(this.dir, 'tmp', `${manifest.digest.slice(7, 19)}-${randomBytes(4).toString('hex')}`);
+    const work = join(this.work, `${manifest.digest.slice(7, 19)}-${randomBytes(4).toString('hex')}`);
     const name = `${registry.registry}/${registry.repository}@${manifest.digest}`;
     await mkdir(work, { recursive: true, mode: 0o700 });
     try {
@@ -92,6 +124,38 @@ export class ImageCache {
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  }
+}
+
+function workOwner(): string {
+  return `${hostname()}.${process.pid}`;
+}
+
+async function entries(dir: string): Promise<string[]> {
+  return readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+}
+
+/** Whether tmp/<name> is no live pull's: its owner on this host is gone, or it is not ours to judge and has lain a day. */
+async function isLeftoverWork(path: string, name: string): Promise<boolean> {
+  const dot = name.lastIndexOf('.');
+  const pid = Number(name.slice(dot + 1));
+  if (dot > 0 && name.slice(0, dot) === hostname() && Number.isInteger(pid) && pid > 0) {
+    return pid !== process.pid && !isAlive(pid);
+  }
+  const { mtimeMs } = await stat(path);
+  return Date.now() - mtimeMs > FOREIGN_WORK_MAX_AGE_MS;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createRunner } from '../../db/seed';
 import { waitFor } from '../../devenv/wait';
@@ -48,12 +49,19 @@ describe('a runner that dies mid-job', () => {
     // The sandbox died with its runner (bubblewrap --die-with-parent): nothing runs on unattended.
     await waitFor('orphaned sandbox to die', async () => processesMatching('sleep 619').length === 0 || undefined, 10000);
     expect(existsSync(join(scratchRoot, `${accepted.job}-1`))).toBe(true);
+    // Its image pulls worked under a dir named by its pid; a pull the kill cut short would have left files there.
+    const pulls = join(process.env.BENCHLINE_TEST_SCRATCH!, doomedSlug, 'images', 'tmp');
+    const doomedPulls = `${hostname()}.${doomed.child.pid}`;
+    expect(readdirSync(pulls)).toEqual([doomedPulls]);
+    writeFileSync(join(pulls, doomedPulls, 'half-a-layer'), 'x');
 
-    // Restarted, the runner clears the dead job's scratch and mount before it polls again.
+    // Restarted, the runner clears the dead job's scratch and mount, and the dead runner's pulls, before it polls again.
     const restarted = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: doomedSlug, token, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
     expect(readdirSync(scratchRoot)).toEqual([]);
     expect(mountsUnderScratch()).toEqual([]);
     expect(restarted.output()).toContain('removed 1 job scratch dir(s) (1 mount(s)) a previous run left behind');
+    expect(readdirSync(pulls)).not.toContain(doomedPulls);
+    expect(restarted.output()).toContain(`removed ${join('tmp', doomedPulls)} from the image cache`);
     restarted.child.kill('SIGTERM');
     expect(await restarted.exited).toBe(0);
 
