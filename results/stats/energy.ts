@@ -11,6 +11,8 @@
 export interface CandidateSplit {
   /** First index of the second part. */
   index: number;
+  /** End (exclusive) of the second part: κ of the maximum. */
+  end: number;
   qhat: number;
 }
 
@@ -40,7 +42,7 @@ export function bestSplit(values: readonly number[], start: number, end: number)
         (2 / (m + n)) * cross -
         (n > 1 ? ((2 * m) / ((m + n) * (n - 1))) * withinX : 0) -
         (m > 1 ? ((2 * n) / ((m + n) * (m - 1))) * withinY : 0);
-      if (best === undefined || q > best.qhat) best = { index: start + tau, qhat: q };
+      if (best === undefined || q > best.qhat) best = { index: start + tau, end: start + kappa, qhat: q };
     }
   }
   return best;

@@ -19,7 +19,7 @@ function naiveQ(x: number[], start: number, tau: number, kappa: number): number 
 
 describe('energy statistic', () => {
   test('a clean step: [0, 0, 10, 10] splits at 2 with Q = 2/4 · (4 · 10) = 20', () => {
-    expect(bestSplit([0, 0, 10, 10], 0, 4)).toEqual({ index: 2, qhat: 20 });
+    expect(bestSplit([0, 0, 10, 10], 0, 4)).toEqual({ index: 2, end: 4, qhat: 20 });
   });
 
   test('the incremental maximum equals the brute-force one', () => {
