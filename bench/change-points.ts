@@ -9,7 +9,7 @@
  *   [60, 140), 100 series per size and sign; a step counts as found when a point lies within ±2 of
  *   it (the rate printed is the ±5 % one, the harder); any other point is "extra".
  * - The baseline is `method: 'otava'`, the detector main had before the correction (same code path;
- *   it printed 15.0 / 96.0 % / 9.0 here on 2026-11-27, as main did).
+ *   on 2026-11-27 main's detector and it gave the same figures here: 15.0 / 96.0 % / 9.0).
  * - Cost: one detection over a 1,000-point history (CV 2 %, one 5 % step), the work a report does
  *   per metric.
  */

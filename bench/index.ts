@@ -5,10 +5,12 @@
 import globalSetup from '../test/harness/global-setup';
 import globalTeardown from '../test/harness/global-teardown';
 import { Stack } from '../test/harness/stack';
+import { changePointBenchmark } from './change-points';
 import { dispatchBenchmark } from './dispatch';
 import { executorBenchmark } from './executors';
 
 async function main() {
+  changePointBenchmark(); // pure computation: before the services start, so they do not load the CPU
   await globalSetup();
   const stack = await Stack.start();
   try {
