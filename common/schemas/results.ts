@@ -232,7 +232,7 @@ export const changePointView = z.object({
   stddev_before: z.number(),
   stddev_after: z.number(),
   percent_change: z.number(),
-  pvalue: z.number(),
+  pvalue: z.number().describe("the t-test's two-sided p-value times the number of splits this one was chosen from (Bonferroni)"),
   created: timestamp,
   modified: timestamp,
 });

@@ -20,23 +20,24 @@ export function bestSplit(values: readonly number[], start: number, end: number)
   const w = end - start;
   if (w < 2) return undefined;
   const x = values.slice(start, end);
-  // prefix[k][i] = Σ_{i' < i} |x[i'] − x[k]|: the distances from x[k] to everything before index i.
-  const prefix = x.map((xk) => {
-    const row = new Float64Array(w + 1);
-    for (let i = 0; i < w; i++) row[i + 1] = row[i] + Math.abs(x[i] - xk);
-    return row;
-  });
+  // prefix[k·(w+1) + i] = Σ_{i' < i} |x[i'] − x[k]|: the distances from x[k] to everything before
+  // index i. One flat array: a row per value cost more in allocation and GC than in arithmetic.
+  const stride = w + 1;
+  const prefix = new Float64Array(w * stride);
+  for (let k = 0; k < w; k++) {
+    for (let i = 0; i < w; i++) prefix[k * stride + i + 1] = prefix[k * stride + i] + Math.abs(x[i] - x[k]);
+  }
   let best: CandidateSplit | undefined;
   let withinX = 0;
   for (let tau = 1; tau < w; tau++) {
-    if (tau > 1) withinX += prefix[tau - 1][tau - 1];
+    if (tau > 1) withinX += prefix[(tau - 1) * stride + tau - 1];
     const n = tau;
     let cross = 0;
     let withinY = 0;
     for (let kappa = tau + 1; kappa <= w; kappa++) {
       const last = kappa - 1; // the value that joined Y
-      cross += prefix[last][tau];
-      withinY += prefix[last][last] - prefix[last][tau];
+      cross += prefix[last * stride + tau];
+      withinY += prefix[last * stride + last] - prefix[last * stride + tau];
       const m = kappa - tau;
       const q =
         (2 / (m + n)) * cross -
