@@ -15,15 +15,17 @@ import { type TwoSampleStats, twoSampleTTest } from './stats/two-sample-t-test';
  *
  * Otava as published tests each split as if its position had been fixed in advance, but the split
  * is the best of every position in the window, so its p-value is far too small: on stationary noise
- * it reports 12–15 change points per 10,000 points at p ≤ 0.001. The default method corrects that:
- * - A split's p-value is multiplied by the number of candidates it was chosen from (Bonferroni):
- *   in the split pass, the w(w−1)/2 (τ, κ) pairs of its w-point segment, testing x[from:τ) against
- *   the x[τ:κ) the energy statistic chose, so a short excursion (a spike of a few points) is
- *   tested as itself rather than diluted into the rest of the window; in the merge pass, the
- *   positions between the point's neighbours.
- * - 3. Refine: each surviving point moves, within a quarter window, to the least-squares location
- *   of its mean shift between its neighbours; the energy statistic's maximum is a few points off
- *   a 5 % step in 2 % noise by more than 2 points 8 times in 200 seeded series, least squares 3.
+ * it reports 12–15 change points per 10,000 points at p ≤ 0.001. The default method, 'corrected',
+ * multiplies each p-value by the number of candidates the split was chosen from (Bonferroni):
+ * - in the split pass, by the w(w−1)/2 (τ, κ) pairs of its w-point segment, testing x[from:τ)
+ *   against the x[τ:κ) the energy statistic chose, so that a short excursion (a spike of a few
+ *   points) is tested as itself rather than diluted into the rest of the window;
+ * - in the merge pass, by the positions between the point's neighbours;
+ * and then 3. refines: each point moves, at most a quarter window, to the least-squares location of
+ * the mean shift between its neighbours. The energy statistic's maximum misses a 5 % step in 2 %
+ * noise by more than 2 points in 8 of 200 seeded series, least squares in 3.
+ * Measured: 0.04–0.12 false points per 10,000 over 500,000 points of each of six noise families
+ * (Gaussian and log-normal, CV 0.5–5 %); 98 % of 5 % steps (CV 2 %) within ±2.
  * `method: 'otava'` runs Otava's procedure unchanged (the golden tests and the bench's baseline).
  */
 

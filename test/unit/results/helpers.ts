@@ -38,6 +38,18 @@ export function seededNormal(seed: number): (mean: number, sd: number) => number
   };
 }
 
+/**
+ * `n` seeded values with mean 1000 and coefficient of variation `cv`, Gaussian or log-normal
+ * (ln X ~ N(μ, σ²) has CV √(e^{σ²} − 1) and mean e^{μ + σ²/2}).
+ */
+export function seededNoise(kind: 'gaussian' | 'log-normal', cv: number, n: number, seed: number): number[] {
+  const normal = seededNormal(seed);
+  if (kind === 'gaussian') return Array.from({ length: n }, () => normal(1000, 1000 * cv));
+  const sigma = Math.sqrt(Math.log(1 + cv * cv));
+  const mu = Math.log(1000) - (sigma * sigma) / 2;
+  return Array.from({ length: n }, () => Math.exp(normal(mu, sigma)));
+}
+
 /** Asserts a measurement to 1e-9 relative precision; a bound absent from `expected` must be absent. */
 export function expectMeasurement(actual: Measurement | undefined, expected: Measurement): void {
   expect(actual).toBeDefined();
