@@ -37,6 +37,13 @@ export interface SeriesResult {
 /** Rows per multi-row INSERT: well under Postgres's 65 535 bind parameters. */
 const CHUNK = 1000;
 
+/** `rows` in slices of at most CHUNK, one multi-row statement each. */
+export function chunked<T>(rows: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) chunks.push(rows.slice(i, i + CHUNK));
+  return chunks;
+}
+
 /**
  * The benchmarks and measures `results` name, created on first sight: two upserts and two reads,
  * however many results there are.
@@ -89,8 +96,7 @@ export async function writeMetrics(
   previousValue: (r: SeriesResult) => number | null,
 ): Promise<WrittenMetric[]> {
   const written: WrittenMetric[] = [];
-  for (let i = 0; i < series.length; i += CHUNK) {
-    const chunk = series.slice(i, i + CHUNK);
+  for (const chunk of chunked(series)) {
     const ids: { id: string }[] = await trx('metric')
       .insert(
         chunk.map((r) => ({

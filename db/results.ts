@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import { MAX_HISTORY } from '../common/schemas/results';
-import { detectChangePoints } from '../results/change-points';
+import { type ChangePoint, detectChangePoints } from '../results/change-points';
 import { isIgnoredBenchmark } from '../results/iterations';
-import { evaluateThreshold } from '../results/thresholds';
+import { evaluateThreshold, type ThresholdResult } from '../results/thresholds';
 import type { BenchmarkResults } from '../results/types';
-import { resolveSeries, writeMetrics, type WrittenMetric } from './metrics';
+import { chunked, resolveSeries, writeMetrics, type WrittenMetric } from './metrics';
 import { historySegments, inSegments, type HistorySegment } from './reports';
 import type { ResultsReportRow } from './result-rows';
-import { currentThresholds, modelOf } from './thresholds';
+import { type CurrentThreshold, currentThresholds, modelOf } from './thresholds';
 
 /**
  * Judging a report's results: metrics, then for each the boundaries its threshold's model computes
@@ -17,8 +17,8 @@ import { currentThresholds, modelOf } from './thresholds';
  *
  * History of a metric: the metrics of the same benchmark and measure on the same testbed, of
  * reports on the same branch that started before this one (and since the branch's last reset), then
- * of the branch's start point before the fork, up the start-point chain; newest MAX_HISTORY only.
- * A threshold's window and max sample size narrow it further.
+ * of the branch's start point before the fork, up the start-point chain; newest MAX_HISTORY only,
+ * and only as many as judging reads (see historyDepth). A threshold's window narrows it further.
  */
 
 export interface StoredResults {
@@ -28,10 +28,8 @@ export interface StoredResults {
   change_points: number;
 }
 
-export interface SeriesPoint {
+interface SeriesPoint {
   metric_id: string;
-  report_id: string;
-  branch_id: string;
   start_time: Date;
   value: number;
 }
@@ -40,13 +38,36 @@ export interface SeriesPoint {
 const MIN_POINTS_AFTER_CHANGE = 2;
 /** Shortest series the change-point detector runs on. */
 const MIN_CHANGE_POINT_SERIES = 4;
+/**
+ * The detector sees the newest this many points of a series, not its whole history: a new metric can
+ * only move change points near the end, and detection costs time in proportion to the points it
+ * reads (~3 µs a point; 1,000-point histories made a 3,000-metric report spend seconds here). Two of
+ * Otava's 50-point windows.
+ */
+const DETECTION_POINTS = 100;
+/**
+ * Of those, the oldest this many are context only when the history is longer: a change point there
+ * has been judged with a full window on both sides while it was newer, and a truncated view (few
+ * points before it) must not remove it. Change points are added, refreshed and removed in the rest.
+ */
+const DETECTION_CONTEXT = 50;
 
 const seriesKey = (benchmarkId: string, measureId: string) => `${benchmarkId}:${measureId}`;
 
-/** The newest MAX_HISTORY metrics of each (benchmark, measure) series, oldest first. */
+/**
+ * The newest metrics of each (benchmark, measure) series, oldest first (ties in start time by
+ * report creation, then metric id): as many as `depth` says
+ * for the series' measure (at most MAX_HISTORY), so a series nothing judges far back is not read far back.
+ */
 async function seriesHistory(
   db: Knex,
-  o: { testbedId: string; segments: readonly HistorySegment[]; excludeReportId?: string; pairs: readonly { benchmark_id: string; measure_id: string }[] },
+  o: {
+    testbedId: string;
+    segments: readonly HistorySegment[];
+    excludeReportId?: string;
+    pairs: readonly { benchmark_id: string; measure_id: string }[];
+    depth: ReadonlyMap<string, number>;
+  },
 ): Promise<Map<string, SeriesPoint[]>> {
   const series = new Map<string, SeriesPoint[]>();
   if (o.pairs.length === 0 || o.segments.length === 0) return series;
@@ -63,46 +84,94 @@ async function seriesHistory(
       'metric.benchmark_id',
       'metric.measure_id',
       'metric.value',
-      'report.id as report_id',
-      'report.branch_id',
       'report.start_time',
       'report.created_at',
       db.raw('row_number() over (partition by metric.benchmark_id, metric.measure_id order by report.start_time desc, report.created_at desc, metric.id desc) as rn'),
     );
-  const rows = await db
+  // One row per series, its points as one JSON array: 3,000 series of 100 points parse as 3,000
+  // rows, not 300,000, and the window's sort already gives each series' order.
+  const rows: { benchmark_id: string; measure_id: string; points: [string, number, number][] }[] = await db
     .from(inner.as('h'))
-    .where('rn', '<=', MAX_HISTORY)
-    .orderBy([{ column: 'start_time' }, { column: 'created_at' }, { column: 'metric_id' }]);
+    .whereRaw('rn <= (?::jsonb ->> measure_id::text)::int', [JSON.stringify(Object.fromEntries(o.depth))])
+    .groupBy('benchmark_id', 'measure_id')
+    .select('benchmark_id', 'measure_id', db.raw('json_agg(json_build_array(metric_id, extract(epoch from start_time) * 1000, value) order by rn desc) as points'));
   for (const row of rows) {
     const key = seriesKey(row.benchmark_id, row.measure_id);
     if (!wanted.has(key)) continue;
-    const list = series.get(key) ?? [];
-    list.push({ metric_id: row.metric_id, report_id: row.report_id, branch_id: row.branch_id, start_time: row.start_time, value: row.value });
-    series.set(key, list);
+    series.set(
+      key,
+      row.points.map(([metric_id, startMs, value]) => ({ metric_id, start_time: new Date(startMs), value })),
+    );
   }
   return series;
 }
 
-/** Writes the report's metrics and judges them; see the module comment. */
+/**
+ * How many of a series' newest metrics judging it reads: the change-point detector's view (the new
+ * metric is its last point), and what the measure's threshold model reads (a static one none).
+ */
+function historyDepth(threshold: CurrentThreshold | undefined): number {
+  const model = threshold?.model;
+  const judged = !model || model.test === 'static' ? 0 : (model.max_sample_size ?? MAX_HISTORY);
+  return Math.min(MAX_HISTORY, Math.max(DETECTION_POINTS - 1, judged));
+}
+
+interface FoundChangePoints {
+  metric: WrittenMetric;
+  /** The stretch of the series whose stored change points are made what `found` says. */
+  judged: readonly SeriesPoint[];
+  found: { point: SeriesPoint; series_index: number; stats: ChangePointStats }[];
+}
+
+type ChangePointStats = Pick<ChangePoint, 'mean_before' | 'mean_after' | 'stddev_before' | 'stddev_after' | 'percent_change' | 'pvalue'>;
+
+/**
+ * Writes the report's metrics and judges them (see the module comment) in a bounded number of
+ * statements however many metrics the report has: the judging is computed first, then written in
+ * multi-row statements.
+ */
 export async function storeResults(trx: Knex.Transaction, report: ResultsReportRow, results: BenchmarkResults): Promise<StoredResults> {
   const series = await resolveSeries(trx, report.project_id, results);
   const segments = await historySegments(trx, report.branch_id, report.start_time);
-  const history = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: series });
+  const thresholds = await currentThresholds(trx, report.branch_id, report.testbed_id);
+  const depth = new Map(series.map((s) => [s.measure_id, historyDepth(thresholds.get(s.measure_id))]));
+  const history = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: series, depth });
   const previousValue = (r: { benchmark_id: string; measure_id: string }) => history.get(seriesKey(r.benchmark_id, r.measure_id))?.at(-1)?.value ?? null;
   const written = await writeMetrics(trx, report.id, series, previousValue);
-  const thresholds = await currentThresholds(trx, report.branch_id, report.testbed_id);
-  const stored: StoredResults = { metrics: written.length, boundaries: 0, alerts: 0, change_points: 0 };
 
+  const boundaries: { metric: WrittenMetric; threshold: CurrentThreshold; judged: ThresholdResult }[] = [];
+  const changePoints: FoundChangePoints[] = [];
   for (const metric of written) {
     const points = history.get(seriesKey(metric.benchmark_id, metric.measure_id)) ?? [];
-
     const threshold = thresholds.get(metric.measure_id);
     if (threshold) {
       const since = threshold.model.window_seconds ? report.start_time.getTime() - threshold.model.window_seconds * 1000 : -Infinity;
       const samples = points.filter((p) => p.start_time.getTime() >= since).map((p) => p.value);
-      const judged = evaluateThreshold(samples, modelOf(threshold.model), metric.value);
-      const [boundary] = await trx('boundary')
-        .insert({
+      boundaries.push({ metric, threshold, judged: evaluateThreshold(samples, modelOf(threshold.model), metric.value) });
+    }
+    const found = findChangePoints(metric, [
+      ...points,
+      { metric_id: metric.id, start_time: report.start_time, value: metric.value },
+    ]);
+    if (found) changePoints.push(found);
+  }
+
+  const alerts = await writeBoundaries(trx, report, boundaries);
+  const changed = await writeChangePoints(trx, report, changePoints);
+  return { metrics: written.length, boundaries: boundaries.length, alerts, change_points: changed };
+}
+
+/** One multi-row insert of boundaries (per CHUNK), then one of the alerts they raise; the number of alerts. */
+async function writeBoundaries(
+  trx: Knex.Transaction,
+  report: ResultsReportRow,
+  boundaries: readonly { metric: WrittenMetric; threshold: CurrentThreshold; judged: ThresholdResult }[],
+): Promise<number> {
+  const alerts: Record<string, unknown>[] = [];
+  for (const chunk of chunked(boundaries)) {
+    const ids: { id: string }[] = await trx('boundary')
+      .insert(
+        chunk.map(({ metric, threshold, judged }) => ({
           metric_id: metric.id,
           threshold_id: threshold.threshold.id,
           model_id: threshold.model.id,
@@ -110,62 +179,84 @@ export async function storeResults(trx: Knex.Transaction, report: ResultsReportR
           lower_limit: judged.lower_limit ?? null,
           upper_limit: judged.upper_limit ?? null,
           skipped: judged.skipped ?? null,
-        })
-        .returning('id');
-      stored.boundaries++;
-      if (judged.alert && !isIgnoredBenchmark(metric.benchmark)) {
-        await trx('alert').insert({
-          project_id: report.project_id,
-          boundary_id: boundary.id,
-          metric_id: metric.id,
-          threshold_id: threshold.threshold.id,
-          model_id: threshold.model.id,
-          side: judged.alert,
-          limit: judged.alert === 'lower' ? judged.lower_limit : judged.upper_limit,
-          value: metric.value,
-        });
-        stored.alerts++;
-      }
-    }
-
-    stored.change_points += await updateChangePoints(trx, report, metric, [
-      ...points,
-      { metric_id: metric.id, report_id: report.id, branch_id: report.branch_id, start_time: report.start_time, value: metric.value },
-    ]);
+        })),
+      )
+      .returning('id');
+    // Postgres returns a multi-row INSERT's rows in the order of its VALUES.
+    chunk.forEach(({ metric, threshold, judged }, j) => {
+      if (!judged.alert || isIgnoredBenchmark(metric.benchmark)) return;
+      alerts.push({
+        project_id: report.project_id,
+        boundary_id: ids[j].id,
+        metric_id: metric.id,
+        threshold_id: threshold.threshold.id,
+        model_id: threshold.model.id,
+        side: judged.alert,
+        limit: judged.alert === 'lower' ? judged.lower_limit : judged.upper_limit,
+        value: metric.value,
+      });
+    });
   }
-  return stored;
+  for (const chunk of chunked(alerts)) await trx('alert').insert(chunk);
+  return alerts.length;
 }
 
 /**
- * Runs the detector over the series ending with `metric` and makes the stored change points of the
- * series' metrics what it finds now: new ones inserted, existing ones' statistics refreshed, ones it
- * no longer finds removed. Change points outside this stretch of the series are left alone.
+ * Runs the detector over the newest DETECTION_POINTS of the series ending with `metric` (the
+ * DETECTION_CONTEXT oldest of them context only when there is more history); undefined when the
+ * series is too short to judge.
  */
-async function updateChangePoints(trx: Knex.Transaction, report: ResultsReportRow, metric: WrittenMetric, series: readonly SeriesPoint[]): Promise<number> {
-  if (series.length < MIN_CHANGE_POINT_SERIES) return 0;
-  const found = detectChangePoints(series.map((p) => p.value)).filter((cp) => series.length - cp.index >= MIN_POINTS_AFTER_CHANGE);
-  const key = { branch_id: report.branch_id, testbed_id: report.testbed_id, benchmark_id: metric.benchmark_id, measure_id: metric.measure_id };
+function findChangePoints(metric: WrittenMetric, series: readonly SeriesPoint[]): FoundChangePoints | undefined {
+  if (series.length < MIN_CHANGE_POINT_SERIES) return undefined;
+  const offset = Math.max(0, series.length - DETECTION_POINTS);
+  const seen = series.slice(offset);
+  const context = offset > 0 ? DETECTION_CONTEXT : 0;
+  const found = detectChangePoints(seen.map((p) => p.value))
+    .filter((cp) => cp.index >= context && seen.length - cp.index >= MIN_POINTS_AFTER_CHANGE)
+    .map(({ index, mean_before, mean_after, stddev_before, stddev_after, percent_change, pvalue }) => ({
+      point: seen[index],
+      series_index: offset + index,
+      stats: { mean_before, mean_after, stddev_before, stddev_after, percent_change, pvalue },
+    }));
+  return { metric, judged: seen.slice(context), found };
+}
+
+/**
+ * Makes the stored change points of each judged stretch what the detector found now: new ones
+ * inserted, existing ones' statistics refreshed, ones it no longer finds removed. Change points
+ * outside the stretches are left alone. One read, one multi-row upsert (per CHUNK) and one delete.
+ */
+async function writeChangePoints(trx: Knex.Transaction, report: ResultsReportRow, judged: readonly FoundChangePoints[]): Promise<number> {
+  if (judged.length === 0) return 0;
   const now = new Date();
-  for (const cp of found) {
-    const stats = {
-      series_index: cp.index,
-      mean_before: cp.mean_before,
-      mean_after: cp.mean_after,
-      stddev_before: cp.stddev_before,
-      stddev_after: cp.stddev_after,
-      percent_change: cp.percent_change,
-      pvalue: cp.pvalue,
-    };
+  const rows = judged.flatMap(({ metric, found }) =>
+    found.map((cp) => ({
+      project_id: report.project_id,
+      branch_id: report.branch_id,
+      testbed_id: report.testbed_id,
+      benchmark_id: metric.benchmark_id,
+      measure_id: metric.measure_id,
+      metric_id: cp.point.metric_id,
+      series_index: cp.series_index,
+      ...cp.stats,
+      modified_at: now,
+    })),
+  );
+  for (const chunk of chunked(rows)) {
     await trx('change_point')
-      .insert({ project_id: report.project_id, ...key, metric_id: series[cp.index].metric_id, ...stats })
+      .insert(chunk)
       .onConflict(['branch_id', 'testbed_id', 'benchmark_id', 'measure_id', 'metric_id'])
-      .merge({ ...stats, modified_at: now });
+      .merge(['series_index', 'mean_before', 'mean_after', 'stddev_before', 'stddev_after', 'percent_change', 'pvalue', 'modified_at']);
   }
-  const keep = found.map((cp) => series[cp.index].metric_id);
-  await trx('change_point')
-    .where(key)
-    .whereIn('metric_id', series.map((p) => p.metric_id))
-    .whereNotIn('metric_id', keep)
-    .delete();
-  return found.length;
+  // A metric belongs to one series, so its id alone says which stretch a stored change point is in.
+  const inStretch = new Set(judged.flatMap(({ judged: stretch }) => stretch.map((p) => p.metric_id)));
+  const kept = new Set(rows.map((r) => r.metric_id));
+  const stored: { id: string; metric_id: string }[] = await trx('change_point')
+    .where({ branch_id: report.branch_id, testbed_id: report.testbed_id })
+    .whereRaw('benchmark_id = any(?::uuid[])', [[...new Set(judged.map((j) => j.metric.benchmark_id))]])
+    .whereRaw('measure_id = any(?::uuid[])', [[...new Set(judged.map((j) => j.metric.measure_id))]])
+    .select('id', 'metric_id');
+  const stale = stored.filter((cp) => inStretch.has(cp.metric_id) && !kept.has(cp.metric_id)).map((cp) => cp.id);
+  if (stale.length > 0) await trx('change_point').whereRaw('id = any(?::uuid[])', [stale]).delete();
+  return rows.length;
 }

@@ -134,11 +134,32 @@ export function studentTCdf(t: number, df: number): number {
   return 1 - studentTUpperTail(t, df);
 }
 
+/**
+ * Quantiles already computed, by p and df. Bisection costs ~100 incomplete-beta evaluations, and a
+ * report judges every metric of a measure with the same boundary and (history as long) the same df,
+ * so a 3,000-metric report needs a handful of distinct quantiles; exact, unlike an approximation.
+ */
+const quantiles = new Map<string, number>();
+/** Enough for every boundary × history length a process meets; past it the cache starts over. */
+const MAX_CACHED_QUANTILES = 10_000;
+
 /** Inverse CDF of Student's t, by bisection on the upper tail (monotone, so it cannot diverge). */
 export function studentTQuantile(p: number, df: number): number {
   if (!(p >= 0 && p <= 1) || !(df > 0)) return Number.NaN;
   if (p === 0.5) return 0;
   if (p < 0.5) return -studentTQuantile(1 - p, df);
+  const key = `${p} ${df}`;
+  let t = quantiles.get(key);
+  if (t === undefined) {
+    if (quantiles.size >= MAX_CACHED_QUANTILES) quantiles.clear();
+    t = upperQuantile(p, df);
+    quantiles.set(key, t);
+  }
+  return t;
+}
+
+/** studentTQuantile for p > 0.5. */
+function upperQuantile(p: number, df: number): number {
   if (p === 1) return Infinity;
   const tail = 1 - p;
   let low = 0;

@@ -1,0 +1,103 @@
+/**
+ * Results at scale (issue 9, item 4): one report of BENCHMARKS benchmarks × 3 measures whose series
+ * each have HISTORY earlier metrics, with a t_test threshold on every measure, stored, judged and
+ * change-point-checked by storeResults (db/results.ts) end to end on the real Postgres, with the
+ * statements it sends counted (knex 'query' events). Each run is rolled back, so every run judges
+ * the same history.
+ */
+import type { Knex } from 'knex';
+import { getOrCreateBranch } from '../db/projects';
+import { createReport } from '../db/reports';
+import { resolveSeries } from '../db/metrics';
+import { storeResults } from '../db/results';
+import type { BenchmarkResults } from '../results/types';
+import type { Stack } from '../test/harness/stack';
+import { printRows, summary } from './stats';
+
+const BENCHMARKS = Number(process.env.BENCH_RESULTS_BENCHMARKS ?? 1000);
+const HISTORY = Number(process.env.BENCH_RESULTS_HISTORY ?? 1000);
+const RUNS = Number(process.env.BENCH_RESULTS_RUNS ?? 5);
+const MEASURES = ['latency', 'throughput', 'instructions'];
+const BRANCH = 'results-scale';
+
+/** The issue's figures for the code before this change (one boundary insert per metric, change points per metric, whole-history detection). */
+const BASELINE = { ms: '500–1,700 ms (+ ~5 s detection)', statements: '1,000–2,100' };
+const TARGET_MS = 1000;
+
+export async function resultsScaleBenchmark(stack: Stack): Promise<void> {
+  const db = stack.db;
+  const results: BenchmarkResults = Object.fromEntries(
+    Array.from({ length: BENCHMARKS }, (_, b) => [`bench-${b}`, Object.fromEntries(MEASURES.map((m, k) => [m, { value: 100 * (k + 1) + (b % 7) }]))]),
+  );
+  const seeded = performance.now();
+  await seedHistory(db, stack.project.id, results);
+  console.log(`\nResults at scale: seeded ${BENCHMARKS} × ${MEASURES.length} series of ${HISTORY} points in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+
+  const times: number[] = [];
+  const counts: number[] = [];
+  let stored: Awaited<ReturnType<typeof storeResults>> | undefined;
+  for (let run = 0; run < RUNS; run++) {
+    const rollback = new Error('rollback');
+    await db
+      .transaction(async (trx) => {
+        const { report } = await createReport(trx, { projectId: stack.project.id, branch: BRANCH, testbed: 'ci', adapter: 'json', settings: {} });
+        let statements = 0;
+        const count = () => statements++;
+        db.on('query', count);
+        const started = performance.now();
+        try {
+          stored = await storeResults(trx, report, results);
+        } finally {
+          times.push(performance.now() - started);
+          db.off('query', count);
+        }
+        counts.push(statements);
+        throw rollback;
+      })
+      .catch((err) => {
+        if (err !== rollback) throw err;
+      });
+  }
+  printRows(`storeResults: ${BENCHMARKS} benchmarks × ${MEASURES.length} measures, ${HISTORY}-point histories, t_test thresholds (${RUNS} runs)`, [
+    ['this branch', summary(times)],
+  ]);
+  console.log(`  stored per run: ${JSON.stringify(stored)}`);
+  console.log(`  statements per report: ${counts[0]} (every run: ${[...new Set(counts)].join(', ')})`);
+  console.log(`  baseline (issue 9's figures, same machine): ${BASELINE.ms}, ${BASELINE.statements} statements`);
+  console.log(`  target: ≤ ${TARGET_MS} ms end to end, statements independent of the number of metrics`);
+}
+
+/**
+ * HISTORY reports on BRANCH, one a minute, each with a metric for every series of `results` (values
+ * around each series' level, 2 % noise), and a t_test threshold on every measure, in set-based SQL.
+ */
+async function seedHistory(db: Knex, projectId: string, results: BenchmarkResults): Promise<void> {
+  await db.transaction(async (trx) => {
+    const branch = await getOrCreateBranch(trx, projectId, BRANCH);
+    const testbed = await trx('testbed').where({ project_id: projectId, slug: 'ci' }).first('id');
+    const series = await resolveSeries(trx, projectId, results);
+    await trx.raw(
+      `insert into report (project_id, branch_id, testbed_id, adapter, start_time)
+       select ?, ?, ?, 'json', now() - make_interval(mins => ? - g) from generate_series(1, ?) g`,
+      [projectId, branch.id, testbed.id, HISTORY + 1, HISTORY],
+    );
+    await trx.raw(
+      `insert into metric (report_id, benchmark_id, measure_id, value)
+       select r.id, s.benchmark_id, s.measure_id, s.level * (1 + 0.02 * (random() + random() + random() - 1.5))
+       from report r cross join jsonb_to_recordset(?::jsonb) as s(benchmark_id uuid, measure_id uuid, level double precision)
+       where r.branch_id = ?`,
+      [JSON.stringify(series.map((s) => ({ benchmark_id: s.benchmark_id, measure_id: s.measure_id, level: s.measurement.value }))), branch.id],
+    );
+    // What autovacuum would have done after such a bulk load: without statistics the planner takes
+    // the fresh tables for empty and picks nested loops.
+    await trx.raw('analyze report, metric');
+    await createReport(trx, {
+      projectId,
+      branch: BRANCH,
+      testbed: 'ci',
+      adapter: 'json',
+      settings: {},
+      thresholds: MEASURES.map((measure) => ({ measure, test: 't_test', upper_boundary: 0.99 })),
+    });
+  });
+}

@@ -1,0 +1,79 @@
+import { createReport } from '../../db/reports';
+import { storeResults, type StoredResults } from '../../db/results';
+import type { BenchmarkResults } from '../../results/types';
+import { Stack } from '../harness/stack';
+
+/**
+ * Judging a report costs a bounded number of SQL statements however many metrics it has: the
+ * history of every series is read at once and boundaries, alerts and change points are written in
+ * multi-row statements (issue 9: a 1,000-benchmark report used to send one statement or more per
+ * metric). Counts, not times: counts are deterministic.
+ */
+describe('results at scale: statements per report', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await Stack.start();
+  });
+  afterAll(() => stack?.stop());
+
+  /** `benchmarks` benchmarks × 2 measures, every value `value(measure)`. */
+  const results = (benchmarks: number, value: (measure: number) => number): BenchmarkResults =>
+    Object.fromEntries(Array.from({ length: benchmarks }, (_, b) => [`b${b}`, { latency: { value: value(0) + (b % 3) }, throughput: { value: value(1) + (b % 3) } }]));
+
+  /** Stores one report on `branch` through storeResults, counting the statements it sends. */
+  async function store(branch: string, body: BenchmarkResults, thresholds = false): Promise<StoredResults & { statements: number }> {
+    return stack.db.transaction(async (trx) => {
+      const { report } = await createReport(trx, {
+        projectId: stack.project.id,
+        branch,
+        testbed: 'ci',
+        adapter: 'json',
+        settings: {},
+        thresholds: thresholds ? ['latency', 'throughput'].map((measure) => ({ measure, test: 't_test' as const, upper_boundary: 0.99 })) : undefined,
+      });
+      let statements = 0;
+      const count = () => statements++;
+      stack.db.on('query', count);
+      try {
+        return { ...(await storeResults(trx, report, body)), statements };
+      } finally {
+        stack.db.off('query', count);
+      }
+    });
+  }
+
+  /** A history that steps from 100 to 130 halfway, then a report far above it: every path writes. */
+  async function judgedReport(branch: string, benchmarks: number) {
+    const noise = [0, 0.8, -0.6, 0.3, -0.9, 0.5, -0.2, 0.7, -0.4, 0.1];
+    for (let i = 0; i < noise.length; i++) {
+      const level = i < 5 ? 100 : 130;
+      await store(branch, results(benchmarks, (m) => level * (m + 1) + noise[i]), i === 0);
+    }
+    return store(branch, results(benchmarks, (m) => 400 * (m + 1)));
+  }
+
+  it('sends as many statements for 100 benchmarks as for 5, and a handful in all', async () => {
+    const few = await judgedReport('few', 5);
+    const many = await judgedReport('many', 100);
+
+    // Every kind of write happened, for every metric.
+    expect(few).toMatchObject({ metrics: 10, boundaries: 10, alerts: 10 });
+    expect(many).toMatchObject({ metrics: 200, boundaries: 200, alerts: 200 });
+    expect(few.change_points).toBeGreaterThanOrEqual(10);
+    expect(many.change_points).toBeGreaterThanOrEqual(200);
+
+    // Upserts of series: 2, their ids: 2, branch history: 1, thresholds: 2, history: 1, metrics: 1,
+    // boundaries: 1, alerts: 1, change points: an upsert and a read (and a delete when one goes).
+    expect(many.statements).toBe(few.statements);
+    expect(many.statements).toBeLessThanOrEqual(15);
+  });
+
+  it('keeps the statements bounded past one multi-row chunk (1,000 rows): a statement per chunk, not per metric', async () => {
+    const big = await store('big', results(1200, (m) => 100 * (m + 1)), true);
+    const small = await store('small', results(10, (m) => 100 * (m + 1)), true);
+    expect(big).toMatchObject({ metrics: 2400, boundaries: 2400 });
+    // 2,400 metrics and boundaries: three chunks each instead of one.
+    expect(big.statements).toBe(small.statements + 4);
+  });
+});
