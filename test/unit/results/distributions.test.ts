@@ -50,6 +50,21 @@ describe("Student's t", () => {
     [0.5, 3, 0.3257239824240755],
   ])('upper tail P(T > %d) with df %d keeps tiny p-values precise', (t, df, p) => expectRelative(studentTUpperTail(t, df), p, 1e-11));
 
+  test('quantiles are cached by p and df together: asked again, or with a neighbouring df, each is its own', () => {
+    const reference: [number, number, number][] = [
+      [0.977, 24, 2.104414722704815],
+      [0.977, 1000, 1.9978814071161255],
+      [0.99, 5, 3.3649299989072174],
+    ];
+    for (const round of [1, 2]) {
+      for (const [p, df, t] of round === 1 ? reference : [...reference].reverse()) {
+        expectRelative(studentTQuantile(p, df), t, 1e-12);
+        expectRelative(studentTQuantile(1 - p, df), -t, 1e-11);
+      }
+    }
+    expect(studentTQuantile(0.977, 25)).toBeLessThan(studentTQuantile(0.977, 24));
+  });
+
   test('CDF is symmetric and the quantile inverts it', () => {
     expect(studentTCdf(0, 7)).toBe(0.5);
     expect(studentTCdf(-1.3, 7) + studentTCdf(1.3, 7)).toBeCloseTo(1, 14);
