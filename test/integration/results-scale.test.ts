@@ -69,6 +69,27 @@ describe('results at scale: statements per report', () => {
     expect(many.statements).toBeLessThanOrEqual(15);
   });
 
+  it('reads a series missing from the newest reports from older ones: its history is its own newest metrics, not the newest reports\'', async () => {
+    // 5 reports with "sparse", then 120 without it (more than any threshold here reads), then one with it.
+    const sparse = [10, 11, 12, 13, 14];
+    for (const [i, v] of sparse.entries()) await store('sparse', { sparse: { latency: { value: v } }, dense: { latency: { value: 50 } } }, i === 0);
+    for (let i = 0; i < 120; i++) await store('sparse', { dense: { latency: { value: 50 + (i % 2) } } });
+    const judged = await stack.db.transaction(async (trx) => {
+      const { report } = await createReport(trx, { projectId: stack.project.id, branch: 'sparse', testbed: 'ci', adapter: 'json', settings: {} });
+      await storeResults(trx, report, { sparse: { latency: { value: 15 } }, dense: { latency: { value: 50 } } });
+      return trx('metric')
+        .join('benchmark', 'benchmark.id', 'metric.benchmark_id')
+        .leftJoin('boundary', 'boundary.metric_id', 'metric.id')
+        .where('metric.report_id', report.id)
+        .select('benchmark.name', 'metric.previous_value', 'boundary.baseline');
+    });
+    const byName = Object.fromEntries(judged.map((m: { name: string }) => [m.name, m]));
+    expect(byName.sparse).toMatchObject({ previous_value: 14, baseline: 12 });
+    // All 125 of its metrics: 5 × 50, then 50 and 51 in turn.
+    expect(byName.dense.previous_value).toBe(51);
+    expect(byName.dense.baseline).toBeCloseTo((5 * 50 + 60 * 50 + 60 * 51) / 125, 10);
+  });
+
   it('keeps the statements bounded past one multi-row chunk (1,000 rows): a statement per chunk, not per metric', async () => {
     const big = await store('big', results(1200, (m) => 100 * (m + 1)), true);
     const small = await store('small', results(10, (m) => 100 * (m + 1)), true);
