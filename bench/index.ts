@@ -8,6 +8,7 @@ import { Stack } from '../test/harness/stack';
 import { changePointBenchmark } from './change-points';
 import { dispatchBenchmark } from './dispatch';
 import { executorBenchmark } from './executors';
+import { resultsScaleBenchmark } from './results-scale';
 
 async function main() {
   changePointBenchmark(); // pure computation: before the services start, so they do not load the CPU
@@ -15,6 +16,7 @@ async function main() {
   const stack = await Stack.start();
   try {
     await dispatchBenchmark(stack);
+    await resultsScaleBenchmark(stack);
     await executorBenchmark(stack);
   } finally {
     await stack.stop();

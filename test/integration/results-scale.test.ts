@@ -74,16 +74,17 @@ describe('results at scale: statements per report', () => {
     const sparse = [10, 11, 12, 13, 14];
     for (const [i, v] of sparse.entries()) await store('sparse', { sparse: { latency: { value: v } }, dense: { latency: { value: 50 } } }, i === 0);
     for (let i = 0; i < 120; i++) await store('sparse', { dense: { latency: { value: 50 + (i % 2) } } });
-    const judged = await stack.db.transaction(async (trx) => {
+    let judged: { name: string; previous_value: number | null; baseline: number | null }[] = [];
+    await stack.db.transaction(async (trx) => {
       const { report } = await createReport(trx, { projectId: stack.project.id, branch: 'sparse', testbed: 'ci', adapter: 'json', settings: {} });
       await storeResults(trx, report, { sparse: { latency: { value: 15 } }, dense: { latency: { value: 50 } } });
-      return trx('metric')
+      judged = await trx('metric')
         .join('benchmark', 'benchmark.id', 'metric.benchmark_id')
         .leftJoin('boundary', 'boundary.metric_id', 'metric.id')
         .where('metric.report_id', report.id)
         .select('benchmark.name', 'metric.previous_value', 'boundary.baseline');
     });
-    const byName = Object.fromEntries(judged.map((m: { name: string }) => [m.name, m]));
+    const byName = Object.fromEntries(judged.map((m) => [m.name, m]));
     expect(byName.sparse).toMatchObject({ previous_value: 14, baseline: 12 });
     // All 125 of its metrics: 5 × 50, then 50 and 51 in turn.
     expect(byName.dense.previous_value).toBe(51);
