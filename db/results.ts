@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { MAX_HISTORY } from '../common/schemas/results';
-import { type ChangePoint, detectChangePoints } from '../results/change-points';
+import { type ChangePoint, detectChangePoints, OTAVA } from '../results/change-points';
 import { isIgnoredBenchmark } from '../results/iterations';
 import { evaluateThreshold, type ThresholdResult } from '../results/thresholds';
 import type { BenchmarkResults } from '../results/types';
@@ -41,16 +41,16 @@ const MIN_CHANGE_POINT_SERIES = 4;
 /**
  * The detector sees the newest this many points of a series, not its whole history: a new metric can
  * only move change points near the end, and detection costs time in proportion to the points it
- * reads (~3 µs a point; 1,000-point histories made a 3,000-metric report spend seconds here). Two of
- * Otava's 50-point windows.
+ * reads (1,000-point histories made a 3,000-metric report spend seconds here). Two of the
+ * detector's windows.
  */
-const DETECTION_POINTS = 100;
+const DETECTION_POINTS = 2 * OTAVA.window_len;
 /**
  * Of those, the oldest this many are context only when the history is longer: a change point there
  * has been judged with a full window on both sides while it was newer, and a truncated view (few
  * points before it) must not remove it. Change points are added, refreshed and removed in the rest.
  */
-const DETECTION_CONTEXT = 50;
+const DETECTION_CONTEXT = OTAVA.window_len;
 
 const seriesKey = (benchmarkId: string, measureId: string) => `${benchmarkId}:${measureId}`;
 
