@@ -2,27 +2,19 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { parseImageRef } from '../common/image-ref';
 import { hashToken } from '../common/tokens';
-import { getJob, issueClaimTicket } from '../db/jobs';
-import type { JobRow } from '../db/rows';
+import { committedJob, issueClaimTicket } from '../db/jobs';
 import { isImageRefusal, resolveDigest } from '../net/oci-registry';
 import { OutboundError, type OutboundGuard } from '../net/outbound';
 
-async function requireJob(db: Knex, jobId: string): Promise<JobRow> {
-  const job = await getJob(db, jobId);
-  if (!job) throw ApplicationFailure.nonRetryable(`job ${jobId} does not exist`, 'JobGone');
-  return job;
-}
-
 export function createResolveActivities(db: Knex, outbound: OutboundGuard) {
   return {
-    /** Whether the submission's transaction committed the job row yet (see the workflow's submissionCommitted). */
-    async jobExists(jobId: string): Promise<boolean> {
-      return (await getJob(db, jobId)) !== undefined;
-    },
-
-    /** Pins the job to its image's digest, before any runner time is spent, and issues attempt 1's claim ticket. */
-    async resolveImageDigest(jobId: string, firstClaimTicket: string): Promise<string> {
-      const job = await requireJob(db, jobId);
+    /**
+     * Pins the job to its image's digest, before any runner time is spent, and issues attempt 1's
+     * claim ticket; null when the submission that started the workflow did not commit the job.
+     */
+    async resolveImageDigest(jobId: string, firstClaimTicket: string): Promise<string | null> {
+      const job = await committedJob(db, jobId);
+      if (!job) return null;
       try {
         const digest = await resolveDigest(outbound, parseImageRef(job.config.image), job.config.image_credentials);
         await db('job').where({ id: jobId }).update({ image_digest: digest });

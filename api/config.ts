@@ -15,6 +15,13 @@ export interface ApiConfig {
   trustProxy: boolean;
   /** The orchestrator's task queue, where job workflows start. */
   controlTaskQueue: string;
+  /**
+   * Host a control-queue worker in the api process, on the api's own Temporal connection, and start
+   * job workflows eagerly: the start call hands back the workflow's first task to that worker, with
+   * no trip through the task queue (the development topology). Off: a separate orchestrator runs
+   * the control queue (production) and starts are ordinary.
+   */
+  controlWorker: boolean;
   /** Dispatch policy handed to each job workflow: how long a runner may go silent, and a job may wait. */
   heartbeatTimeoutSeconds: number;
   queueLimitSeconds: number;
@@ -49,6 +56,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     port: Number(env.BENCHLINE_API_PORT ?? 8080),
     trustProxy: env.BENCHLINE_TRUST_PROXY === 'true',
     controlTaskQueue: env.BENCHLINE_CONTROL_TASK_QUEUE ?? CONTROL_TASK_QUEUE,
+    controlWorker: env.BENCHLINE_API_CONTROL_WORKER === 'true',
     heartbeatTimeoutSeconds: Number(env.BENCHLINE_HEARTBEAT_TIMEOUT_SECONDS ?? 30),
     queueLimitSeconds: Number(env.BENCHLINE_QUEUE_LIMIT_SECONDS ?? 3600),
     workflowStartTimeoutSeconds: Number(env.BENCHLINE_WORKFLOW_START_TIMEOUT_SECONDS ?? 10),

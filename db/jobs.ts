@@ -9,6 +9,27 @@ export async function getJob(db: Knex, jobId: string): Promise<JobRow | undefine
 }
 
 /**
+ * A submission holds this lock on its job from the job row's INSERT until its COMMIT or rollback:
+ * the api starts the job's workflow inside that transaction, and the workflow's first activity
+ * waits on the lock instead of polling for the row (see committedJob).
+ */
+export async function holdJobUntilCommit(trx: Knex.Transaction, jobId: string): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(hashtextextended(?::text, 0))', [jobId]);
+}
+
+/**
+ * The job once its submission has ended: at once when the row is visible, otherwise after waiting
+ * for the submission's transaction (holdJobUntilCommit). Undefined: it rolled back, or no submission
+ * wrote this job.
+ */
+export async function committedJob(db: Knex, jobId: string): Promise<JobRow | undefined> {
+  const job = await getJob(db, jobId);
+  if (job) return job;
+  await db.transaction((trx) => trx.raw('select pg_advisory_xact_lock_shared(hashtextextended(?::text, 0))', [jobId]));
+  return getJob(db, jobId);
+}
+
+/**
  * Moves a job to `to` if, and only if, its current status allows it. The check is the UPDATE's own
  * WHERE clause, so two writers racing on one job cannot both succeed.
  */

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { NewRun } from '../common/schemas';
 import { effectiveTimeoutSeconds, type TierPolicy } from '../common/tiers';
+import { holdJobUntilCommit } from './jobs';
 import { createUnclaimedProject } from './projects';
 import { createReport, reportRequestFrom } from './reports';
 import type { JobRow, ProjectRow, SpecRow } from './rows';
@@ -36,7 +37,7 @@ export async function jobByIdempotencyKey(db: Knex, projectId: string, key: stri
  * anonymous submission to a new slug), the testbed's current spec (when the body named one), the
  * report and the pending job. `beforeCommit` runs last, inside the transaction: the api starts the
  * job's workflow there, so a failed start rolls everything back and a committed job always has its
- * workflow (which waits for the commit, see the workflow's submission check).
+ * workflow (whose first activity waits for the commit: holdJobUntilCommit).
  */
 export async function writeSubmission(
   db: Knex,
@@ -75,6 +76,7 @@ export async function writeSubmission(
       .ignore()
       .returning('*');
     if (!job) throw new DuplicateSubmission(project.id);
+    await holdJobUntilCommit(trx, job.id);
     await beforeCommit(job);
     return { job, claim: created?.claim };
   });

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { createControlActivities } from '../activities';
 import { DEFAULT_DB_OUTAGE_WINDOW_SECONDS, MAX_DB_OUTAGE_WINDOW_SECONDS } from '../activities/outage';
 import { CONTROL_TASK_QUEUE } from '../common/contracts';
-import { OutboundGuard, type OutboundPolicy } from '../net/outbound';
+import { OutboundGuard, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
 
 export interface OrchestratorOptions {
   connection: NativeConnection;
@@ -19,6 +19,16 @@ export interface OrchestratorOptions {
   dbOutageWindowSeconds?: number;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** The orchestrator's settings from the environment (the orchestrator process, or an api hosting a control worker). */
+export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Pick<OrchestratorOptions, 'namespace' | 'taskQueue' | 'outbound' | 'dbOutageWindowSeconds'> {
+  return {
+    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: env.BENCHLINE_CONTROL_TASK_QUEUE ?? CONTROL_TASK_QUEUE,
+    outbound: outboundPolicyFromEnv(env),
+    dbOutageWindowSeconds: env.BENCHLINE_DB_OUTAGE_WINDOW_SECONDS ? Number(env.BENCHLINE_DB_OUTAGE_WINDOW_SECONDS) : undefined,
+  };
 }
 
 /** The control-plane worker: runs jobWorkflow and the activities that touch Postgres and registries. */

@@ -48,7 +48,7 @@ const RUN_GRACE_SECONDS = 600;
 const CONTROL_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '15 minutes',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: ['ImageNotFound', 'JobGone'] },
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: ['ImageNotFound'] },
 };
 const control = proxyActivities<ControlActivities>(CONTROL_OPTIONS);
 /** Run in this worker, inside the workflow task: issuing a retry's claim ticket adds no task-queue hop before dispatch. */
@@ -77,13 +77,12 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
 async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
   const { jobId, spec } = input;
   try {
-    if (!(await submissionCommitted(input))) {
+    // Attempt 1's claim ticket rides on the digest lookup: nothing more stands between it and dispatch.
+    const firstTicket = uuid4();
+    if (!(await submissionCommitted(input, firstTicket))) {
       setCurrentDetails('no job: the submission that started this workflow never committed');
       return { status: 'not_committed' };
     }
-    // Attempt 1's claim ticket rides on the digest lookup: nothing more stands between it and dispatch.
-    const firstTicket = uuid4();
-    await control.resolveImageDigest(jobId, firstTicket);
 
     const runner = proxyActivities<RunnerActivities>({
       taskQueue: spec.taskQueue,
@@ -142,14 +141,15 @@ function ended(outcome: JobOutcome): JobOutcome {
 }
 
 /**
- * The api starts this workflow inside its submission transaction, just before COMMIT: the job row
- * may not be visible yet (a short wait), or never (the api died or the commit failed). In that case
+ * The api starts this workflow inside its submission transaction, just before COMMIT; the first
+ * activity waits for that transaction and finds the job, resolving its image. When it finds none
+ * (the api died or the commit failed, or something other than a submission started the workflow),
  * there is no job to settle and the workflow ends quietly after the window.
  */
-async function submissionCommitted(input: JobWorkflowInput): Promise<boolean> {
+async function submissionCommitted(input: JobWorkflowInput, firstTicket: string): Promise<boolean> {
   const deadline = Date.now() + (input.commitWindowSeconds ?? DEFAULT_COMMIT_WINDOW_SECONDS) * 1000;
   for (let wait = 100; ; wait = Math.min(wait * 2, 5000)) {
-    if (await control.jobExists(input.jobId)) return true;
+    if ((await control.resolveImageDigest(input.jobId, firstTicket)) !== null) return true;
     if (Date.now() >= deadline) return false;
     await sleep(Math.min(wait, deadline - Date.now()));
   }

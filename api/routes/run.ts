@@ -149,6 +149,8 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
           // starts a second run for a job whose workflow already ended.
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          // Honored only when this client shares its connection with a worker of the control queue.
+          requestEagerStart: app.config.controlWorker,
         }),
       );
     } catch (err) {

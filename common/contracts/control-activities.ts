@@ -15,13 +15,13 @@ export interface SettledJob {
  * call them. The implementation is checked against this interface where the worker is built.
  */
 export interface ControlActivities {
-  /** Whether the submission's transaction committed the job row yet (the api starts the workflow just before COMMIT). */
-  jobExists(jobId: string): Promise<boolean>;
   /**
    * Pins the job to its image's digest, before any runner time is spent, and stores runJob attempt
-   * 1's claim ticket (hashed) in the same step, so dispatch waits on nothing more.
+   * 1's claim ticket (hashed) in the same step, so dispatch waits on nothing more. The api starts
+   * the workflow just before its submission's COMMIT: this waits for that transaction to end, and
+   * answers null when it did not commit the job.
    */
-  resolveImageDigest(jobId: string, firstClaimTicket: string): Promise<string>;
+  resolveImageDigest(jobId: string, firstClaimTicket: string): Promise<string | null>;
   /** Stores a retry's (attempt ≥ 2) claim ticket on the job, hashed (a local activity: no task-queue hop before dispatch). */
   issueClaimTicket(jobId: string, attempt: number, ticket: string): Promise<void>;
   /** The job's persisted status: the authority on whether its benchmark started. */

@@ -48,6 +48,12 @@ export interface StackOptions {
   rateLimits?: { perToken: number; perIp: number };
   /** A migrated database of the stack's own (a cluster the test owns) instead of the run's shared one. */
   databaseUrl?: string;
+  /**
+   * The development topology: the api's client shares the orchestrator worker's connection and
+   * starts job workflows eagerly (BENCHLINE_API_CONTROL_WORKER). Default: the production topology's
+   * ordinary starts, on a connection of the api's own.
+   */
+  controlWorker?: boolean;
 }
 
 export interface Tenant {
@@ -89,6 +95,7 @@ export class Stack {
   private orchestrator!: { worker: Worker; running: Promise<void> };
   private runners: TestRunner[] = [];
   private apiConfig!: Parameters<typeof buildApp>[0]['config'];
+  private apiClient!: Client;
 
   static async start(options: StackOptions = {}): Promise<Stack> {
     const stack = new Stack();
@@ -119,6 +126,7 @@ export class Stack {
       workflowBundle: { codePath: process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE! },
     });
     this.orchestrator = { worker: orchestrator, running: orchestrator.run() };
+    this.apiClient = options.controlWorker ? new Client({ connection: this.nativeConnection }) : this.client;
     this.apiConfig = {
       ...apiConfigFromEnv(),
       // Tests pose as different source IPs through X-Forwarded-For.
@@ -127,6 +135,7 @@ export class Stack {
       allowedRegistries: options.allowedRegistries,
       anonymousRegistries: options.anonymousRegistries ?? [this.registry],
       controlTaskQueue,
+      controlWorker: options.controlWorker ?? false,
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 30,
       queueLimitSeconds: options.queueLimitSeconds ?? 3600,
     };
@@ -137,7 +146,7 @@ export class Stack {
 
   /** Starts the api (again) on `port`, as a restarted replica behind the same address would be. */
   async startApi(port = Number(new URL(this.apiUrl).port)): Promise<void> {
-    this.app = await buildApp({ db: this.db, temporal: this.client, config: this.apiConfig, logger: false });
+    this.app = await buildApp({ db: this.db, temporal: this.apiClient, config: this.apiConfig, logger: false });
     await this.app.listen({ host: '127.0.0.1', port });
   }
 

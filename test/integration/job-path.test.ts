@@ -41,7 +41,7 @@ describe('a benchmark job end to end', () => {
     const activities = history.events!
       .filter((e) => e.activityTaskScheduledEventAttributes)
       .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
-    expect(activities).toEqual(['jobExists', 'resolveImageDigest', 'runJob', 'recordRunResult', 'processResults']);
+    expect(activities).toEqual(['resolveImageDigest', 'runJob', 'recordRunResult', 'processResults']);
   });
 
   it('reads output files named in file_paths, env and cmd overrides', async () => {
@@ -87,5 +87,25 @@ describe('idempotent submission', () => {
     // The latest run is still the first: no second run was started for the finished job.
     expect((await handle.describe()).runId).toBe(firstRun);
     expect((await stack.job(first.body.job)).status).toBe('processed');
+  });
+});
+
+/** The development topology: the api hosts the control worker and starts job workflows eagerly. */
+describe('a benchmark job with the api hosting the control worker', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ controlWorker: true });
+    await stack.startRunner();
+  });
+  afterAll(() => stack?.stop());
+
+  it('runs to its metrics through the same steps as with a separate orchestrator', async () => {
+    const image = await stack.pushImage('bench', { entrypoint: ['/bench.sh'], files: { '/bench.sh': DEMO_BENCHMARK_SH } });
+    const accepted = await stack.submit({ image });
+    expect(await stack.waitForJob(accepted.job)).toMatchObject({ status: 'processed', attempt: 1, image_digest: expect.stringMatching(/^sha256:/) });
+    const history = await stack.client.workflow.getHandle(accepted.workflow_id).fetchHistory();
+    const activities = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+    expect(activities).toEqual(['resolveImageDigest', 'runJob', 'recordRunResult', 'processResults']);
   });
 });
