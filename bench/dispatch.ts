@@ -1,27 +1,44 @@
 /**
  * Dispatch latency: from submission to the moment a runner starts working on the job.
  *
- * - Temporal path (Benchline): POST /v0/run → report + job rows, jobWorkflow started before COMMIT → jobExists →
- *   resolveImageDigest → runJob task on the runner queue → runner's activity starts.
+ * - Temporal path (Benchline): POST /v0/run → report + job rows, jobWorkflow started before COMMIT →
+ *   resolveImageDigest (waits for the COMMIT, pins the digest, stores attempt 1's claim ticket) →
+ *   runJob task on the runner queue → runner's activity starts. Measured in both topologies: the api
+ *   and the control worker on separate connections with ordinary starts (production), and the api
+ *   hosting the control worker on a shared connection with eager workflow start (development).
+ * - LISTEN/NOTIFY queue (what graphile-worker does): a job row inserted with a NOTIFY in its
+ *   transaction, and a runner that claims on each notification.
  * - Polling baseline: a job row inserted, and a runner loop that claims the oldest pending job
  *   with a conditional UPDATE … FOR UPDATE SKIP LOCKED every 1 s (the design Temporal replaced).
  *
  * Jobs are submitted one at a time to an idle runner, so each figure is pure dispatch, not queueing.
  */
 import { randomUUID } from 'node:crypto';
+import type { Notification, PoolClient } from 'pg';
 import { createRunnerActivities } from '../runner/activities/run-job';
 import { createSpec } from '../db/seed';
-import type { Stack } from '../test/harness/stack';
+import { Stack } from '../test/harness/stack';
 import { printRows, summary } from './stats';
 
 const JOBS = Number(process.env.BENCH_DISPATCH_JOBS ?? 200);
 const POLL_INTERVAL_MS = 1000;
+const TARGET = 'target: p50 ≤ 20 ms, p99 ≤ 60 ms; before issue 9: p50 83–173 ms, p99 ~180–250 ms';
 
 export async function dispatchBenchmark(stack: Stack): Promise<void> {
-  const temporal = await temporalPath(stack);
+  const separate = await temporalPath(stack);
+  const development = await Stack.start({ controlWorker: true });
+  let eager: number[];
+  try {
+    eager = await temporalPath(development);
+  } finally {
+    await development.stop();
+  }
+  const notified = await notifyPath(stack);
   const polling = await pollingPath(stack);
-  printRows(`Dispatch latency, submission → runner starts the job (${JOBS} jobs each, one at a time)`, [
-    ['Temporal (api → workflow → runJob task)', summary(temporal)],
+  printRows(`Dispatch latency, submission → runner starts the job (${JOBS} jobs each, one at a time; ${TARGET})`, [
+    ['Temporal, api + control worker, eager start', summary(eager)],
+    ['Temporal, separate control worker', summary(separate)],
+    ['LISTEN/NOTIFY queue', summary(notified)],
     [`DB polling claim loop (${POLL_INTERVAL_MS} ms interval)`, summary(polling)],
   ]);
 }
@@ -55,33 +72,84 @@ async function temporalPath(stack: Stack): Promise<number[]> {
   }
 }
 
-async function pollingPath(stack: Stack): Promise<number[]> {
-  const spec = await createSpec(stack.db, { slug: `polled-${stack.id}` });
+/** A spec no runner serves and a job row to copy: the queue paths claim these jobs themselves. */
+async function queueFixture(stack: Stack, name: string) {
+  const spec = await createSpec(stack.db, { slug: `${name}-${stack.id}` });
   const template = await stack.db('job').where({ project_id: stack.project.id }).first();
   const { branch_id, testbed_id } = await stack.db('report').where({ id: template.report_id }).first();
-  const claimedAt = new Map<string, number>();
-  let running = true;
-  const loop = (async () => {
-    while (running) {
+  return {
+    /** Claims the oldest pending job of the spec, as a runner of such a queue does; its id, if any. */
+    async claim(): Promise<string | undefined> {
       const { rows } = await stack.db.raw(
         `update job set status = 'claimed', claimed_at = now() where id = (
            select id from job where status = 'pending' and spec_id = ? order by priority, created_at, id limit 1 for update skip locked
          ) returning id`,
         [spec.id],
       );
-      if (rows[0]) claimedAt.set(rows[0].id, performance.now());
+      return rows[0]?.id;
+    },
+    /** Writes a pending job; `inTransaction` runs in the job's transaction (a NOTIFY). */
+    async submit(inTransaction: (trx: typeof stack.db) => Promise<unknown> = async () => undefined): Promise<string> {
+      const id = randomUUID();
+      await stack.db.transaction(async (trx) => {
+        const [report] = await trx('report').insert({ project_id: stack.project.id, branch_id, testbed_id, adapter: 'json' }).returning('id');
+        await trx('job').insert({ ...template, id, report_id: report.id, spec_id: spec.id, status: 'pending', runner_id: null, attempt: 0, created_at: new Date(), idempotency_key: null });
+        await inTransaction(trx as unknown as typeof stack.db);
+      });
+      return id;
+    },
+  };
+}
+
+async function waitClaimed(claimedAt: Map<string, number>, id: string): Promise<void> {
+  while (!claimedAt.has(id)) await new Promise((r) => setTimeout(r, 1));
+}
+
+async function notifyPath(stack: Stack): Promise<number[]> {
+  const queue = await queueFixture(stack, 'notified');
+  const channel = `jobs_${stack.id}`;
+  const claimedAt = new Map<string, number>();
+  const listener = (await stack.db.client.acquireConnection()) as PoolClient;
+  // Each notification means a job may be waiting: claim until the queue is empty.
+  listener.on('notification', (_: Notification) => {
+    void (async () => {
+      for (let id = await queue.claim(); id; id = await queue.claim()) claimedAt.set(id, performance.now());
+    })();
+  });
+  await listener.query(`listen ${channel}`);
+  try {
+    const latencies: number[] = [];
+    for (let i = 0; i < JOBS; i++) {
+      const t0 = performance.now();
+      const id = await queue.submit((trx) => trx.raw('select pg_notify(?, ?)', [channel, '']));
+      await waitClaimed(claimedAt, id);
+      latencies.push(claimedAt.get(id)! - t0);
+    }
+    return latencies;
+  } finally {
+    await listener.query(`unlisten ${channel}`);
+    await stack.db.client.releaseConnection(listener);
+  }
+}
+
+async function pollingPath(stack: Stack): Promise<number[]> {
+  const queue = await queueFixture(stack, 'polled');
+  const claimedAt = new Map<string, number>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const id = await queue.claim();
+      if (id) claimedAt.set(id, performance.now());
       else await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
     }
   })();
   const latencies: number[] = [];
   for (let i = 0; i < JOBS; i++) {
-    const id = randomUUID();
-    const [report] = await stack.db('report').insert({ project_id: stack.project.id, branch_id, testbed_id, adapter: 'json' }).returning('id');
     // Submissions land at arbitrary moments relative to the poller's cycle, as CI pushes do.
     await new Promise((r) => setTimeout(r, Math.random() * POLL_INTERVAL_MS));
     const t0 = performance.now();
-    await stack.db('job').insert({ ...template, id, report_id: report.id, spec_id: spec.id, status: 'pending', runner_id: null, attempt: 0, created_at: new Date(), idempotency_key: null });
-    while (!claimedAt.has(id)) await new Promise((r) => setTimeout(r, 2));
+    const id = await queue.submit();
+    await waitClaimed(claimedAt, id);
     latencies.push(claimedAt.get(id)! - t0);
   }
   running = false;
