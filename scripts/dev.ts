@@ -172,7 +172,9 @@ async function main() {
     BENCHLINE_OWN_REGISTRY: registry.address,
   };
   step(`api on ${apiUrl}, orchestrator, runner ${demo.runner} for spec ${demo.spec} (${executor} executor)`);
-  const api = launch('api', process.execPath, ['--require', TSX, join(ROOT, 'api', 'main.ts')], { ...common, BENCHLINE_API_PORT: String(API_PORT) });
+  // The development topology: the api hosts a control worker and starts job workflows eagerly (the
+  // orchestrator still runs, for the reconcile schedule and as a second control worker).
+  const api = launch('api', process.execPath, ['--require', TSX, join(ROOT, 'api', 'main.ts')], { ...common, BENCHLINE_API_PORT: String(API_PORT), BENCHLINE_API_CONTROL_WORKER: 'true' });
   await waitFor('api', async () => {
     if (api.exitCode !== null) throw new Error(`api exited; see ${LOGS}/api.log`);
     return (await fetch(`${apiUrl}/ready`)).ok;
