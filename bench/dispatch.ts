@@ -27,7 +27,7 @@ const TARGET = 'target: p50 ≤ 20 ms, p99 ≤ 60 ms; before issue 9: p50 83–1
 export async function dispatchBenchmark(stack: Stack): Promise<void> {
   const separate = await temporalPath(stack);
   const development = await Stack.start({ controlWorker: true });
-  let eager: number[];
+  let eager: Awaited<ReturnType<typeof temporalPath>>;
   try {
     eager = await temporalPath(development);
   } finally {
@@ -36,20 +36,51 @@ export async function dispatchBenchmark(stack: Stack): Promise<void> {
   const notified = await notifyPath(stack);
   const polling = await pollingPath(stack);
   printRows(`Dispatch latency, submission → runner starts the job (${JOBS} jobs each, one at a time; ${TARGET})`, [
-    ['Temporal, api + control worker, eager start', summary(eager)],
-    ['Temporal, separate control worker', summary(separate)],
+    ['Temporal, api + control worker, eager start', summary(eager.latencies)],
+    ['Temporal, separate control worker', summary(separate.latencies)],
     ['LISTEN/NOTIFY queue', summary(notified)],
     [`DB polling claim loop (${POLL_INTERVAL_MS} ms interval)`, summary(polling)],
   ]);
+  printStages('Where the Temporal dispatch time goes, api + control worker, eager start', eager.stages);
+  printStages('Where the Temporal dispatch time goes, separate control worker', separate.stages);
 }
 
-async function temporalPath(stack: Stack): Promise<number[]> {
-  const started = new Map<string, number>();
+/** A job's dispatch as points in time (ms, wall clock): its submission, its workflow's history events until runJob is scheduled, the runner's start. */
+type Timeline = { label: string; at: number }[];
+
+async function timeline(stack: Stack, workflowId: string, submittedAt: number, runnerStartedAt: number): Promise<Timeline> {
+  const events = (await stack.client.workflow.getHandle(workflowId).fetchHistory()).events!;
+  const points: Timeline = [{ label: 'POST /v0/run sent', at: submittedAt }];
+  for (const e of events) {
+    const key = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
+    const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    points.push({ label: `${key!.replace('EventAttributes', '')}${activity ? ` ${activity}` : ''}`, at: Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6 });
+    if (activity === 'runJob') break;
+  }
+  points.push({ label: "runner's runJob starts", at: runnerStartedAt });
+  return points;
+}
+
+/** Median time of each step (previous point → this one) over the jobs, in the order the steps happen. */
+function printStages(title: string, timelines: Timeline[]): void {
+  const steps = new Map<string, number[]>();
+  for (const points of timelines) {
+    for (let i = 1; i < points.length; i++) {
+      const step = `${points[i - 1].label} → ${points[i].label}`;
+      steps.set(step, [...(steps.get(step) ?? []), points[i].at - points[i - 1].at]);
+    }
+  }
+  console.log(`\n${title} (median of ${timelines.length} jobs; history times are the server's)`);
+  for (const [step, samples] of steps) console.log(`  ${summary(samples).p50.toFixed(1).padStart(7)} ms  ${step}${samples.length < timelines.length ? ` (${samples.length} jobs)` : ''}`);
+}
+
+async function temporalPath(stack: Stack): Promise<{ latencies: number[]; stages: Timeline[] }> {
+  const started = new Map<string, { at: number; wall: number }>();
   // The real runJob, wrapped only to note when the runner's activity begins.
   const runner = await stack.startRunner({
     wrap: (activities: ReturnType<typeof createRunnerActivities>) => ({
       runJob: (input) => {
-        started.set(input.jobId, performance.now());
+        started.set(input.jobId, { at: performance.now(), wall: Date.now() });
         return activities.runJob(input);
       },
     }),
@@ -58,14 +89,16 @@ async function temporalPath(stack: Stack): Promise<number[]> {
     const image = await stack.pushImage('trivial', { entrypoint: ['/bin/echo', '{"noop": {"latency": {"value": 1}}}'] });
     await stack.waitForJob((await stack.submit({ image })).job); // warm: image pulled and cached
     const latencies: number[] = [];
+    const stages: Timeline[] = [];
     for (let i = 0; i < JOBS; i++) {
-      const t0 = performance.now();
-      const { job } = await stack.submit({ image });
+      const [t0, wall0] = [performance.now(), Date.now()];
+      const { job, workflow_id } = await stack.submit({ image });
       await stack.waitForJob(job, () => started.has(job), 30000);
-      latencies.push(started.get(job)! - t0);
+      latencies.push(started.get(job)!.at - t0);
       await stack.waitForJob(job);
+      stages.push(await timeline(stack, workflow_id, wall0, started.get(job)!.wall));
     }
-    return latencies;
+    return { latencies, stages };
   } finally {
     // The next benchmark brings its own runners to this queue.
     await runner.stop();
