@@ -17,8 +17,7 @@ export function createResolveActivities(db: Knex, outbound: OutboundGuard) {
       if (!job) return null;
       try {
         const digest = await resolveDigest(outbound, parseImageRef(job.config.image), job.config.image_credentials);
-        await db('job').where({ id: jobId }).update({ image_digest: digest });
-        await issueClaimTicket(db, jobId, 1, hashToken(firstClaimTicket));
+        await issueClaimTicket(db, jobId, 1, hashToken(firstClaimTicket), { image_digest: digest });
         return digest;
       } catch (err) {
         // What answered (address, socket error) is for operators, not for the job's error.

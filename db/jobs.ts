@@ -47,12 +47,13 @@ export async function transitionJob(db: Knex, jobId: string, to: JobStatus, patc
 /**
  * Records the claim ticket the workflow issued for runJob attempt `attempt` (its SHA-256 only). A
  * repeated issue (an activity retry) writes the same values; an older attempt never replaces a newer one.
+ * `patch` rides on the same statement (attempt 1's ticket is stored with the image digest).
  */
-export async function issueClaimTicket(db: Knex, jobId: string, attempt: number, ticketHash: string): Promise<void> {
+export async function issueClaimTicket(db: Knex, jobId: string, attempt: number, ticketHash: string, patch: Patch = {}): Promise<void> {
   await db<JobRow>('job')
     .where({ id: jobId })
     .where((q) => q.whereNull('claim_ticket_attempt').orWhere('claim_ticket_attempt', '<=', attempt))
-    .update({ claim_ticket_hash: ticketHash, claim_ticket_attempt: attempt });
+    .update({ ...patch, claim_ticket_hash: ticketHash, claim_ticket_attempt: attempt });
 }
 
 export interface ClaimRequest {
