@@ -51,10 +51,14 @@ type Timeline = { label: string; at: number }[];
 async function timeline(stack: Stack, workflowId: string, submittedAt: number, runnerStartedAt: number): Promise<Timeline> {
   const events = (await stack.client.workflow.getHandle(workflowId).fetchHistory()).events!;
   const points: Timeline = [{ label: 'POST /v0/run sent', at: submittedAt }];
+  const seen = new Map<string, number>();
   for (const e of events) {
-    const key = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
-    const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    points.push({ label: `${key!.replace('EventAttributes', '')}${activity ? ` ${activity}` : ''}`, at: Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6 });
+    const key = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k])!.replace('EventAttributes', '');
+    const activity = e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.markerRecordedEventAttributes?.markerName;
+    // The second workflow task's events are told apart from the first's.
+    const nth = (seen.get(key) ?? 0) + 1;
+    seen.set(key, nth);
+    points.push({ label: `${key}${nth > 1 ? ` #${nth}` : ''}${activity ? ` ${activity}` : ''}`, at: Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6 });
     if (activity === 'runJob') break;
   }
   points.push({ label: "runner's runJob starts", at: runnerStartedAt });

@@ -53,6 +53,13 @@ const CONTROL_OPTIONS: ActivityOptions = {
 const control = proxyActivities<ControlActivities>(CONTROL_OPTIONS);
 /** Run in this worker, inside the workflow task: issuing a retry's claim ticket adds no task-queue hop before dispatch. */
 const local = proxyLocalActivities<ControlActivities>({ ...CONTROL_OPTIONS, startToCloseTimeout: '30 seconds' });
+/**
+ * The first look at the job (resolveImageDigest), inside the first workflow task, so that task
+ * schedules runJob itself. One try only: a local activity retried in this SDK leaks a timer per
+ * attempt (temporalio/sdk-core#1454, a worker panic when one fires late), so a failed try is
+ * handed to the ordinary, retried activity instead.
+ */
+const firstLook = proxyLocalActivities<ControlActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
 
 /**
  * One benchmark job: resolve where and what to run, hand it to a runner of the spec's queue at the
@@ -149,9 +156,20 @@ function ended(outcome: JobOutcome): JobOutcome {
 async function submissionCommitted(input: JobWorkflowInput, firstTicket: string): Promise<boolean> {
   const deadline = Date.now() + (input.commitWindowSeconds ?? DEFAULT_COMMIT_WINDOW_SECONDS) * 1000;
   for (let wait = 100; ; wait = Math.min(wait * 2, 5000)) {
-    if ((await control.resolveImageDigest(input.jobId, firstTicket)) !== null) return true;
+    if ((await resolveImage(input.jobId, firstTicket)) !== null) return true;
     if (Date.now() >= deadline) return false;
     await sleep(Math.min(wait, deadline - Date.now()));
+  }
+}
+
+/** resolveImageDigest: once locally, then, if that try failed for a reason worth retrying, as an ordinary activity. */
+async function resolveImage(jobId: string, ticket: string): Promise<string | null> {
+  try {
+    return await firstLook.resolveImageDigest(jobId, ticket);
+  } catch (err) {
+    // A refusal the ordinary activity would not retry either (a missing image) fails the job now.
+    if (isCancellation(err) || CONTROL_OPTIONS.retry!.nonRetryableErrorTypes!.includes(failureType(err) ?? '')) throw err;
+    return control.resolveImageDigest(jobId, ticket);
   }
 }
 
@@ -218,6 +236,12 @@ async function withPermit<T>(input: JobWorkflowInput, fn: () => Promise<T>): Pro
       }
     });
   }
+}
+
+/** The type of the application failure at the root of `err`, however deep it is wrapped. */
+function failureType(err: unknown): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof ApplicationFailure) return e.type ?? undefined;
+  return undefined;
 }
 
 /** Turns a failure into the sentence the user reads on the job. */

@@ -35,7 +35,7 @@ describe('jobs that fail', () => {
     expect(job.error).toBe(`image ${stack.registry}/${stack.id}/nothing-here:v404 not found in registry ${stack.registry}`);
     expect(job.runner).toBeNull();
     expect(job.claimed).toBeNull();
-    expect(await scheduledActivities(accepted.workflow_id)).toEqual(['resolveImageDigest', 'markJobFailed']);
+    expect(await scheduledActivities(accepted.workflow_id)).toEqual(['markJobFailed']);
     // Outsiders may see a public project's jobs, but not the error, which names the private repository.
     await stack.db('project').where({ id: stack.project.id }).update({ visibility: 'public' });
     const outsider = await stack.request<{ error: string }>('GET', `/v0/projects/${stack.project.slug}/jobs/${accepted.job}`, undefined, null);
