@@ -2,8 +2,8 @@
  * Dispatch latency: from submission to the moment a runner starts working on the job.
  *
  * - Temporal path (Benchline): POST /v0/run → report + job rows, jobWorkflow started before COMMIT →
- *   resolveImageDigest (waits for the COMMIT, pins the digest, stores attempt 1's claim ticket) →
- *   runJob task on the runner queue → runner's activity starts. Measured in both topologies: the api
+ *   its first workflow task runs resolveImageDigest locally (waits for the COMMIT, pins the digest,
+ *   stores attempt 1's claim ticket) and schedules runJob on the runner queue → runner's activity starts. Measured in both topologies: the api
  *   and the control worker on separate connections with ordinary starts (production), and the api
  *   hosting the control worker on a shared connection with eager workflow start (development).
  * - LISTEN/NOTIFY queue (what graphile-worker does): a job row inserted with a NOTIFY in its
