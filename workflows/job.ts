@@ -51,15 +51,14 @@ const CONTROL_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: ['ImageNotFound'] },
 };
 const control = proxyActivities<ControlActivities>(CONTROL_OPTIONS);
-/** Run in this worker, inside the workflow task: issuing a retry's claim ticket adds no task-queue hop before dispatch. */
-const local = proxyLocalActivities<ControlActivities>({ ...CONTROL_OPTIONS, startToCloseTimeout: '30 seconds' });
 /**
- * The first look at the job (resolveImageDigest), inside the first workflow task, so that task
- * schedules runJob itself. One try only: a local activity retried in this SDK leaks a timer per
- * attempt (temporalio/sdk-core#1454, a worker panic when one fires late), so a failed try is
- * handed to the ordinary, retried activity instead.
+ * Control activities on the way to dispatch (the first look at the job, a retry's claim ticket) run
+ * inside the workflow task, so that task schedules runJob itself with no task-queue hop between.
+ * One try only: a local activity retried in this SDK leaks a timer per attempt
+ * (temporalio/sdk-core#1454, a worker panic when one fires late), so a failed try is handed to the
+ * ordinary, retried activity instead (see `locallyOnce`).
  */
-const firstLook = proxyLocalActivities<ControlActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
+const oneLocalTry = proxyLocalActivities<ControlActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
 
 /**
  * One benchmark job: resolve where and what to run, hand it to a runner of the spec's queue at the
@@ -109,7 +108,7 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
       runWithRetries(input, async (attempt) => {
         // Single-use and per attempt: only the runner Temporal hands this task to learns it.
         const ticket = attempt === 1 ? firstTicket : uuid4();
-        if (attempt > 1) await local.issueClaimTicket(jobId, attempt, ticket);
+        if (attempt > 1) await locallyOnce('issueClaimTicket', jobId, attempt, ticket);
         return runner.runJob({ jobId, attempt, ticket });
       }),
     );
@@ -156,20 +155,21 @@ function ended(outcome: JobOutcome): JobOutcome {
 async function submissionCommitted(input: JobWorkflowInput, firstTicket: string): Promise<boolean> {
   const deadline = Date.now() + (input.commitWindowSeconds ?? DEFAULT_COMMIT_WINDOW_SECONDS) * 1000;
   for (let wait = 100; ; wait = Math.min(wait * 2, 5000)) {
-    if ((await resolveImage(input.jobId, firstTicket)) !== null) return true;
+    if ((await locallyOnce('resolveImageDigest', input.jobId, firstTicket)) !== null) return true;
     if (Date.now() >= deadline) return false;
     await sleep(Math.min(wait, deadline - Date.now()));
   }
 }
 
-/** resolveImageDigest: once locally, then, if that try failed for a reason worth retrying, as an ordinary activity. */
-async function resolveImage(jobId: string, ticket: string): Promise<string | null> {
+/** A control activity once locally, then, if that try failed for a reason worth retrying, as an ordinary activity. */
+async function locallyOnce<K extends keyof ControlActivities>(name: K, ...args: Parameters<ControlActivities[K]>): Promise<Awaited<ReturnType<ControlActivities[K]>>> {
+  type Call = (...a: Parameters<ControlActivities[K]>) => Promise<Awaited<ReturnType<ControlActivities[K]>>>;
   try {
-    return await firstLook.resolveImageDigest(jobId, ticket);
+    return await (oneLocalTry[name] as unknown as Call)(...args);
   } catch (err) {
     // A refusal the ordinary activity would not retry either (a missing image) fails the job now.
     if (isCancellation(err) || CONTROL_OPTIONS.retry!.nonRetryableErrorTypes!.includes(failureType(err) ?? '')) throw err;
-    return control.resolveImageDigest(jobId, ticket);
+    return (control[name] as unknown as Call)(...args);
   }
 }
 
