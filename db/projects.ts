@@ -29,8 +29,12 @@ export const getOrCreateTestbed = (trx: Knex, projectId: string, slug: string) =
  * its visibility, and for a UUID that names no project: those need a token.
  */
 export async function anonymousTarget(db: Knex, ref: string): Promise<ProjectRow | 'new' | undefined> {
-  const existing = await findProject(db, ref);
-  if (existing) return (await getOrganization(db, existing.organization_id)).claimed ? undefined : existing;
+  // One query: the project with its organization's claimed flag.
+  const row = await byRef(db('project').join('organization', 'organization.id', 'project.organization_id').select('project.*', 'organization.claimed'), ref, { table: 'project' }).first();
+  if (row) {
+    const { claimed, ...project } = row as ProjectRow & { claimed: boolean };
+    return claimed ? undefined : project;
+  }
   return isUuid(ref) ? undefined : 'new';
 }
 
