@@ -13,17 +13,14 @@ export interface RateLimits {
 }
 
 /**
- * Counts a request against each key in the current fixed window. One upsert per key, so it holds
- * across api replicas; stale windows are swept now and then.
+ * Counts a request against `key` in the current fixed window: seconds until the window ends when
+ * over `limit`. One upsert, so it holds across api replicas; stale windows are swept now and then.
  */
-export async function hit(db: Knex, keys: { key: string; limit: number }[], windowSeconds: number, now = Date.now()): Promise<number | undefined> {
+async function hit(db: Knex, key: string, limit: number, windowSeconds: number, now = Date.now()): Promise<number | undefined> {
   const windowStart = new Date(Math.floor(now / 1000 / windowSeconds) * windowSeconds * 1000);
-  let retryAfter: number | undefined;
-  for (const { key, limit } of keys) {
-    if ((await countRequest(db, key, windowStart)) > limit) retryAfter = Math.max(1, Math.ceil((windowStart.getTime() + windowSeconds * 1000 - now) / 1000));
-  }
+  const count = await countRequest(db, key, windowStart);
   if (Math.random() < 0.01) await sweepRateLimits(db, new Date(now - 2 * windowSeconds * 1000));
-  return retryAfter;
+  return count > limit ? Math.max(1, Math.ceil((windowStart.getTime() + windowSeconds * 1000 - now) / 1000)) : undefined;
 }
 
 const rateLimits = new WeakSet<object>();
@@ -40,8 +37,8 @@ export function rateLimit(db: Knex, limits: RateLimits) {
   const limit = async (request: FastifyRequest, reply: FastifyReply) => {
     const token = request.user ? bearerToken(request.headers.authorization) : undefined;
     // Keyed by the token's hash: the plaintext never reaches the database.
-    const key = token ? { key: `token:${hashToken(token)}`, limit: limits.perToken } : { key: `ip:${request.ip}`, limit: limits.perIp };
-    const retryAfter = await hit(db, [key], limits.windowSeconds);
+    const [key, limit] = token ? [`token:${hashToken(token)}`, limits.perToken] : [`ip:${request.ip}`, limits.perIp];
+    const retryAfter = await hit(db, key, limit, limits.windowSeconds);
     if (retryAfter !== undefined) {
       reply.header('retry-after', String(retryAfter));
       throw new HttpError(429, 'rate_limited', `too many submissions: retry in ${retryAfter}s`);
