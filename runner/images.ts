@@ -51,7 +51,7 @@ const FOREIGN_WORK_MAX_AGE_MS = 24 * 60 * 60 * 1000;
  *
  * Tenants share runners, so a digest alone proves nothing about who may run it: every job, cache
  * hit or not, first shows that its own registry, repository and credentials serve the digest (the
- * manifest fetched through the outbound guard and hashed here), and the cache is keyed by
+ * manifest fetched through the outbound guard and hashed on this side, net/oci-registry.ts), and the cache is keyed by
  * registry + repository + digest so one source's unpack is never handed to a job naming another.
  */
 export class ImageCache {
