@@ -85,12 +85,15 @@ export function createProcessResultsActivities(db: Knex) {
         results = resultsOf(await resultsInput(db, job, report));
       } catch (err) {
         if (!(err instanceof ResultsError)) throw err;
+        let failed: JobRow;
         try {
-          await transitionJob(db, jobId, 'failed', { error: err.message, finished_at: new Date() });
+          failed = await transitionJob(db, jobId, 'failed', { error: err.message, finished_at: new Date() });
         } catch (raced) {
           if (!(raced instanceof InvalidTransitionError)) throw raced;
+          // Another writer settled it first (a cancel): answer with what it stored.
+          failed = (await db<JobRow>('job').where({ id: jobId }).first())!;
         }
-        return (await settledOutcome(db, (await db<JobRow>('job').where({ id: jobId }).first())!))!;
+        return (await settledOutcome(db, failed))!;
       }
       const stored = await db.transaction(async (trx) => {
         const outcome = await storeResults(trx, report, results);

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { waitFor } from './wait';
 
 /** /proc/<pid>/stat's state and process group; the command name may hold spaces and parentheses. */
 function stat(pid: string): { state: string; pgrp: number } | undefined {
@@ -25,13 +26,12 @@ export function groupMembers(pgid: number): number[] {
     .map(Number);
 }
 
-async function emptied(pgid: number, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (groupMembers(pgid).length > 0) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
+/** Whether no member of `pgid` is left alive within `withinMs`. */
+function emptied(pgid: number, withinMs: number): Promise<boolean> {
+  return waitFor(`process group ${pgid} to be gone`, async () => groupMembers(pgid).length === 0 || undefined, withinMs).then(
+    () => true,
+    () => false,
+  );
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

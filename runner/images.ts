@@ -51,7 +51,7 @@ const FOREIGN_WORK_MAX_AGE_MS = 24 * 60 * 60 * 1000;
  *
  * Tenants share runners, so a digest alone proves nothing about who may run it: every job, cache
  * hit or not, first shows that its own registry, repository and credentials serve the digest (the
- * manifest fetched through the outbound guard and hashed here), and the cache is keyed by
+ * manifest fetched through the outbound guard and hashed on this side, net/oci-registry.ts), and the cache is keyed by
  * registry + repository + digest so one source's unpack is never handed to a job naming another.
  */
 export class ImageCache {
@@ -60,6 +60,8 @@ export class ImageCache {
    * the name tells a crashed runner's half-finished pulls from a live one's.
    */
   private readonly work: string;
+  /** Configs of the unpacks this process has used, by cache key. */
+  private readonly configs = new Map<string, ImageConfig>();
 
   constructor(
     private readonly dir: string,
@@ -95,12 +97,16 @@ export class ImageCache {
     const manifest = await registry.manifest(image.digest);
     const key = imageKey(image);
     const bundle = join(this.dir, 'by-source', key);
-    if (!existsSync(join(bundle, 'image-config.json'))) await this.pull(registry, manifest, bundle);
-    const config: ImageConfig = JSON.parse(await readFile(join(bundle, 'image-config.json'), 'utf8'));
+    let config: ImageConfig | undefined;
+    if (!existsSync(join(bundle, 'image-config.json'))) config = await this.pull(registry, manifest, bundle);
+    // An unpack never changes once renamed into place: read its config once per process, not per job.
+    config ??= this.configs.get(key) ?? (JSON.parse(await readFile(join(bundle, 'image-config.json'), 'utf8')) as ImageConfig);
+    this.configs.set(key, config);
     return { digest: image.digest, key, rootfs: join(bundle, 'rootfs'), config };
   }
 
-  private async pull(registry: RegistryClient, manifest: Manifest, bundle: string): Promise<void> {
+  /** The pulled image's config (the same one written to the bundle's image-config.json). */
+  private async pull(registry: RegistryClient, manifest: Manifest, bundle: string): Promise<ImageConfig> {
     const work = join(this.work, `${manifest.digest.slice(7, 19)}-${randomBytes(4).toString('hex')}`);
     const name = `${registry.registry}/${registry.repository}@${manifest.digest}`;
     await mkdir(work, { recursive: true, mode: 0o700 });
@@ -121,6 +127,7 @@ export class ImageCache {
       await rename(join(work, 'bundle'), bundle).catch((err) => {
         if (!existsSync(join(bundle, 'image-config.json'))) throw err;
       });
+      return config;
     } finally {
       await rm(work, { recursive: true, force: true });
     }

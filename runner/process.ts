@@ -10,11 +10,10 @@ export class CommandError extends Error {
   }
 }
 
-/** Runs a host tool (umoci, mount…) to completion; rejects with its stderr when it fails. `env` adds to this process's environment. */
-export function runTool(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> {
+/** Runs a host tool (umoci, mount…) to completion; rejects with its stderr when it fails. */
+export function runTool(command: string, args: string[], options: { cwd?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const env = options.env ? { ...process.env, ...options.env } : undefined;
-    const child = spawn(command, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b) => out.push(b));
