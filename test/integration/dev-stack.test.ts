@@ -79,7 +79,10 @@ describe('npm run dev', () => {
     await db.destroy();
 
     // A pseudo-terminal: Ctrl-C signals the whole foreground group (npm, its shell, dev) at once.
-    const terminal = spawn('script', ['-qfec', 'npm run dev', '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // `exec`: with SHELL unset (as in CI) script runs dash, which would stay between it and npm and,
+    // after npm exits 0, kill itself with the SIGINT it received (bash exits 0): the status would be
+    // the terminal shell's, not dev's.
+    const terminal = spawn('script', ['-qfec', 'exec npm run dev', '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const dev = collect(terminal);
     try {
       await waitFor('the demo to finish', async () => {
