@@ -17,12 +17,14 @@ import { randomUUID } from 'node:crypto';
 import type { Notification, PoolClient } from 'pg';
 import { createRunnerActivities } from '../runner/activities/run-job';
 import { createSpec } from '../db/seed';
-import { Stack } from '../test/harness/stack';
+import { Stack, type Tenant } from '../test/harness/stack';
+import { runBench, withBenchStack } from './services';
 import { printRows, summary } from './stats';
 
 const JOBS = Number(process.env.BENCH_DISPATCH_JOBS ?? 200);
 const POLL_INTERVAL_MS = 1000;
 const TARGET = 'target: p50 ≤ 20 ms, p99 ≤ 60 ms; before issue 9: p50 83–173 ms, p99 ~180–250 ms';
+const FREE_TARGET = 'target: ≤ 10 ms over paid; before issue 9 (a gate workflow): ~140 ms over paid';
 
 export async function dispatchBenchmark(stack: Stack): Promise<void> {
   const separate = await temporalPath(stack);
@@ -36,13 +38,27 @@ export async function dispatchBenchmark(stack: Stack): Promise<void> {
   const notified = await notifyPath(stack);
   const polling = await pollingPath(stack);
   printRows(`Dispatch latency, submission → runner starts the job (${JOBS} jobs each, one at a time; ${TARGET})`, [
-    ['Temporal, api + control worker, eager start', summary(eager.latencies)],
-    ['Temporal, separate control worker', summary(separate.latencies)],
+    ['Temporal, api + control worker, eager start', summary(eager.paid.latencies)],
+    ['Temporal, separate control worker', summary(separate.paid.latencies)],
     ['LISTEN/NOTIFY queue', summary(notified)],
     [`DB polling claim loop (${POLL_INTERVAL_MS} ms interval)`, summary(polling)],
   ]);
-  printStages('Where the Temporal dispatch time goes, api + control worker, eager start', eager.stages);
-  printStages('Where the Temporal dispatch time goes, separate control worker', separate.stages);
+  printRows(`Free tier (one job at a time per organization), same runs, jobs alternating with the paid ones (${FREE_TARGET})`, [
+    ['free, api + control worker, eager start', summary(eager.free.latencies)],
+    ['free, separate control worker', summary(separate.free.latencies)],
+  ]);
+  printOverhead('api + control worker, eager start', eager);
+  printOverhead('separate control worker', separate);
+  printStages('Where the Temporal dispatch time goes, api + control worker, eager start', eager.paid.stages);
+  printStages('Where the Temporal dispatch time goes, separate control worker', separate.paid.stages);
+  printStages('Where the free tier’s dispatch time goes, separate control worker', separate.free.stages);
+}
+
+/** What the free tier's concurrency rule costs over a paid job's dispatch, measured in the same run. */
+function printOverhead(topology: string, run: Awaited<ReturnType<typeof temporalPath>>): void {
+  const [paid, free] = [summary(run.paid.latencies), summary(run.free.latencies)];
+  const f = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)} ms`;
+  console.log(`  free over paid, ${topology}: p50 ${f(free.p50 - paid.p50)}, p99 ${f(free.p99 - paid.p99)} (×${(free.p50 / paid.p50).toFixed(2)} at p50)`);
 }
 
 /** A job's dispatch as points in time (ms, wall clock): its submission, its workflow's history events until runJob is scheduled, the runner's start. */
@@ -78,7 +94,10 @@ function printStages(title: string, timelines: Timeline[]): void {
   for (const [step, samples] of steps) console.log(`  ${summary(samples).p50.toFixed(1).padStart(7)} ms  ${step}${samples.length < timelines.length ? ` (${samples.length} jobs)` : ''}`);
 }
 
-async function temporalPath(stack: Stack): Promise<{ latencies: number[]; stages: Timeline[] }> {
+type Measured = { latencies: number[]; stages: Timeline[] };
+
+/** Paid and free jobs, alternating, each submitted once the previous one finished (an idle runner, a free permit). */
+async function temporalPath(stack: Stack): Promise<{ paid: Measured; free: Measured }> {
   const started = new Map<string, { at: number; wall: number }>();
   // The real runJob, wrapped only to note when the runner's activity begins.
   const runner = await stack.startRunner({
@@ -91,18 +110,25 @@ async function temporalPath(stack: Stack): Promise<{ latencies: number[]; stages
   });
   try {
     const image = await stack.pushImage('trivial', { entrypoint: ['/bin/echo', '{"noop": {"latency": {"value": 1}}}'] });
-    await stack.waitForJob((await stack.submit({ image })).job); // warm: image pulled and cached
-    const latencies: number[] = [];
-    const stages: Timeline[] = [];
+    const tenants = { paid: { project: stack.project.slug, token: stack.userToken }, free: await stack.tenant('bench-free', { plan: 'free' }) };
+    const submit = async (tenant: Tenant) => {
+      const res = await stack.submitAs(tenant, { image });
+      if (res.status !== 202) throw new Error(`submit: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    };
+    await stack.waitForJob((await submit(tenants.paid)).job); // warm: image pulled and cached
+    const measured = { paid: { latencies: [], stages: [] } as Measured, free: { latencies: [], stages: [] } as Measured };
     for (let i = 0; i < JOBS; i++) {
-      const [t0, wall0] = [performance.now(), Date.now()];
-      const { job, workflow_id } = await stack.submit({ image });
-      await stack.waitForJob(job, () => started.has(job), 30000);
-      latencies.push(started.get(job)!.at - t0);
-      await stack.waitForJob(job);
-      stages.push(await timeline(stack, workflow_id, wall0, started.get(job)!.wall));
+      for (const tier of ['paid', 'free'] as const) {
+        const [t0, wall0] = [performance.now(), Date.now()];
+        const { job, workflow_id } = await submit(tenants[tier]);
+        await stack.waitForJob(job, () => started.has(job), 30000);
+        measured[tier].latencies.push(started.get(job)!.at - t0);
+        await stack.waitForJob(job);
+        measured[tier].stages.push(await timeline(stack, workflow_id, wall0, started.get(job)!.wall));
+      }
     }
-    return { latencies, stages };
+    return measured;
   } finally {
     // The next benchmark brings its own runners to this queue.
     await runner.stop();
@@ -193,3 +219,6 @@ async function pollingPath(stack: Stack): Promise<number[]> {
   await loop;
   return latencies;
 }
+
+// `npx tsx bench/dispatch.ts`: this benchmark alone (BENCH_DISPATCH_JOBS jobs per path).
+if (require.main === module) runBench(() => withBenchStack(dispatchBenchmark));
