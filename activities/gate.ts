@@ -1,35 +1,48 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { grantedSignal, jobWorkflowId, type TierGate } from '../common/contracts';
+import { checkPermit, permitHolders, releasePermit } from '../db/permits';
 import { workflowStatus } from './workflow-status';
-import { acquireSignal, CONCURRENCY_GATE_WORKFLOW, type GateState } from '../common/contracts';
 
-export interface GateActivityDeps {
-  client: Client;
-  /** The control queue, where gate workflows run beside job workflows. */
-  taskQueue: string;
-  /** How often a gate checks that its permit holders still run. */
-  checkIntervalSeconds?: number;
+/**
+ * Gives a job's tier permit back and tells the jobs it went to. A job whose workflow no longer
+ * runs cannot use a permit it was granted: that one is passed on in turn, so none is lost.
+ */
+export async function releaseAndHandOn(db: Knex, client: Client, jobId: string): Promise<void> {
+  const granted = await releasePermit(db, jobId);
+  await tellGranted(db, client, granted);
 }
 
-export function createGateActivities({ client, taskQueue, checkIntervalSeconds = 60 }: GateActivityDeps) {
+async function tellGranted(db: Knex, client: Client, granted: string[]): Promise<void> {
+  for (let next = granted.shift(); next !== undefined; next = granted.shift()) {
+    try {
+      await client.workflow.getHandle(jobWorkflowId(next)).signal(grantedSignal);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      granted.push(...(await releasePermit(db, next)));
+    }
+  }
+}
+
+/** The activities of the tiers' concurrency limits; the permits themselves are taken at submission (db/permits.ts). */
+export function createGateActivities(db: Knex, client: Client) {
   return {
-    /**
-     * Queues the calling job workflow at its gate, starting the gate if none runs. Workflows cannot
-     * signal-with-start themselves, hence this activity (as in Temporal's mutex sample).
-     */
-    async requestPermit(gateId: string, permits: number, requester: string): Promise<void> {
-      await client.workflow.signalWithStart<(state: GateState) => Promise<void>, [{ requester: string }]>(CONCURRENCY_GATE_WORKFLOW, {
-        workflowId: gateId,
-        taskQueue,
-        args: [{ permits, holders: [], waiting: [], checkIntervalSeconds }],
-        signal: acquireSignal,
-        signalArgs: [{ requester }],
-      });
+    async releasePermit(jobId: string): Promise<void> {
+      await releaseAndHandOn(db, client, jobId);
     },
 
-    /** Which of these workflows no longer run (terminated, timed out, gone), so their permits can be reclaimed. */
-    async workflowsNotRunning(workflowIds: string[]): Promise<string[]> {
-      const statuses = await Promise.all(workflowIds.map((id) => workflowStatus(client, id)));
-      return workflowIds.filter((_, i) => statuses[i] !== 'RUNNING');
+    /**
+     * For a job waiting at its gate: reclaims the permits of holders whose workflow no longer runs
+     * (terminated, timed out: no workflow code ran to give them back), then grants what is free
+     * in arrival order. True when this job holds a permit.
+     */
+    async checkPermit(jobId: string, gate: TierGate): Promise<boolean> {
+      for (const holder of await permitHolders(db, gate.id)) {
+        if ((await workflowStatus(client, jobWorkflowId(holder))) !== 'RUNNING') await releaseAndHandOn(db, client, holder);
+      }
+      const { held, granted } = await checkPermit(db, jobId, gate);
+      await tellGranted(db, client, granted);
+      return held;
     },
   };
 }

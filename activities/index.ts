@@ -1,7 +1,8 @@
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { ControlActivities } from '../common/contracts';
 import type { OutboundGuard } from '../net/outbound';
-import { createGateActivities, type GateActivityDeps } from './gate';
+import { createGateActivities } from './gate';
 import { createJobStateActivities } from './job-state';
 import { withOutageWindow } from './outage';
 import { createProcessResultsActivities } from './process-results';
@@ -13,10 +14,10 @@ import { createResolveActivities } from './resolve';
  * to a host a user named (registries and their token services). A job's database activities are
  * bounded by the database outage window; the gate and the reconciler keep retrying on their own terms.
  */
-export function createControlActivities(db: Knex, temporal: GateActivityDeps, outbound: OutboundGuard, dbOutageWindowSeconds: number): ControlActivities {
+export function createControlActivities(db: Knex, client: Client, outbound: OutboundGuard, dbOutageWindowSeconds: number): ControlActivities {
   return {
-    ...createGateActivities(temporal),
+    ...createGateActivities(db, client),
     ...withOutageWindow({ ...createResolveActivities(db, outbound), ...createJobStateActivities(db), ...createProcessResultsActivities(db) }, dbOutageWindowSeconds),
-    ...createReconcileActivities(db, temporal.client),
+    ...createReconcileActivities(db, client),
   };
 }

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { InvalidTransitionError, JOB_STATUSES, isTerminal, jobWorkflowId } from '../common/contracts';
 import { transitionJob } from '../db/jobs';
+import { releaseAndHandOn } from './gate';
 import { workflowStatus } from './workflow-status';
 
 const BATCH = 500;
@@ -10,7 +11,8 @@ export function createReconcileActivities(db: Knex, client: Client) {
   return {
     /**
      * Settles jobs whose workflow ended without settling them (terminated in the Temporal UI, or
-     * never started): they are failed, saying why. Returns how many were settled.
+     * never started): they are failed, saying why, and their tier permit goes to the next waiting
+     * job. Returns how many were settled.
      */
     async settleOrphanedJobs(minAgeSeconds: number): Promise<number> {
       const open = JOB_STATUSES.filter((s) => !isTerminal(s));
@@ -25,6 +27,7 @@ export function createReconcileActivities(db: Knex, client: Client) {
       for (const { id } of jobs) {
         const status = await workflowStatus(client, jobWorkflowId(id));
         if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') continue;
+        await releaseAndHandOn(db, client, id);
         try {
           await transitionJob(db, id, 'failed', { error: `the job's workflow ended (${status.toLowerCase()}) without settling it`, finished_at: new Date() });
           settled++;

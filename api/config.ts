@@ -25,6 +25,8 @@ export interface ApiConfig {
   /** Dispatch policy handed to each job workflow: how long a runner may go silent, and a job may wait. */
   heartbeatTimeoutSeconds: number;
   queueLimitSeconds: number;
+  /** How often a job waiting for its tier's concurrency permit checks for holders that died. */
+  permitCheckIntervalSeconds: number;
   /**
    * How long a submission waits for Temporal to start its workflow before answering 503 (and
    * writing nothing). Keep it well under the workflow's wait for the submission's commit.
@@ -59,6 +61,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     controlWorker: env.BENCHLINE_API_CONTROL_WORKER === 'true',
     heartbeatTimeoutSeconds: Number(env.BENCHLINE_HEARTBEAT_TIMEOUT_SECONDS ?? 30),
     queueLimitSeconds: Number(env.BENCHLINE_QUEUE_LIMIT_SECONDS ?? 3600),
+    permitCheckIntervalSeconds: Number(env.BENCHLINE_PERMIT_CHECK_INTERVAL_SECONDS ?? 60),
     workflowStartTimeoutSeconds: Number(env.BENCHLINE_WORKFLOW_START_TIMEOUT_SECONDS ?? 10),
     rateLimits: {
       perToken: Number(env.BENCHLINE_RATE_LIMIT_PER_TOKEN ?? 120),

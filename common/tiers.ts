@@ -1,3 +1,5 @@
+import type { TierGate } from './contracts';
+
 /**
  * Service tiers (ARCHITECTURE.md, "Tiers, priority, queues"). The tier decides the Temporal priority
  * key of a job's runJob task, the longest job timeout it may ask for, and how many of its jobs may
@@ -40,16 +42,16 @@ export function effectiveTimeoutSeconds(policy: TierPolicy, requested: number | 
 }
 
 /**
- * The gate a job must pass for its tier's concurrency limit, if the tier has one. Gate workflow IDs
- * are scoped by the control task queue that runs them: two installations sharing one Temporal
- * namespace (or two test stacks sharing a dev server) must not meet at one gate, since a gate
- * started on a queue nobody polls any more would never grant a permit.
+ * The gate a job must pass for its tier's concurrency limit, if the tier has one. Gates are scoped
+ * by the control task queue: two installations sharing one database and Temporal namespace (or two
+ * test stacks sharing a run's services) must not meet at one gate, since a permit held by a job of
+ * an installation that stopped would only come back once a waiting job's check reclaims it.
  */
 export function concurrencyGate(
   policy: TierPolicy,
   job: { organizationId: string; sourceIp: string },
   controlTaskQueue: string,
-): { id: string; permits: number } | undefined {
+): TierGate | undefined {
   switch (policy.concurrency) {
     case 'organization':
       return { id: `${controlTaskQueue}/gate-org-${job.organizationId}`, permits: 1 };

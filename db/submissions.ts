@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import type { NewRun } from '../common/schemas';
-import { effectiveTimeoutSeconds, type TierPolicy } from '../common/tiers';
+import type { AdmittedTo } from '../common/contracts';
+import { concurrencyGate, effectiveTimeoutSeconds, type TierPolicy } from '../common/tiers';
 import { holdJobUntilCommit } from './jobs';
+import { takePermit } from './permits';
 import { createUnclaimedProject } from './projects';
 import { createReport, reportRequestFrom } from './reports';
 import type { JobRow, ProjectRow, SpecRow } from './rows';
@@ -15,6 +17,8 @@ export interface Submission {
   policy: TierPolicy;
   sourceIp: string;
   submittedBy: string | null;
+  /** Where the tier's gates are scoped (the control task queue: see concurrencyGate). */
+  gateScope: string;
 }
 
 /** Another submission with the same idempotency key was written first: return that one. */
@@ -35,14 +39,15 @@ export async function jobByIdempotencyKey(db: Knex, projectId: string, key: stri
 /**
  * Writes a checked submission in one transaction: the unclaimed organization and project (for an
  * anonymous submission to a new slug), the testbed's current spec (when the body named one), the
- * report and the pending job. `beforeCommit` runs last, inside the transaction: the api starts the
+ * report, the pending job and, for a tier with a concurrency limit, its permit or its place in the
+ * gate's queue (`admission`). `beforeCommit` runs last, inside the transaction: the api starts the
  * job's workflow there, so a failed start rolls everything back and a committed job always has its
  * workflow (whose first activity waits for the commit: holdJobUntilCommit).
  */
 export async function writeSubmission(
   db: Knex,
   s: Submission,
-  beforeCommit: (job: JobRow) => Promise<void>,
+  beforeCommit: (job: JobRow, admission: AdmittedTo | undefined) => Promise<void>,
 ): Promise<{ job: JobRow; claim?: { organization: string; claim_token: string } }> {
   return db.transaction(async (trx) => {
     const created = s.project === 'new' ? await createUnclaimedProject(trx, s.body.project) : undefined;
@@ -77,7 +82,8 @@ export async function writeSubmission(
       .returning('*');
     if (!job) throw new DuplicateSubmission(project.id);
     await holdJobUntilCommit(trx, job.id);
-    await beforeCommit(job);
+    const gate = concurrencyGate(s.policy, { organizationId: job.organization_id, sourceIp: job.source_ip }, s.gateScope);
+    await beforeCommit(job, gate && { ...gate, admitted: await takePermit(trx, job.id, gate) });
     return { job, claim: created?.claim };
   });
 }

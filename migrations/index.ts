@@ -7,6 +7,7 @@ import * as claimTokens from './005_claim_tokens';
 import * as jobSubmitter from './006_job_submitter';
 import * as claimTokenLookup from './007_claim_token_lookup';
 import * as claimTickets from './008_claim_tickets';
+import * as tierPermits from './009_tier_permits';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '006_job_submitter': jobSubmitter,
   '007_claim_token_lookup': claimTokenLookup,
   '008_claim_tickets': claimTickets,
+  '009_tier_permits': tierPermits,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

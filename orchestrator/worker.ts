@@ -11,8 +11,6 @@ export interface OrchestratorOptions {
   namespace?: string;
   db: Knex;
   taskQueue?: string;
-  /** How often concurrency gates check their permit holders still run (default 60 s). */
-  gateCheckIntervalSeconds?: number;
   /** Which hosts registry lookups may reach (private networks only in development). */
   outbound: OutboundPolicy;
   /** How long control activities retry against an unreachable database before the job fails (default 300 s). */
@@ -39,13 +37,13 @@ export function createOrchestratorWorker(options: OrchestratorOptions): Promise<
   if (!(outageWindow > 0 && outageWindow <= MAX_DB_OUTAGE_WINDOW_SECONDS)) {
     throw new Error(`the database outage window must be between 1 and ${MAX_DB_OUTAGE_WINDOW_SECONDS} seconds, got ${outageWindow}`);
   }
-  // Activities that start or signal workflows (the concurrency gate) share the worker's connection.
+  // Activities that signal or describe workflows (the tier permits, the reconciler) share the worker's connection.
   const client = new Client({ connection: options.connection, namespace });
   return Worker.create({
     connection: options.connection,
     namespace,
     taskQueue,
-    activities: createControlActivities(options.db, { client, taskQueue, checkIntervalSeconds: options.gateCheckIntervalSeconds }, new OutboundGuard(options.outbound), outageWindow),
+    activities: createControlActivities(options.db, client, new OutboundGuard(options.outbound), outageWindow),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
 }

@@ -4,7 +4,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
@@ -14,7 +13,6 @@ import {
   TimeoutFailure,
   upsertSearchAttributes,
   uuid4,
-  workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import {
@@ -23,8 +21,8 @@ import {
   JOB_FAILED_FAILURE,
   JOB_STATUS_ATTRIBUTE,
   NON_RETRYABLE_RUN_ERRORS,
-  releaseSignal,
   RUNNER_SHUTDOWN,
+  type AdmittedTo,
   type ControlActivities,
   type JobOutcome,
   type JobStatus,
@@ -36,6 +34,7 @@ const DEFAULT_COMMIT_WINDOW_SECONDS = 60;
 
 const DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 30;
 const DEFAULT_QUEUE_LIMIT_SECONDS = 3600;
+const DEFAULT_PERMIT_CHECK_INTERVAL_SECONDS = 60;
 /** runJob may outlive the benchmark's own timeout by this much: image pull, boot, upload. */
 const RUN_GRACE_SECONDS = 600;
 
@@ -82,6 +81,7 @@ export async function jobWorkflow(input: JobWorkflowInput): Promise<JobOutcome> 
 /** Runs the job and persists how it ended; a cancellation of the workflow is rethrown once persisted. */
 async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
   const { jobId, spec } = input;
+  const permit = tierPermit(input);
   try {
     // Attempt 1's claim ticket rides on the digest lookup: nothing more stands between it and dispatch.
     const firstTicket = uuid4();
@@ -104,7 +104,7 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
       // timeout even when no other runner is free to pick up a server-side retry.
       retry: { maximumAttempts: 1 },
     });
-    const run = await withPermit(input, () =>
+    const run = await permit.holding(() =>
       runWithRetries(input, async (attempt) => {
         // Single-use and per attempt: only the runner Temporal hands this task to learns it.
         const ticket = attempt === 1 ? firstTicket : uuid4();
@@ -131,6 +131,9 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
         ? await control.markJobCanceled(jobId, error)
         : await control.markJobFailed(jobId, error);
     return ended({ status: settled.status === 'canceled' ? 'canceled' : 'failed', error: settled.error });
+  } finally {
+    // A job that failed or was canceled before its run still holds the permit its submission took.
+    await permit.release();
   }
 }
 
@@ -208,33 +211,56 @@ async function startedNothing(input: JobWorkflowInput, err: unknown): Promise<bo
 }
 
 /**
- * Runs `fn` holding one of the gate's permits (or straight away when the tier has no limit).
- * Waiting costs nothing: no runner is held and nothing polls. The permit is given back however
- * `fn` ends, cancellation included.
+ * The job's permit under its tier's concurrency limit, when the tier has one. The submission took
+ * it when the gate had room (admitted): the job then dispatches as a paid one does. Otherwise the
+ * job waits for it here, holding no runner, until a release hands it over (`granted`). It is given
+ * back once: as soon as the run ends, or however the workflow ends before that.
  */
-async function withPermit<T>(input: JobWorkflowInput, fn: () => Promise<T>): Promise<T> {
+function tierPermit(input: JobWorkflowInput) {
   const gate = input.concurrencyGate;
-  if (!gate) return fn();
   let granted = false;
-  setHandler(grantedSignal, () => void (granted = true));
-  const self = { requester: workflowInfo().workflowId };
-  const limit = input.queueLimitSeconds ?? DEFAULT_QUEUE_LIMIT_SECONDS;
-  try {
-    await control.requestPermit(gate.id, gate.permits, self.requester);
-    // The queue limit counts the wait for a permit too: a job never waits unbounded.
-    if (!(await condition(() => granted, `${limit}s`))) {
-      throw ApplicationFailure.nonRetryable(`waited longer than ${limit}s for the tier's concurrency limit (one job at a time)`, 'QueueLimit');
-    }
-    return await fn();
-  } finally {
+  if (gate) setHandler(grantedSignal, () => void (granted = true));
+  let outstanding = gate !== undefined;
+  const release = async () => {
+    if (!outstanding) return;
+    outstanding = false;
     await CancellationScope.nonCancellable(async () => {
       try {
-        await getExternalWorkflowHandle(gate.id).signal(releaseSignal, self);
+        await locallyOnce('releasePermit', input.jobId);
       } catch {
-        // The gate never started (requestPermit failed or was canceled first): nothing to release,
-        // and the job's real outcome must not be masked by this.
+        // The job's real outcome must not be masked by this: a permit whose workflow has ended is
+        // reclaimed by the next waiting job's check (checkPermit) or by the reconciler.
       }
     });
+  };
+  return {
+    release,
+    async holding<T>(fn: () => Promise<T>): Promise<T> {
+      try {
+        if (gate && !gate.admitted) await waitForPermit(input, gate, () => granted);
+        return await fn();
+      } finally {
+        await release();
+      }
+    },
+  };
+}
+
+/**
+ * Waits for a `granted` signal, checking the gate at once and then every check interval: the check
+ * takes back the permits of holders that were terminated and covers a signal that was lost. The
+ * queue limit counts this wait too: a job never waits unbounded.
+ */
+async function waitForPermit(input: JobWorkflowInput, gate: AdmittedTo, granted: () => boolean): Promise<void> {
+  const limit = input.queueLimitSeconds ?? DEFAULT_QUEUE_LIMIT_SECONDS;
+  const deadline = Date.now() + limit * 1000;
+  const interval = (gate.checkIntervalSeconds ?? DEFAULT_PERMIT_CHECK_INTERVAL_SECONDS) * 1000;
+  setCurrentDetails("pending: waiting for the tier's concurrency permit (one job at a time)");
+  for (;;) {
+    if (granted() || (await control.checkPermit(input.jobId, { id: gate.id, permits: gate.permits }))) return;
+    const left = deadline - Date.now();
+    if (left <= 0) throw ApplicationFailure.nonRetryable(`waited longer than ${limit}s for the tier's concurrency limit (one job at a time)`, 'QueueLimit');
+    await condition(granted, Math.min(interval, left));
   }
 }
 

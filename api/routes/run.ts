@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ImageRefError, parseImageRef } from '../../common/image-ref';
 import { errorBody, newRun, runAccepted, type RunAccepted } from '../../common/schemas';
-import { JOB_WORKFLOW, jobStartAttributes, jobSummary, jobWorkflowId, runnerTaskQueue, type JobLabels, type JobWorkflowInput } from '../../common/contracts';
+import { JOB_WORKFLOW, jobStartAttributes, jobSummary, jobWorkflowId, runnerTaskQueue, type AdmittedTo, type JobLabels, type JobWorkflowInput } from '../../common/contracts';
 import { concurrencyGate, tierOf, tierPolicy, type TierPolicy } from '../../common/tiers';
 import { findTestbed, getOrganization } from '../../db/projects';
 import type { JobRow, OrganizationRow, SpecRow } from '../../db/rows';
@@ -74,8 +74,8 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       try {
         const { job, claim } = await writeSubmission(
           app.db,
-          { project, body, spec, policy, sourceIp: request.ip, submittedBy: request.user?.id ?? null },
-          (job) => startWorkflow(job, spec, taskQueue, labels),
+          { project, body, spec, policy, sourceIp: request.ip, submittedBy: request.user?.id ?? null, gateScope: app.config.controlTaskQueue },
+          (job, admission) => startWorkflow(job, spec, taskQueue, labels, admission),
         );
         app.metrics.jobsSubmitted.inc({ tier: policy.tier });
         return reply.status(202).send(accepted(job, claim));
@@ -117,15 +117,18 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     // The job was accepted once: if its runners are gone meanwhile, it waits on the shared queue
     // and fails at the queue limit, saying so.
     const taskQueue = (await jobRoute(app.db, spec, organization)) ?? runnerTaskQueue(spec.slug);
-    await startWorkflow(job, spec, taskQueue, labels);
+    // Not admitted here: a new workflow takes its permit, or its place in the queue, itself.
+    const gate = concurrencyGate(tierPolicy(job.tier), { organizationId: job.organization_id, sourceIp: job.source_ip }, app.config.controlTaskQueue);
+    await startWorkflow(job, spec, taskQueue, labels, gate && { ...gate, admitted: false });
     return accepted(job);
   }
 
   /**
    * Starts the job's workflow, or answers 503 when Temporal does not take it in time. `labels` give
-   * the workflow its search attributes and the one line the Temporal UI shows for it.
+   * the workflow its search attributes and the one line the Temporal UI shows for it; `admission`,
+   * the tier's gate and whether the job holds a permit.
    */
-  async function startWorkflow(job: JobRow, spec: Pick<SpecRow, 'slug'>, taskQueue: string, labels: JobLabels): Promise<void> {
+  async function startWorkflow(job: JobRow, spec: Pick<SpecRow, 'slug'>, taskQueue: string, labels: JobLabels, admission: AdmittedTo | undefined): Promise<void> {
     const input: JobWorkflowInput = {
       jobId: job.id,
       spec: { slug: spec.slug, taskQueue },
@@ -133,7 +136,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       timeoutSeconds: job.timeout_seconds,
       heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
       queueLimitSeconds: app.config.queueLimitSeconds,
-      concurrencyGate: concurrencyGate(tierPolicy(job.tier), { organizationId: job.organization_id, sourceIp: job.source_ip }, app.config.controlTaskQueue),
+      concurrencyGate: admission && { ...admission, checkIntervalSeconds: app.config.permitCheckIntervalSeconds },
     };
     try {
       // Bounded well below the workflow's wait for the commit, so a start that succeeds late is

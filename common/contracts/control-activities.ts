@@ -1,6 +1,6 @@
 import type { JobStatus } from './job-status';
 import type { RunJobResult } from './run-job';
-import type { JobOutcome } from './workflows';
+import type { JobOutcome, TierGate } from './workflows';
 
 export type RecordedRun = { status: 'completed' } | { status: 'failed' | 'canceled'; error: string };
 
@@ -30,10 +30,10 @@ export interface ControlActivities {
   markJobFailed(jobId: string, error: string): Promise<SettledJob>;
   markJobCanceled(jobId: string, reason?: string): Promise<SettledJob>;
   processResults(jobId: string): Promise<JobOutcome>;
-  /** Queues the calling job workflow at its gate, starting the gate if none runs. */
-  requestPermit(gateId: string, permits: number, requester: string): Promise<void>;
-  /** Which of these workflows no longer run, so their permits can be reclaimed. */
-  workflowsNotRunning(workflowIds: string[]): Promise<string[]>;
+  /** Gives the job's tier permit (or its place in the queue) back and hands it to the next waiting job. */
+  releasePermit(jobId: string): Promise<void>;
+  /** For a job waiting at its gate: reclaims dead holders' permits, grants what is free; true when this job holds one. */
+  checkPermit(jobId: string, gate: TierGate): Promise<boolean>;
   /** Settles jobs whose workflow ended without settling them; returns how many. */
   settleOrphanedJobs(minAgeSeconds: number): Promise<number>;
 }

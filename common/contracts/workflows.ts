@@ -3,13 +3,31 @@
  * and the workflow code (which implements them). Workflows are started by type name.
  */
 export const JOB_WORKFLOW = 'jobWorkflow';
-export const CONCURRENCY_GATE_WORKFLOW = 'concurrencyGateWorkflow';
 export const RECONCILE_JOBS_WORKFLOW = 'reconcileJobsWorkflow';
 
 /** Where a job runs: its spec and the runner task queue that serves it (decided at submission). */
 export interface ResolvedSpec {
   slug: string;
   taskQueue: string;
+}
+
+/** A tier's concurrency limit: the jobs of one organization or source IP (the gate) share `permits`. */
+export interface TierGate {
+  id: string;
+  permits: number;
+}
+
+export interface AdmittedTo extends TierGate {
+  /**
+   * Whether the submission's transaction gave the job a permit (db/permits.ts). An admitted job
+   * dispatches as a paid one does; the others wait, holding no runner, for a `granted` signal.
+   */
+  admitted: boolean;
+  /**
+   * How often a waiting job checks its place (default 60 s): reclaims the permits of holders
+   * whose workflow was terminated, and covers a `granted` signal that was lost.
+   */
+  checkIntervalSeconds?: number;
 }
 
 export interface JobWorkflowInput {
@@ -22,8 +40,8 @@ export interface JobWorkflowInput {
   heartbeatTimeoutSeconds?: number;
   /** How long a job may wait for a runner before it fails. */
   queueLimitSeconds?: number;
-  /** The tier's concurrency limit: a gate workflow shared by the jobs that count against it. */
-  concurrencyGate?: { id: string; permits: number };
+  /** The tier's concurrency limit, when it has one, and whether the submission got a permit. */
+  concurrencyGate?: AdmittedTo;
   /**
    * How long the workflow waits for the submission's transaction to commit the job row (default
    * 60 s): the api starts it just before COMMIT.

@@ -38,7 +38,8 @@ export interface StackOptions {
   plan?: Plan;
   heartbeatTimeoutSeconds?: number;
   queueLimitSeconds?: number;
-  gateCheckIntervalSeconds?: number;
+  /** How often a job waiting for its tier's permit checks for holders that died (the api's setting). */
+  permitCheckIntervalSeconds?: number;
   allowedRegistries?: string[];
   /** Where the orchestrator and runners may connect; default: a development server's policy (the run's registry is on loopback). */
   outbound?: OutboundPolicy;
@@ -121,7 +122,6 @@ export class Stack {
       connection: this.nativeConnection,
       db: this.db,
       taskQueue: controlTaskQueue,
-      gateCheckIntervalSeconds: options.gateCheckIntervalSeconds,
       outbound: this.outbound,
       workflowBundle: { codePath: process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE! },
     });
@@ -138,6 +138,7 @@ export class Stack {
       controlWorker: options.controlWorker ?? false,
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 30,
       queueLimitSeconds: options.queueLimitSeconds ?? 3600,
+      permitCheckIntervalSeconds: options.permitCheckIntervalSeconds ?? 60,
     };
     await this.startApi(0);
     const { port } = this.app.server.address() as { port: number };
@@ -196,10 +197,7 @@ export class Stack {
     return { status: response.status, body: (await response.json()) as RunAccepted, headers: response.headers };
   }
 
-  /**
-   * Waits until the job's workflow has scheduled one of `activities`: by default runJob (the job
-   * then waits for a runner); add requestPermit to also accept waiting for a concurrency permit.
-   */
+  /** Waits until the job's workflow has scheduled one of `activities`: by default runJob (the job then waits for a runner). */
   waitUntilScheduled(workflowId: string, activities: string[] = ['runJob']): Promise<true> {
     return waitFor(`${workflowId} to schedule ${activities.join(' or ')}`, async () => {
       const history = await this.client.workflow.getHandle(workflowId).fetchHistory();

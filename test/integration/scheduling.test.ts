@@ -113,25 +113,3 @@ describe('anonymous submissions', () => {
     expect((await stack.submitAs({ project: slug, token: null }, { image })).status).toBe(401);
   });
 });
-
-describe('a permit holder that is terminated', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await Stack.start({ gateCheckIntervalSeconds: 1 });
-    await stack.startRunner();
-    await stack.startRunner();
-  });
-  afterAll(() => stack?.stop());
-
-  it('gives its permit back: the organization’s next job runs', async () => {
-    const free = await stack.tenant('free-term', { plan: 'free' });
-    const image = await stack.pushImage('window', { entrypoint: ['/window.sh'], files: { '/window.sh': WINDOW_SH } });
-    const holder = (await stack.submitAs(free, { image, cmd: ['600'] })).body;
-    await stack.waitForJob(holder.job, (j) => j.status === 'running');
-    const next = (await stack.submitAs(free, { image, cmd: ['0'] })).body;
-    await stack.waitUntilScheduled(next.workflow_id, ['requestPermit', 'runJob']);
-    // An operator terminates the holder in the Temporal UI: no workflow code runs to release the permit.
-    await stack.client.workflow.getHandle(holder.workflow_id).terminate('operator');
-    expect((await stack.waitForJob(next.job)).status).toBe('processed');
-  });
-});
