@@ -2,10 +2,12 @@ import type { RunAccepted } from '../../common/schemas';
 import { Stack } from '../harness/stack';
 
 /**
- * Two installations on one Temporal namespace (here: two stacks on the run's dev server, each with
- * its own control queue) must not share a tier gate. Before gates were scoped by control queue, the
- * unclaimed tier's per-IP gate started by the first stack lingered on a queue nobody polled once that
- * stack stopped, and the second stack's anonymous jobs waited for a permit that never came.
+ * Two installations on one Temporal namespace and database (here: two stacks on the run's
+ * services, each with its own control queue) must not share a tier gate. Before gates were scoped
+ * by control queue, the unclaimed tier's per-IP gate (then a workflow) started by the first stack
+ * lingered on a queue nobody polled once that stack stopped, and the second stack's anonymous jobs
+ * waited for a permit that never came; a permit row left by a stopped installation would hold the
+ * next one's jobs until a check reclaimed it.
  */
 describe('tier concurrency gates', () => {
   const stacks: Stack[] = [];

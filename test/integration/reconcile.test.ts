@@ -29,6 +29,20 @@ describe('the job reconciler', () => {
     expect((await stack.job(waiting.job)).status).toBe('pending');
   });
 
+  it('hands the tier permit of a job it settles to the organization’s next job', async () => {
+    const free = await stack.tenant('free-orphan', { plan: 'free' });
+    const image = await stack.pushImage('noop', { entrypoint: ['/bin/true'] });
+    const [orphan, next] = [(await stack.submitAs(free, { image })).body, (await stack.submitAs(free, { image })).body];
+    await stack.waitUntilScheduled(orphan.workflow_id);
+    await stack.client.workflow.getHandle(orphan.workflow_id).terminate('operator');
+    await stack.db('job').where({ id: orphan.job }).update({ created_at: new Date(Date.now() - 3600_000) });
+
+    // The waiting job checks again only after the api's interval (60 s): the grant is the reconciler's.
+    await stack.client.workflow.execute('reconcileJobsWorkflow', { workflowId: `reconcile-permit-${stack.id}`, taskQueue: `control-${stack.id}`, args: [600] });
+    expect(await stack.db('tier_permit').whereIn('job_id', [orphan.job, next.job]).select('job_id', 'held')).toEqual([{ job_id: next.job, held: true }]);
+    await stack.waitUntilScheduled(next.workflow_id);
+  });
+
   it('the orchestrator’s schedule is created once, however many replicas start', async () => {
     await ensureReconcileSchedule(stack.client, `control-${stack.id}`);
     await ensureReconcileSchedule(stack.client, `control-${stack.id}`);
