@@ -54,11 +54,15 @@ export async function dispatchBenchmark(stack: Stack): Promise<void> {
   printStages('Where the free tier’s dispatch time goes, separate control worker', separate.free.stages);
 }
 
-/** What the free tier's concurrency rule costs over a paid job's dispatch, measured in the same run. */
+/**
+ * What the free tier's concurrency rule costs over a paid job's dispatch, measured in the same run;
+ * the median of the differences between adjacent paid and free jobs is the steadier figure under load.
+ */
 function printOverhead(topology: string, run: Awaited<ReturnType<typeof temporalPath>>): void {
   const [paid, free] = [summary(run.paid.latencies), summary(run.free.latencies)];
+  const paired = summary(run.free.latencies.map((f, i) => f - run.paid.latencies[i]));
   const f = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)} ms`;
-  console.log(`  free over paid, ${topology}: p50 ${f(free.p50 - paid.p50)}, p99 ${f(free.p99 - paid.p99)} (×${(free.p50 / paid.p50).toFixed(2)} at p50)`);
+  console.log(`  free over paid, ${topology}: p50 ${f(free.p50 - paid.p50)}, p99 ${f(free.p99 - paid.p99)} (×${(free.p50 / paid.p50).toFixed(2)} at p50); median of adjacent pairs ${f(paired.p50)}`);
 }
 
 /** A job's dispatch as points in time (ms, wall clock): its submission, its workflow's history events until runJob is scheduled, the runner's start. */

@@ -28,6 +28,8 @@ function lockGate(trx: Knex.Transaction, gate: string) {
  * submissions to one gate commit in the order they were admitted or queued.
  */
 export async function takePermit(trx: Knex.Transaction, jobId: string, gate: TierGate): Promise<boolean> {
+  // A statement of its own: the INSERT's snapshot is then taken once the lock is granted, and sees
+  // the rows of the submission or release it waited for.
   await lockGate(trx, gate.id);
   const { rows } = await trx.raw<{ rows: { held: boolean }[] }>(
     `insert into tier_permit (job_id, gate, permits, held)

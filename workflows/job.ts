@@ -256,12 +256,12 @@ async function waitForPermit(input: JobWorkflowInput, gate: AdmittedTo, granted:
   const deadline = Date.now() + limit * 1000;
   const interval = (gate.checkIntervalSeconds ?? DEFAULT_PERMIT_CHECK_INTERVAL_SECONDS) * 1000;
   setCurrentDetails("pending: waiting for the tier's concurrency permit (one job at a time)");
-  for (;;) {
-    if (granted() || (await control.checkPermit(input.jobId, { id: gate.id, permits: gate.permits }))) return;
+  while (!granted() && !(await control.checkPermit(input.jobId, { id: gate.id, permits: gate.permits }))) {
     const left = deadline - Date.now();
     if (left <= 0) throw ApplicationFailure.nonRetryable(`waited longer than ${limit}s for the tier's concurrency limit (one job at a time)`, 'QueueLimit');
     await condition(granted, Math.min(interval, left));
   }
+  setCurrentDetails('');
 }
 
 /** The type of the application failure at the root of `err`, however deep it is wrapped. */
