@@ -83,6 +83,18 @@ describe('tier permits', () => {
     expect(await permits([holder.job, first.job, second.job])).toEqual([]);
   });
 
+  it('a job that fails before its run gives back the permit its submission took', async () => {
+    const free = await stack.tenant('free-early', { plan: 'free' });
+    // A tag that does not exist fails the job before any runner is involved.
+    const failing = (await stack.submitAs(free, { image: `${stack.registry}/${stack.id}/missing:none` })).body;
+    expect((await stack.waitForJob(failing.job)).status).toBe('failed');
+    expect(await permits([failing.job])).toEqual([]);
+    // Admitted by its submission, not handed the permit later.
+    const next = await submit(free, 0);
+    expect(await permits([next.job])).toEqual([{ job_id: next.job, held: true }]);
+    expect((await stack.waitForJob(next.job)).status).toBe('processed');
+  });
+
   it('takes back the permits of jobs whose workflow was terminated, holder or waiting', async () => {
     const anon = await stack.tenant('anon-term', { plan: 'free', claimed: false });
     const fromIp = async (seconds: number) => (await stack.submitAs(anon, { image: windowImage, cmd: [String(seconds)] }, '10.9.9.9')).body;
