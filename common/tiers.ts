@@ -42,21 +42,17 @@ export function effectiveTimeoutSeconds(policy: TierPolicy, requested: number | 
 }
 
 /**
- * The gate a job must pass for its tier's concurrency limit, if the tier has one. Gates are scoped
+ * The gate a job (its row) must pass for its tier's concurrency limit, if the tier has one. Gates are scoped
  * by the control task queue: two installations sharing one database and Temporal namespace (or two
  * test stacks sharing a run's services) must not meet at one gate, since a permit held by a job of
  * an installation that stopped would only come back once a waiting job's check reclaims it.
  */
-export function concurrencyGate(
-  policy: TierPolicy,
-  job: { organizationId: string; sourceIp: string },
-  controlTaskQueue: string,
-): TierGate | undefined {
-  switch (policy.concurrency) {
+export function concurrencyGate(job: { tier: Tier; organization_id: string; source_ip: string }, controlTaskQueue: string): TierGate | undefined {
+  switch (POLICIES[job.tier].concurrency) {
     case 'organization':
-      return { id: `${controlTaskQueue}/gate-org-${job.organizationId}`, permits: 1 };
+      return { id: `${controlTaskQueue}/gate-org-${job.organization_id}`, permits: 1 };
     case 'source-ip':
-      return { id: `${controlTaskQueue}/gate-ip-${job.sourceIp}`, permits: 1 };
+      return { id: `${controlTaskQueue}/gate-ip-${job.source_ip}`, permits: 1 };
     default:
       return undefined;
   }

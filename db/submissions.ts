@@ -82,7 +82,7 @@ export async function writeSubmission(
       .returning('*');
     if (!job) throw new DuplicateSubmission(project.id);
     await holdJobUntilCommit(trx, job.id);
-    const gate = concurrencyGate(s.policy, { organizationId: job.organization_id, sourceIp: job.source_ip }, s.gateScope);
+    const gate = concurrencyGate(job, s.gateScope);
     await beforeCommit(job, gate && { ...gate, admitted: await takePermit(trx, job.id, gate) });
     return { job, claim: created?.claim };
   });

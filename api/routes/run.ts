@@ -118,7 +118,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     // and fails at the queue limit, saying so.
     const taskQueue = (await jobRoute(app.db, spec, organization)) ?? runnerTaskQueue(spec.slug);
     // Not admitted here: a new workflow takes its permit, or its place in the queue, itself.
-    const gate = concurrencyGate(tierPolicy(job.tier), { organizationId: job.organization_id, sourceIp: job.source_ip }, app.config.controlTaskQueue);
+    const gate = concurrencyGate(job, app.config.controlTaskQueue);
     await startWorkflow(job, spec, taskQueue, labels, gate && { ...gate, admitted: false });
     return accepted(job);
   }
