@@ -62,7 +62,12 @@ function printOverhead(topology: string, run: Awaited<ReturnType<typeof temporal
   const [paid, free] = [summary(run.paid.latencies), summary(run.free.latencies)];
   const paired = summary(run.free.latencies.map((f, i) => f - run.paid.latencies[i]));
   const f = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)} ms`;
-  console.log(`  free over paid, ${topology}: p50 ${f(free.p50 - paid.p50)}, p99 ${f(free.p99 - paid.p99)} (×${(free.p50 / paid.p50).toFixed(2)} at p50); median of adjacent pairs ${f(paired.p50)}`);
+  // Load-independent: the workflow history events before runJob is scheduled (the gate workflow added 12).
+  const events = (m: Measured) => summary(m.stages.map((points) => points.length - 2)).p50;
+  console.log(
+    `  free over paid, ${topology}: p50 ${f(free.p50 - paid.p50)}, p99 ${f(free.p99 - paid.p99)} (×${(free.p50 / paid.p50).toFixed(2)} at p50); ` +
+      `median of adjacent pairs ${f(paired.p50)}; history events before runJob: paid ${events(run.paid)}, free ${events(run.free)}`,
+  );
 }
 
 /** A job's dispatch as points in time (ms, wall clock): its submission, its workflow's history events until runJob is scheduled, the runner's start. */
