@@ -1,6 +1,3 @@
-import type { Knex } from 'knex';
-import type { TierGate } from '../common/contracts';
-
 /**
  * The tiers' concurrency permits (migration 009): a gate (an organization, or a source IP, scoped
  * by the control queue: common/tiers.ts) lets `permits` of its jobs hold a permit at once; the
@@ -8,14 +5,9 @@ import type { TierGate } from '../common/contracts';
  * lock, so counting the holders and granting is one atomic step however many submissions and
  * releases race.
  */
-export interface PermitRow {
-  job_id: string;
-  gate: string;
-  permits: number;
-  held: boolean;
-  seq: string;
-  created_at: Date;
-}
+import type { Knex } from 'knex';
+import type { TierGate } from '../common/contracts';
+import type { PermitRow } from './rows';
 
 /** Seed 1 keeps gate locks apart from the job locks (seed 0) of holdJobUntilCommit. */
 function lockGate(trx: Knex.Transaction, gate: string) {

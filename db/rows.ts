@@ -53,3 +53,14 @@ export interface JobRow {
 }
 
 export type OutputKind = 'stdout' | 'stderr' | 'file';
+
+/** A job's place at its tier's gate (db/permits.ts): holding a permit, or waiting in `seq` order. */
+export interface PermitRow {
+  job_id: string;
+  gate: string;
+  permits: number;
+  held: boolean;
+  /** bigserial: node-postgres returns it as a string. */
+  seq: string;
+  created_at: Date;
+}
