@@ -5,6 +5,7 @@ import type { OutboundGuard } from '../net/outbound';
 import { createGateActivities } from './gate';
 import { createJobStateActivities } from './job-state';
 import { withOutageWindow } from './outage';
+import { createPipelineActivities } from './pipeline';
 import { createProcessResultsActivities } from './process-results';
 import { createReconcileActivities } from './reconcile';
 import { createResolveActivities } from './resolve';
@@ -17,7 +18,7 @@ import { createResolveActivities } from './resolve';
 export function createControlActivities(db: Knex, client: Client, outbound: OutboundGuard, dbOutageWindowSeconds: number): ControlActivities {
   return {
     ...createGateActivities(db, client),
-    ...withOutageWindow({ ...createResolveActivities(db, outbound), ...createJobStateActivities(db), ...createProcessResultsActivities(db) }, dbOutageWindowSeconds),
+    ...withOutageWindow({ ...createResolveActivities(db, outbound), ...createJobStateActivities(db), ...createProcessResultsActivities(db), ...createPipelineActivities(db) }, dbOutageWindowSeconds),
     ...createReconcileActivities(db, client),
   };
 }

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { InvalidTransitionError, JOB_STATUSES, isTerminal, jobWorkflowId } from '../common/contracts';
+import { InvalidTransitionError, JOB_STATUSES, isTerminal, jobWorkflowId, pipelineWorkflowId } from '../common/contracts';
 import { transitionJob } from '../db/jobs';
 import { releaseAndHandOn } from './gate';
 import { workflowStatus } from './workflow-status';
@@ -22,11 +22,13 @@ export function createReconcileActivities(db: Knex, client: Client) {
         .where('created_at', '<', new Date(Date.now() - minAgeSeconds * 1000))
         .orderBy('created_at')
         .limit(BATCH)
-        .select('id');
+        .select('id', 'pipeline_id');
       let settled = 0;
-      for (const { id } of jobs) {
+      for (const { id, pipeline_id: pipelineId } of jobs) {
         const status = await workflowStatus(client, jobWorkflowId(id));
         if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') continue;
+        // A pipeline's job has no workflow until its needs are met: its pipeline's workflow answers for it meanwhile.
+        if (status === 'NOT_FOUND' && pipelineId && (await workflowStatus(client, pipelineWorkflowId(pipelineId))) === 'RUNNING') continue;
         await releaseAndHandOn(db, client, id);
         try {
           await transitionJob(db, id, 'failed', { error: `the job's workflow ended (${status.toLowerCase()}) without settling it`, finished_at: new Date() });

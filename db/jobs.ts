@@ -25,8 +25,13 @@ export async function holdJobUntilCommit(trx: Knex.Transaction, jobId: string): 
 export async function committedJob(db: Knex, jobId: string): Promise<JobRow | undefined> {
   const job = await getJob(db, jobId);
   if (job) return job;
-  await db.transaction((trx) => trx.raw('select pg_advisory_xact_lock_shared(hashtextextended(?::text, 0))', [jobId]));
+  await waitForSubmission(db, jobId);
   return getJob(db, jobId);
+}
+
+/** Returns once the transaction holding holdJobUntilCommit's lock on `id` (a job's, or a pipeline's) has ended. */
+export async function waitForSubmission(db: Knex, id: string): Promise<void> {
+  await db.transaction((trx) => trx.raw('select pg_advisory_xact_lock_shared(hashtextextended(?::text, 0))', [id]));
 }
 
 /**

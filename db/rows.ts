@@ -1,4 +1,4 @@
-import type { JobStatus } from '../common/contracts';
+import type { JobStatus, PipelineCounts, PipelineStatus } from '../common/contracts';
 import type { Plan, Tier } from '../common/tiers';
 
 /** Row shapes as Postgres returns them (snake_case, Date timestamps). */
@@ -49,9 +49,19 @@ export interface JobRow {
   /** SHA-256 of the latest runJob attempt's claim ticket, and that attempt's number. */
   claim_ticket_hash: string | null; claim_ticket_attempt: number | null;
   execution: Record<string, unknown> | null;
+  /** The pipeline the job belongs to, and its key there; null for a single run. */
+  pipeline_id: string | null; pipeline_key: string | null;
   created_at: Date; claimed_at: Date | null; started_at: Date | null; completed_at: Date | null; finished_at: Date | null;
 }
 
+export interface PipelineRow {
+  id: string; project_id: string; organization_id: string; status: PipelineStatus;
+  idempotency_key: string | null; submitted_by: string | null;
+  /** Written by the pipeline's workflow when it ends; null while it runs. */
+  counts: PipelineCounts | null;
+  created_at: Date; finished_at: Date | null;
+}
+export interface PipelineEdgeRow { pipeline_id: string; job_id: string; needs_job_id: string; requires_success: boolean }
 export type OutputKind = 'stdout' | 'stderr' | 'file';
 
 /** A job's place at its tier's gate (db/permits.ts): holding a permit, or waiting in `seq` order. */

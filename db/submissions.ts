@@ -11,6 +11,7 @@ import type { JobRow, ProjectRow, SpecRow } from './rows';
 export interface Submission {
   /** The project, or `'new'`: an anonymous submission's project, created in a new unclaimed organization. */
   project: ProjectRow | 'new';
+  /** A single run's body, or a pipeline job's (the same fields). */
   body: NewRun;
   /** The spec resolved and checked for the job (explicit, the testbed's or the default). */
   spec: Pick<SpecRow, 'id'>;
@@ -53,37 +54,48 @@ export async function writeSubmission(
     const created = s.project === 'new' ? await createUnclaimedProject(trx, s.body.project) : undefined;
     if (s.project === 'new' && !created) throw new ProjectClaimed();
     const project = created?.project ?? (s.project as ProjectRow);
-    const { report, testbed } = await createReport(trx, reportRequestFrom(project.id, s.body));
-    // An explicit spec becomes the testbed's current one: later runs without a spec follow it.
-    if (s.body.job.spec !== undefined) await trx('testbed').where({ id: testbed.id }).update({ spec_id: s.spec.id });
-    const { spec: _spec, timeout, ...config } = s.body.job;
-    // Files measured for their size are collected like any output file (but not parsed).
-    if (s.body.file_size?.length) config.file_paths = [...new Set([...(config.file_paths ?? []), ...s.body.file_size])];
     // Against a concurrent submission with the same key, the unique index decides: this insert waits
     // for the other transaction and writes nothing if it committed.
-    const [job] = await trx<JobRow>('job')
-      .insert({
-        report_id: report.id,
-        project_id: project.id,
-        organization_id: project.organization_id,
-        spec_id: s.spec.id,
-        requested_spec_id: s.body.job.spec === undefined ? null : s.spec.id,
-        status: 'pending',
-        tier: s.policy.tier,
-        priority: s.policy.priorityKey,
-        timeout_seconds: effectiveTimeoutSeconds(s.policy, timeout),
-        config,
-        source_ip: s.sourceIp,
-        idempotency_key: s.body.idempotency_key ?? null,
-        submitted_by: s.submittedBy,
-      })
-      .onConflict(['project_id', 'idempotency_key'])
-      .ignore()
-      .returning('*');
+    const job = await insertJob(trx, project, s, { idempotency_key: s.body.idempotency_key ?? null });
     if (!job) throw new DuplicateSubmission(project.id);
     await holdJobUntilCommit(trx, job.id);
     const gate = concurrencyGate(job, s.gateScope);
     await beforeCommit(job, gate && { ...gate, admitted: await takePermit(trx, job.id, gate) });
     return { job, claim: created?.claim };
   });
+}
+
+/**
+ * Writes one checked job inside a submission's transaction (a single run's, or a pipeline's for
+ * each of its jobs): its report, the testbed's current spec when the body named one, and the
+ * pending job row with `extra` (its idempotency key, or its pipeline). Undefined when the
+ * idempotency key's unique index refused the row.
+ */
+export async function insertJob(trx: Knex.Transaction, project: ProjectRow, s: Omit<Submission, 'project' | 'gateScope'>, extra: Partial<JobRow>): Promise<JobRow | undefined> {
+  const { report, testbed } = await createReport(trx, reportRequestFrom(project.id, s.body));
+  // An explicit spec becomes the testbed's current one: later runs without a spec follow it.
+  if (s.body.job.spec !== undefined) await trx('testbed').where({ id: testbed.id }).update({ spec_id: s.spec.id });
+  const { spec: _spec, timeout, ...config } = s.body.job;
+  // Files measured for their size are collected like any output file (but not parsed).
+  if (s.body.file_size?.length) config.file_paths = [...new Set([...(config.file_paths ?? []), ...s.body.file_size])];
+  const [job] = await trx<JobRow>('job')
+    .insert({
+      report_id: report.id,
+      project_id: project.id,
+      organization_id: project.organization_id,
+      spec_id: s.spec.id,
+      requested_spec_id: s.body.job.spec === undefined ? null : s.spec.id,
+      status: 'pending',
+      tier: s.policy.tier,
+      priority: s.policy.priorityKey,
+      timeout_seconds: effectiveTimeoutSeconds(s.policy, timeout),
+      config,
+      source_ip: s.sourceIp,
+      submitted_by: s.submittedBy,
+      ...extra,
+    })
+    .onConflict(['project_id', 'idempotency_key'])
+    .ignore()
+    .returning('*');
+  return job;
 }

@@ -8,6 +8,7 @@ import * as jobSubmitter from './006_job_submitter';
 import * as claimTokenLookup from './007_claim_token_lookup';
 import * as claimTickets from './008_claim_tickets';
 import * as tierPermits from './009_tier_permits';
+import * as pipelines from './010_pipelines';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '007_claim_token_lookup': claimTokenLookup,
   '008_claim_tickets': claimTickets,
   '009_tier_permits': tierPermits,
+  '010_pipelines': pipelines,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -44,7 +44,7 @@ const RUN_GRACE_SECONDS = 600;
  * clear failure once the database outage window passes, other errors after 10 attempts; the
  * schedule-to-close timeout is only a backstop above any window the orchestrator accepts.
  */
-const CONTROL_OPTIONS: ActivityOptions = {
+export const CONTROL_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '15 minutes',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: ['ImageNotFound'] },

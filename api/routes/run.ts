@@ -1,16 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { ImageRefError, parseImageRef } from '../../common/image-ref';
 import { errorBody, newRun, runAccepted, type RunAccepted } from '../../common/schemas';
-import { JOB_WORKFLOW, jobStartAttributes, jobSummary, jobWorkflowId, runnerTaskQueue, type AdmittedTo, type JobLabels, type JobWorkflowInput } from '../../common/contracts';
-import { concurrencyGate, tierOf, tierPolicy, type TierPolicy } from '../../common/tiers';
-import { findTestbed, getOrganization } from '../../db/projects';
+import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type AdmittedTo, type JobLabels, type JobWorkflowInput } from '../../common/contracts';
+import { concurrencyGate, tierOf, tierPolicy } from '../../common/tiers';
+import { getOrganization } from '../../db/projects';
 import type { JobRow, OrganizationRow, SpecRow } from '../../db/rows';
-import { findSpec, jobRoute, resolveSpec, SpecResolutionError } from '../../db/specs';
+import { findSpec, jobRoute } from '../../db/specs';
 import { DuplicateSubmission, jobByIdempotencyKey, ProjectClaimed, writeSubmission } from '../../db/submissions';
 import { workflowUiUrl } from '../config';
 import { rateLimit } from '../rate-limit';
-import { badRequest, HttpError } from '../errors';
+import { HttpError } from '../errors';
+import { checkJobImage, checkTimeout, jobLabels, jobWorkflowStart, placeJob } from '../job-submission';
 import { anonymousProject, tokenRequired } from '../project-access';
 import { writableProject } from '../resources';
 
@@ -35,41 +35,18 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      let image;
-      try {
-        image = parseImageRef(body.job.image);
-      } catch (err) {
-        if (err instanceof ImageRefError) throw badRequest('body.job.image', err.message);
-        throw err;
-      }
-      const allowed = app.config.allowedRegistries;
-      if (allowed && !allowed.includes(image.registry)) {
-        throw badRequest('body.job.image', `registry ${image.registry} is not one this server pulls from (${allowed.join(', ')})`);
-      }
-      // Anyone may submit anonymously, so anonymous jobs may not make the server contact hosts of their choosing.
-      const anonymous = app.config.anonymousRegistries;
-      if (!request.user && !anonymous.includes(image.registry)) {
-        throw badRequest(
-          'body.job.image',
-          anonymous.length
-            ? `anonymous submissions may only use images from ${anonymous.join(', ')}; submit with an API token to use registry ${image.registry}`
-            : `anonymous submissions may not name a registry on this server; submit with an API token to use registry ${image.registry}`,
-        );
-      }
+      checkJobImage(app, request, body.job.image, 'body');
       const project = request.user ? await writableProject(app.db, request, body.project, 'member') : await anonymousProject(app.db, body.project, 'body.project');
       const organization = project === 'new' ? undefined : await getOrganization(app.db, project.organization_id);
       const policy = tierPolicy(organization ? tierOf(organization) : 'unclaimed');
-      checkTimeout(policy, body.job.timeout);
-      const labels: JobLabels = { project: project === 'new' ? body.project : project.slug, branch: body.branch, testbed: body.testbed, image: body.job.image };
+      checkTimeout(policy, body.job.timeout, 'body');
+      const labels = jobLabels(project === 'new' ? body.project : project.slug, body);
 
       if (project !== 'new') {
         const existing = await jobByIdempotencyKey(app.db, project.id, body.idempotency_key);
         if (existing) return reply.status(202).send(await resume(existing, organization!, labels));
       }
-      const testbed = project === 'new' ? undefined : await findTestbed(app.db, project.id, body.testbed);
-      const spec = await specCheck(() => resolveSpec(app.db, body.job.spec, testbed));
-      const taskQueue = await jobRoute(app.db, spec, organization);
-      if (!taskQueue) throw badRequest('body.job.spec', `no active runner serves spec "${spec.slug}"`);
+      const { spec, taskQueue } = await placeJob(app, project, organization, body, 'body');
 
       try {
         const { job, claim } = await writeSubmission(
@@ -89,21 +66,6 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       }
     },
   );
-
-  function checkTimeout(policy: TierPolicy, timeout: number | undefined) {
-    if (timeout !== undefined && policy.maxTimeoutSeconds !== undefined && timeout > policy.maxTimeoutSeconds) {
-      throw badRequest('body.job.timeout', `the ${policy.tier} tier allows at most ${policy.maxTimeoutSeconds} seconds, got ${timeout}`);
-    }
-  }
-
-  async function specCheck(resolve: () => Promise<SpecRow>): Promise<SpecRow> {
-    try {
-      return await resolve();
-    } catch (err) {
-      if (err instanceof SpecResolutionError) throw badRequest('body.job.spec', err.message);
-      throw err;
-    }
-  }
 
   /**
    * A repeated submission: the job was committed with its workflow started, so this normally joins
@@ -129,25 +91,17 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
    * the tier's gate and whether the job holds a permit.
    */
   async function startWorkflow(job: JobRow, spec: Pick<SpecRow, 'slug'>, taskQueue: string, labels: JobLabels, admission: AdmittedTo | undefined): Promise<void> {
-    const input: JobWorkflowInput = {
-      jobId: job.id,
-      spec: { slug: spec.slug, taskQueue },
-      priorityKey: job.priority,
-      timeoutSeconds: job.timeout_seconds,
-      heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
-      queueLimitSeconds: app.config.queueLimitSeconds,
-      concurrencyGate: admission && { ...admission, checkIntervalSeconds: app.config.permitCheckIntervalSeconds },
-    };
+    const start = jobWorkflowStart(app, job, spec, taskQueue, labels, admission);
     try {
       // Bounded well below the workflow's wait for the commit, so a start that succeeds late is
       // still followed by the commit its workflow waits for.
       await app.temporal.withDeadline(Date.now() + app.config.workflowStartTimeoutSeconds * 1000, () =>
         app.temporal.workflow.start<(input: JobWorkflowInput) => Promise<unknown>>(JOB_WORKFLOW, {
-          workflowId: jobWorkflowId(job.id),
+          workflowId: start.workflowId,
           taskQueue: app.config.controlTaskQueue,
-          args: [input],
-          typedSearchAttributes: jobStartAttributes({ ...labels, spec: spec.slug }),
-          staticSummary: jobSummary(labels),
+          args: [start.input],
+          typedSearchAttributes: start.searchAttributes,
+          staticSummary: start.summary,
           // A repeated submission (same idempotency key) joins the running workflow, and never
           // starts a second run for a job whose workflow already ended.
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

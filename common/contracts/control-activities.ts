@@ -1,4 +1,5 @@
 import type { JobStatus } from './job-status';
+import type { PipelineActivities } from './pipelines';
 import type { RunJobResult } from './run-job';
 import type { JobOutcome, TierGate } from './workflows';
 
@@ -14,7 +15,7 @@ export interface SettledJob {
  * The control-plane activities the orchestrator worker registers (activities/), as the workflows
  * call them. The implementation is checked against this interface where the worker is built.
  */
-export interface ControlActivities {
+export interface ControlActivities extends PipelineActivities {
   /**
    * Pins the job to its image's digest, before any runner time is spent, and stores runJob attempt
    * 1's claim ticket (hashed) in the same step, so dispatch waits on nothing more. The api starts

@@ -5,6 +5,7 @@
  */
 export * from './control-activities';
 export * from './job-status';
+export * from './pipelines';
 export * from './run-job';
 export * from './signals';
 export * from './task-queues';

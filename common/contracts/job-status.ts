@@ -3,12 +3,13 @@
  * through a conditional UPDATE whose WHERE clause is built from the same table (in the database), so
  * a transition outside this table can neither be written nor race past a concurrent writer.
  */
-export const JOB_STATUSES = ['pending', 'claimed', 'running', 'completed', 'processed', 'failed', 'canceled'] as const;
+export const JOB_STATUSES = ['pending', 'claimed', 'running', 'completed', 'processed', 'failed', 'canceled', 'skipped'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   // pending → failed: the image tag does not resolve, or no runner took the job within the queue limit.
-  pending: ['claimed', 'failed', 'canceled'],
+  // pending → skipped: a pipeline job whose required parent failed or was canceled never starts.
+  pending: ['claimed', 'failed', 'canceled', 'skipped'],
   // claimed → claimed: a retry attempt on another runner re-claims a job whose runner vanished
   // before the benchmark started (the claim requires a higher attempt number, so only one wins).
   claimed: ['claimed', 'running', 'failed', 'canceled'],
@@ -19,6 +20,7 @@ const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   processed: [],
   failed: [],
   canceled: [],
+  skipped: [],
 };
 
 export function isTerminal(status: JobStatus): boolean {

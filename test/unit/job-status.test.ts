@@ -2,7 +2,7 @@ import { canTransition, isTerminal, JOB_STATUSES, sourcesOf, type JobStatus } fr
 
 /** The whole table, written out: every pair not listed here must be refused. */
 const VALID: [JobStatus, JobStatus][] = [
-  ['pending', 'claimed'], ['pending', 'failed'], ['pending', 'canceled'],
+  ['pending', 'claimed'], ['pending', 'failed'], ['pending', 'canceled'], ['pending', 'skipped'],
   ['claimed', 'claimed'], ['claimed', 'running'], ['claimed', 'failed'], ['claimed', 'canceled'],
   ['running', 'completed'], ['running', 'failed'], ['running', 'canceled'],
   ['completed', 'processed'], ['completed', 'failed'], ['completed', 'canceled'],
@@ -17,7 +17,7 @@ describe('job state machine', () => {
     expect(sourcesOf(to).includes(from)).toBe(expected);
   });
 
-  it('processed, failed and canceled are terminal; nothing else is', () => {
-    expect(JOB_STATUSES.filter(isTerminal)).toEqual(['processed', 'failed', 'canceled']);
+  it('processed, failed, canceled and skipped are terminal; nothing else is', () => {
+    expect(JOB_STATUSES.filter(isTerminal)).toEqual(['processed', 'failed', 'canceled', 'skipped']);
   });
 });

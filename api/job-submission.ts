@@ -1,0 +1,97 @@
+import type { SearchAttributePair } from '@temporalio/common';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ImageRefError, parseImageRef } from '../common/image-ref';
+import { jobStartAttributes, jobSummary, jobWorkflowId, type AdmittedTo, type JobLabels, type JobWorkflowInput } from '../common/contracts';
+import type { NewRun } from '../common/schemas';
+import type { TierPolicy } from '../common/tiers';
+import { findTestbed } from '../db/projects';
+import type { JobRow, OrganizationRow, ProjectRow, SpecRow } from '../db/rows';
+import { jobRoute, resolveSpec, SpecResolutionError } from '../db/specs';
+import { badRequest } from './errors';
+
+/**
+ * The checks and the workflow start of one benchmark job, shared by a single run (POST /v0/run) and
+ * each job of a pipeline, so a job is accepted, written and started the same way whichever submits
+ * it. `field` prefixes the names in 400s: `body` for a run, `body.jobs[3]` for a pipeline's job.
+ */
+
+/** The image reference is well formed and names a registry this server, and this caller, may use. */
+export function checkJobImage(app: FastifyInstance, request: FastifyRequest, image: string, field: string): void {
+  let ref;
+  try {
+    ref = parseImageRef(image);
+  } catch (err) {
+    if (err instanceof ImageRefError) throw badRequest(`${field}.job.image`, err.message);
+    throw err;
+  }
+  const allowed = app.config.allowedRegistries;
+  if (allowed && !allowed.includes(ref.registry)) {
+    throw badRequest(`${field}.job.image`, `registry ${ref.registry} is not one this server pulls from (${allowed.join(', ')})`);
+  }
+  // Anyone may submit anonymously, so anonymous jobs may not make the server contact hosts of their choosing.
+  const anonymous = app.config.anonymousRegistries;
+  if (!request.user && !anonymous.includes(ref.registry)) {
+    throw badRequest(
+      `${field}.job.image`,
+      anonymous.length
+        ? `anonymous submissions may only use images from ${anonymous.join(', ')}; submit with an API token to use registry ${ref.registry}`
+        : `anonymous submissions may not name a registry on this server; submit with an API token to use registry ${ref.registry}`,
+    );
+  }
+}
+
+export function checkTimeout(policy: TierPolicy, timeout: number | undefined, field: string): void {
+  if (timeout !== undefined && policy.maxTimeoutSeconds !== undefined && timeout > policy.maxTimeoutSeconds) {
+    throw badRequest(`${field}.job.timeout`, `the ${policy.tier} tier allows at most ${policy.maxTimeoutSeconds} seconds, got ${timeout}`);
+  }
+}
+
+/** Where the job runs: its spec (explicit → the testbed's → the default) and a runner task queue that serves it. */
+export async function placeJob(
+  app: FastifyInstance,
+  project: ProjectRow | 'new',
+  organization: OrganizationRow | undefined,
+  body: Pick<NewRun, 'testbed' | 'job'>,
+  field: string,
+): Promise<{ spec: SpecRow; taskQueue: string }> {
+  const testbed = project === 'new' ? undefined : await findTestbed(app.db, project.id, body.testbed);
+  let spec: SpecRow;
+  try {
+    spec = await resolveSpec(app.db, body.job.spec, testbed);
+  } catch (err) {
+    if (err instanceof SpecResolutionError) throw badRequest(`${field}.job.spec`, err.message);
+    throw err;
+  }
+  const taskQueue = await jobRoute(app.db, spec, organization);
+  if (!taskQueue) throw badRequest(`${field}.job.spec`, `no active runner serves spec "${spec.slug}"`);
+  return { spec, taskQueue };
+}
+
+export function jobLabels(project: string, body: Pick<NewRun, 'branch' | 'testbed' | 'job'>): JobLabels {
+  return { project, branch: body.branch, testbed: body.testbed, image: body.job.image };
+}
+
+/**
+ * What starts a job's workflow: its input, and the search attributes and one-line summary the
+ * Temporal UI shows for it (`labels` name the project, branch, testbed and image); `admission`, the
+ * tier's gate and whether the job holds a permit.
+ */
+export function jobWorkflowStart(
+  app: FastifyInstance,
+  job: JobRow,
+  spec: Pick<SpecRow, 'slug'>,
+  taskQueue: string,
+  labels: JobLabels,
+  admission: AdmittedTo | undefined,
+): { workflowId: string; input: JobWorkflowInput; searchAttributes: SearchAttributePair[]; summary: string } {
+  const input: JobWorkflowInput = {
+    jobId: job.id,
+    spec: { slug: spec.slug, taskQueue },
+    priorityKey: job.priority,
+    timeoutSeconds: job.timeout_seconds,
+    heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
+    queueLimitSeconds: app.config.queueLimitSeconds,
+    concurrencyGate: admission && { ...admission, checkIntervalSeconds: app.config.permitCheckIntervalSeconds },
+  };
+  return { workflowId: jobWorkflowId(job.id), input, searchAttributes: jobStartAttributes({ ...labels, spec: spec.slug }), summary: jobSummary(labels) };
+}

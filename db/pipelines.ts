@@ -1,0 +1,115 @@
+import type { Knex } from 'knex';
+import { sourcesOf, type PipelineOutcome, type PipelineStatus, type UnstartedJob } from '../common/contracts';
+import { holdJobUntilCommit, waitForSubmission } from './jobs';
+import type { JobRow, PipelineEdgeRow, PipelineRow, ProjectRow } from './rows';
+import { insertJob, type Submission } from './submissions';
+
+export interface PipelineSubmission {
+  project: ProjectRow;
+  idempotencyKey: string | null;
+  submittedBy: string;
+  /** Each job checked as a single run's would be; `key` is unique in the pipeline. */
+  jobs: (Omit<Submission, 'project'> & { key: string })[];
+  /** `job` needs `needs` (indices into `jobs`). */
+  edges: { job: number; needs: number; requiresSuccess: boolean }[];
+}
+
+/** Another submission with the same idempotency key wrote its pipeline first: return that one. */
+export class DuplicatePipeline extends Error {
+  constructor() {
+    super('another pipeline with this idempotency key was written first');
+  }
+}
+
+export async function getPipeline(db: Knex, id: string): Promise<PipelineRow | undefined> {
+  return db<PipelineRow>('pipeline').where({ id }).first();
+}
+
+export async function pipelineByIdempotencyKey(db: Knex, projectId: string, key: string | undefined): Promise<PipelineRow | undefined> {
+  return key ? db<PipelineRow>('pipeline').where({ project_id: projectId, idempotency_key: key }).first() : undefined;
+}
+
+/**
+ * Writes a checked pipeline in one transaction: the pipeline, each job with its report (as a single
+ * run writes it), and the edges. `beforeCommit` runs last, inside the transaction (the api starts the
+ * pipeline's workflow there, whose first activity waits for this commit: pipelineCommitted).
+ */
+export async function writePipeline(db: Knex, p: PipelineSubmission, beforeCommit: (pipeline: PipelineRow, jobs: JobRow[]) => Promise<void>): Promise<{ pipeline: PipelineRow; jobs: JobRow[] }> {
+  return db.transaction(async (trx) => {
+    const [pipeline] = await trx<PipelineRow>('pipeline')
+      .insert({ project_id: p.project.id, organization_id: p.project.organization_id, idempotency_key: p.idempotencyKey, submitted_by: p.submittedBy })
+      .onConflict(['project_id', 'idempotency_key'])
+      .ignore()
+      .returning('*');
+    if (!pipeline) throw new DuplicatePipeline();
+    await holdJobUntilCommit(trx, pipeline.id);
+    const jobs: JobRow[] = [];
+    for (const { key, ...job } of p.jobs) jobs.push((await insertJob(trx, p.project, job, { pipeline_id: pipeline.id, pipeline_key: key }))!);
+    if (p.edges.length) {
+      await trx<PipelineEdgeRow>('pipeline_edge').insert(
+        p.edges.map((e) => ({ pipeline_id: pipeline.id, job_id: jobs[e.job].id, needs_job_id: jobs[e.needs].id, requires_success: e.requiresSuccess })),
+      );
+    }
+    await beforeCommit(pipeline, jobs);
+    return { pipeline, jobs };
+  });
+}
+
+/** True once the submission that wrote the pipeline committed; false when it rolled back. */
+export async function committedPipeline(db: Knex, id: string): Promise<boolean> {
+  if (await getPipeline(db, id)) return true;
+  await waitForSubmission(db, id);
+  return Boolean(await getPipeline(db, id));
+}
+
+/**
+ * Moves jobs that never started from pending to `to` (skipped or canceled), each with its reason, in
+ * one statement. Conditional on the status: a job that ended meanwhile keeps how it ended.
+ */
+export async function settleUnstartedJobs(db: Knex, jobs: UnstartedJob[], to: 'skipped' | 'canceled'): Promise<void> {
+  await db.raw(
+    `UPDATE job SET status = ?, error = u.reason, finished_at = now()
+       FROM unnest(?::uuid[], ?::text[]) AS u(id, reason)
+      WHERE job.id = u.id AND job.status = ANY(?::text[])`,
+    [to, jobs.map((j) => j.jobId), jobs.map((j) => j.reason), sourcesOf(to)],
+  );
+}
+
+/** The pipeline's outcome, written once: a repeat (an activity retry) changes nothing. */
+export async function finishPipeline(db: Knex, id: string, outcome: PipelineOutcome): Promise<void> {
+  await db<PipelineRow>('pipeline')
+    .where({ id, status: 'running' })
+    .update({ status: outcome.status, counts: outcome.counts, finished_at: db.fn.now() as unknown as Date });
+}
+
+export async function pipelineEdges(db: Knex, pipelineId: string): Promise<PipelineEdgeRow[]> {
+  return db<PipelineEdgeRow>('pipeline_edge').where({ pipeline_id: pipelineId });
+}
+
+/** How many of the pipeline's jobs are in each status. */
+export async function pipelineJobCounts(db: Knex, pipelineId: string): Promise<Record<string, number>> {
+  const rows = await db('job').where({ pipeline_id: pipelineId }).groupBy('status').select('status').count<{ status: string; count: string }[]>({ count: '*' });
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
+}
+
+export interface PipelineFilter {
+  projectId: string;
+  statuses?: PipelineStatus[];
+  since?: Date;
+  until?: Date;
+}
+
+/** A pipeline as lists show it: with its project's slug and how many jobs it has. */
+export type PipelineListRow = PipelineRow & { project_slug: string; job_count: string };
+
+/** Pipelines narrowed by `filter`, in one query; sort and paginate it. */
+export function pipelinesQuery(db: Knex, filter: PipelineFilter): Knex.QueryBuilder {
+  const query = db('pipeline')
+    .join('project', 'project.id', 'pipeline.project_id')
+    .where('pipeline.project_id', filter.projectId)
+    .select('pipeline.*', 'project.slug as project_slug', db('job').count('*').whereRaw('job.pipeline_id = pipeline.id').as('job_count'));
+  if (filter.statuses) query.whereIn('pipeline.status', filter.statuses);
+  if (filter.since) query.where('pipeline.created_at', '>=', filter.since);
+  if (filter.until) query.where('pipeline.created_at', '<', filter.until);
+  return query;
+}

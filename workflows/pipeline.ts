@@ -1,0 +1,153 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  condition,
+  executeChild,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+} from '@temporalio/workflow';
+import {
+  JOB_CANCELED_FAILURE,
+  JOB_WORKFLOW,
+  jobWorkflowId,
+  type JobOutcome,
+  type PipelineActivities,
+  type PipelineCounts,
+  type PipelineJob,
+  type PipelineOutcome,
+  type PipelineWorkflowInput,
+  type UnstartedJob,
+} from '../common/contracts';
+import { CONTROL_OPTIONS } from './job';
+
+const control = proxyActivities<PipelineActivities>(CONTROL_OPTIONS);
+
+type Ended = keyof PipelineCounts;
+
+/** Failure type a pipeline workflow ends with when a job did not process (the counts are in the message and the row). */
+export const PIPELINE_FAILED_FAILURE = 'PipelineFailed';
+
+/**
+ * A DAG of jobs: each job's jobWorkflow runs as a child of this one (same `job-<uuid>` id, same input
+ * as a single job, so tier rules apply unchanged) as soon as every job it needs has ended. A job
+ * whose `requires_success` parent did not process is skipped, and so, transitively, are its own
+ * dependents. This workflow is the only writer of the pipeline's outcome and counts: completions
+ * arrive one at a time in its history, so none is lost however many end together.
+ *
+ * Canceling the workflow cancels the running children (each the way a single job is canceled:
+ * withdrawn from its queue or its VM killed), waits for them to settle, and marks the jobs that
+ * never started canceled.
+ */
+export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<PipelineOutcome | { status: 'not_committed' }> {
+  if (!(await control.pipelineCommitted(input.pipelineId))) {
+    setCurrentDetails('no pipeline: the submission that started this workflow never committed');
+    return { status: 'not_committed' };
+  }
+  const { jobs } = input;
+  const ended = new Map<number, Ended>();
+  const started = new Set<number>();
+  const children: Promise<void>[] = [];
+  const dependents: number[][] = jobs.map(() => []);
+  jobs.forEach((job, i) => job.needs.forEach((need) => dependents[need.job].push(i)));
+  // Jobs whose needs may have just been met: every job to begin with, then the dependents of each that ends.
+  let due = jobs.map((_, i) => i);
+  // Skips decided but not yet written: a cancellation while they are written must not lose them.
+  let unsaved: UnstartedJob[] = [];
+
+  const show = () => setCurrentDetails(`${ended.size}/${jobs.length} jobs ended, ${[...started].filter((i) => !ended.has(i)).length} running`);
+
+  try {
+    while (ended.size < jobs.length) {
+      const candidates = due;
+      due = [];
+      for (let c = 0; c < candidates.length; c++) {
+        const i = candidates[c];
+        if (started.has(i) || ended.has(i) || !jobs[i].needs.every((n) => ended.has(n.job))) continue;
+        const blocker = jobs[i].needs.find((n) => n.requiresSuccess && ended.get(n.job) !== 'processed');
+        if (blocker) {
+          ended.set(i, 'skipped');
+          unsaved.push({ jobId: jobs[i].input.jobId, reason: `skipped: job "${jobs[blocker.job].key}" ${ended.get(blocker.job)}` });
+          candidates.push(...dependents[i]);
+          continue;
+        }
+        started.add(i);
+        children.push(
+          runChild(jobs[i]).then((status) => {
+            // Canceled before it started: the cancellation below settles it with the jobs that never started.
+            if (status === 'not_started') return void started.delete(i);
+            ended.set(i, status);
+            due.push(...dependents[i]);
+          }),
+        );
+      }
+      if (unsaved.length) {
+        await control.settleUnstartedJobs(unsaved, 'skipped');
+        unsaved = [];
+      }
+      show();
+      if (ended.size < jobs.length) await condition(() => due.length > 0);
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Running children were asked to cancel with this workflow; their promises settle once each job has.
+    await CancellationScope.nonCancellable(async () => {
+      await Promise.all(children);
+      const never = jobs.flatMap((_, i) => (started.has(i) || ended.has(i) ? [] : [i]));
+      never.forEach((i) => ended.set(i, 'canceled'));
+      if (unsaved.length) await control.settleUnstartedJobs(unsaved, 'skipped');
+      if (never.length) await control.settleUnstartedJobs(never.map((i) => ({ jobId: jobs[i].input.jobId, reason: 'canceled: the pipeline was canceled' })), 'canceled');
+      await control.finishPipeline(input.pipelineId, { status: 'canceled', counts: countOf(ended) });
+    });
+    throw err;
+  }
+
+  const counts = countOf(ended);
+  const outcome: PipelineOutcome = { status: counts.processed === jobs.length ? 'succeeded' : 'failed', counts };
+  await control.finishPipeline(input.pipelineId, outcome);
+  setCurrentDetails(`${outcome.status}: ${describeCounts(counts)}`);
+  // As a job's workflow does: the Temporal UI's status filter tells a failed pipeline from one that succeeded.
+  if (outcome.status === 'failed') throw ApplicationFailure.create({ message: describeCounts(counts), type: PIPELINE_FAILED_FAILURE, nonRetryable: true, details: [outcome] });
+  return outcome;
+}
+
+/**
+ * Runs one job as a child and tells how it ended. The child's failure carries the job's: JobCanceled
+ * for a job canceled (by a user, or its runner shutting down), a cancellation when this workflow
+ * canceled it, anything else a failed job. A start canceled before the child ran is `not_started`.
+ */
+async function runChild(job: PipelineJob): Promise<Ended | 'not_started'> {
+  try {
+    await executeChild<(input: PipelineJob['input']) => Promise<JobOutcome>>(JOB_WORKFLOW, {
+      workflowId: jobWorkflowId(job.input.jobId),
+      args: [job.input],
+      typedSearchAttributes: job.searchAttributes,
+      staticSummary: job.summary,
+      // A pipeline terminated from the Temporal UI still cancels its jobs the ordinary way (VMs killed, rows settled).
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    });
+    return 'processed';
+  } catch (err) {
+    if (!(err instanceof ChildWorkflowFailure)) {
+      if (isCancellation(err)) return 'not_started';
+      throw err;
+    }
+    if (isCancellation(err) || (err.cause instanceof ApplicationFailure && err.cause.type === JOB_CANCELED_FAILURE)) return 'canceled';
+    return 'failed';
+  }
+}
+
+function countOf(ended: Map<number, Ended>): PipelineCounts {
+  const counts: PipelineCounts = { processed: 0, failed: 0, canceled: 0, skipped: 0 };
+  for (const status of ended.values()) counts[status]++;
+  return counts;
+}
+
+function describeCounts(counts: PipelineCounts): string {
+  return Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ');
+}
