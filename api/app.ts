@@ -15,6 +15,7 @@ import { documentTransform, securitySchemes } from './openapi';
 import { frameworkErrors, MAX_URL_LENGTH, registerRouting } from './routing';
 import activeJobRoutes from './routes/active-jobs';
 import healthRoutes from './routes/health';
+import pipelineRoutes from './routes/pipelines';
 import projectRoutes from './routes/projects';
 import runRoutes from './routes/run';
 import runnerRoutes from './routes/runners';
@@ -80,6 +81,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(auth);
   await app.register(healthRoutes);
   await app.register(runRoutes);
+  await app.register(pipelineRoutes);
   await app.register(projectRoutes);
   await app.register(runnerRoutes);
   await app.register(activeJobRoutes);

@@ -1,4 +1,4 @@
-import type { SearchAttributePair } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ImageRefError, parseImageRef } from '../common/image-ref';
 import { jobStartAttributes, jobSummary, jobWorkflowId, type AdmittedTo, type JobLabels, type JobWorkflowInput } from '../common/contracts';
@@ -7,7 +7,7 @@ import type { TierPolicy } from '../common/tiers';
 import { findTestbed } from '../db/projects';
 import type { JobRow, OrganizationRow, ProjectRow, SpecRow } from '../db/rows';
 import { jobRoute, resolveSpec, SpecResolutionError } from '../db/specs';
-import { badRequest } from './errors';
+import { badRequest, HttpError } from './errors';
 
 /**
  * The checks and the workflow start of one benchmark job, shared by a single run (POST /v0/run) and
@@ -94,4 +94,36 @@ export function jobWorkflowStart(
     concurrencyGate: admission && { ...admission, checkIntervalSeconds: app.config.permitCheckIntervalSeconds },
   };
   return { workflowId: jobWorkflowId(job.id), input, searchAttributes: jobStartAttributes({ ...labels, spec: spec.slug }), summary: jobSummary(labels) };
+}
+
+/**
+ * Starts a submission's workflow (a job's or a pipeline's) on the control queue, inside the
+ * submission's transaction, or answers 503 when Temporal does not take it in time.
+ */
+export async function startBeforeCommit(
+  app: FastifyInstance,
+  workflowType: string,
+  options: { workflowId: string; args: unknown[]; typedSearchAttributes: SearchAttributePair[]; staticSummary: string },
+  what: 'job' | 'pipeline',
+): Promise<void> {
+  try {
+    // Bounded well below the workflow's wait for the commit, so a start that succeeds late is
+    // still followed by the commit its workflow waits for.
+    await app.temporal.withDeadline(Date.now() + app.config.workflowStartTimeoutSeconds * 1000, () =>
+      app.temporal.workflow.start(workflowType, {
+        ...options,
+        taskQueue: app.config.controlTaskQueue,
+        // A repeated submission (same idempotency key) joins the running workflow, and never
+        // starts a second run for one whose workflow already ended.
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        // Honored only when this client shares its connection with a worker of the control queue.
+        requestEagerStart: app.config.controlWorker,
+      }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    app.log.error({ err, workflowId: options.workflowId }, `could not start the ${what} workflow`);
+    throw new HttpError(503, 'unavailable', `the ${what} could not be scheduled: Temporal is unreachable; retry later`);
+  }
 }

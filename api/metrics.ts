@@ -26,7 +26,7 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
     registers: [registry],
   });
   app.decorate('metrics', {
-    jobsSubmitted: new Counter({ name: 'benchline_jobs_submitted_total', help: 'Jobs accepted by POST /v0/run', labelNames: ['tier'] as const, registers: [registry] }),
+    jobsSubmitted: new Counter({ name: 'benchline_jobs_submitted_total', help: 'Jobs accepted: single runs (POST /v0/run) and the jobs of pipelines', labelNames: ['tier'] as const, registers: [registry] }),
   });
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: labels must not grow with ids.

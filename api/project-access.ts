@@ -6,7 +6,8 @@ import { getJob } from '../db/jobs';
 import { holdsClaimToken, memberRole } from '../db/organizations';
 import { anonymousTarget, findProject } from '../db/projects';
 import { isUuid } from '../db/refs';
-import type { JobRow, ProjectRow } from '../db/rows';
+import { getPipeline } from '../db/pipelines';
+import type { JobRow, PipelineRow, ProjectRow } from '../db/rows';
 import { badRequest, forbidden, notFound, unauthorized } from './errors';
 
 export interface ProjectAccess {
@@ -27,11 +28,47 @@ export interface ProjectAccess {
  */
 export async function readableProject(db: Knex, request: FastifyRequest, ref: string): Promise<ProjectAccess> {
   const project = await findProject(db, ref);
-  if (!project) throw notFound(`project "${ref}"`);
+  const access = project && (await projectAccess(db, request, project));
+  if (!access) throw notFound(`project "${ref}"`);
+  return access;
+}
+
+/** The caller's access to `project`, or undefined when it is hidden from them (private, not a member). */
+async function projectAccess(db: Knex, request: FastifyRequest, project: ProjectRow): Promise<ProjectAccess | undefined> {
   const role = request.user ? await memberRole(db, request.user.id, project.organization_id) : undefined;
   const member = role !== undefined || holdsClaim(request, project);
-  if (!member && project.visibility !== 'public') throw notFound(`project "${ref}"`);
+  if (!member && project.visibility !== 'public') return undefined;
   return { project, member, role };
+}
+
+/**
+ * A pipeline the caller may read, found by its UUID alone: one of a project hidden from the caller
+ * is not found, exactly like one that does not exist.
+ */
+export async function readablePipeline(db: Knex, request: FastifyRequest, ref: string): Promise<ProjectAccess & { pipeline: PipelineRow }> {
+  const found = await findPipeline(db, request, ref);
+  if (!found?.access) throw notFound(`pipeline "${ref}"`);
+  return { ...found.access, pipeline: found.pipeline };
+}
+
+/**
+ * A pipeline the caller may cancel, as for a job: its submitter, its organization's leaders and
+ * server admins. Anyone else gets 404 where the project is hidden from them and 403 where they can see it.
+ */
+export async function cancelablePipeline(db: Knex, request: FastifyRequest, ref: string): Promise<ProjectAccess & { pipeline: PipelineRow }> {
+  const found = await findPipeline(db, request, ref);
+  const admin = request.user?.admin === true;
+  if (!found || (!found.access && !admin)) throw notFound(`pipeline "${ref}"`);
+  const { pipeline, project, access } = found;
+  const allowed = admin || access?.role === 'leader' || (request.user !== undefined && pipeline.submitted_by === request.user.id);
+  if (!allowed) throw forbidden(`only the pipeline's submitter, leaders of project "${project.slug}"'s organization and server admins may cancel it`);
+  return { project, member: access?.member ?? false, role: access?.role, pipeline };
+}
+
+async function findPipeline(db: Knex, request: FastifyRequest, ref: string) {
+  const pipeline = isUuid(ref) ? await getPipeline(db, ref) : undefined;
+  const project = pipeline && (await findProject(db, pipeline.project_id));
+  return project && { pipeline: pipeline!, project, access: await projectAccess(db, request, project) };
 }
 
 /** Whether the request came with the claim token of the project's (unclaimed) organization. */

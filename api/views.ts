@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { jobWorkflowId } from '../common/contracts';
+import { jobWorkflowId, pipelineWorkflowId } from '../common/contracts';
+import type { PipelineSummary, PipelineView } from '../common/schemas/pipelines';
 import type {
   AlertSummary, AlertView, BoundaryView, ChangePointView, JobSummary, JobView, MetricView, ReportView, ThresholdModelView, ThresholdView,
 } from '../common/schemas';
@@ -11,9 +12,10 @@ import type { ChangePointListRow } from '../db/series';
 import { queuePosition } from '../db/jobs';
 import { listOutputs } from '../db/outputs';
 import type { JobSummaryRow } from '../db/job-lists';
+import { pipelineEdges, pipelineJobCounts, pipelineJobs, type PipelineListRow } from '../db/pipelines';
 import { slugById } from '../db/refs';
 import { reportJob } from '../db/reports';
-import type { JobRow, ProjectRow, ReportRow } from '../db/rows';
+import type { JobRow, PipelineRow, ProjectRow, ReportRow } from '../db/rows';
 import { workflowUiUrl, type ApiConfig } from './config';
 import { iso } from './resources';
 
@@ -223,5 +225,36 @@ export function toChangePointView(c: ChangePointListRow): ChangePointView {
     pvalue: c.pvalue,
     created: c.created_at.toISOString(),
     modified: c.modified_at.toISOString(),
+  };
+}
+
+/** What a pipeline shows in lists and in its own view: status, counts, timings, its workflow. */
+async function pipelineSummaryOf(db: Knex, config: ApiConfig, projectSlug: string, row: PipelineRow) {
+  const workflowId = pipelineWorkflowId(row.id);
+  return {
+    uuid: row.id,
+    project: projectSlug,
+    status: row.status,
+    counts: row.counts ?? (await pipelineJobCounts(db, row.id)),
+    created: row.created_at.toISOString(),
+    finished: iso(row.finished_at),
+    duration_seconds: row.finished_at ? (row.finished_at.getTime() - row.created_at.getTime()) / 1000 : null,
+    workflow_id: workflowId,
+    temporal_ui_url: workflowUiUrl(config, workflowId),
+  };
+}
+
+export async function toPipelineSummary(db: Knex, config: ApiConfig, row: PipelineListRow): Promise<PipelineSummary> {
+  return { ...(await pipelineSummaryOf(db, config, row.project_slug, row)), job_count: Number(row.job_count) };
+}
+
+/** The pipeline with each job (redacted as any job view is for non-members) and its edges by job key. */
+export async function toPipelineView(db: Knex, config: ApiConfig, project: ProjectRow, pipeline: PipelineRow, withPrivate: boolean): Promise<PipelineView> {
+  const jobs = await pipelineJobs(db, pipeline.id);
+  const keys = new Map(jobs.map((j) => [j.id, j.pipeline_key!]));
+  return {
+    ...(await pipelineSummaryOf(db, config, project.slug, pipeline)),
+    jobs: jobs.map((j) => ({ key: j.pipeline_key!, ...toJobSummary(config, j, withPrivate) })),
+    edges: (await pipelineEdges(db, pipeline.id)).map((e) => ({ job: keys.get(e.job_id)!, needs: keys.get(e.needs_job_id)!, requires_success: e.requires_success })),
   };
 }

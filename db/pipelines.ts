@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { sourcesOf, type PipelineOutcome, type PipelineStatus, type UnstartedJob } from '../common/contracts';
+import { jobSummariesQuery, type JobSummaryRow } from './job-lists';
 import { holdJobUntilCommit, waitForSubmission } from './jobs';
 import type { JobRow, PipelineEdgeRow, PipelineRow, ProjectRow } from './rows';
 import { insertJob, type Submission } from './submissions';
@@ -9,7 +10,7 @@ export interface PipelineSubmission {
   idempotencyKey: string | null;
   submittedBy: string;
   /** Each job checked as a single run's would be; `key` is unique in the pipeline. */
-  jobs: (Omit<Submission, 'project'> & { key: string })[];
+  jobs: (Omit<Submission, 'project' | 'gateScope'> & { key: string })[];
   /** `job` needs `needs` (indices into `jobs`). */
   edges: { job: number; needs: number; requiresSuccess: boolean }[];
 }
@@ -80,6 +81,11 @@ export async function finishPipeline(db: Knex, id: string, outcome: PipelineOutc
   await db<PipelineRow>('pipeline')
     .where({ id, status: 'running' })
     .update({ status: outcome.status, counts: outcome.counts, finished_at: db.fn.now() as unknown as Date });
+}
+
+/** The pipeline's jobs as lists show them, by key. */
+export async function pipelineJobs(db: Knex, pipelineId: string): Promise<JobSummaryRow[]> {
+  return jobSummariesQuery(db, { pipelineId }).orderBy('job.pipeline_key');
 }
 
 export async function pipelineEdges(db: Knex, pipelineId: string): Promise<PipelineEdgeRow[]> {

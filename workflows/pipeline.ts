@@ -88,7 +88,8 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
         unsaved = [];
       }
       show();
-      if (ended.size < jobs.length) await condition(() => due.length > 0);
+      // A job that ends with no dependents adds nothing to `due`, but may be the last.
+      await condition(() => due.length > 0 || ended.size === jobs.length);
     }
   } catch (err) {
     if (!isCancellation(err)) throw err;

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { errorBody, newRun, runAccepted, type RunAccepted } from '../../common/schemas';
-import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type AdmittedTo, type JobLabels, type JobWorkflowInput } from '../../common/contracts';
+import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type AdmittedTo, type JobLabels } from '../../common/contracts';
 import { concurrencyGate, tierOf, tierPolicy } from '../../common/tiers';
 import { getOrganization } from '../../db/projects';
 import type { JobRow, OrganizationRow, SpecRow } from '../../db/rows';
@@ -9,8 +8,7 @@ import { findSpec, jobRoute } from '../../db/specs';
 import { DuplicateSubmission, jobByIdempotencyKey, ProjectClaimed, writeSubmission } from '../../db/submissions';
 import { workflowUiUrl } from '../config';
 import { rateLimit } from '../rate-limit';
-import { HttpError } from '../errors';
-import { checkJobImage, checkTimeout, jobLabels, jobWorkflowStart, placeJob } from '../job-submission';
+import { checkJobImage, checkTimeout, jobLabels, jobWorkflowStart, placeJob, startBeforeCommit } from '../job-submission';
 import { anonymousProject, tokenRequired } from '../project-access';
 import { writableProject } from '../resources';
 
@@ -91,30 +89,8 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
    * the tier's gate and whether the job holds a permit.
    */
   async function startWorkflow(job: JobRow, spec: Pick<SpecRow, 'slug'>, taskQueue: string, labels: JobLabels, admission: AdmittedTo | undefined): Promise<void> {
-    const start = jobWorkflowStart(app, job, spec, taskQueue, labels, admission);
-    try {
-      // Bounded well below the workflow's wait for the commit, so a start that succeeds late is
-      // still followed by the commit its workflow waits for.
-      await app.temporal.withDeadline(Date.now() + app.config.workflowStartTimeoutSeconds * 1000, () =>
-        app.temporal.workflow.start<(input: JobWorkflowInput) => Promise<unknown>>(JOB_WORKFLOW, {
-          workflowId: start.workflowId,
-          taskQueue: app.config.controlTaskQueue,
-          args: [start.input],
-          typedSearchAttributes: start.searchAttributes,
-          staticSummary: start.summary,
-          // A repeated submission (same idempotency key) joins the running workflow, and never
-          // starts a second run for a job whose workflow already ended.
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          // Honored only when this client shares its connection with a worker of the control queue.
-          requestEagerStart: app.config.controlWorker,
-        }),
-      );
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-      app.log.error({ err, job: job.id }, 'could not start the job workflow');
-      throw new HttpError(503, 'unavailable', 'the job could not be scheduled: Temporal is unreachable; retry later');
-    }
+    const { workflowId, input, searchAttributes, summary } = jobWorkflowStart(app, job, spec, taskQueue, labels, admission);
+    await startBeforeCommit(app, JOB_WORKFLOW, { workflowId, args: [input], typedSearchAttributes: searchAttributes, staticSummary: summary }, 'job');
   }
 
   function accepted(job: JobRow, claim?: RunAccepted['claim']): RunAccepted {

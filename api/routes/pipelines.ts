@@ -1,0 +1,176 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { JOB_PROJECT_ATTRIBUTE, PIPELINE_WORKFLOW, pipelineWorkflowId, type PipelineWorkflowInput } from '../../common/contracts';
+import { pipelineNeeds } from '../../common/pipeline-graph';
+import { errorBody, resourceRef, type NewRun } from '../../common/schemas';
+import { newPipeline, pipelineListQuery, pipelineSummary, pipelineView, type NewPipeline } from '../../common/schemas/pipelines';
+import { concurrencyGate, tierOf, tierPolicy } from '../../common/tiers';
+import { DuplicatePipeline, pipelineByIdempotencyKey, pipelinesQuery, writePipeline, type PipelineListRow } from '../../db/pipelines';
+import { getOrganization } from '../../db/projects';
+import type { OrganizationRow, ProjectRow, SpecRow } from '../../db/rows';
+import { conflict } from '../errors';
+import { checkJobImage, checkTimeout, jobLabels, jobWorkflowStart, placeJob, startBeforeCommit } from '../job-submission';
+import { paginate } from '../pagination';
+import { cancelablePipeline, readablePipeline, readableProject } from '../project-access';
+import { rateLimit } from '../rate-limit';
+import { writableProject } from '../resources';
+import { toPipelineSummary, toPipelineView } from '../views';
+
+const pipelineParams = z.object({ pipeline: z.string() });
+
+/**
+ * Pipelines: DAGs of benchmark jobs submitted together. Each job is checked, written and started
+ * exactly as a single run's (api/job-submission.ts); the pipeline adds the graph check, writes
+ * everything in one transaction and starts one pipelineWorkflow inside it, before COMMIT.
+ */
+const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    '/v0/pipelines',
+    {
+      // Pipelines need an API token: the anonymous path (a new unclaimed organization per submission) stays for single runs.
+      preHandler: [app.requireUser, rateLimit(app.db, app.config.rateLimits)],
+      schema: { summary: 'Submit a pipeline: a DAG of benchmark jobs', tags: ['pipelines'], body: newPipeline, response: { 202: pipelineView, 403: errorBody, 404: errorBody } },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      // Every check before the first write: the graph, then each job as POST /v0/run checks it.
+      const needs = pipelineNeeds(body.jobs);
+      body.jobs.forEach((job, i) => checkJobImage(app, request, job.job.image, `body.jobs[${i}]`));
+      const project = await writableProject(app.db, request, body.project, 'member');
+      const organization = await getOrganization(app.db, project.organization_id);
+      const policy = tierPolicy(tierOf(organization));
+      body.jobs.forEach((job, i) => checkTimeout(policy, job.job.timeout, `body.jobs[${i}]`));
+
+      const existing = await pipelineByIdempotencyKey(app.db, project.id, body.idempotency_key);
+      if (existing) return reply.status(202).send(await toPipelineView(app.db, app.config, project, existing, true));
+      const placements = await placeJobs(project, organization, body);
+
+      try {
+        const { pipeline } = await writePipeline(
+          app.db,
+          {
+            project,
+            idempotencyKey: body.idempotency_key ?? null,
+            submittedBy: request.user!.id,
+            jobs: body.jobs.map((job, i) => ({ key: job.key, body: runBody(body, i), spec: placements[i].spec, policy, sourceIp: request.ip, submittedBy: request.user!.id })),
+            edges: needs.flatMap((parents, i) => parents.map((p, n) => ({ job: i, needs: p, requiresSuccess: body.jobs[i].needs[n].requires_success }))),
+          },
+          async (pipeline, jobs) => {
+            const input: PipelineWorkflowInput = {
+              pipelineId: pipeline.id,
+              jobs: jobs.map((job, i) => {
+                // Not admitted here: each job takes its tier permit, or its place in the queue, once the pipeline starts it.
+                const gate = concurrencyGate(job, app.config.controlTaskQueue);
+                const start = jobWorkflowStart(app, job, placements[i].spec, placements[i].taskQueue, jobLabels(project.slug, body.jobs[i]), gate && { ...gate, admitted: false });
+                const need = body.jobs[i].needs;
+                return { key: body.jobs[i].key, input: start.input, searchAttributes: start.searchAttributes, summary: start.summary, needs: needs[i].map((p, n) => ({ job: p, requiresSuccess: need[n].requires_success })) };
+              }),
+            };
+            await startBeforeCommit(
+              app,
+              PIPELINE_WORKFLOW,
+              {
+                workflowId: pipelineWorkflowId(pipeline.id),
+                args: [input],
+                typedSearchAttributes: [{ key: JOB_PROJECT_ATTRIBUTE, value: project.slug }],
+                staticSummary: `pipeline of ${jobs.length} job${jobs.length === 1 ? '' : 's'} · ${project.slug}`,
+              },
+              'pipeline',
+            );
+          },
+        );
+        app.metrics.jobsSubmitted.inc({ tier: policy.tier }, body.jobs.length);
+        return reply.status(202).send(await toPipelineView(app.db, app.config, project, pipeline, true));
+      } catch (err) {
+        if (!(err instanceof DuplicatePipeline)) throw err;
+        // The same idempotency key won a race with this request: answer with that pipeline.
+        const winner = (await pipelineByIdempotencyKey(app.db, project.id, body.idempotency_key))!;
+        return reply.status(202).send(await toPipelineView(app.db, app.config, project, winner, true));
+      }
+    },
+  );
+
+  /** Each job's spec and runner queue; jobs on the same testbed and spec share one lookup. */
+  async function placeJobs(project: ProjectRow, organization: OrganizationRow, body: NewPipeline): Promise<{ spec: SpecRow; taskQueue: string }[]> {
+    const seen = new Map<string, { spec: SpecRow; taskQueue: string }>();
+    const placements = [];
+    for (const [i, job] of body.jobs.entries()) {
+      const key = JSON.stringify([job.testbed, job.job.spec ?? null]);
+      if (!seen.has(key)) seen.set(key, await placeJob(app, project, organization, job, `body.jobs[${i}]`));
+      placements.push(seen.get(key)!);
+    }
+    return placements;
+  }
+
+  app.get(
+    '/v0/pipelines/:pipeline',
+    {
+      preHandler: [app.optionalUser, app.optionalClaimant],
+      schema: { summary: 'View a pipeline: its jobs, edges, statuses and timings', tags: ['pipelines'], params: pipelineParams, response: { 200: pipelineView } },
+    },
+    async (request) => {
+      const { project, pipeline, member } = await readablePipeline(app.db, request, request.params.pipeline);
+      return toPipelineView(app.db, app.config, project, pipeline, member);
+    },
+  );
+
+  app.get(
+    '/v0/projects/:project/pipelines',
+    {
+      preHandler: [app.optionalUser, app.optionalClaimant],
+      schema: {
+        summary: "List a project's pipelines, newest first",
+        tags: ['pipelines'],
+        params: z.object({ project: resourceRef }),
+        querystring: pipelineListQuery,
+        response: { 200: z.array(pipelineSummary) },
+      },
+    },
+    async (request, reply) => {
+      const { project } = await readableProject(app.db, request, request.params.project);
+      const { status, since, until, ...page } = request.query;
+      const query = pipelinesQuery(app.db, {
+        projectId: project.id,
+        statuses: status ? [status].flat() : undefined,
+        since: since ? new Date(since) : undefined,
+        until: until ? new Date(until) : undefined,
+      });
+      const rows = await paginate<PipelineListRow>(app.db, reply, query, page, [{ column: 'pipeline.created_at', order: 'desc' }, { column: 'pipeline.id' }]);
+      return Promise.all(rows.map((row) => toPipelineSummary(app.db, app.config, row)));
+    },
+  );
+
+  app.post(
+    '/v0/pipelines/:pipeline/cancel',
+    {
+      preHandler: [app.requireUser],
+      schema: {
+        summary: "Cancel a pipeline: its running jobs are canceled as single jobs are, the others never start (its submitter, its organization's leaders, server admins)",
+        tags: ['pipelines'],
+        params: pipelineParams,
+        response: { 202: pipelineView, 403: errorBody, 409: errorBody },
+      },
+    },
+    async (request, reply) => {
+      const { project, pipeline, member } = await cancelablePipeline(app.db, request, request.params.pipeline);
+      if (pipeline.status !== 'running') throw conflict(`pipeline ${pipeline.id} is already ${pipeline.status}`);
+      // The workflow does the rest: its running children are canceled with it, the jobs not started are marked canceled.
+      try {
+        await app.temporal.workflow.getHandle(pipelineWorkflowId(pipeline.id)).cancel();
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw conflict(`pipeline ${pipeline.id} is finishing and can no longer be canceled`);
+        throw err;
+      }
+      return reply.status(202).send(await toPipelineView(app.db, app.config, project, pipeline, member));
+    },
+  );
+
+  /** A pipeline job's body as POST /v0/run would take it: the project is the pipeline's, the key and needs are the pipeline's business. */
+  function runBody(body: NewPipeline, i: number): NewRun {
+    const { key: _key, needs: _needs, ...run } = body.jobs[i];
+    return { ...run, project: body.project };
+  }
+};
+
+export default pipelineRoutes;

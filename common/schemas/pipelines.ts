@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { PIPELINE_STATUSES } from '../contracts';
+import { resourceRef, timestamp } from './fields';
+import { jobSummary, newRun } from './index';
+import { paginationQuery } from './pagination';
+
+/** The most jobs one pipeline may have: its workflow's history and input stay well inside Temporal's limits. */
+export const MAX_PIPELINE_JOBS = 500;
+
+const jobKey = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"');
+
+export const pipelineNeed = z.strictObject({
+  job: jobKey.describe('the key of a job of the same pipeline'),
+  requires_success: z.boolean().default(true).describe('true: run only if that job processed (otherwise this job is skipped); false: only wait for it to end'),
+});
+
+/** A pipeline's job: everything POST /v0/run takes but the project and idempotency key, which are the pipeline's. */
+export const newPipelineJob = newRun.omit({ project: true, idempotency_key: true }).extend({
+  key: jobKey.describe('unique in the pipeline; what `needs` refer to'),
+  needs: z.array(pipelineNeed).max(MAX_PIPELINE_JOBS).default([]),
+});
+export type NewPipelineJob = z.infer<typeof newPipelineJob>;
+
+export const newPipeline = z.strictObject({
+  project: resourceRef,
+  idempotency_key: z.string().min(1).max(128).optional().describe('a repeated submission with the same key answers the pipeline the first one created'),
+  jobs: z.array(newPipelineJob).min(1).max(MAX_PIPELINE_JOBS, `a pipeline has at most ${MAX_PIPELINE_JOBS} jobs; split it into several pipelines`),
+});
+export type NewPipeline = z.infer<typeof newPipeline>;
+
+export const pipelineStatus = z.enum(PIPELINE_STATUSES);
+
+const pipelineShape = {
+  uuid: z.uuid(),
+  project: z.string(),
+  status: pipelineStatus,
+  counts: z
+    .record(z.string(), z.number())
+    .describe("jobs per status: while the pipeline runs, as its jobs' rows say now; once it ended, the final counts its workflow wrote (processed, failed, canceled, skipped)"),
+  created: timestamp,
+  finished: timestamp.nullable(),
+  duration_seconds: z.number().nullable().describe('from submission to the end of its last job; null while it runs'),
+  workflow_id: z.string(),
+  temporal_ui_url: z.string(),
+};
+
+export const pipelineJobView = jobSummary.extend({ key: z.string() });
+
+export const pipelineView = z.object({
+  ...pipelineShape,
+  jobs: z.array(pipelineJobView),
+  edges: z.array(z.object({ job: z.string(), needs: z.string(), requires_success: z.boolean() })).describe('`job` needs `needs` (job keys)'),
+});
+export type PipelineView = z.infer<typeof pipelineView>;
+
+export const pipelineSummary = z.object({ ...pipelineShape, job_count: z.number() });
+export type PipelineSummary = z.infer<typeof pipelineSummary>;
+
+export const pipelineListQuery = paginationQuery.extend({
+  status: z.union([pipelineStatus, z.array(pipelineStatus)]).optional().describe('only pipelines in this status (repeatable)'),
+  since: z.iso.datetime({ offset: true }).optional().describe('only pipelines created at or after this time'),
+  until: z.iso.datetime({ offset: true }).optional().describe('only pipelines created before this time'),
+});
