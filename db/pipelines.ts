@@ -3,7 +3,7 @@ import { sourcesOf, type PipelineOutcome, type PipelineStatus, type UnstartedJob
 import { jobSummariesQuery, type JobSummaryRow } from './job-lists';
 import { holdJobUntilCommit, waitForSubmission } from './jobs';
 import type { JobRow, PipelineEdgeRow, PipelineRow, ProjectRow } from './rows';
-import { insertJob, type Submission } from './submissions';
+import { insertJobs, type Submission } from './submissions';
 
 export interface PipelineSubmission {
   project: ProjectRow;
@@ -44,8 +44,8 @@ export async function writePipeline(db: Knex, p: PipelineSubmission, beforeCommi
       .returning('*');
     if (!pipeline) throw new DuplicatePipeline();
     await holdJobUntilCommit(trx, pipeline.id);
-    const jobs: JobRow[] = [];
-    for (const { key, ...job } of p.jobs) jobs.push((await insertJob(trx, p.project, job, { pipeline_id: pipeline.id, pipeline_key: key }))!);
+    // Pipeline jobs carry no idempotency key of their own: none is refused.
+    const jobs = (await insertJobs(trx, p.project, p.jobs.map(({ key, ...s }) => ({ s, extra: { pipeline_id: pipeline.id, pipeline_key: key } })))) as JobRow[];
     if (p.edges.length) {
       await trx<PipelineEdgeRow>('pipeline_edge').insert(
         p.edges.map((e) => ({ pipeline_id: pipeline.id, job_id: jobs[e.job].id, needs_job_id: jobs[e.needs].id, requires_success: e.requiresSuccess })),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { getOrCreateMeasure } from './metrics';
 import { FieldError } from '../common/field-error';
 import type { Knex } from 'knex';
@@ -62,31 +63,66 @@ export function reportRequestFrom(projectId: string, body: SubmissionOptions & R
  * and thresholds, so the results it gets are judged by them. Call inside the submission's
  * transaction: a refused option leaves nothing behind.
  */
-export async function createReport(trx: Knex, r: ReportRequest): Promise<{ report: ResultsReportRow; branch: StartPointBranchRow; testbed: TestbedRow }> {
-  const branch = (await getOrCreateBranch(trx, r.projectId, r.branch)) as StartPointBranchRow;
-  const testbed = await getOrCreateTestbed(trx, r.projectId, r.testbed);
-  if (r.start_point !== undefined || r.start_point_reset) await applyStartPoint(trx, r.projectId, branch, r);
-  if (r.thresholds?.length || r.thresholds_reset) {
-    const kept: string[] = [];
-    for (const { measure: slug, ...model } of r.thresholds ?? []) {
-      const measure = await getOrCreateMeasure(trx, r.projectId, slug);
-      await setThreshold(trx, { projectId: r.projectId, branchId: branch.id, testbedId: testbed.id, measureId: measure.id }, model);
-      kept.push(measure.id);
+export async function createReport(trx: Knex, r: ReportRequest): Promise<CreatedReport> {
+  return (await createReports(trx, [r]))[0];
+}
+
+export interface CreatedReport {
+  report: ResultsReportRow;
+  branch: StartPointBranchRow;
+  testbed: TestbedRow;
+}
+
+/**
+ * createReport for many reports at once (a pipeline's jobs), in their order: each branch and testbed
+ * is looked up once, start points and thresholds are applied request by request, and the reports
+ * are written in one INSERT.
+ */
+export async function createReports(trx: Knex, requests: ReportRequest[]): Promise<CreatedReport[]> {
+  const branches = new Map<string, StartPointBranchRow>();
+  const testbeds = new Map<string, TestbedRow>();
+  const placed: { branch: StartPointBranchRow; testbed: TestbedRow }[] = [];
+  for (const r of requests) {
+    const branchKey = JSON.stringify([r.projectId, r.branch]);
+    const testbedKey = JSON.stringify([r.projectId, r.testbed]);
+    // A start point changes the branch row: the next request looks it up afresh.
+    const movesBranch = r.start_point !== undefined || r.start_point_reset;
+    const branch = (!movesBranch && branches.get(branchKey)) || ((await getOrCreateBranch(trx, r.projectId, r.branch)) as StartPointBranchRow);
+    const testbed = testbeds.get(testbedKey) ?? (await getOrCreateTestbed(trx, r.projectId, r.testbed));
+    if (movesBranch) {
+      await applyStartPoint(trx, r.projectId, branch, r);
+      branches.delete(branchKey);
+    } else branches.set(branchKey, branch);
+    testbeds.set(testbedKey, testbed);
+    if (r.thresholds?.length || r.thresholds_reset) {
+      const kept: string[] = [];
+      for (const { measure: slug, ...model } of r.thresholds ?? []) {
+        const measure = await getOrCreateMeasure(trx, r.projectId, slug);
+        await setThreshold(trx, { projectId: r.projectId, branchId: branch.id, testbedId: testbed.id, measureId: measure.id }, model);
+        kept.push(measure.id);
+      }
+      if (r.thresholds_reset) await resetThresholds(trx, branch.id, testbed.id, kept);
     }
-    if (r.thresholds_reset) await resetThresholds(trx, branch.id, testbed.id, kept);
+    placed.push({ branch, testbed });
   }
-  const [report] = await trx<ResultsReportRow>('report')
-    .insert({
-      project_id: r.projectId,
-      branch_id: branch.id,
-      testbed_id: testbed.id,
-      adapter: r.adapter,
-      settings: JSON.stringify(r.settings) as unknown as Record<string, unknown>,
-      ...(r.startTime && { start_time: r.startTime }),
-      ...(r.endTime && { end_time: r.endTime }),
-    })
+  // Ids chosen here, so each report is matched to its request whatever order RETURNING gives.
+  const ids = requests.map(() => randomUUID());
+  const rows = await trx<ResultsReportRow>('report')
+    .insert(
+      requests.map((r, i) => ({
+        id: ids[i],
+        project_id: r.projectId,
+        branch_id: placed[i].branch.id,
+        testbed_id: placed[i].testbed.id,
+        adapter: r.adapter,
+        settings: JSON.stringify(r.settings) as unknown as Record<string, unknown>,
+        ...(r.startTime && { start_time: r.startTime }),
+        ...(r.endTime && { end_time: r.endTime }),
+      })),
+    )
     .returning('*');
-  return { report, branch, testbed };
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id, i) => ({ report: byId.get(id)!, ...placed[i] }));
 }
 
 /**

@@ -5,7 +5,7 @@ import { concurrencyGate, effectiveTimeoutSeconds, type TierPolicy } from '../co
 import { holdJobUntilCommit } from './jobs';
 import { takePermit } from './permits';
 import { createUnclaimedProject } from './projects';
-import { createReport, reportRequestFrom } from './reports';
+import { createReports, reportRequestFrom } from './reports';
 import type { JobRow, ProjectRow, SpecRow } from './rows';
 
 export interface Submission {
@@ -56,7 +56,7 @@ export async function writeSubmission(
     const project = created?.project ?? (s.project as ProjectRow);
     // Against a concurrent submission with the same key, the unique index decides: this insert waits
     // for the other transaction and writes nothing if it committed.
-    const job = await insertJob(trx, project, s, { idempotency_key: s.body.idempotency_key ?? null });
+    const [job] = await insertJobs(trx, project, [{ s, extra: { idempotency_key: s.body.idempotency_key ?? null } }]);
     if (!job) throw new DuplicateSubmission(project.id);
     await holdJobUntilCommit(trx, job.id);
     const gate = concurrencyGate(job, s.gateScope);
@@ -66,36 +66,42 @@ export async function writeSubmission(
 }
 
 /**
- * Writes one checked job inside a submission's transaction (a single run's, or a pipeline's for
- * each of its jobs): its report, the testbed's current spec when the body named one, and the
- * pending job row with `extra` (its idempotency key, or its pipeline). Undefined when the
- * idempotency key's unique index refused the row.
+ * Writes checked jobs inside a submission's transaction (a single run's one, or a pipeline's), in
+ * their order: each job's report, the testbed's current spec when the body named one, and the
+ * pending job row with its `extra` columns (its idempotency key, or its pipeline). A job the
+ * idempotency key's unique index refused is undefined.
  */
-export async function insertJob(trx: Knex.Transaction, project: ProjectRow, s: Omit<Submission, 'project' | 'gateScope'>, extra: Partial<JobRow>): Promise<JobRow | undefined> {
-  const { report, testbed } = await createReport(trx, reportRequestFrom(project.id, s.body));
-  // An explicit spec becomes the testbed's current one: later runs without a spec follow it.
-  if (s.body.job.spec !== undefined) await trx('testbed').where({ id: testbed.id }).update({ spec_id: s.spec.id });
-  const { spec: _spec, timeout, ...config } = s.body.job;
-  // Files measured for their size are collected like any output file (but not parsed).
-  if (s.body.file_size?.length) config.file_paths = [...new Set([...(config.file_paths ?? []), ...s.body.file_size])];
-  const [job] = await trx<JobRow>('job')
-    .insert({
-      report_id: report.id,
-      project_id: project.id,
-      organization_id: project.organization_id,
-      spec_id: s.spec.id,
-      requested_spec_id: s.body.job.spec === undefined ? null : s.spec.id,
-      status: 'pending',
-      tier: s.policy.tier,
-      priority: s.policy.priorityKey,
-      timeout_seconds: effectiveTimeoutSeconds(s.policy, timeout),
-      config,
-      source_ip: s.sourceIp,
-      submitted_by: s.submittedBy,
-      ...extra,
-    })
+export async function insertJobs(trx: Knex.Transaction, project: ProjectRow, jobs: { s: Omit<Submission, 'project' | 'gateScope'>; extra: Partial<JobRow> }[]): Promise<(JobRow | undefined)[]> {
+  const reports = await createReports(trx, jobs.map(({ s }) => reportRequestFrom(project.id, s.body)));
+  // An explicit spec becomes the testbed's current one: later runs without a spec follow it (the last job's, when several name one).
+  const currentSpecs = new Map(jobs.flatMap(({ s }, i) => (s.body.job.spec !== undefined ? [[reports[i].testbed.id, s.spec.id] as const] : [])));
+  for (const [testbedId, specId] of currentSpecs) await trx('testbed').where({ id: testbedId }).update({ spec_id: specId });
+  const rows = await trx<JobRow>('job')
+    .insert(
+      jobs.map(({ s, extra }, i) => {
+        const { spec: _spec, timeout, ...config } = s.body.job;
+        // Files measured for their size are collected like any output file (but not parsed).
+        if (s.body.file_size?.length) config.file_paths = [...new Set([...(config.file_paths ?? []), ...s.body.file_size])];
+        return {
+          report_id: reports[i].report.id,
+          project_id: project.id,
+          organization_id: project.organization_id,
+          spec_id: s.spec.id,
+          requested_spec_id: s.body.job.spec === undefined ? null : s.spec.id,
+          status: 'pending' as const,
+          tier: s.policy.tier,
+          priority: s.policy.priorityKey,
+          timeout_seconds: effectiveTimeoutSeconds(s.policy, timeout),
+          config,
+          source_ip: s.sourceIp,
+          submitted_by: s.submittedBy,
+          ...extra,
+        };
+      }),
+    )
     .onConflict(['project_id', 'idempotency_key'])
     .ignore()
     .returning('*');
-  return job;
+  const byReport = new Map(rows.map((row) => [row.report_id, row]));
+  return reports.map((r) => byReport.get(r.report.id));
 }
