@@ -42,10 +42,6 @@ export const PIPELINE_FAILED_FAILURE = 'PipelineFailed';
  * never started canceled.
  */
 export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<PipelineOutcome | { status: 'not_committed' }> {
-  if (!(await control.pipelineCommitted(input.pipelineId))) {
-    setCurrentDetails('no pipeline: the submission that started this workflow never committed');
-    return { status: 'not_committed' };
-  }
   const { jobs } = input;
   const ended = new Map<number, Ended>();
   const started = new Set<number>();
@@ -60,6 +56,10 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   const show = () => setCurrentDetails(`${ended.size}/${jobs.length} jobs ended, ${[...started].filter((i) => !ended.has(i)).length} running`);
 
   try {
+    if (!(await control.pipelineCommitted(input.pipelineId))) {
+      setCurrentDetails('no pipeline: the submission that started this workflow never committed');
+      return { status: 'not_committed' };
+    }
     while (ended.size < jobs.length) {
       const candidates = due;
       due = [];
@@ -95,6 +95,8 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     if (!isCancellation(err)) throw err;
     // Running children were asked to cancel with this workflow; their promises settle once each job has.
     await CancellationScope.nonCancellable(async () => {
+      // Canceled at once, perhaps before the submission committed: then there is nothing to settle.
+      if (!(await control.pipelineCommitted(input.pipelineId))) return;
       await Promise.all(children);
       const never = jobs.flatMap((_, i) => (started.has(i) || ended.has(i) ? [] : [i]));
       never.forEach((i) => ended.set(i, 'canceled'));

@@ -179,6 +179,19 @@ describe('pipelines', () => {
     expect((await stack.request('POST', `/v0/pipelines/${id}/cancel`, {})).status).toBe(409);
   });
 
+  it('the reconciler leaves a job that waits on its needs alone while its pipeline runs', async () => {
+    const long = await stack.pushImage('long', { entrypoint: ['/bin/sleep', '621'] });
+    const res = await submit([{ key: 'first', image: long }, { key: 'then', image: ok, needs: [{ job: 'first' }] }]);
+    const id = res.body.uuid;
+    await waitFor('the first job to run', async () => byKey(await view(id)).first.status === 'running' || undefined, 30000);
+    // Old enough for the reconciler: the waiting job has no workflow yet, only its pipeline's.
+    await stack.db('job').where({ pipeline_id: id }).update({ created_at: new Date(Date.now() - 3600_000) });
+    await stack.client.workflow.execute('reconcileJobsWorkflow', { workflowId: `reconcile-${stack.id}`, taskQueue: `control-${stack.id}`, args: [600] });
+    expect(byKey(await view(id)).then).toMatchObject({ status: 'pending', error: null });
+    expect((await stack.request('POST', `/v0/pipelines/${id}/cancel`, {})).status).toBe(202);
+    expect((await ended(id)).counts).toEqual({ processed: 0, failed: 0, canceled: 2, skipped: 0 });
+  });
+
   it('returns the same pipeline for the same idempotency key', async () => {
     const first = await submit([{ key: 'only', image: ok }], { idempotency_key: `idem-${stack.id}` });
     const again = await submit([{ key: 'only', image: ok }], { idempotency_key: `idem-${stack.id}` });
