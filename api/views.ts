@@ -254,7 +254,12 @@ export async function toPipelineView(db: Knex, config: ApiConfig, project: Proje
   const keys = new Map(jobs.map((j) => [j.id, j.pipeline_key!]));
   return {
     ...(await pipelineSummaryOf(db, config, project.slug, pipeline)),
-    jobs: jobs.map((j) => ({ key: j.pipeline_key!, ...toJobSummary(config, j, withPrivate) })),
+    jobs: jobs.map((j) => ({
+      key: j.pipeline_key!,
+      ...toJobSummary(config, j, withPrivate),
+      start_after: iso(j.start_after),
+      scheduled: j.status === 'pending' && j.start_after !== null && j.start_after.getTime() > Date.now(),
+    })),
     edges: (await pipelineEdges(db, pipeline.id)).map((e) => ({ job: keys.get(e.job_id)!, needs: keys.get(e.needs_job_id)!, requires_success: e.requires_success })),
   };
 }

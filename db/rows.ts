@@ -51,6 +51,8 @@ export interface JobRow {
   execution: Record<string, unknown> | null;
   /** The pipeline the job belongs to, and its key there; null for a single run. */
   pipeline_id: string | null; pipeline_key: string | null;
+  /** A pipeline job is not started before this time. */
+  start_after: Date | null;
   created_at: Date; claimed_at: Date | null; started_at: Date | null; completed_at: Date | null; finished_at: Date | null;
 }
 

@@ -29,6 +29,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('job', (t) => {
     t.uuid('pipeline_id').references('pipeline.id').onDelete('CASCADE');
     t.text('pipeline_key');
+    // A pipeline job's delayed start: its pipeline's workflow holds it on a durable timer until then.
+    t.timestamp('start_after', { useTz: true });
     t.unique(['pipeline_id', 'pipeline_key']);
   });
   await knex.schema.createTable('pipeline_edge', (t) => {
@@ -51,6 +53,7 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('job', (t) => {
     t.dropUnique(['pipeline_id', 'pipeline_key']);
     t.dropColumn('pipeline_key');
+    t.dropColumn('start_after');
     t.dropColumn('pipeline_id');
   });
   await knex.schema.dropTable('pipeline');

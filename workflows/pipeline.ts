@@ -8,6 +8,7 @@ import {
   ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
+  sleep,
 } from '@temporalio/workflow';
 import {
   JOB_CANCELED_FAILURE,
@@ -119,10 +120,13 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
 /**
  * Runs one job as a child and tells how it ended. The child's failure carries the job's: JobCanceled
  * for a job canceled (by a user, or its runner shutting down), a cancellation when this workflow
- * canceled it, anything else a failed job. A start canceled before the child ran is `not_started`.
+ * canceled it, anything else a failed job. A job canceled before its child started (waiting for
+ * its start_after time, or its start in flight) is `not_started`.
  */
 async function runChild(job: PipelineJob): Promise<Ended | 'not_started'> {
   try {
+    // A durable timer: it survives worker restarts, and a cancellation ends it with the job never started.
+    if (job.startAfter !== undefined && job.startAfter > Date.now()) await sleep(job.startAfter - Date.now());
     await executeChild<(input: PipelineJob['input']) => Promise<JobOutcome>>(JOB_WORKFLOW, {
       workflowId: jobWorkflowId(job.input.jobId),
       args: [job.input],

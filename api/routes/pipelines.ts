@@ -45,6 +45,7 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
       const existing = await pipelineByIdempotencyKey(app.db, project.id, body.idempotency_key);
       if (existing) return reply.status(202).send(await toPipelineView(app.db, app.config, project, existing, true));
       const placements = await placeJobs(project, organization, body);
+      const startsAfter = body.jobs.map((job) => latest(body.start_after, job.start_after));
 
       try {
         const { pipeline } = await writePipeline(
@@ -53,7 +54,7 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
             project,
             idempotencyKey: body.idempotency_key ?? null,
             submittedBy: request.user!.id,
-            jobs: body.jobs.map((job, i) => ({ key: job.key, body: runBody(body, i), spec: placements[i].spec, policy, sourceIp: request.ip, submittedBy: request.user!.id })),
+            jobs: body.jobs.map((job, i) => ({ key: job.key, startAfter: startsAfter[i], body: runBody(body, i), spec: placements[i].spec, policy, sourceIp: request.ip, submittedBy: request.user!.id })),
             edges: needs.flatMap((parents, i) => parents.map((p, n) => ({ job: i, needs: p, requiresSuccess: body.jobs[i].needs[n].requires_success }))),
           },
           async (pipeline, jobs) => {
@@ -64,7 +65,14 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
                 const gate = concurrencyGate(job, app.config.controlTaskQueue);
                 const start = jobWorkflowStart(app, job, placements[i].spec, placements[i].taskQueue, jobLabels(project.slug, body.jobs[i]), gate && { ...gate, admitted: false });
                 const need = body.jobs[i].needs;
-                return { key: body.jobs[i].key, input: start.input, searchAttributes: start.searchAttributes, summary: start.summary, needs: needs[i].map((p, n) => ({ job: p, requiresSuccess: need[n].requires_success })) };
+                return {
+                  key: body.jobs[i].key,
+                  input: start.input,
+                  searchAttributes: start.searchAttributes,
+                  summary: start.summary,
+                  needs: needs[i].map((p, n) => ({ job: p, requiresSuccess: need[n].requires_success })),
+                  startAfter: startsAfter[i]?.getTime(),
+                };
               }),
             };
             await startBeforeCommit(
@@ -166,9 +174,15 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  /** The later of the pipeline's and the job's start_after, if either is given. */
+  function latest(...times: (string | undefined)[]): Date | null {
+    const given = times.filter((t) => t !== undefined).map((t) => new Date(t).getTime());
+    return given.length ? new Date(Math.max(...given)) : null;
+  }
+
   /** A pipeline job's body as POST /v0/run would take it: the project is the pipeline's, the key and needs are the pipeline's business. */
   function runBody(body: NewPipeline, i: number): NewRun {
-    const { key: _key, needs: _needs, ...run } = body.jobs[i];
+    const { key: _key, needs: _needs, start_after: _startAfter, ...run } = body.jobs[i];
     return { ...run, project: body.project };
   }
 };

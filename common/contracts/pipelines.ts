@@ -33,6 +33,8 @@ export interface PipelineJob {
   searchAttributes: SearchAttributePair[];
   summary: string;
   needs: PipelineNeed[];
+  /** Not started before this time (ms since the epoch), even once its needs are met: a durable timer, no polling. */
+  startAfter?: number;
 }
 
 export interface PipelineWorkflowInput {

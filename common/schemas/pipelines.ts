@@ -7,6 +7,8 @@ import { paginationQuery } from './pagination';
 /** The most jobs one pipeline may have: its workflow's history and input stay well inside Temporal's limits. */
 export const MAX_PIPELINE_JOBS = 500;
 
+const startAfter = z.iso.datetime({ offset: true }).optional();
+
 const jobKey = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"');
 
 export const pipelineNeed = z.strictObject({
@@ -18,12 +20,14 @@ export const pipelineNeed = z.strictObject({
 export const newPipelineJob = newRun.omit({ project: true, idempotency_key: true }).extend({
   key: jobKey.describe('unique in the pipeline; what `needs` refer to'),
   needs: z.array(pipelineNeed).max(MAX_PIPELINE_JOBS).default([]),
+  start_after: startAfter.describe('the job starts no earlier than this, even once its needs are met'),
 });
 export type NewPipelineJob = z.infer<typeof newPipelineJob>;
 
 export const newPipeline = z.strictObject({
   project: resourceRef,
   idempotency_key: z.string().min(1).max(128).optional().describe('a repeated submission with the same key answers the pipeline the first one created'),
+  start_after: startAfter.describe('no job of the pipeline starts before this time'),
   jobs: z.array(newPipelineJob).min(1).max(MAX_PIPELINE_JOBS, `a pipeline has at most ${MAX_PIPELINE_JOBS} jobs; split it into several pipelines`),
 });
 export type NewPipeline = z.infer<typeof newPipeline>;
@@ -44,7 +48,11 @@ const pipelineShape = {
   temporal_ui_url: z.string(),
 };
 
-export const pipelineJobView = jobSummary.extend({ key: z.string() });
+export const pipelineJobView = jobSummary.extend({
+  key: z.string(),
+  start_after: timestamp.nullable().describe('the job waits, `pending`, on a timer until this time'),
+  scheduled: z.boolean().describe('true while the job waits for its start_after time'),
+});
 
 export const pipelineView = z.object({
   ...pipelineShape,

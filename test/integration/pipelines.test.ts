@@ -4,7 +4,7 @@ import { waitFor } from '../../devenv/wait';
 import { processesMatching } from '../harness/processes';
 import { Stack } from '../harness/stack';
 
-type Job = { key: string; image: string; needs?: { job: string; requires_success?: boolean }[] };
+type Job = { key: string; image: string; needs?: { job: string; requires_success?: boolean }[]; start_after?: string };
 
 /** Pipelines against the real services: validation, fan-out/fan-in, failure cascades, cancel, views. */
 describe('pipelines', () => {
@@ -29,7 +29,7 @@ describe('pipelines', () => {
   const body = (jobs: Job[], extra: Record<string, unknown> = {}) => ({
     project: stack.project.slug,
     ...extra,
-    jobs: jobs.map(({ key, image, needs }) => ({ key, branch: 'main', testbed: 'ci', adapter: 'json', job: { image }, ...(needs && { needs }) })),
+    jobs: jobs.map(({ key, image, needs, start_after }) => ({ key, branch: 'main', testbed: 'ci', adapter: 'json', job: { image }, ...(needs && { needs }), ...(start_after && { start_after }) })),
   });
   const submit = (jobs: Job[], extra?: Record<string, unknown>) => stack.request<PipelineView & { message: string; details: { field: string } }>('POST', '/v0/pipelines', body(jobs, extra));
   const view = async (id: string) => (await stack.request<PipelineView>('GET', `/v0/pipelines/${id}`)).body;
@@ -190,6 +190,33 @@ describe('pipelines', () => {
     expect(byKey(await view(id)).then).toMatchObject({ status: 'pending', error: null });
     expect((await stack.request('POST', `/v0/pipelines/${id}/cancel`, {})).status).toBe(202);
     expect((await ended(id)).counts).toEqual({ processed: 0, failed: 0, canceled: 2, skipped: 0 });
+  });
+
+  it('start_after holds a job on a durable timer, not earlier, while the others start; canceled while scheduled, it never starts', async () => {
+    const at = new Date(Date.now() + 5000);
+    const res = await submit([{ key: 'now', image: ok }, { key: 'timed', image: ok, start_after: at.toISOString() }]);
+    expect(res.status).toBe(202);
+    expect(byKey(res.body).timed).toMatchObject({ status: 'pending', scheduled: true, start_after: at.toISOString() });
+    const done = await ended(res.body.uuid);
+    const jobs = byKey(done);
+    expect(done.status).toBe('succeeded');
+    expect(new Date(jobs.timed.started!).getTime()).toBeGreaterThanOrEqual(at.getTime());
+    expect(new Date(jobs.now.started!).getTime()).toBeLessThan(new Date(jobs.timed.started!).getTime());
+    expect(jobs.timed.scheduled).toBe(false);
+    const history = await stack.client.workflow.getHandle(done.workflow_id).fetchHistory();
+    expect(history.events!.filter((e) => e.timerStartedEventAttributes)).toHaveLength(1);
+
+    // A pipeline-wide start_after an hour away, canceled: nothing ever ran.
+    const far = await submit([{ key: 'a', image: ok }], { start_after: new Date(Date.now() + 3600_000).toISOString() });
+    expect(byKey(far.body).a.scheduled).toBe(true);
+    await waitFor('the timer to start', async () => {
+      const events = (await stack.client.workflow.getHandle(far.body.workflow_id).fetchHistory()).events!;
+      return events.some((e) => e.timerStartedEventAttributes) || undefined;
+    });
+    expect((await stack.request('POST', `/v0/pipelines/${far.body.uuid}/cancel`, {})).status).toBe(202);
+    const canceled = await ended(far.body.uuid);
+    expect(byKey(canceled).a).toMatchObject({ status: 'canceled', started: null, error: 'canceled: the pipeline was canceled' });
+    await expect(stack.client.workflow.getHandle(byKey(canceled).a.workflow_id).describe()).rejects.toThrow(/not found/i);
   });
 
   it('returns the same pipeline for the same idempotency key', async () => {
