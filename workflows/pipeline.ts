@@ -14,6 +14,7 @@ import {
   JOB_CANCELED_FAILURE,
   JOB_WORKFLOW,
   jobWorkflowId,
+  PIPELINE_FAILED_FAILURE,
   type JobOutcome,
   type PipelineActivities,
   type PipelineCounts,
@@ -27,9 +28,6 @@ import { CONTROL_OPTIONS } from './job';
 const control = proxyActivities<PipelineActivities>(CONTROL_OPTIONS);
 
 type Ended = keyof PipelineCounts;
-
-/** Failure type a pipeline workflow ends with when a job did not process (the counts are in the message and the row). */
-export const PIPELINE_FAILED_FAILURE = 'PipelineFailed';
 
 /**
  * A DAG of jobs: each job's jobWorkflow runs as a child of this one (same `job-<uuid>` id, same input

@@ -40,8 +40,6 @@ export interface PipelineJob {
 export interface PipelineWorkflowInput {
   pipelineId: string;
   jobs: PipelineJob[];
-  /** As for a job: how long to wait for the submission's transaction to commit the pipeline (default 60 s). */
-  commitWindowSeconds?: number;
 }
 
 /** A job the pipeline settles without running it: skipped (a required parent did not process) or canceled (the pipeline was). */
@@ -49,6 +47,9 @@ export interface UnstartedJob {
   jobId: string;
   reason: string;
 }
+
+/** Failure type a pipeline workflow ends with when one of its jobs did not process (the counts are in the message and on the row). */
+export const PIPELINE_FAILED_FAILURE = 'PipelineFailed';
 
 export interface PipelineOutcome {
   status: Exclude<PipelineStatus, 'running'>;
