@@ -1,6 +1,7 @@
 import { pipelineWorkflowId } from '../../common/contracts';
 import type { PipelineSummary, PipelineView } from '../../common/schemas/pipelines';
 import { waitFor } from '../../devenv/wait';
+import { maxOverlap, WINDOW_SH } from '../harness/benchmarks';
 import { processesMatching } from '../harness/processes';
 import { Stack } from '../harness/stack';
 
@@ -217,6 +218,23 @@ describe('pipelines', () => {
     const canceled = await ended(far.body.uuid);
     expect(byKey(canceled).a).toMatchObject({ status: 'canceled', started: null, error: 'canceled: the pipeline was canceled' });
     await expect(stack.client.workflow.getHandle(byKey(canceled).a.workflow_id).describe()).rejects.toThrow(/not found/i);
+  });
+
+  it("obeys the tier rules single jobs obey: a free organization's parallel jobs run one at a time", async () => {
+    const free = await stack.tenant('free-pipeline', { plan: 'free' });
+    const windowImage = await stack.pushImage('window', { entrypoint: ['/window.sh'], cmd: ['1'], files: { '/window.sh': WINDOW_SH } });
+    const jobs = ['a', 'b', 'c'].map((key) => ({ key, branch: 'main', testbed: 'ci', adapter: 'json', job: { image: windowImage } }));
+    const res = await stack.request<PipelineView>('POST', '/v0/pipelines', { project: free.project, jobs }, free.token);
+    expect(res.status).toBe(202);
+    const done = await ended(res.body.uuid);
+    expect(done.status).toBe('succeeded');
+    // The benchmarks' own clocks: never two at once, though two runners were free.
+    const windows = await Promise.all(done.jobs.map(async (j) => {
+      const results = (await stack.report(j.report)).results;
+      const at = (m: string) => results.find((r) => r.measure === m)!.value;
+      return { start: at('start'), end: at('end') };
+    }));
+    expect(maxOverlap(windows)).toBe(1);
   });
 
   it('returns the same pipeline for the same idempotency key', async () => {
