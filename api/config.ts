@@ -1,5 +1,5 @@
 import { CONTROL_TASK_QUEUE } from '../common/contracts';
-import { ownRegistriesFromEnv } from '../net/outbound';
+import { outboundPolicyFromEnv, ownRegistriesFromEnv, type OutboundPolicy } from '../net/outbound';
 import type { RateLimits } from './rate-limit';
 
 /** The api's settings, all from the environment with embedded defaults for the dev stack. */
@@ -46,6 +46,18 @@ export interface ApiConfig {
    * else the server's own (BENCHLINE_OWN_REGISTRY), else none.
    */
   anonymousRegistries: string[];
+  /**
+   * Which registry addresses a submission's image lookup may connect to (BENCHLINE_ALLOW_PRIVATE_NETWORKS,
+   * BENCHLINE_OWN_REGISTRY, BENCHLINE_INSECURE_REGISTRIES), as for the orchestrator.
+   */
+  outbound: OutboundPolicy;
+  /**
+   * How long a submission waits for the registry to name its image's digest. In time, the job is
+   * pinned in the submission's own transaction and dispatched by the workflow's first task;
+   * otherwise the workflow resolves it (retried through outages), so a slow registry delays the job
+   * but never fails the submission.
+   */
+  imageResolveBudgetMs: number;
 }
 
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -71,6 +83,8 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     metricsToken: env.BENCHLINE_METRICS_TOKEN || undefined,
     allowedRegistries: env.BENCHLINE_ALLOWED_REGISTRIES ? list(env.BENCHLINE_ALLOWED_REGISTRIES) : undefined,
     anonymousRegistries: env.BENCHLINE_ANONYMOUS_REGISTRIES !== undefined ? list(env.BENCHLINE_ANONYMOUS_REGISTRIES) : ownRegistriesFromEnv(env),
+    outbound: outboundPolicyFromEnv(env),
+    imageResolveBudgetMs: Number(env.BENCHLINE_IMAGE_RESOLVE_BUDGET_MS ?? 1000),
   };
 }
 

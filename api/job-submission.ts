@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ImageRefError, parseImageRef } from '../common/image-ref';
+import { ImageRefError, parseImageRef, type ImageRef } from '../common/image-ref';
 import { jobStartAttributes, jobSummary, jobWorkflowId, type AdmittedTo, type JobLabels, type JobWorkflowInput } from '../common/contracts';
 import type { NewRun } from '../common/schemas';
 import type { TierPolicy } from '../common/tiers';
@@ -15,8 +15,8 @@ import { badRequest, HttpError } from './errors';
  * it. `field` prefixes the names in 400s: `body` for a run, `body.jobs[3]` for a pipeline's job.
  */
 
-/** The image reference is well formed and names a registry this server, and this caller, may use. */
-export function checkJobImage(app: FastifyInstance, request: FastifyRequest, image: string, field: string): void {
+/** The image reference, checked: well formed, and naming a registry this server, and this caller, may use. */
+export function checkJobImage(app: FastifyInstance, request: FastifyRequest, image: string, field: string): ImageRef {
   let ref;
   try {
     ref = parseImageRef(image);
@@ -38,6 +38,7 @@ export function checkJobImage(app: FastifyInstance, request: FastifyRequest, ima
         : `anonymous submissions may not name a registry on this server; submit with an API token to use registry ${ref.registry}`,
     );
   }
+  return ref;
 }
 
 export function checkTimeout(policy: TierPolicy, timeout: number | undefined, field: string): void {
@@ -74,7 +75,8 @@ export function jobLabels(project: string, body: Pick<NewRun, 'branch' | 'testbe
 /**
  * What starts a job's workflow: its input, and the search attributes and one-line summary the
  * Temporal UI shows for it (`labels` name the project, branch, testbed and image); `admission`, the
- * tier's gate and whether the job holds a permit.
+ * tier's gate and whether the job holds a permit; `firstClaimTicket`, for a job written pinned, lets
+ * the workflow dispatch without looking at the job first.
  */
 export function jobWorkflowStart(
   app: FastifyInstance,
@@ -83,6 +85,7 @@ export function jobWorkflowStart(
   taskQueue: string,
   labels: JobLabels,
   admission: AdmittedTo | undefined,
+  firstClaimTicket?: string,
 ): { workflowId: string; input: JobWorkflowInput; searchAttributes: SearchAttributePair[]; summary: string } {
   const input: JobWorkflowInput = {
     jobId: job.id,
@@ -92,6 +95,7 @@ export function jobWorkflowStart(
     heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
     queueLimitSeconds: app.config.queueLimitSeconds,
     concurrencyGate: admission && { ...admission, checkIntervalSeconds: app.config.permitCheckIntervalSeconds },
+    firstClaimTicket,
   };
   return { workflowId: jobWorkflowId(job.id), input, searchAttributes: jobStartAttributes({ ...labels, spec: spec.slug }), summary: jobSummary(labels) };
 }

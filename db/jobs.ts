@@ -76,7 +76,17 @@ export interface ClaimRequest {
  * and a dedicated runner only for its own organization. The same runner repeating its claim (its
  * answer was lost) gets the job again.
  */
-export async function claimJob(db: Knex, { jobId, runnerId, ticketHash }: ClaimRequest): Promise<JobRow | undefined> {
+export async function claimJob(db: Knex, claim: ClaimRequest): Promise<JobRow | undefined> {
+  const job = await claimOnce(db, claim);
+  if (job) return job;
+  // A job the api pinned at submission is dispatched by its workflow's first task, which the api
+  // starts just before COMMIT: its runner may get here first (the row was not visible, or the
+  // COMMIT landed just after). Wait for that transaction to end, if it has not, and look again.
+  await waitForSubmission(db, claim.jobId);
+  return claimOnce(db, claim);
+}
+
+async function claimOnce(db: Knex, { jobId, runnerId, ticketHash }: ClaimRequest): Promise<JobRow | undefined> {
   const [row] = await db<JobRow>('job')
     .where({ id: jobId, claim_ticket_hash: ticketHash })
     .whereIn('status', sourcesOf('claimed'))

@@ -20,6 +20,8 @@ export interface Submission {
   submittedBy: string | null;
   /** Where the tier's gates are scoped (the control task queue: see concurrencyGate). */
   gateScope: string;
+  /** The image's digest, resolved at submission, and attempt 1's claim ticket (SHA-256): the job is ready to dispatch. */
+  pinned?: { imageDigest: string; claimTicketHash: string };
 }
 
 /** Another submission with the same idempotency key was written first: return that one. */
@@ -56,7 +58,8 @@ export async function writeSubmission(
     const project = created?.project ?? (s.project as ProjectRow);
     // Against a concurrent submission with the same key, the unique index decides: this insert waits
     // for the other transaction and writes nothing if it committed.
-    const [job] = await insertJobs(trx, project, [{ s, extra: { idempotency_key: s.body.idempotency_key ?? null } }]);
+    const pinned = s.pinned && { image_digest: s.pinned.imageDigest, claim_ticket_hash: s.pinned.claimTicketHash, claim_ticket_attempt: 1 };
+    const [job] = await insertJobs(trx, project, [{ s, extra: { idempotency_key: s.body.idempotency_key ?? null, ...pinned } }]);
     if (!job) throw new DuplicateSubmission(project.id);
     await holdJobUntilCommit(trx, job.id);
     const gate = concurrencyGate(job, s.gateScope);

@@ -49,13 +49,13 @@ export interface Manifest {
  * token (Docker Hub, GHCR…) get the distribution spec's bearer-token handshake. Error messages never
  * carry the registry's status or body.
  */
-export function fetchManifest(guard: OutboundGuard, ref: ImageRef, credentials?: RegistryCredentials): Promise<Manifest> {
-  return new RegistryClient(guard, ref.registry, ref.repository, credentials).manifest(ref.digest ?? ref.tag ?? 'latest', formatImageRef(ref));
+export function fetchManifest(guard: OutboundGuard, ref: ImageRef, credentials?: RegistryCredentials, timeoutMs?: number): Promise<Manifest> {
+  return new RegistryClient(guard, ref.registry, ref.repository, credentials, timeoutMs).manifest(ref.digest ?? ref.tag ?? 'latest', formatImageRef(ref));
 }
 
-/** Tag → digest (or a digest checked to be served), pinning what a job will run. */
-export async function resolveDigest(guard: OutboundGuard, ref: ImageRef, credentials?: RegistryCredentials): Promise<string> {
-  return (await fetchManifest(guard, ref, credentials)).digest;
+/** Tag → digest (or a digest checked to be served), pinning what a job will run; `timeoutMs` bounds each request. */
+export async function resolveDigest(guard: OutboundGuard, ref: ImageRef, credentials?: RegistryCredentials, timeoutMs?: number): Promise<string> {
+  return (await fetchManifest(guard, ref, credentials, timeoutMs)).digest;
 }
 
 /** A content descriptor from a manifest: what a blob must hash to and how long it is. */
@@ -83,13 +83,15 @@ export class RegistryClient {
     readonly registry: string,
     readonly repository: string,
     private readonly credentials?: RegistryCredentials,
+    /** Deadline of each manifest and token request (the guard's default when unset); blob downloads have their own. */
+    private readonly timeoutMs?: number,
   ) {
     this.base = new URL(`${guard.isInsecureRegistry(registry) ? 'http' : 'https'}://${registry}/v2/${repository}/`);
   }
 
   /** The manifest `reference` (tag or digest) names; `name` is how messages call the image. */
   async manifest(reference: string, name = `${this.registry}/${this.repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`): Promise<Manifest> {
-    const response = await this.fetch(`manifests/${reference}`, { headers: { Accept: MANIFEST_ACCEPT }, maxBytes: MAX_MANIFEST_BYTES });
+    const response = await this.fetch(`manifests/${reference}`, { headers: { Accept: MANIFEST_ACCEPT }, maxBytes: MAX_MANIFEST_BYTES, timeoutMs: this.timeoutMs });
     const { registry } = this;
     if (response.status === 404) throw new ImageNotFoundError(`image ${name} not found in registry ${registry}`);
     if (response.status === 401 || response.status === 403) throw new ImageNotFoundError(`registry ${registry} refused access to ${this.repository}`);
@@ -182,7 +184,7 @@ export class RegistryClient {
   /** Earns the authorization a 401's challenge asks for; false when there is none to earn. */
   private async authorize(challenge: string | undefined): Promise<boolean> {
     const bearer = bearerChallenge(challenge ?? null);
-    if (bearer) this.authorization = `Bearer ${await registryToken(this.guard, bearer, this, this.credentials)}`;
+    if (bearer) this.authorization = `Bearer ${await registryToken(this.guard, bearer, this, this.credentials, this.timeoutMs)}`;
     else if (this.credentials && /^Basic\s/i.test(challenge ?? '')) this.authorization = basicAuth(this.credentials);
     else return false;
     return true;
@@ -222,7 +224,7 @@ function basicAuth({ username, password }: RegistryCredentials): string {
  * Asks the registry's token service for a pull token: anonymous for public images, else with the
  * job's credentials. The registry names the service, so it goes through the guard like the registry.
  */
-async function registryToken(guard: OutboundGuard, challenge: BearerChallenge, ref: { registry: string; repository: string }, credentials?: RegistryCredentials): Promise<string> {
+async function registryToken(guard: OutboundGuard, challenge: BearerChallenge, ref: { registry: string; repository: string }, credentials?: RegistryCredentials, timeoutMs?: number): Promise<string> {
   const url = new URL(challenge.realm);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && guard.isInsecureRegistry(url.host))) {
     throw new Error(`registry ${ref.registry} named a token service over plain HTTP: ${url.origin}`);
@@ -230,7 +232,7 @@ async function registryToken(guard: OutboundGuard, challenge: BearerChallenge, r
   if (challenge.service) url.searchParams.set('service', challenge.service);
   url.searchParams.set('scope', challenge.scope ?? `repository:${ref.repository}:pull`);
   const headers: Record<string, string> = credentials ? { Authorization: basicAuth(credentials) } : {};
-  const response = await guard.fetch(url, { headers, maxBytes: MAX_TOKEN_BYTES });
+  const response = await guard.fetch(url, { headers, maxBytes: MAX_TOKEN_BYTES, timeoutMs });
   if (response.status !== 200) throw new ImageNotFoundError(`registry ${ref.registry} refused a token for ${ref.repository}`);
   let token: string | undefined;
   try {

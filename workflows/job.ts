@@ -19,6 +19,7 @@ import {
   grantedSignal,
   JOB_CANCELED_FAILURE,
   JOB_FAILED_FAILURE,
+  JOB_NOT_FOUND,
   JOB_STATUS_ATTRIBUTE,
   NON_RETRYABLE_RUN_ERRORS,
   RUNNER_SHUTDOWN,
@@ -83,12 +84,10 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
   const { jobId, spec } = input;
   const permit = tierPermit(input);
   try {
-    // Attempt 1's claim ticket rides on the digest lookup: nothing more stands between it and dispatch.
-    const firstTicket = uuid4();
-    if (!(await submissionCommitted(input, firstTicket))) {
-      setCurrentDetails('no job: the submission that started this workflow never committed');
-      return { status: 'not_committed' };
-    }
+    // A job the api pinned at submission came with attempt 1's ticket and dispatches now: a runner's
+    // claim waits for the submission's COMMIT. Otherwise the ticket rides on the digest lookup.
+    const firstTicket = input.firstClaimTicket ?? uuid4();
+    if (!input.firstClaimTicket && !(await submissionCommitted(input, firstTicket))) return notCommitted();
 
     const runner = proxyActivities<RunnerActivities>({
       taskQueue: spec.taskQueue,
@@ -124,6 +123,8 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
       ended({ status: 'canceled', error: settled.error });
       throw err;
     }
+    // The api found no job even after the submission ended: it rolled back after starting this workflow.
+    if (failureType(err) === JOB_NOT_FOUND) return notCommitted();
     const error = describeFailure(err, spec.slug, input);
     // A runner that shut down mid-job canceled it, as a user would have: canceled, not failed.
     const settled =
@@ -135,6 +136,11 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
     // A job that failed or was canceled before its run still holds the permit its submission took.
     await permit.release();
   }
+}
+
+function notCommitted(): JobOutcome {
+  setCurrentDetails('no job: the submission that started this workflow never committed');
+  return { status: 'not_committed' };
 }
 
 /** The job's status in its search attributes and the UI's one-line current details. */

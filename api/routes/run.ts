@@ -1,12 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBody, newRun, runAccepted, type RunAccepted } from '../../common/schemas';
+import { hashToken } from '../../common/tokens';
 import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type AdmittedTo, type JobLabels } from '../../common/contracts';
 import { concurrencyGate, tierOf, tierPolicy } from '../../common/tiers';
 import { getOrganization } from '../../db/projects';
 import type { JobRow, OrganizationRow, SpecRow } from '../../db/rows';
 import { findSpec, jobRoute } from '../../db/specs';
 import { DuplicateSubmission, jobByIdempotencyKey, ProjectClaimed, writeSubmission } from '../../db/submissions';
+import { OutboundGuard } from '../../net/outbound';
 import { workflowUiUrl } from '../config';
+import { digestWithin } from '../image-pin';
 import { rateLimit } from '../rate-limit';
 import { checkJobImage, checkTimeout, jobLabels, jobWorkflowStart, placeJob, startBeforeCommit } from '../job-submission';
 import { anonymousProject, tokenRequired } from '../project-access';
@@ -16,9 +20,12 @@ import { writableProject } from '../resources';
  * POST /v0/run: one submission becomes a report, a pending job and a running jobWorkflow, or
  * nothing at all. Every check (image, registry, project, tier, timeout, spec and its runners) is
  * made before the single transaction that writes it, and the workflow is started inside that
- * transaction, before COMMIT.
+ * transaction, before COMMIT. When the registry names the image's digest within the budget, the job
+ * is written pinned to it with attempt 1's claim ticket, and the workflow's first task dispatches it.
  */
 const runRoutes: FastifyPluginAsyncZod = async (app) => {
+  const registries = new OutboundGuard(app.config.outbound);
+
   app.post(
     '/v0/run',
     {
@@ -33,7 +40,9 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      checkJobImage(app, request, body.job.image, 'body');
+      const image = checkJobImage(app, request, body.job.image, 'body');
+      // Asked now, answered while the database checks below run; it never rejects.
+      const digest = digestWithin(registries, image, body.job.image_credentials, app.config.imageResolveBudgetMs);
       const project = request.user ? await writableProject(app.db, request, body.project, 'member') : await anonymousProject(app.db, body.project, 'body.project');
       const organization = project === 'new' ? undefined : await getOrganization(app.db, project.organization_id);
       const policy = tierPolicy(organization ? tierOf(organization) : 'unclaimed');
@@ -46,11 +55,15 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       const { spec, taskQueue } = await placeJob(app, project, organization, body, 'body');
 
+      const imageDigest = await digest;
+      // Single-use, for attempt 1's runJob only; stored hashed, handed over in the workflow's input.
+      const firstTicket = imageDigest ? randomUUID() : undefined;
+      const pinned = imageDigest ? { imageDigest, claimTicketHash: hashToken(firstTicket!) } : undefined;
       try {
         const { job, claim } = await writeSubmission(
           app.db,
-          { project, body, spec, policy, sourceIp: request.ip, submittedBy: request.user?.id ?? null, gateScope: app.config.controlTaskQueue },
-          (job, admission) => startWorkflow(job, spec, taskQueue, labels, admission),
+          { project, body, spec, policy, sourceIp: request.ip, submittedBy: request.user?.id ?? null, gateScope: app.config.controlTaskQueue, pinned },
+          (job, admission) => startWorkflow(job, spec, taskQueue, labels, admission, firstTicket),
         );
         app.metrics.jobsSubmitted.inc({ tier: policy.tier });
         return reply.status(202).send(accepted(job, claim));
@@ -86,10 +99,11 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
   /**
    * Starts the job's workflow, or answers 503 when Temporal does not take it in time. `labels` give
    * the workflow its search attributes and the one line the Temporal UI shows for it; `admission`,
-   * the tier's gate and whether the job holds a permit.
+   * the tier's gate and whether the job holds a permit; `firstTicket`, attempt 1's claim ticket of a
+   * job written pinned.
    */
-  async function startWorkflow(job: JobRow, spec: Pick<SpecRow, 'slug'>, taskQueue: string, labels: JobLabels, admission: AdmittedTo | undefined): Promise<void> {
-    const { workflowId, input, searchAttributes, summary } = jobWorkflowStart(app, job, spec, taskQueue, labels, admission);
+  async function startWorkflow(job: JobRow, spec: Pick<SpecRow, 'slug'>, taskQueue: string, labels: JobLabels, admission: AdmittedTo | undefined, firstTicket?: string): Promise<void> {
+    const { workflowId, input, searchAttributes, summary } = jobWorkflowStart(app, job, spec, taskQueue, labels, admission, firstTicket);
     await startBeforeCommit(app, JOB_WORKFLOW, { workflowId, args: [input], typedSearchAttributes: searchAttributes, staticSummary: summary }, 'job');
   }
 

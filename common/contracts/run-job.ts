@@ -34,8 +34,14 @@ export type RunPhase = 'claiming' | 'pulling' | 'booting' | 'running' | 'collect
 /** Failure type of a job canceled because its runner shut down (SIGTERM) past the grace time. */
 export const RUNNER_SHUTDOWN = 'RunnerShutdown';
 
+/**
+ * Failure type of a claim the api answered with "no such job" after waiting for the job's submission
+ * to end: the workflow was started by a submission that did not commit, so there is nothing to settle.
+ */
+export const JOB_NOT_FOUND = 'JobNotFound';
+
 /** Failure types the workflow must not retry: the benchmark ran (or was about to) and retrying would run it twice. */
-export const NON_RETRYABLE_RUN_ERRORS = ['BenchmarkStarted', 'JobNotClaimable', RUNNER_SHUTDOWN, API_UNREACHABLE] as const;
+export const NON_RETRYABLE_RUN_ERRORS = ['BenchmarkStarted', 'JobNotClaimable', JOB_NOT_FOUND, RUNNER_SHUTDOWN, API_UNREACHABLE] as const;
 
 export interface RunnerActivities {
   runJob(input: RunJobInput): Promise<RunJobResult>;

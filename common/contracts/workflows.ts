@@ -47,6 +47,12 @@ export interface JobWorkflowInput {
    * 60 s): the api starts it just before COMMIT.
    */
   commitWindowSeconds?: number;
+  /**
+   * runJob attempt 1's claim ticket, set when the api pinned the image at submission and stored the
+   * ticket's hash with the job: the workflow dispatches at once, without resolving anything first.
+   * Unset, it resolves the image and issues the ticket itself.
+   */
+  firstClaimTicket?: string;
 }
 
 export type JobOutcome =

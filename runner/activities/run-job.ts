@@ -8,7 +8,7 @@ import { ApiUnreachableError, isRunnerRefusal, RunnerApiError, type JobCall, typ
 import type { Executor } from '../executors/executor';
 import type { HostTuning } from '../host/tuning';
 import { resolveArgv, type CachedImage, type ImageCache } from '../images';
-import { API_UNREACHABLE, RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from '../../common/contracts';
+import { API_UNREACHABLE, JOB_NOT_FOUND, RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from '../../common/contracts';
 
 export interface RunnerActivityDeps {
   api: RunnerApi;
@@ -102,7 +102,8 @@ async function claim(deps: RunnerActivityDeps, jobId: string, call: JobCall): Pr
       deps.onRunnerRefused?.(err.message);
       throw ApplicationFailure.retryable(`runner refused by the api: ${err.message}`, 'RunnerRefused');
     }
-    // Refusals of the job (not dispatched to this runner, wrong spec, job gone) are final.
+    // Refusals of the job (not dispatched to this runner, wrong spec, no such job) are final.
+    if (err instanceof RunnerApiError && err.status === 404) throw ApplicationFailure.nonRetryable(`claim refused: ${err.message}`, JOB_NOT_FOUND);
     if (err instanceof RunnerApiError && err.status >= 400 && err.status < 500) {
       throw ApplicationFailure.nonRetryable(`claim refused: ${err.message}`, 'JobNotClaimable');
     }

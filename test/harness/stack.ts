@@ -139,6 +139,7 @@ export class Stack {
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 30,
       queueLimitSeconds: options.queueLimitSeconds ?? 3600,
       permitCheckIntervalSeconds: options.permitCheckIntervalSeconds ?? 60,
+      outbound: this.outbound,
     };
     await this.startApi(0);
     const { port } = this.app.server.address() as { port: number };

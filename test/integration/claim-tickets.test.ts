@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { CLAIM_TICKET_HEADER } from '../../common/schemas';
-import type { RunJobInput } from '../../common/contracts';
+import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type JobWorkflowInput, type RunJobInput } from '../../common/contracts';
 import { hashToken } from '../../common/tokens';
-import { issueClaimTicket } from '../../db/jobs';
+import { holdJobUntilCommit, issueClaimTicket } from '../../db/jobs';
 import { createRunner } from '../../db/seed';
 import { RunnerApi } from '../../runner/api-client';
+import type { Knex } from 'knex';
+import type { JobRow } from '../../db/rows';
 import { Stack } from '../harness/stack';
 
 /** Claims only dispatch can hand out: the claim ticket of the runJob attempt Temporal delivered. */
@@ -92,19 +94,28 @@ describe('claim tickets', () => {
     expect(stdout.content.toString()).not.toContain('forged');
   });
 
-  it('a runner of an earlier attempt loses the job to the next attempt’s ticket, never by attempt number', async () => {
-    const [first, second] = [await runnerCalls('first'), await runnerCalls('second')];
-    const branch = (await stack.db('branch').insert({ project_id: stack.project.id, slug: 'tickets', name: 'tickets' }).returning('id'))[0].id;
-    const testbed = (await stack.db('testbed').where({ project_id: stack.project.id, slug: 'ci' }).first()).id;
-    const [report] = await stack.db('report').insert({ project_id: stack.project.id, branch_id: branch, testbed_id: testbed, adapter: 'json' }).returning('id');
-    // A ready job, inserted directly: the workflow's part (issuing tickets) is played by hand.
-    const [{ id: jobId }] = await stack.db('job')
+  /**
+   * A ready job's row (report included), as a submission writes it (in `trx`: held until its COMMIT);
+   * the workflow's part is played by hand.
+   */
+  async function readyJob(trx: Knex.Transaction, branchSlug: string, extra: Partial<JobRow> = {}): Promise<string> {
+    const branch = (await trx('branch').insert({ project_id: stack.project.id, slug: branchSlug, name: branchSlug }).returning('id'))[0].id;
+    const testbed = (await trx('testbed').where({ project_id: stack.project.id, slug: 'ci' }).first()).id;
+    const [report] = await trx('report').insert({ project_id: stack.project.id, branch_id: branch, testbed_id: testbed, adapter: 'json' }).returning('id');
+    const [{ id }] = await trx('job')
       .insert({
         report_id: report.id, project_id: stack.project.id, organization_id: stack.project.organization_id, spec_id: stack.spec.id,
         status: 'pending', tier: 'paid', priority: 1, timeout_seconds: 60, source_ip: '127.0.0.1',
-        config: { image: `${stack.registry}/x/y:1` }, image_digest: `sha256:${'0'.repeat(64)}`,
+        config: { image: `${stack.registry}/x/y:1` }, image_digest: `sha256:${'0'.repeat(64)}`, ...extra,
       })
       .returning('id');
+    await holdJobUntilCommit(trx, id);
+    return id;
+  }
+
+  it('a runner of an earlier attempt loses the job to the next attempt’s ticket, never by attempt number', async () => {
+    const [first, second] = [await runnerCalls('first'), await runnerCalls('second')];
+    const jobId = await stack.db.transaction((trx) => readyJob(trx, 'tickets'));
     const [ticket1, ticket2] = [randomUUID(), randomUUID()];
     await issueClaimTicket(stack.db, jobId, 1, hashToken(ticket1));
     expect((await first.claim(jobId, ticket1)).status).toBe(200);
@@ -126,5 +137,50 @@ describe('claim tickets', () => {
     expect((await second.upload(jobId, ticket2)).status).toBe(204);
     expect((await second.upload(jobId, ticket2)).status).toBe(204);
     expect(await stack.db('job').where({ id: jobId }).first('status', 'attempt')).toEqual({ status: 'running', attempt: 2 });
+  });
+
+  /**
+   * A pinned submission's workflow dispatches from its first task, which the api starts just before
+   * COMMIT: a runner's claim that arrives first waits for the submission, and is answered by it.
+   */
+  it('a claim that comes before its submission commits waits for the commit; after a rollback it finds no job', async () => {
+    const runner = await runnerCalls('early');
+    const lockWaits = () => stack.db('pg_locks').where({ locktype: 'advisory', granted: false }).whereRaw('database = (select oid from pg_database where datname = current_database())').count<{ count: string }[]>({ count: '*' }).then(([r]) => Number(r.count));
+    const waitingForLock = async () => {
+      while ((await lockWaits()) === 0) await new Promise((r) => setImmediate(r));
+    };
+    for (const outcome of ['commit', 'rollback'] as const) {
+      const ticket = randomUUID();
+      let claim!: Promise<{ status: number; body?: Record<string, unknown> }>;
+      let jobId!: string;
+      const submission = stack.db.transaction(async (trx) => {
+        jobId = await readyJob(trx, `early-${outcome}`, { claim_ticket_hash: hashToken(ticket), claim_ticket_attempt: 1 });
+        claim = runner.claim(jobId, ticket);
+        await waitingForLock();
+        if (outcome === 'rollback') throw new Error('rolled back');
+      });
+      if (outcome === 'commit') {
+        await submission;
+        expect(await claim).toMatchObject({ status: 200, body: { uuid: jobId, attempt: 1 } });
+      } else {
+        await expect(submission).rejects.toThrow('rolled back');
+        expect(await claim).toEqual(refused(404));
+      }
+    }
+  });
+
+  it('a pinned workflow whose submission never committed ends quietly once the runner finds no job', async () => {
+    const runner = await stack.startRunner();
+    try {
+      const jobId = randomUUID();
+      const input: JobWorkflowInput = { jobId, spec: { slug: stack.spec.slug, taskQueue: runnerTaskQueue(stack.spec.slug) }, priorityKey: 1, timeoutSeconds: 10, firstClaimTicket: randomUUID() };
+      const outcome = await stack.client.workflow.execute<(i: JobWorkflowInput) => Promise<unknown>>(JOB_WORKFLOW, { workflowId: jobWorkflowId(jobId), taskQueue: stack.app.config.controlTaskQueue, args: [input] });
+      expect(outcome).toEqual({ status: 'not_committed' });
+      expect(await stack.db('job').where({ id: jobId }).first()).toBeUndefined();
+      const events = (await stack.client.workflow.getHandle(jobWorkflowId(jobId)).fetchHistory()).events!;
+      expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)).toEqual(['runJob']);
+    } finally {
+      await runner.stop();
+    }
   });
 });

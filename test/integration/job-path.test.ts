@@ -42,6 +42,8 @@ describe('a benchmark job end to end', () => {
       .filter((e) => e.activityTaskScheduledEventAttributes)
       .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
     expect(activities).toEqual(['runJob', 'recordRunResult', 'processResults']);
+    // The api pinned the image at submission: no local activity (a marker) ran before dispatch either.
+    expect(history.events!.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
   });
 
   it('reads output files named in file_paths, env and cmd overrides', async () => {
