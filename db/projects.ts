@@ -12,8 +12,14 @@ export async function getOrganization(db: Knex, id: string): Promise<Organizatio
   return db<OrganizationRow>('organization').where({ id }).first().then((o) => o!);
 }
 
-/** Branches and testbeds are created on first use, as CI expects. Safe under concurrent submissions. */
+/**
+ * Branches and testbeds are created on first use, as CI expects. Safe under concurrent submissions:
+ * the insert waits for a concurrent creator, and the read after it is a new statement that sees
+ * what that one committed. One statement when the row exists, as it does for every run but the first.
+ */
 async function getOrCreate<T extends { id: string }>(trx: Knex, table: string, projectId: string, slug: string): Promise<T> {
+  const existing = await trx(table).where({ project_id: projectId, slug }).first();
+  if (existing) return existing as T;
   await trx(table).insert({ project_id: projectId, slug, name: slug }).onConflict(['project_id', 'slug']).ignore();
   const row = await trx(table).where({ project_id: projectId, slug }).first();
   return row as T;
