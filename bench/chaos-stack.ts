@@ -41,6 +41,8 @@ export interface ChaosStack {
   runners: Service[];
   /** One line per sandbox command start (see installBwrapShim). */
   startsLog: string;
+  /** The registry's process (it runs in this script's process group). */
+  registryPid?: number;
 }
 
 /** Everything set up so far, stopped in reverse order: also what Ctrl-C runs mid-setup. */
@@ -66,7 +68,23 @@ export class Teardown {
  * `runnerCount` sandbox runners. Logs go to `logDir`; everything else lives in a temp dir that the
  * teardown removes.
  */
-export async function startChaosStack(options: { runnerCount: number; logDir: string; teardown: Teardown; onCrash: (s: Service, how: string) => void }): Promise<ChaosStack> {
+export interface ChaosStackOptions {
+  runnerCount: number;
+  logDir: string;
+  teardown: Teardown;
+  onCrash: (s: Service, how: string) => void;
+  /** Extra settings for the Postgres server (`-c name=value` each). */
+  postgresSettings?: string[];
+  /** Extra environment for the api (e.g. BENCHLINE_API_CONTROL_WORKER). */
+  apiEnv?: NodeJS.ProcessEnv;
+  /**
+   * The api and the orchestrator connect as database roles of their own (`api`, `orchestrator`), so
+   * server statistics (pg_stat_statements) tell their statements apart.
+   */
+  rolePerService?: boolean;
+}
+
+export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
   const { logDir, teardown, onCrash } = options;
   const work = await mkdtemp(join(tmpdir(), 'benchline-chaos-'));
   // The cluster's directory below belongs to the postgres user, who must be able to reach it.
@@ -93,7 +111,9 @@ export async function startChaosStack(options: { runnerCount: number; logDir: st
   const pgDir = join(work, 'postgres');
   initCluster(pgDir);
   const adminUrl = `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
-  const postgres = service({ name: 'postgres', ...postmasterCommand(pgDir, pgPort), ready: () => postgresAnswers(adminUrl) });
+  const postmaster = postmasterCommand(pgDir, pgPort);
+  postmaster.args.push(...(options.postgresSettings ?? []).flatMap((setting) => ['-c', setting]));
+  const postgres = service({ name: 'postgres', ...postmaster, ready: () => postgresAnswers(adminUrl) });
   const temporalAddress = `127.0.0.1:${temporalPort}`;
   const temporalServer = service({
     name: 'temporal',
@@ -124,6 +144,15 @@ export async function startChaosStack(options: { runnerCount: number; logDir: st
     BENCHLINE_ALLOW_PRIVATE_NETWORKS: '1',
     BENCHLINE_OWN_REGISTRY: registry.address,
   };
+  const asRole = async (role: string) => {
+    if (!options.rolePerService) return {};
+    // Trust authentication: the role needs no password; superuser, as the postgres role the others use.
+    await db.raw(`create role ${role} login superuser`);
+    const url = new URL(databaseUrl);
+    url.username = role;
+    return { DATABASE_URL: url.toString() };
+  };
+  const [apiRole, orchestratorRole] = [await asRole('api'), await asRole('orchestrator')];
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const node = (name: string, main: string, env: NodeJS.ProcessEnv, ready: ServiceSpec['ready']) =>
     service({ name, command: process.execPath, args: ['--require', TSX, join(ROOT, main)], env: { ...common, BENCHLINE_SERVICE: name, ...env }, ready });
@@ -132,8 +161,10 @@ export async function startChaosStack(options: { runnerCount: number; logDir: st
     // Retries after an outage come in bursts from one token and one address; the limits are not under test.
     BENCHLINE_RATE_LIMIT_PER_TOKEN: process.env.BENCHLINE_RATE_LIMIT_PER_TOKEN ?? '100000',
     BENCHLINE_RATE_LIMIT_PER_IP: process.env.BENCHLINE_RATE_LIMIT_PER_IP ?? '100000',
+    ...apiRole,
+    ...options.apiEnv,
   }, async () => (await fetch(`${apiUrl}/ready`)).ok);
-  const orchestrator = node('orchestrator', 'orchestrator/main.ts', {}, (s) => polling(temporal, CONTROL_TASK_QUEUE, s.pid));
+  const orchestrator = node('orchestrator', 'orchestrator/main.ts', orchestratorRole, (s) => polling(temporal, CONTROL_TASK_QUEUE, s.pid));
   const shimDir = join(work, 'shim');
   const startsLog = join(logDir, 'command-starts.log');
   await installBwrapShim(shimDir, startsLog);
@@ -154,7 +185,7 @@ export async function startChaosStack(options: { runnerCount: number; logDir: st
   await api.start();
   await Promise.all([orchestrator.start(), ...runners.map((r) => r.start())]);
   await imagePushed;
-  return { apiUrl, image, project: project.slug, userToken, db, temporal, postgres, temporalServer, api, orchestrator, runners, startsLog };
+  return { apiUrl, image, project: project.slug, userToken, db, temporal, postgres, temporalServer, api, orchestrator, runners, startsLog, registryPid: registry.process.pid };
 }
 
 async function postgresAnswers(url: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import { dispatchBenchmark } from './dispatch';
 import { executorBenchmark } from './executors';
 import { resultsScaleBenchmark } from './results-scale';
 import { runBench, withBenchStack } from './services';
+import { throughputBenchmark } from './throughput';
 
 runBench(async () => {
   changePointBenchmark(); // pure computation: before the services start, so they do not load the CPU
@@ -15,4 +16,6 @@ runBench(async () => {
     await resultsScaleBenchmark(stack);
     await executorBenchmark(stack);
   });
+  // Its own services, as separate processes, once the shared ones are stopped.
+  await throughputBenchmark();
 });
