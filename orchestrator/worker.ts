@@ -45,5 +45,9 @@ export function createOrchestratorWorker(options: OrchestratorOptions): Promise<
     taskQueue,
     activities: createControlActivities(options.db, client, new OutboundGuard(options.outbound), outageWindow),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    // Every job's first workflow task comes through the ordinary queue (later ones through this
+    // worker's sticky queue): the SDK's default ratio, 0.2, leaves 2 of its 10 pollers for them, and a
+    // burst of submissions queued behind those two (7 workflows/s reached the runner queue here).
+    nonStickyToStickyPollRatio: 1,
   });
 }
