@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { buildApp } from '../../api/app';
 import type { JobSummary, JobView, ReportCreated, RunAccepted } from '../../common/schemas';
@@ -142,6 +144,29 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
     const claims = [a.body.claim, b.body.claim].filter(Boolean);
     expect(claims).toHaveLength(1);
     await stack.request('POST', `/v0/projects/${slug}/jobs/${a.body.job}/cancel`, { claim_token: claims[0]!.claim_token }, null);
+  });
+
+  it('a registry that does not answer within the budget only delays the job: 202, unpinned, resolved by the workflow', async () => {
+    // Accepts connections and never answers: the worst a registry outage looks like to the api.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const image = `127.0.0.1:${(silent.address() as AddressInfo).port}/${stack.id}/app:v1`;
+      const started = Date.now();
+      const accepted = await stack.submit({ image });
+      const budget = stack.app.config.imageResolveBudgetMs;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(budget);
+      expect(Date.now() - started).toBeLessThan(budget + 5000);
+      expect(await stack.db('job').where({ id: accepted.job }).first('status', 'image_digest', 'claim_ticket_hash')).toEqual({ status: 'pending', image_digest: null, claim_ticket_hash: null });
+      // No ticket in the workflow's input: it resolves the image itself (retried) before dispatching.
+      const [start] = (await stack.client.workflow.getHandle(accepted.workflow_id).fetchHistory()).events!;
+      const [input] = start.workflowExecutionStartedEventAttributes!.input!.payloads!.map((p) => defaultPayloadConverter.fromPayload<JobWorkflowInput>(p as Parameters<typeof defaultPayloadConverter.fromPayload>[0]));
+      expect(input).toMatchObject({ jobId: accepted.job });
+      expect(input.firstClaimTicket).toBeUndefined();
+      await stack.request('POST', `/v0/projects/${stack.project.slug}/jobs/${accepted.job}/cancel`, {});
+    } finally {
+      silent.close();
+    }
   });
 
   it('an idempotent repeat starts the workflow of a job that has none (written before submissions started it)', async () => {
