@@ -2,7 +2,7 @@ import { log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { InvalidTransitionError, type JobStatus, type RecordedRun, type RunJobResult, type SettledJob } from '../common/contracts';
 import { hashToken } from '../common/tokens';
-import { issueClaimTicket, transitionJob } from '../db/jobs';
+import { committedJob, issueClaimTicket, transitionJob } from '../db/jobs';
 import { escapeNul } from '../common/postgres-text';
 
 /** The sentence a failed run gets on its job. */
@@ -33,6 +33,18 @@ export function createJobStateActivities(db: Knex) {
 
   return {
     issueClaimTicket: (jobId: string, attempt: number, ticket: string) => issueClaimTicket(db, jobId, attempt, hashToken(ticket)),
+
+    async releaseScheduledJob(jobId: string): Promise<boolean> {
+      // A pinned job's workflow has not checked its submission committed: a start time only just ahead may come first.
+      if (!(await committedJob(db, jobId))) return false;
+      try {
+        await transitionJob(db, jobId, 'pending');
+      } catch (err) {
+        // A retry after the first try committed.
+        if (!(err instanceof InvalidTransitionError && err.from === 'pending')) throw err;
+      }
+      return true;
+    },
 
     /** The job's persisted status: the authority on whether its benchmark started. */
     async jobStatus(jobId: string): Promise<JobStatus> {

@@ -96,6 +96,7 @@ export function jobWorkflowStart(
     queueLimitSeconds: app.config.queueLimitSeconds,
     concurrencyGate: admission && { ...admission, checkIntervalSeconds: app.config.permitCheckIntervalSeconds },
     firstClaimTicket,
+    startAfter: job.status === 'scheduled' ? job.start_after?.toISOString() : undefined,
   };
   return { workflowId: jobWorkflowId(job.id), input, searchAttributes: jobStartAttributes({ ...labels, spec: spec.slug }), summary: jobSummary(labels) };
 }

@@ -32,6 +32,7 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
     timeout_seconds: job.timeout_seconds,
     image_digest: job.image_digest,
     queue_position: await queuePosition(db, job),
+    starts_in_seconds: job.status === 'scheduled' && job.start_after ? Math.max(0, Math.ceil((job.start_after.getTime() - Date.now()) / 1000)) : null,
     outputs: await listOutputs(db, job.id),
     claimed: iso(job.claimed_at),
     completed: iso(job.completed_at),
@@ -73,6 +74,7 @@ export function toJobSummary(config: ApiConfig, row: JobSummaryRow, withPrivate:
     exit_code: row.exit_code,
     error: visibleError(row, withPrivate),
     created: row.created_at.toISOString(),
+    start_after: iso(row.start_after),
     started: iso(row.started_at),
     finished: iso(row.finished_at),
     workflow_id: workflowId,
@@ -254,12 +256,7 @@ export async function toPipelineView(db: Knex, config: ApiConfig, project: Proje
   const keys = new Map(jobs.map((j) => [j.id, j.pipeline_key!]));
   return {
     ...(await pipelineSummaryOf(db, config, project.slug, pipeline)),
-    jobs: jobs.map((j) => ({
-      key: j.pipeline_key!,
-      ...toJobSummary(config, j, withPrivate),
-      start_after: iso(j.start_after),
-      scheduled: j.status === 'pending' && j.start_after !== null && j.start_after.getTime() > Date.now(),
-    })),
+    jobs: jobs.map((j) => ({ key: j.pipeline_key!, ...toJobSummary(config, j, withPrivate) })),
     edges: (await pipelineEdges(db, pipeline.id)).map((e) => ({ job: keys.get(e.job_id)!, needs: keys.get(e.needs_job_id)!, requires_success: e.requires_success })),
   };
 }

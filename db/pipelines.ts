@@ -10,7 +10,7 @@ export interface PipelineSubmission {
   idempotencyKey: string | null;
   submittedBy: string;
   /** Each job checked as a single run's would be; `key` is unique in the pipeline. */
-  jobs: (Omit<Submission, 'project' | 'gateScope'> & { key: string; startAfter: Date | null })[];
+  jobs: (Omit<Submission, 'project' | 'gateScope'> & { key: string })[];
   /** `job` needs `needs` (indices into `jobs`). */
   edges: { job: number; needs: number; requiresSuccess: boolean }[];
 }
@@ -45,7 +45,7 @@ export async function writePipeline(db: Knex, p: PipelineSubmission, beforeCommi
     if (!pipeline) throw new DuplicatePipeline();
     await holdJobUntilCommit(trx, pipeline.id);
     // Pipeline jobs carry no idempotency key of their own: none is refused.
-    const jobs = (await insertJobs(trx, p.project, p.jobs.map(({ key, startAfter, ...s }) => ({ s, extra: { pipeline_id: pipeline.id, pipeline_key: key, start_after: startAfter } })))) as JobRow[];
+    const jobs = (await insertJobs(trx, p.project, p.jobs.map(({ key, ...s }) => ({ s, extra: { pipeline_id: pipeline.id, pipeline_key: key } })))) as JobRow[];
     if (p.edges.length) {
       await trx<PipelineEdgeRow>('pipeline_edge').insert(
         p.edges.map((e) => ({ pipeline_id: pipeline.id, job_id: jobs[e.job].id, needs_job_id: jobs[e.needs].id, requires_success: e.requiresSuccess })),

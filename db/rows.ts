@@ -51,7 +51,7 @@ export interface JobRow {
   execution: Record<string, unknown> | null;
   /** The pipeline the job belongs to, and its key there; null for a single run. */
   pipeline_id: string | null; pipeline_key: string | null;
-  /** A pipeline job is not started before this time. */
+  /** A delayed job (a run's or a pipeline's) does not start before this time: `scheduled` until then. */
   start_after: Date | null;
   created_at: Date; claimed_at: Date | null; started_at: Date | null; completed_at: Date | null; finished_at: Date | null;
 }

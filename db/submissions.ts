@@ -22,6 +22,8 @@ export interface Submission {
   gateScope: string;
   /** The image's digest, resolved at submission, and attempt 1's claim ticket (SHA-256): the job is ready to dispatch. */
   pinned?: { imageDigest: string; claimTicketHash: string };
+  /** A delayed start still in the future: the job is written `scheduled` (common/start-after.ts). */
+  startAfter?: Date;
 }
 
 /** Another submission with the same idempotency key was written first: return that one. */
@@ -63,7 +65,9 @@ export async function writeSubmission(
     if (!job) throw new DuplicateSubmission(project.id);
     await holdJobUntilCommit(trx, job.id);
     const gate = concurrencyGate(job, s.gateScope);
-    await beforeCommit(job, gate && { ...gate, admitted: await takePermit(trx, job.id, gate) });
+    // A delayed job queues at its gate only once its timer fires: waiting, it must not hold a permit
+    // nor a place ahead of the jobs that run now.
+    await beforeCommit(job, gate && { ...gate, admitted: !s.startAfter && (await takePermit(trx, job.id, gate)) });
     return { job, claim: created?.claim };
   });
 }
@@ -71,7 +75,8 @@ export async function writeSubmission(
 /**
  * Writes checked jobs inside a submission's transaction (a single run's one, or a pipeline's), in
  * their order: each job's report, the testbed's current spec when the body named one, and the
- * pending job row with its `extra` columns (its idempotency key, or its pipeline). A job the
+ * job row (`pending`, or `scheduled` for a delayed start) with its `extra` columns (its idempotency
+ * key, or its pipeline). A job the
  * idempotency key's unique index refused is undefined.
  */
 export async function insertJobs(trx: Knex.Transaction, project: ProjectRow, jobs: { s: Omit<Submission, 'project' | 'gateScope'>; extra: Partial<JobRow> }[]): Promise<(JobRow | undefined)[]> {
@@ -91,7 +96,8 @@ export async function insertJobs(trx: Knex.Transaction, project: ProjectRow, job
           organization_id: project.organization_id,
           spec_id: s.spec.id,
           requested_spec_id: s.body.job.spec === undefined ? null : s.spec.id,
-          status: 'pending' as const,
+          status: s.startAfter ? ('scheduled' as const) : ('pending' as const),
+          start_after: s.startAfter ?? null,
           tier: s.policy.tier,
           priority: s.policy.priorityKey,
           timeout_seconds: effectiveTimeoutSeconds(s.policy, timeout),

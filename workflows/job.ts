@@ -88,6 +88,7 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
     // claim waits for the submission's COMMIT. Otherwise the ticket rides on the digest lookup.
     const firstTicket = input.firstClaimTicket ?? uuid4();
     if (!input.firstClaimTicket && !(await submissionCommitted(input, firstTicket))) return notCommitted();
+    if (input.startAfter && !(await startWhenDue(jobId, input.startAfter))) return notCommitted();
 
     const runner = proxyActivities<RunnerActivities>({
       taskQueue: spec.taskQueue,
@@ -153,6 +154,22 @@ function ended(outcome: JobOutcome): JobOutcome {
   if (outcome.status === 'not_committed') return outcome;
   showStatus(outcome.status, outcome.status === 'processed' ? `${outcome.metrics} metric${outcome.metrics === 1 ? '' : 's'} stored` : outcome.error);
   return outcome;
+}
+
+/**
+ * A delayed job: `scheduled` until its start time on a durable timer (no polling; it survives any
+ * restart, and a cancel ends it at once), then `pending`, dispatched like a job submitted now.
+ * False when there is no job: the submission that started this workflow never committed.
+ */
+async function startWhenDue(jobId: string, startAfter: string): Promise<boolean> {
+  const wait = Date.parse(startAfter) - Date.now();
+  if (wait > 0) {
+    showStatus('scheduled', `starts at ${startAfter}`);
+    await sleep(wait);
+  }
+  if (!(await control.releaseScheduledJob(jobId))) return false;
+  showStatus('pending', 'its start time came');
+  return true;
 }
 
 /**

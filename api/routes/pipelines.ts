@@ -5,6 +5,7 @@ import { JOB_PROJECT_ATTRIBUTE, PIPELINE_WORKFLOW, pipelineWorkflowId, type Pipe
 import { pipelineNeeds } from '../../common/pipeline-graph';
 import { errorBody, resourceRef, type NewRun } from '../../common/schemas';
 import { newPipeline, pipelineListQuery, pipelineSummary, pipelineView, type NewPipeline } from '../../common/schemas/pipelines';
+import { delayedStart } from '../../common/start-after';
 import { concurrencyGate, tierOf, tierPolicy } from '../../common/tiers';
 import { DuplicatePipeline, pipelineByIdempotencyKey, pipelinesQuery, writePipeline, type PipelineListRow } from '../../db/pipelines';
 import { getOrganization } from '../../db/projects';
@@ -41,11 +42,14 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
       const organization = await getOrganization(app.db, project.organization_id);
       const policy = tierPolicy(tierOf(organization));
       body.jobs.forEach((job, i) => checkTimeout(policy, job.job.timeout, `body.jobs[${i}]`));
+      // A job waits for the later of its own and the pipeline's start_after; both are checked.
+      const now = new Date();
+      const pipelineStart = delayedStart(body.start_after, now, 'body.start_after');
+      const startsAfter = body.jobs.map((job, i) => later(pipelineStart, delayedStart(job.start_after, now, `body.jobs[${i}].start_after`)));
 
       const existing = await pipelineByIdempotencyKey(app.db, project.id, body.idempotency_key);
       if (existing) return reply.status(202).send(await toPipelineView(app.db, app.config, project, existing, true));
       const placements = await placeJobs(project, organization, body);
-      const startsAfter = body.jobs.map((job) => latest(body.start_after, job.start_after));
 
       try {
         const { pipeline } = await writePipeline(
@@ -174,10 +178,8 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  /** The later of the pipeline's and the job's start_after, if either is given. */
-  function latest(...times: (string | undefined)[]): Date | null {
-    const given = times.filter((t) => t !== undefined).map((t) => new Date(t).getTime());
-    return given.length ? new Date(Math.max(...given)) : null;
+  function later(a: Date | undefined, b: Date | undefined): Date | undefined {
+    return a && b ? (a > b ? a : b) : (a ?? b);
   }
 
   /** A pipeline job's body as POST /v0/run would take it: the project is the pipeline's, the key and needs are the pipeline's business. */

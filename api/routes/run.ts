@@ -5,6 +5,7 @@ import { hashToken } from '../../common/tokens';
 import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type AdmittedTo, type JobLabels } from '../../common/contracts';
 import { concurrencyGate, tierOf, tierPolicy } from '../../common/tiers';
 import { getOrganization } from '../../db/projects';
+import { delayedStart } from '../../common/start-after';
 import type { JobRow, OrganizationRow, SpecRow } from '../../db/rows';
 import { findSpec, jobRoute } from '../../db/specs';
 import { DuplicateSubmission, jobByIdempotencyKey, ProjectClaimed, writeSubmission } from '../../db/submissions';
@@ -47,6 +48,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       const organization = project === 'new' ? undefined : await getOrganization(app.db, project.organization_id);
       const policy = tierPolicy(organization ? tierOf(organization) : 'unclaimed');
       checkTimeout(policy, body.job.timeout, 'body');
+      const startAfter = delayedStart(body.start_after, new Date(), 'body.start_after');
       const labels = jobLabels(project === 'new' ? body.project : project.slug, body);
 
       if (project !== 'new') {
@@ -62,7 +64,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       try {
         const { job, claim } = await writeSubmission(
           app.db,
-          { project, body, spec, policy, sourceIp: request.ip, submittedBy: request.user?.id ?? null, gateScope: app.config.controlTaskQueue, pinned },
+          { project, body, spec, policy, sourceIp: request.ip, submittedBy: request.user?.id ?? null, gateScope: app.config.controlTaskQueue, pinned, startAfter },
           (job, admission) => startWorkflow(job, spec, taskQueue, labels, admission, firstTicket),
         );
         app.metrics.jobsSubmitted.inc({ tier: policy.tier });

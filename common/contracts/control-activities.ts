@@ -25,6 +25,11 @@ export interface ControlActivities extends PipelineActivities {
   resolveImageDigest(jobId: string, firstClaimTicket: string): Promise<string | null>;
   /** Stores a retry's (attempt ≥ 2) claim ticket on the job, hashed (a local activity: no task-queue hop before dispatch). */
   issueClaimTicket(jobId: string, attempt: number, ticket: string): Promise<void>;
+  /**
+   * A delayed job whose time has come: `scheduled` → `pending` (a repeated call finds it pending and
+   * is done). Waits for the submission's COMMIT like resolveImageDigest; false when it committed no job.
+   */
+  releaseScheduledJob(jobId: string): Promise<boolean>;
   /** The job's persisted status: the authority on whether its benchmark started. */
   jobStatus(jobId: string): Promise<JobStatus>;
   recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun>;

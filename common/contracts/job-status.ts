@@ -3,10 +3,14 @@
  * through a conditional UPDATE whose WHERE clause is built from the same table (in the database), so
  * a transition outside this table can neither be written nor race past a concurrent writer.
  */
-export const JOB_STATUSES = ['pending', 'claimed', 'running', 'completed', 'processed', 'failed', 'canceled', 'skipped'] as const;
+export const JOB_STATUSES = ['scheduled', 'pending', 'claimed', 'running', 'completed', 'processed', 'failed', 'canceled', 'skipped'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  // scheduled: a job with a `start_after` still in the future. → pending when its timer fires;
+  // → failed when its image tag does not resolve (checked at submission, not at the start time);
+  // → skipped: a waiting pipeline job whose required parent failed or was canceled.
+  scheduled: ['pending', 'failed', 'canceled', 'skipped'],
   // pending → failed: the image tag does not resolve, or no runner took the job within the queue limit.
   // pending → skipped: a pipeline job whose required parent failed or was canceled never starts.
   pending: ['claimed', 'failed', 'canceled', 'skipped'],

@@ -43,6 +43,11 @@ export interface JobWorkflowInput {
   /** The tier's concurrency limit, when it has one, and whether the submission got a permit. */
   concurrencyGate?: AdmittedTo;
   /**
+   * A delayed start (RFC 3339): the job stays `scheduled`, on a durable timer, until then. Absent
+   * for a job that runs now.
+   */
+  startAfter?: string;
+  /**
    * How long the workflow waits for the submission's transaction to commit the job row (default
    * 60 s): the api starts it just before COMMIT.
    */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from '../contracts';
 import { ADAPTER_NAMES } from '../../results/adapters';
+import { MAX_START_AFTER_DAYS } from '../start-after';
 import { resourceRef, slug } from './fields';
 import { paginationQuery } from './pagination';
 import { alertView, jobResultsOptionsShape, judgedMetricShape, resultsOptionsShape } from './results';
@@ -40,6 +41,10 @@ export const newRun = z.strictObject({
   ...resultsOptionsShape,
   ...jobResultsOptionsShape,
   idempotency_key: z.string().min(1).max(128).optional(),
+  start_after: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(`RFC 3339 time before which the job does not start: it is \`scheduled\` until then (a time already past runs it now; at most ${MAX_START_AFTER_DAYS} days ahead)`),
   job: newRunJob,
 });
 export type NewRun = z.infer<typeof newRun>;
@@ -78,6 +83,8 @@ export const jobView = z.object({
   error: z.string().nullable(),
   outputs: z.array(outputEntry),
   created: z.string(),
+  start_after: z.string().nullable().describe('when a delayed job was asked to start (it is `scheduled` until then)'),
+  starts_in_seconds: z.number().nullable().describe('for a `scheduled` job, the seconds left until its start time'),
   claimed: z.string().nullable(),
   started: z.string().nullable(),
   completed: z.string().nullable(),
@@ -94,7 +101,7 @@ export type JobView = z.infer<typeof jobView>;
 /** A job in a list: what a page of jobs needs, without per-job lookups (outputs, queue position). */
 export const jobSummary = jobView.pick({
   uuid: true, project: true, report: true, status: true, tier: true, priority: true, runner: true, attempt: true,
-  exit_code: true, error: true, created: true, started: true, finished: true, workflow_id: true, temporal_ui_url: true,
+  exit_code: true, error: true, created: true, start_after: true, started: true, finished: true, workflow_id: true, temporal_ui_url: true,
 });
 export type JobSummary = z.infer<typeof jobSummary>;
 

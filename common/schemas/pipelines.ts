@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PIPELINE_STATUSES } from '../contracts';
+import { MAX_START_AFTER_DAYS } from '../start-after';
 import { resourceRef, timestamp } from './fields';
 import { jobSummary, newRun } from './index';
 import { paginationQuery } from './pagination';
@@ -20,14 +21,14 @@ export const pipelineNeed = z.strictObject({
 export const newPipelineJob = newRun.omit({ project: true, idempotency_key: true }).extend({
   key: jobKey.describe('unique in the pipeline; what `needs` refer to'),
   needs: z.array(pipelineNeed).max(MAX_PIPELINE_JOBS).default([]),
-  start_after: startAfter.describe('the job starts no earlier than this, even once its needs are met'),
+  start_after: startAfter.describe(`the job starts no earlier than this, even once its needs are met: \`scheduled\` until then (at most ${MAX_START_AFTER_DAYS} days ahead)`),
 });
 export type NewPipelineJob = z.infer<typeof newPipelineJob>;
 
 export const newPipeline = z.strictObject({
   project: resourceRef,
   idempotency_key: z.string().min(1).max(128).optional().describe('a repeated submission with the same key answers the pipeline the first one created'),
-  start_after: startAfter.describe('no job of the pipeline starts before this time'),
+  start_after: startAfter.describe(`no job of the pipeline starts before this time (at most ${MAX_START_AFTER_DAYS} days ahead)`),
   jobs: z.array(newPipelineJob).min(1).max(MAX_PIPELINE_JOBS, `a pipeline has at most ${MAX_PIPELINE_JOBS} jobs; split it into several pipelines`),
 });
 export type NewPipeline = z.infer<typeof newPipeline>;
@@ -48,11 +49,7 @@ const pipelineShape = {
   temporal_ui_url: z.string(),
 };
 
-export const pipelineJobView = jobSummary.extend({
-  key: z.string(),
-  start_after: timestamp.nullable().describe('the job waits, `pending`, on a timer until this time'),
-  scheduled: z.boolean().describe('true while the job waits for its start_after time'),
-});
+export const pipelineJobView = jobSummary.extend({ key: z.string() });
 
 export const pipelineView = z.object({
   ...pipelineShape,

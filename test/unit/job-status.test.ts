@@ -2,6 +2,7 @@ import { canTransition, isTerminal, JOB_STATUSES, sourcesOf, type JobStatus } fr
 
 /** The whole table, written out: every pair not listed here must be refused. */
 const VALID: [JobStatus, JobStatus][] = [
+  ['scheduled', 'pending'], ['scheduled', 'failed'], ['scheduled', 'canceled'], ['scheduled', 'skipped'],
   ['pending', 'claimed'], ['pending', 'failed'], ['pending', 'canceled'], ['pending', 'skipped'],
   ['claimed', 'claimed'], ['claimed', 'running'], ['claimed', 'failed'], ['claimed', 'canceled'],
   ['running', 'completed'], ['running', 'failed'], ['running', 'canceled'],
