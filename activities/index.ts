@@ -9,6 +9,7 @@ import { createPipelineActivities } from './pipeline';
 import { createProcessResultsActivities } from './process-results';
 import { createReconcileActivities } from './reconcile';
 import { createResolveActivities } from './resolve';
+import { createScheduledRunActivities } from './scheduled-run';
 
 /**
  * The control-plane activities the orchestrator worker registers. `outbound` guards every connection
@@ -18,7 +19,7 @@ import { createResolveActivities } from './resolve';
 export function createControlActivities(db: Knex, client: Client, outbound: OutboundGuard, dbOutageWindowSeconds: number): ControlActivities {
   return {
     ...createGateActivities(db, client),
-    ...withOutageWindow({ ...createResolveActivities(db, outbound), ...createJobStateActivities(db), ...createProcessResultsActivities(db), ...createPipelineActivities(db) }, dbOutageWindowSeconds),
+    ...withOutageWindow({ ...createResolveActivities(db, outbound), ...createJobStateActivities(db), ...createProcessResultsActivities(db), ...createPipelineActivities(db), ...createScheduledRunActivities(db) }, dbOutageWindowSeconds),
     ...createReconcileActivities(db, client),
   };
 }

@@ -18,6 +18,7 @@ import healthRoutes from './routes/health';
 import pipelineRoutes from './routes/pipelines';
 import projectRoutes from './routes/projects';
 import runRoutes from './routes/run';
+import scheduleRoutes from './routes/schedules';
 import runnerRoutes from './routes/runners';
 import organizationRoutes from './routes/organizations';
 import tokenRoutes from './routes/tokens';
@@ -82,6 +83,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(healthRoutes);
   await app.register(runRoutes);
   await app.register(pipelineRoutes);
+  await app.register(scheduleRoutes);
   await app.register(projectRoutes);
   await app.register(runnerRoutes);
   await app.register(activeJobRoutes);

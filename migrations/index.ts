@@ -10,6 +10,7 @@ import * as claimTickets from './008_claim_tickets';
 import * as tierPermits from './009_tier_permits';
 import * as pipelines from './010_pipelines';
 import * as delayedStart from './011_delayed_start';
+import * as schedules from './012_schedules';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '009_tier_permits': tierPermits,
   '010_pipelines': pipelines,
   '011_delayed_start': delayedStart,
+  '012_schedules': schedules,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,7 +1,7 @@
 import type { JobStatus } from './job-status';
 import type { PipelineActivities } from './pipelines';
 import type { RunJobResult } from './run-job';
-import type { JobOutcome, TierGate } from './workflows';
+import type { JobOutcome, ScheduledJob, TierGate } from './workflows';
 
 export type RecordedRun = { status: 'completed' } | { status: 'failed' | 'canceled'; error: string };
 
@@ -10,6 +10,10 @@ export interface SettledJob {
   status: JobStatus;
   error: string;
 }
+
+/** submitScheduledRun's refusals, which a retry cannot change: the schedule was deleted, or its template no longer passes the checks. */
+export const SCHEDULE_GONE = 'ScheduleGone';
+export const SCHEDULED_RUN_REFUSED = 'ScheduledRunRefused';
 
 /**
  * The control-plane activities the orchestrator worker registers (activities/), as the workflows
@@ -40,6 +44,12 @@ export interface ControlActivities extends PipelineActivities {
   releasePermit(jobId: string): Promise<void>;
   /** For a job waiting at its gate: reclaims dead holders' permits, grants what is free; true when this job holds one. */
   checkPermit(jobId: string, gate: TierGate): Promise<boolean>;
+  /**
+   * A scheduled run's job, submitted from the schedule's template as its creator would (the same
+   * checks and transaction as POST /v0/run), under idempotency key `runId`: a retry, or a run that
+   * already submitted, gets the same job. `gateScope` is the control queue (the tiers' gates).
+   */
+  submitScheduledRun(scheduleId: string, runId: string, gateScope: string): Promise<ScheduledJob>;
   /** Settles jobs whose workflow ended without settling them; returns how many. */
   settleOrphanedJobs(minAgeSeconds: number): Promise<number>;
 }

@@ -1,9 +1,38 @@
+import type { JobLabels } from './search-attributes';
+
 /**
  * What starts a workflow and what it returns, for the api and the orchestrator (which start them)
  * and the workflow code (which implements them). Workflows are started by type name.
  */
 export const JOB_WORKFLOW = 'jobWorkflow';
 export const RECONCILE_JOBS_WORKFLOW = 'reconcileJobsWorkflow';
+export const SCHEDULED_RUN_WORKFLOW = 'scheduledRunWorkflow';
+
+/**
+ * The Temporal Schedule of schedule `id`, and the workflow id its runs start from (Temporal appends
+ * each run's scheduled time, which makes it the run's idempotency key).
+ */
+export function temporalScheduleId(id: string): string {
+  return `schedule-${id}`;
+}
+
+/** What each run of a schedule starts with: the schedule, and the api's job settings at its creation. */
+export interface ScheduledRunInput {
+  scheduleId: string;
+  heartbeatTimeoutSeconds?: number;
+  queueLimitSeconds?: number;
+  permitCheckIntervalSeconds?: number;
+}
+
+/** A scheduled run's job, written and checked like a POST /v0/run submission: what its jobWorkflow needs. */
+export interface ScheduledJob {
+  jobId: string;
+  spec: ResolvedSpec;
+  priorityKey: number;
+  timeoutSeconds: number;
+  concurrencyGate?: AdmittedTo;
+  labels: JobLabels;
+}
 
 /** Where a job runs: its spec and the runner task queue that serves it (decided at submission). */
 export interface ResolvedSpec {

@@ -1,0 +1,90 @@
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { temporalScheduleId } from '../../common/contracts';
+import type { ScheduleView } from '../../common/schemas/schedules';
+import { waitFor } from '../../devenv/wait';
+import { Stack } from '../harness/stack';
+
+describe('schedules', () => {
+  let stack: Stack;
+  let image: string;
+  beforeAll(async () => {
+    stack = await Stack.start();
+    image = await stack.pushImage('nightly', { entrypoint: ['/bin/echo', '{"nightly": {"latency": {"value": 7}}}'] });
+    await stack.startRunner();
+  });
+  afterAll(() => stack?.stop());
+
+  const base = () => `/v0/projects/${stack.project.slug}/schedules`;
+  const create = (body: Record<string, unknown>) =>
+    stack.request<ScheduleView & { message: string }>('POST', base(), { template: { kind: 'run', run: { branch: 'main', testbed: 'ci', adapter: 'json', job: { image } } }, ...body });
+  const view = async (id: string) => (await stack.request<ScheduleView>('GET', `${base()}/${id}`)).body;
+  const hourIn = (iso: string, timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+
+  it('creates, lists, views (next run times from Temporal), triggers a run to a processed job, pauses, resumes and deletes', async () => {
+    const created = await create({ cron: '30 3 * * *', timezone: 'Europe/Paris' });
+    expect(created.status).toBe(201);
+    const id = created.body.uuid;
+    expect(created.body).toMatchObject({ cron: '30 3 * * *', timezone: 'Europe/Paris', overlap: 'SKIP', paused: false, last_runs: [] });
+    expect(created.body.next_runs.length).toBeGreaterThan(1);
+    for (const next of created.body.next_runs) expect(hourIn(next, 'Europe/Paris')).toBe('03:30');
+    expect(Date.parse(created.body.next_runs[0])).toBeGreaterThan(Date.now());
+
+    const listed = await stack.request<ScheduleView[]>('GET', base());
+    expect(listed.body.map((s) => s.uuid)).toContain(id);
+
+    const triggered = await stack.request<ScheduleView>('POST', `${base()}/${id}/trigger`);
+    expect(triggered.status).toBe(202);
+    const run = await waitFor('the triggered run to submit its job', async () => (await view(id)).last_runs.find((r) => r.job), 30000, 200);
+    expect(run.workflow_id.startsWith(temporalScheduleId(id))).toBe(true);
+    const job = await stack.waitForJob(run.job!);
+    expect(job.status).toBe('processed');
+    expect((await stack.report(job.report)).results.map((r) => r.benchmark)).toEqual(['nightly']);
+    // The run's workflow waits for its job: it completes once the job has processed.
+    await waitFor('the scheduled run to complete', async () => (await stack.client.workflow.getHandle(run.workflow_id).describe()).status.name === 'COMPLETED' || undefined);
+    expect((await view(id)).last_runs[0]).toMatchObject({ job: run.job, job_status: 'processed' });
+
+    const paused = await stack.request<ScheduleView>('POST', `${base()}/${id}/pause`, { note: 'hardware maintenance' });
+    expect(paused.body).toMatchObject({ paused: true, note: 'hardware maintenance' });
+    expect((await stack.client.schedule.getHandle(temporalScheduleId(id)).describe()).state.paused).toBe(true);
+    const resumed = await stack.request<ScheduleView>('POST', `${base()}/${id}/resume`, {});
+    expect(resumed.body.paused).toBe(false);
+    expect((await stack.client.schedule.getHandle(temporalScheduleId(id)).describe()).state.paused).toBe(false);
+
+    expect((await stack.request('DELETE', `${base()}/${id}`)).status).toBe(204);
+    await expect(stack.client.schedule.getHandle(temporalScheduleId(id)).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    expect((await stack.request('GET', `${base()}/${id}`)).status).toBe(404);
+    expect((await stack.request<ScheduleView[]>('GET', base())).body.map((s) => s.uuid)).not.toContain(id);
+  });
+
+  it('takes the overlap policy as a field and can be created paused', async () => {
+    const created = await create({ cron: '@daily', overlap: 'BUFFER_ONE', paused: true });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ overlap: 'BUFFER_ONE', paused: true, timezone: 'UTC' });
+    expect((await stack.request('DELETE', `${base()}/${created.body.uuid}`)).status).toBe(204);
+  });
+
+  const template = (run: Record<string, unknown>, job: Record<string, unknown> = {}) => ({ kind: 'run', run: { branch: 'main', testbed: 'ci', job: { image, ...job }, ...run } });
+  it.each([
+    ['an out-of-range cron field', () => ({ cron: '61 3 * * *' }), /^body\.cron: not a valid cron expression/],
+    ['a four-field cron expression', () => ({ cron: '0 3 * *' }), /^body\.cron: not a valid cron expression: expected five fields/],
+    ['an unknown time zone', () => ({ cron: '0 3 * * *', timezone: 'Mars/Olympus_Mons' }), /^body\.timezone: not an IANA time zone/],
+    ['an unknown overlap policy', () => ({ cron: '0 3 * * *', overlap: 'SOMETIMES' }), /^body\.overlap/],
+    ['a template with start_after', () => ({ cron: '0 3 * * *', template: template({ start_after: '2030-01-01T00:00:00Z' }) }), /^body\.template\.run: Unrecognized key: "start_after"/],
+    ['a template whose spec does not exist', () => ({ cron: '0 3 * * *', template: template({}, { spec: 'no-such-spec' }) }), /^body\.template\.run\.job\.spec: spec "no-such-spec" does not exist/],
+  ])('refuses %s before writing anything, naming the field', async (_what, body, message) => {
+    const before = await stack.db('schedule').count<{ count: string }[]>({ count: '*' });
+    const response = await create(body());
+    expect(response.status).toBe(400);
+    expect(response.body.message).toMatch(message);
+    expect(await stack.db('schedule').count<{ count: string }[]>({ count: '*' })).toEqual(before);
+  });
+
+  it("is managed by the project's members only", async () => {
+    const created = await create({ cron: '0 3 * * *' });
+    const outsider = await stack.tenant('outsider', { plan: 'team' });
+    for (const [method, path] of [['GET', base()], ['GET', `${base()}/${created.body.uuid}`], ['POST', `${base()}/${created.body.uuid}/trigger`], ['DELETE', `${base()}/${created.body.uuid}`]]) {
+      expect([method, path, (await stack.request(method, path, undefined, outsider.token)).status]).toEqual([method, path, 404]);
+    }
+    expect((await stack.request('DELETE', `${base()}/${created.body.uuid}`)).status).toBe(204);
+  });
+});

@@ -1,0 +1,40 @@
+import { executeChild, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  jobStartAttributes, jobSummary, jobWorkflowId, SCHEDULE_GONE, SCHEDULED_RUN_REFUSED, type ControlActivities, type JobOutcome, type ScheduledRunInput,
+} from '../common/contracts';
+import { jobWorkflow } from './job';
+
+const { submitScheduledRun } = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [SCHEDULE_GONE, SCHEDULED_RUN_REFUSED] },
+});
+
+/**
+ * One run of a schedule (started by its Temporal Schedule): submits the template's job, under an
+ * idempotency key that is this run's workflow id (the schedule's id and the scheduled time), then
+ * runs it as a child and ends the way it does. The run lasts as long as its job, so the schedule's
+ * overlap policy applies to jobs; canceling the run (CANCEL_OTHER) cancels its job.
+ */
+export async function scheduledRunWorkflow(input: ScheduledRunInput): Promise<JobOutcome> {
+  const { workflowId, taskQueue } = workflowInfo();
+  const job = await submitScheduledRun(input.scheduleId, workflowId, taskQueue);
+  return executeChild(jobWorkflow, {
+    workflowId: jobWorkflowId(job.jobId),
+    args: [
+      {
+        jobId: job.jobId,
+        spec: job.spec,
+        priorityKey: job.priorityKey,
+        timeoutSeconds: job.timeoutSeconds,
+        heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds,
+        queueLimitSeconds: input.queueLimitSeconds,
+        concurrencyGate: job.concurrencyGate && { ...job.concurrencyGate, checkIntervalSeconds: input.permitCheckIntervalSeconds },
+      },
+    ],
+    typedSearchAttributes: jobStartAttributes({ ...job.labels, spec: job.spec.slug }),
+    staticSummary: jobSummary(job.labels),
+    // A run terminated from outside must not leave its job running unseen.
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+  });
+}
