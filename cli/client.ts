@@ -46,6 +46,11 @@ export class BenchlineClient {
     return response.ok ? response.text() : '';
   }
 
+  /** Schedules: `path` is '' for the project's list, else the schedule's UUID and an action (`<id>/pause`). */
+  schedules<T>(method: string, project: string, path: string, body?: unknown): Promise<T> {
+    return this.json(method, `/v0/projects/${encodeURIComponent(project)}/schedules${path && `/${path}`}`, body);
+  }
+
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.fetch(method, path, body);
     const data = (await response.json().catch(() => ({}))) as { message?: string };

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { isTerminal } from '../../common/contracts';
-import type { JobView, ReportView, RunAccepted } from '../../common/schemas';
+import type { JobView, NewRun, ReportView, RunAccepted } from '../../common/schemas';
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { FOLDS } from '../../results/fold';
 import { ApiError, BenchlineClient } from '../client';
@@ -8,7 +8,7 @@ import { CommandFailedError, fileSizes, runLocally, type LocalIteration } from '
 import { alertCount, FORMATS, renderReport, type Format } from '../render';
 import { thresholdsFromFlags, UsageError, type ThresholdFlags } from '../thresholds';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function parseEnv(pairs: string[] = []): Record<string, string> | undefined {
   if (pairs.length === 0) return undefined;
@@ -54,6 +54,7 @@ export interface RunOptions extends ThresholdFlags {
   spec?: string;
   filePath?: string[];
   idempotencyKey?: string;
+  startAfter?: string;
   detach?: boolean;
   pollInterval: number;
 }
@@ -97,6 +98,7 @@ export function runCommand(): Command {
     .option('--spec <spec>', "hardware spec (becomes the testbed's spec)")
     .option('--file-path <path>', 'output file to collect and parse (repeatable)', collect)
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the same job')
+    .option('--start-after <time>', 'RFC 3339 time before which the job does not start (it is scheduled until then; at most 30 days ahead)')
     .option('--detach', 'submit and return at once')
     .addOption(new Option('--poll-interval <ms>', 'how often to check the job').default(1000).argParser(Number))
     .action(async (cmd: string[], options: RunOptions) => {
@@ -104,7 +106,7 @@ export function runCommand(): Command {
     });
 }
 
-function positiveInt(flag: string, value: string): number {
+export function positiveInt(flag: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive integer, got "${value}"`);
   return n;
@@ -155,6 +157,19 @@ export async function run(cmd: string[], o: RunOptions): Promise<number> {
   return EXIT.ok;
 }
 
+/** The job of an image run, from its flags (`benchline schedule create` takes the same). */
+export function imageJob(cmd: string[], o: Pick<RunOptions, 'image' | 'entrypoint' | 'env' | 'timeout' | 'spec' | 'filePath'>): NewRun['job'] {
+  return {
+    image: o.image!,
+    entrypoint: o.entrypoint ? [o.entrypoint] : undefined,
+    cmd: cmd.length ? cmd : undefined,
+    env: parseEnv(o.env),
+    timeout: o.timeout,
+    spec: o.spec,
+    file_paths: o.filePath,
+  };
+}
+
 async function runImage(client: BenchlineClient, cmd: string[], o: RunOptions, say: (s: string) => void): Promise<ReportView | undefined> {
   if (o.iter > 1) throw new UsageError('--iter runs a local command several times; an image job prints its iterations itself (see --fold)');
   const accepted = await client.submit({
@@ -165,15 +180,8 @@ async function runImage(client: BenchlineClient, cmd: string[], o: RunOptions, s
     file_size: o.fileSize,
     build_time: o.buildTime,
     idempotency_key: o.idempotencyKey,
-    job: {
-      image: o.image!,
-      entrypoint: o.entrypoint ? [o.entrypoint] : undefined,
-      cmd: cmd.length ? cmd : undefined,
-      env: parseEnv(o.env),
-      timeout: o.timeout,
-      spec: o.spec,
-      file_paths: o.filePath,
-    },
+    start_after: o.startAfter,
+    job: imageJob(cmd, o),
   });
   say(`Job ${accepted.job} submitted (report ${accepted.report})`);
   say(`Temporal: ${accepted.temporal_ui_url}`);
@@ -196,7 +204,7 @@ async function runImage(client: BenchlineClient, cmd: string[], o: RunOptions, s
 
 async function runLocal(client: BenchlineClient, cmd: string[], o: RunOptions, say: (s: string) => void): Promise<ReportView> {
   if (cmd.length === 0) throw new UsageError('give --image to run an image on a runner, or a command to run here: benchline run [options] -- <command>');
-  for (const flag of ['entrypoint', 'env', 'timeout', 'spec', 'idempotencyKey', 'detach'] as const) {
+  for (const flag of ['entrypoint', 'env', 'timeout', 'spec', 'idempotencyKey', 'startAfter', 'detach'] as const) {
     if (o[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} only applies to --image runs`);
   }
   const thresholds = resultsOptions(o);

@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { temporalScheduleId } from '../../common/contracts';
 import type { ScheduleView } from '../../common/schemas/schedules';
 import { waitFor } from '../../devenv/wait';
 import { Stack } from '../harness/stack';
+
+const BIN = join(__dirname, '..', '..', 'bin', 'benchline');
 
 describe('schedules', () => {
   let stack: Stack;
@@ -86,5 +90,45 @@ describe('schedules', () => {
       expect([method, path, (await stack.request(method, path, undefined, outsider.token)).status]).toEqual([method, path, 404]);
     }
     expect((await stack.request('DELETE', `${base()}/${created.body.uuid}`)).status).toBe(204);
+  });
+});
+
+describe('benchline schedule', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await Stack.start();
+    await stack.startRunner();
+  });
+  afterAll(() => stack?.stop());
+
+  function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(BIN, ['schedule', ...args, '--project', stack.project.slug], { env: { ...process.env, BENCHLINE_API_URL: stack.apiUrl, BENCHLINE_TOKEN: stack.userToken } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('creates, lists, pauses, triggers, views and deletes a schedule from the command line', async () => {
+    const image = await stack.pushImage('cli-nightly', { entrypoint: ['/bin/echo', '{"cli": {"latency": {"value": 1}}}'] });
+    const created = await cli(['create', '--cron', '0 2 * * 1-5', '--timezone', 'America/New_York', '--testbed', 'ci', '--adapter', 'json', '--image', image, '--format', 'json']);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    const { uuid } = JSON.parse(created.stdout) as ScheduleView;
+    expect((await cli(['list'])).stdout).toContain(`${uuid}  0 2 * * 1-5 (America/New_York)  active  overlap SKIP`);
+    expect((await cli(['pause', uuid, '--note', 'lab move'])).stdout).toContain('paused: lab move');
+    expect((await cli(['trigger', uuid])).code).toBe(0);
+    const view = await waitFor('the triggered job', async () => {
+      const out = (await cli(['view', uuid])).stdout;
+      return / job [0-9a-f-]{36} processed/.test(out) ? out : undefined;
+    }, 60000, 500);
+    expect(view).toContain(`runs ${image} on main / ci`);
+    expect(await cli(['delete', uuid])).toMatchObject({ code: 0, stderr: `schedule ${uuid} deleted\n` });
+    const bad = await cli(['create', '--cron', '0 2 * *', '--image', image]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/body\.cron: not a valid cron expression: expected five fields .* \(HTTP 400\)/);
   });
 });

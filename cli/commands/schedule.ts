@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { SCHEDULE_OVERLAP_POLICIES, type RunTemplate, type ScheduleView } from '../../common/schemas/schedules';
+import { ADAPTER_NAMES } from '../../results/adapters';
+import { BenchlineClient } from '../client';
+import { UsageError } from '../thresholds';
+import { collect, imageJob, positiveInt } from './run';
+
+interface Connection {
+  apiUrl: string;
+  token?: string;
+  project: string;
+  format: 'human' | 'json';
+}
+
+/** The options every schedule subcommand takes: where the API is, who calls, which project, how to print. */
+function withConnection(command: Command): Command {
+  return command
+    .addOption(new Option('--api-url <url>', 'Benchline API').env('BENCHLINE_API_URL').default('http://127.0.0.1:8080'))
+    .addOption(new Option('--token <token>', 'user API token (a member of the project)').env('BENCHLINE_TOKEN'))
+    .addOption(new Option('--project <project>', 'project slug or UUID').env('BENCHLINE_PROJECT').makeOptionMandatory())
+    .addOption(new Option('--format <format>', 'how to print the schedule').choices(['human', 'json']).default('human'));
+}
+
+const client = (o: Connection) => new BenchlineClient(o.apiUrl.replace(/\/$/, ''), o.token);
+
+function print(o: Connection, schedules: ScheduleView | ScheduleView[]): void {
+  if (o.format === 'json') return console.log(JSON.stringify(schedules, null, 2));
+  for (const s of [schedules].flat()) {
+    const { run } = s.template as { run: RunTemplate };
+    console.log(`${s.uuid}  ${s.cron} (${s.timezone})  ${s.paused ? `paused${s.note ? `: ${s.note}` : ''}` : 'active'}  overlap ${s.overlap}`);
+    console.log(`  runs ${run.job.image} on ${run.branch} / ${run.testbed}`);
+    console.log(`  next: ${s.next_runs.slice(0, 3).join(', ') || 'none'}`);
+    for (const r of s.last_runs.slice(0, 5)) console.log(`  ran ${r.started_at}: ${r.job ? `job ${r.job} ${r.job_status}` : 'submitting'}`);
+  }
+}
+
+/** A subcommand acting on one schedule: `benchline schedule <name> <schedule>`. */
+function action(name: string, description: string, call: (c: BenchlineClient, o: Connection & { note?: string }, id: string) => Promise<ScheduleView | undefined>, note = false): Command {
+  const command = withConnection(new Command(name).description(description).argument('<schedule>', 'schedule UUID'));
+  if (note) command.option('--note <text>', 'why (shown with the schedule)');
+  return command.action(async (id: string, o: Connection & { note?: string }) => {
+    const view = await call(client(o), o, id);
+    if (view) print(o, view);
+  });
+}
+
+interface CreateOptions extends Connection {
+  cron: string;
+  timezone: string;
+  overlap: (typeof SCHEDULE_OVERLAP_POLICIES)[number];
+  paused?: boolean;
+  note?: string;
+  template?: string;
+  branch: string;
+  testbed: string;
+  adapter: (typeof ADAPTER_NAMES)[number];
+  image?: string;
+  entrypoint?: string;
+  env?: string[];
+  timeout?: number;
+  spec?: string;
+  filePath?: string[];
+}
+
+/** The run template: a JSON file holding a POST /v0/run body (without project), or the image flags. */
+async function runTemplate(cmd: string[], o: CreateOptions): Promise<RunTemplate> {
+  if (o.template) {
+    if (o.image) throw new UsageError('give either --template or --image, not both');
+    return JSON.parse(await readFile(o.template, 'utf8')) as RunTemplate;
+  }
+  if (!o.image) throw new UsageError('give the job: --image (with its flags) or --template <run.json>');
+  return { branch: o.branch, testbed: o.testbed, adapter: o.adapter, job: imageJob(cmd, o) } as RunTemplate;
+}
+
+/**
+ * `benchline schedule create|list|view|pause|resume|trigger|delete`: Temporal Schedules that run a
+ * job template on a cron expression (nightly benchmarks of main). API errors exit 2 (cli/main.ts).
+ */
+export function scheduleCommand(): Command {
+  const create = withConnection(new Command('create'))
+    .description('Schedule a benchmark job: the image (or --template) runs at every time the cron expression names')
+    .argument('[cmd...]', "the job's command (instead of the image's CMD)")
+    .requiredOption('--cron <expression>', 'five-field cron expression (minute hour day-of-month month day-of-week) or @daily, @hourly…')
+    .option('--timezone <zone>', 'IANA time zone the cron expression is read in', 'UTC')
+    .addOption(new Option('--overlap <policy>', 'what a run due while the previous one runs does').choices(SCHEDULE_OVERLAP_POLICIES).default('SKIP'))
+    .option('--paused', 'create it paused')
+    .option('--note <text>', 'shown with the schedule')
+    .option('--template <file>', 'a JSON file with the POST /v0/run body (without project) instead of the flags below')
+    .addOption(new Option('--branch <branch>', 'branch').env('BENCHLINE_BRANCH').default('main'))
+    .addOption(new Option('--testbed <testbed>', 'testbed').env('BENCHLINE_TESTBED').default('localhost'))
+    .addOption(new Option('--adapter <adapter>', 'how to read the output').choices(ADAPTER_NAMES).default('magic'))
+    .option('--image <image>', 'OCI image to run, e.g. registry.example.com/team/bench:v1')
+    .option('--entrypoint <path>', 'override the image entrypoint')
+    .option('--env <NAME=VALUE>', 'environment variable for the job (repeatable)', collect)
+    .addOption(new Option('--timeout <seconds>', 'job timeout').argParser((v) => positiveInt('--timeout', v)))
+    .option('--spec <spec>', 'hardware spec')
+    .option('--file-path <path>', 'output file to collect and parse (repeatable)', collect)
+    .action(async (cmd: string[], o: CreateOptions) => {
+      const body = { cron: o.cron, timezone: o.timezone, overlap: o.overlap, paused: o.paused ?? false, note: o.note, template: { kind: 'run', run: await runTemplate(cmd, o) } };
+      print(o, await client(o).schedules<ScheduleView>('POST', o.project, '', body));
+    });
+
+  const list = withConnection(new Command('list'))
+    .description("List the project's schedules with their next and last runs")
+    .action(async (o: Connection) => print(o, await client(o).schedules<ScheduleView[]>('GET', o.project, '')));
+
+  return new Command('schedule')
+    .description('Run benchmark jobs on a schedule (Temporal Schedules)')
+    .addCommand(create)
+    .addCommand(list)
+    .addCommand(action('view', 'Show a schedule: next run times, last runs and their jobs', (c, o, id) => c.schedules('GET', o.project, id)))
+    .addCommand(action('pause', 'Pause a schedule: no timed run starts until it is resumed', (c, o, id) => c.schedules('POST', o.project, `${id}/pause`, { note: o.note }), true))
+    .addCommand(action('resume', 'Resume a paused schedule', (c, o, id) => c.schedules('POST', o.project, `${id}/resume`, { note: o.note }), true))
+    .addCommand(action('trigger', 'Run a schedule now, once', (c, o, id) => c.schedules('POST', o.project, `${id}/trigger`)))
+    .addCommand(
+      action('delete', 'Delete a schedule (runs already started go on)', async (c, o, id) => {
+        await c.schedules('DELETE', o.project, id);
+        console.error(`schedule ${id} deleted`);
+        return undefined;
+      }),
+    );
+}
