@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
+import { createScheduledRunActivities } from '../../activities/scheduled-run';
 import { temporalScheduleId } from '../../common/contracts';
 import type { ScheduleView } from '../../common/schemas/schedules';
 import { waitFor } from '../../devenv/wait';
@@ -81,6 +82,22 @@ describe('schedules', () => {
     expect(response.status).toBe(400);
     expect(response.body.message).toMatch(message);
     expect(await stack.db('schedule').count<{ count: string }[]>({ count: '*' })).toEqual(before);
+  });
+
+  it('a run submits one job per scheduled time, however often its activity is retried; a deleted schedule submits none', async () => {
+    const created = await create({ cron: '0 3 * * *', paused: true });
+    const { submitScheduledRun } = createScheduledRunActivities(stack.db);
+    const runId = `${temporalScheduleId(created.body.uuid)}-2030-01-01T03:00:00Z`;
+    // Two tries racing (a retry while the first is still writing) and a third after both.
+    const [first, second] = await Promise.all([0, 1].map(() => submitScheduledRun(created.body.uuid, runId, 'control')));
+    const third = await submitScheduledRun(created.body.uuid, runId, 'control');
+    expect(new Set([first.jobId, second.jobId, third.jobId]).size).toBe(1);
+    expect(await stack.db('job').where({ idempotency_key: runId }).pluck('id')).toEqual([first.jobId]);
+    expect(first).toMatchObject({ timeoutSeconds: 3600, labels: { project: stack.project.slug, branch: 'main', testbed: 'ci', image } });
+
+    expect((await stack.request('DELETE', `${base()}/${created.body.uuid}`)).status).toBe(204);
+    await expect(submitScheduledRun(created.body.uuid, `${runId}-later`, 'control')).rejects.toMatchObject({ type: 'ScheduleGone', nonRetryable: true });
+    expect(await stack.db('job').where({ idempotency_key: `${runId}-later` }).count<{ count: string }[]>({ count: '*' })).toEqual([{ count: '0' }]);
   });
 
   it("is managed by the project's members only", async () => {
