@@ -28,7 +28,17 @@ function parseEnv(pairs: string[] = []): Record<string, string> | undefined {
  */
 export const EXIT = { ok: 0, failed: 1, alert: 1 } as const;
 
-export interface RunOptions extends ThresholdFlags {
+/** The flags of withImageJobOptions. */
+export interface ImageJobFlags {
+  image?: string;
+  entrypoint?: string;
+  env?: string[];
+  timeout?: number;
+  spec?: string;
+  filePath?: string[];
+}
+
+export interface RunOptions extends ThresholdFlags, ImageJobFlags {
   apiUrl: string;
   token?: string;
   claimToken?: string;
@@ -47,20 +57,25 @@ export interface RunOptions extends ThresholdFlags {
   startPointReset?: boolean;
   err?: boolean;
   format: Format;
-  image?: string;
-  entrypoint?: string;
-  env?: string[];
-  timeout?: number;
-  spec?: string;
-  filePath?: string[];
   idempotencyKey?: string;
   startAfter?: string;
   detach?: boolean;
   pollInterval: number;
 }
 
+/** The flags that describe an image job (`benchline schedule create` takes them too: see imageJob). */
+export function withImageJobOptions(command: Command): Command {
+  return command
+    .option('--image <image>', 'OCI image to run on a runner, e.g. registry.example.com/team/bench:v1')
+    .option('--entrypoint <path>', 'override the image entrypoint')
+    .option('--env <NAME=VALUE>', 'environment variable for the job (repeatable)', collect)
+    .addOption(new Option('--timeout <seconds>', 'job timeout').argParser((v) => positiveInt('--timeout', v)))
+    .option('--spec <spec>', "hardware spec (becomes the testbed's spec)")
+    .option('--file-path <path>', 'output file to collect and parse (repeatable)', collect);
+}
+
 export function runCommand(): Command {
-  return new Command('run')
+  const command = new Command('run')
     .description(
       'Run a benchmark and print its results judged against their history.\n' +
         'With --image, the image runs on a Benchline runner; without it, the command after `--` runs here and its output is submitted.',
@@ -90,13 +105,8 @@ export function runCommand(): Command {
     .option('--start-point-clone-thresholds', "copy the start point's thresholds")
     .option('--start-point-reset', "restart the branch's history (from the start point's latest)")
     .option('--err', 'exit 1 when an alert fires')
-    .addOption(new Option('--format <format>', 'how to print the results').choices(FORMATS).default('human'))
-    .option('--image <image>', 'OCI image to run on a runner, e.g. registry.example.com/team/bench:v1')
-    .option('--entrypoint <path>', 'override the image entrypoint')
-    .option('--env <NAME=VALUE>', 'environment variable for the job (repeatable)', collect)
-    .addOption(new Option('--timeout <seconds>', 'job timeout').argParser((v) => positiveInt('--timeout', v)))
-    .option('--spec <spec>', "hardware spec (becomes the testbed's spec)")
-    .option('--file-path <path>', 'output file to collect and parse (repeatable)', collect)
+    .addOption(new Option('--format <format>', 'how to print the results').choices(FORMATS).default('human'));
+  return withImageJobOptions(command)
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the same job')
     .option('--start-after <time>', 'RFC 3339 time before which the job does not start (it is scheduled until then; at most 30 days ahead)')
     .option('--detach', 'submit and return at once')
@@ -158,7 +168,7 @@ export async function run(cmd: string[], o: RunOptions): Promise<number> {
 }
 
 /** The job of an image run, from its flags (`benchline schedule create` takes the same). */
-export function imageJob(cmd: string[], o: Pick<RunOptions, 'image' | 'entrypoint' | 'env' | 'timeout' | 'spec' | 'filePath'>): NewRun['job'] {
+export function imageJob(cmd: string[], o: ImageJobFlags): NewRun['job'] {
   return {
     image: o.image!,
     entrypoint: o.entrypoint ? [o.entrypoint] : undefined,

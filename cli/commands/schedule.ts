@@ -4,7 +4,7 @@ import { SCHEDULE_OVERLAP_POLICIES, type RunTemplate, type ScheduleView } from '
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { BenchlineClient } from '../client';
 import { UsageError } from '../thresholds';
-import { collect, imageJob, positiveInt } from './run';
+import { imageJob, withImageJobOptions, type ImageJobFlags } from './run';
 
 interface Connection {
   apiUrl: string;
@@ -45,7 +45,7 @@ function action(name: string, description: string, call: (c: BenchlineClient, o:
   });
 }
 
-interface CreateOptions extends Connection {
+interface CreateOptions extends Connection, ImageJobFlags {
   cron: string;
   timezone: string;
   overlap: (typeof SCHEDULE_OVERLAP_POLICIES)[number];
@@ -55,12 +55,6 @@ interface CreateOptions extends Connection {
   branch: string;
   testbed: string;
   adapter: (typeof ADAPTER_NAMES)[number];
-  image?: string;
-  entrypoint?: string;
-  env?: string[];
-  timeout?: number;
-  spec?: string;
-  filePath?: string[];
 }
 
 /** The run template: a JSON file holding a POST /v0/run body (without project), or the image flags. */
@@ -78,7 +72,7 @@ async function runTemplate(cmd: string[], o: CreateOptions): Promise<RunTemplate
  * job template on a cron expression (nightly benchmarks of main). API errors exit 2 (cli/main.ts).
  */
 export function scheduleCommand(): Command {
-  const create = withConnection(new Command('create'))
+  const create = withImageJobOptions(withConnection(new Command('create')))
     .description('Schedule a benchmark job: the image (or --template) runs at every time the cron expression names')
     .argument('[cmd...]', "the job's command (instead of the image's CMD)")
     .requiredOption('--cron <expression>', 'five-field cron expression (minute hour day-of-month month day-of-week) or @daily, @hourly…')
@@ -86,16 +80,10 @@ export function scheduleCommand(): Command {
     .addOption(new Option('--overlap <policy>', 'what a run due while the previous one runs does').choices(SCHEDULE_OVERLAP_POLICIES).default('SKIP'))
     .option('--paused', 'create it paused')
     .option('--note <text>', 'shown with the schedule')
-    .option('--template <file>', 'a JSON file with the POST /v0/run body (without project) instead of the flags below')
+    .option('--template <file>', 'a JSON file with the POST /v0/run body (without project), instead of --image and its flags')
     .addOption(new Option('--branch <branch>', 'branch').env('BENCHLINE_BRANCH').default('main'))
     .addOption(new Option('--testbed <testbed>', 'testbed').env('BENCHLINE_TESTBED').default('localhost'))
     .addOption(new Option('--adapter <adapter>', 'how to read the output').choices(ADAPTER_NAMES).default('magic'))
-    .option('--image <image>', 'OCI image to run, e.g. registry.example.com/team/bench:v1')
-    .option('--entrypoint <path>', 'override the image entrypoint')
-    .option('--env <NAME=VALUE>', 'environment variable for the job (repeatable)', collect)
-    .addOption(new Option('--timeout <seconds>', 'job timeout').argParser((v) => positiveInt('--timeout', v)))
-    .option('--spec <spec>', 'hardware spec')
-    .option('--file-path <path>', 'output file to collect and parse (repeatable)', collect)
     .action(async (cmd: string[], o: CreateOptions) => {
       const body = { cron: o.cron, timezone: o.timezone, overlap: o.overlap, paused: o.paused ?? false, note: o.note, template: { kind: 'run', run: await runTemplate(cmd, o) } };
       print(o, await client(o).schedules<ScheduleView>('POST', o.project, '', body));

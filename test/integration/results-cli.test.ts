@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReportView } from '../../common/schemas';
+import { runCli } from '../harness/cli';
 import { Stack } from '../harness/stack';
-
-const BIN = join(__dirname, '..', '..', 'bin', 'benchline');
 
 /** `bin/benchline` as CI runs it: a child process against the stack's api. */
 describe('benchline run: results, --err, --format, local commands', () => {
@@ -28,20 +26,11 @@ printf '{"cli-bench": {"latency": {"value": %s}}}\\n' "$1"
     if (cwd) await rm(cwd, { recursive: true, force: true });
   });
 
-  function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(BIN, ['run', '--project', stack.project.slug, '--testbed', 'ci', '--poll-interval', '200', ...args], {
-        cwd,
-        env: { ...process.env, BENCHLINE_API_URL: stack.apiUrl, BENCHLINE_TOKEN: stack.userToken, NO_COLOR: '', ...env },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runCli(['run', '--project', stack.project.slug, '--testbed', 'ci', '--poll-interval', '200', ...args], {
+      cwd,
+      env: { BENCHLINE_API_URL: stack.apiUrl, BENCHLINE_TOKEN: stack.userToken, NO_COLOR: '', ...env },
     });
-  }
 
   const thresholdFlags = ['--threshold-measure', 'latency', '--threshold-test', 't_test', '--threshold-upper-boundary', '0.99'];
 

@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { createScheduledRunActivities } from '../../activities/scheduled-run';
 import { temporalScheduleId } from '../../common/contracts';
 import type { ScheduleView } from '../../common/schemas/schedules';
 import { waitFor } from '../../devenv/wait';
+import { runCli } from '../harness/cli';
 import { Stack } from '../harness/stack';
-
-const BIN = join(__dirname, '..', '..', 'bin', 'benchline');
 
 describe('schedules', () => {
   let stack: Stack;
@@ -118,17 +115,8 @@ describe('benchline schedule', () => {
   });
   afterAll(() => stack?.stop());
 
-  function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(BIN, ['schedule', ...args, '--project', stack.project.slug], { env: { ...process.env, BENCHLINE_API_URL: stack.apiUrl, BENCHLINE_TOKEN: stack.userToken } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const cli = (args: string[]) =>
+    runCli(['schedule', ...args, '--project', stack.project.slug], { env: { BENCHLINE_API_URL: stack.apiUrl, BENCHLINE_TOKEN: stack.userToken } });
 
   it('creates, lists, pauses, triggers, views and deletes a schedule from the command line', async () => {
     const image = await stack.pushImage('cli-nightly', { entrypoint: ['/bin/echo', '{"cli": {"latency": {"value": 1}}}'] });
