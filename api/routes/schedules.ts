@@ -75,7 +75,17 @@ const scheduleRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const project = await writableProject(app.db, request, request.params.project, 'member');
       const rows = await paginate<ScheduleListRow>(app.db, reply, schedulesQuery(app.db, project.id), request.query, [{ column: 'schedule.created_at', order: 'desc' }, { column: 'schedule.id' }]);
-      return Promise.all(rows.map((row) => toView(project, row)));
+      const views = await Promise.all(
+        rows.map((row) =>
+          toView(project, row).catch((err) => {
+            // Gone from Temporal while its row stayed (a delete whose COMMIT failed after Temporal's): one
+            // such row must not hide the others. It still counts in X-Total-Count until deleted again.
+            if (err instanceof HttpError && err.statusCode === 404) return undefined;
+            throw err;
+          }),
+        ),
+      );
+      return views.filter((v) => v !== undefined);
     },
   );
 

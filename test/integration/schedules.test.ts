@@ -97,6 +97,18 @@ describe('schedules', () => {
     expect(await stack.db('job').where({ idempotency_key: `${runId}-later` }).count<{ count: string }[]>({ count: '*' })).toEqual([{ count: '0' }]);
   });
 
+  it('a schedule gone from Temporal behind its row hides no other from the list, and deleting it removes the row', async () => {
+    const [kept, lost] = [(await create({ cron: '0 4 * * *' })).body, (await create({ cron: '0 5 * * *' })).body];
+    await stack.client.schedule.getHandle(temporalScheduleId(lost.uuid)).delete();
+    const listed = (await stack.request<ScheduleView[]>('GET', base())).body.map((s) => s.uuid);
+    expect(listed).toContain(kept.uuid);
+    expect(listed).not.toContain(lost.uuid);
+    expect((await stack.request('GET', `${base()}/${lost.uuid}`)).status).toBe(404);
+    expect((await stack.request('DELETE', `${base()}/${lost.uuid}`)).status).toBe(204);
+    expect(await stack.db('schedule').where({ id: lost.uuid }).first()).toBeUndefined();
+    expect((await stack.request('DELETE', `${base()}/${kept.uuid}`)).status).toBe(204);
+  });
+
   it("is managed by the project's members only", async () => {
     const created = await create({ cron: '0 3 * * *' });
     const outsider = await stack.tenant('outsider', { plan: 'team' });
