@@ -2,17 +2,23 @@
  * Results at scale (issue 9, item 4): one report of BENCHMARKS benchmarks × 3 measures whose series
  * each have HISTORY earlier metrics, with a t_test threshold on every measure, stored, judged and
  * change-point-checked by storeResults (db/results.ts) end to end on the real Postgres, with the
- * statements it sends counted (knex 'query' events). Each run is rolled back, so every run judges
- * the same history.
+ * statements it sends counted (knex 'query' events) and the time of each stage. Each run is rolled
+ * back, so every run judges the same history.
+ *
+ * `npx tsx bench/results-scale.ts` runs it alone, on Postgres only (a fresh database, dropped after).
  */
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { connect, migrateLatest } from '../db/connection';
 import { getOrCreateBranch } from '../db/projects';
 import { createReport } from '../db/reports';
 import { resolveSeries } from '../db/metrics';
-import { storeResults, type StoredResults } from '../db/results';
+import { type StageTimes, storeResults, type StoredResults } from '../db/results';
+import { createOrganization, createProject, createSpec } from '../db/seed';
 import { type ModelInput, setThreshold } from '../db/thresholds';
+import { DATA_DIR } from '../devenv/paths';
+import { dropDatabase, ensureDatabase, postgresServer } from '../devenv/postgres';
 import type { BenchmarkResults } from '../results/types';
-import type { Stack } from '../test/harness/stack';
 import { printRows, summary } from './stats';
 
 const BENCHMARKS = Number(process.env.BENCH_RESULTS_BENCHMARKS ?? 1000);
@@ -31,7 +37,13 @@ const SCENARIOS: { label: string; model: ModelInput }[] = [
   { label: `t_test over all ${HISTORY} points`, model: { test: 't_test', upper_boundary: 0.99 } },
 ];
 
-export async function resultsScaleBenchmark(stack: Stack): Promise<void> {
+/** A database with a project whose testbed is `ci`: all this benchmark needs of a stack. */
+export interface ResultsScaleTarget {
+  db: Knex;
+  project: { id: string };
+}
+
+export async function resultsScaleBenchmark(stack: ResultsScaleTarget): Promise<void> {
   const db = stack.db;
   const results: BenchmarkResults = Object.fromEntries(
     Array.from({ length: BENCHMARKS }, (_, b) => [`bench-${b}`, Object.fromEntries(MEASURES.map((m, k) => [m, { value: 100 * (k + 1) + (b % 7) }]))]),
@@ -48,6 +60,7 @@ export async function resultsScaleBenchmark(stack: Stack): Promise<void> {
     });
     const times: number[] = [];
     const counts: number[] = [];
+    const stages: StageTimes = {};
     let stored: StoredResults | undefined;
     for (let run = 0; run < RUNS; run++) {
       const rollback = new Error('rollback');
@@ -59,7 +72,7 @@ export async function resultsScaleBenchmark(stack: Stack): Promise<void> {
           db.on('query', count);
           const started = performance.now();
           try {
-            stored = await storeResults(trx, report, results);
+            stored = await storeResults(trx, report, results, stages);
           } finally {
             times.push(performance.now() - started);
             db.off('query', count);
@@ -72,7 +85,11 @@ export async function resultsScaleBenchmark(stack: Stack): Promise<void> {
         });
     }
     rows.push([label, summary(times)]);
+    const split = Object.entries(stages)
+      .map(([stage, ms]) => `${stage} ${(ms / RUNS).toFixed(0)}`)
+      .join(', ');
     notes.push(`  ${label}: ${[...new Set(counts)].join(', ')} statements per report; stored ${JSON.stringify(stored)}`);
+    notes.push(`    stages (mean ms): ${split}`);
   }
   printRows(`storeResults end to end: ${BENCHMARKS} benchmarks × ${MEASURES.length} measures, ${HISTORY}-point histories, a threshold on every measure (${RUNS} runs each)`, rows);
   for (const note of notes) console.log(note);
@@ -105,5 +122,32 @@ async function seedHistory(db: Knex, projectId: string, results: BenchmarkResult
     // the fresh tables for empty and picks nested loops.
     await trx.raw('analyze report, metric');
     return { branchId: branch.id, testbedId: testbed.id, measureIds: [...new Set(series.map((s) => s.measure_id))] };
+  });
+}
+
+/** Alone: a fresh database on the Postgres the tests would use, with just what the benchmark needs. */
+async function standalone(): Promise<void> {
+  const postgres = await postgresServer(DATA_DIR);
+  const name = `benchline_bench_${Date.now()}_${process.pid}`;
+  const db = connect(await ensureDatabase(postgres.adminUrl, name));
+  try {
+    await migrateLatest(db);
+    const id = randomBytes(4).toString('hex');
+    const org = await createOrganization(db, { slug: `org-${id}`, plan: 'team' });
+    const project = await createProject(db, { organizationId: org.id, slug: `project-${id}` });
+    const spec = await createSpec(db, { slug: `spec-${id}` });
+    await db('testbed').insert({ project_id: project.id, slug: 'ci', name: 'ci', spec_id: spec.id });
+    await resultsScaleBenchmark({ db, project });
+  } finally {
+    await db.destroy();
+    await dropDatabase(postgres.adminUrl, name);
+    await postgres.stop?.();
+  }
+}
+
+if (require.main === module) {
+  standalone().catch((err) => {
+    console.error(err);
+    process.exit(1);
   });
 }

@@ -52,6 +52,20 @@ const DETECTION_POINTS = 2 * OTAVA.window_len;
  */
 const DETECTION_CONTEXT = OTAVA.window_len;
 
+/** Milliseconds spent in each stage of storeResults, added to on every call: what the bench prints. */
+export type StageTimes = Record<string, number>;
+
+/** A function that charges the time since its last call to the named stage (nothing without `stages`). */
+function stageClock(stages: StageTimes | undefined): (name: string) => void {
+  if (!stages) return () => {};
+  let last = performance.now();
+  return (name) => {
+    const now = performance.now();
+    stages[name] = (stages[name] ?? 0) + now - last;
+    last = now;
+  };
+}
+
 const seriesKey = (benchmarkId: string, measureId: string) => `${benchmarkId}:${measureId}`;
 
 interface HistoryQuery {
@@ -186,14 +200,18 @@ type ChangePointStats = Pick<ChangePoint, 'mean_before' | 'mean_after' | 'stddev
  * statements however many metrics the report has: the judging is computed first, then written in
  * multi-row statements.
  */
-export async function storeResults(trx: Knex.Transaction, report: ResultsReportRow, results: BenchmarkResults): Promise<StoredResults> {
+export async function storeResults(trx: Knex.Transaction, report: ResultsReportRow, results: BenchmarkResults, stages?: StageTimes): Promise<StoredResults> {
+  const stage = stageClock(stages);
   const series = await resolveSeries(trx, report.project_id, results);
   const segments = await historySegments(trx, report.branch_id, report.start_time);
   const thresholds = await currentThresholds(trx, report.branch_id, report.testbed_id);
+  stage('series and thresholds');
   const depth = new Map(series.map((s) => [s.measure_id, historyDepth(thresholds.get(s.measure_id))]));
   const history = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: series, depth });
+  stage('history read');
   const previousValue = (r: { benchmark_id: string; measure_id: string }) => history.get(seriesKey(r.benchmark_id, r.measure_id))?.at(-1)?.value ?? null;
   const written = await writeMetrics(trx, report.id, series, previousValue);
+  stage('metrics written');
 
   const boundaries: { metric: WrittenMetric; threshold: CurrentThreshold; judged: ThresholdResult }[] = [];
   const changePoints: FoundChangePoints[] = [];
@@ -211,9 +229,11 @@ export async function storeResults(trx: Knex.Transaction, report: ResultsReportR
     ]);
     if (found) changePoints.push(found);
   }
+  stage('judged');
 
   const alerts = await writeBoundaries(trx, report, boundaries);
   const changed = await writeChangePoints(trx, report, changePoints);
+  stage('judging written');
   return { metrics: written.length, boundaries: boundaries.length, alerts, change_points: changed };
 }
 
