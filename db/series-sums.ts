@@ -95,10 +95,6 @@ export interface WindowQuery {
 export async function windowMoments(db: Knex, testbedId: string, segments: readonly HistorySegment[], queries: readonly WindowQuery[]): Promise<Map<number, Moments>> {
   const moments = new Map<number, Moments>();
   if (queries.length === 0) return moments;
-  if (segments.length === 0) {
-    queries.forEach((_, k) => moments.set(k, { n: 0, mean: Number.NaN, sd: Number.NaN, log: undefined }));
-    return moments;
-  }
   // As JSON: Postgres arrays of timestamps with nulls are not a binding knex's types allow.
   const bindings = [
     JSON.stringify(queries.map((q, k) => ({ k, ...q }))),
