@@ -64,6 +64,7 @@ export async function resultsScaleBenchmark(stack: ResultsScaleTarget): Promise<
 
   const rows: [string, ReturnType<typeof summary>][] = [];
   const notes: string[] = [];
+  const split: Record<string, StageTimes> = {};
   for (const { label, model } of SCENARIOS) {
     await db.transaction(async (trx) => {
       for (const measureId of measureIds) await setThreshold(trx, { projectId: stack.project.id, branchId, testbedId, measureId }, model);
@@ -95,17 +96,24 @@ export async function resultsScaleBenchmark(stack: ResultsScaleTarget): Promise<
         });
     }
     rows.push([label, summary(times)]);
-    const split = Object.entries(stages)
-      .map(([stage, ms]) => `${stage} ${(ms / RUNS).toFixed(0)}`)
-      .join(', ');
+    split[label] = stages;
     notes.push(`  ${label}: ${[...new Set(counts)].join(', ')} statements per report; stored ${JSON.stringify(stored)}`);
-    notes.push(`    stages (mean ms): ${split}`);
     if (BEFORE_SUMS[label]) notes.push(`    before running sums: ${BEFORE_SUMS[label]}`);
   }
   printRows(`storeResults end to end: ${BENCHMARKS} benchmarks × ${MEASURES.length} measures, ${HISTORY}-point histories, a threshold on every measure (${RUNS} runs each)`, rows);
+  printStages(split);
   for (const note of notes) console.log(note);
   console.log(`  baseline (issue 9's figures, same machine): ${BASELINE.ms}, ${BASELINE.statements} statements`);
   console.log(`  target: ≤ ${TARGET_MS} ms end to end, statements independent of the number of metrics`);
+}
+
+/** Where the time goes: mean ms per run of each stage of storeResults, a column per scenario. */
+function printStages(split: Record<string, StageTimes>): void {
+  const labels = Object.keys(split);
+  const stages = [...new Set(labels.flatMap((l) => Object.keys(split[l])))];
+  const width = Math.max(...stages.map((s) => s.length)) + 2;
+  console.log(`\n  ${'stage (mean ms)'.padEnd(width)}${labels.map((l) => l.padStart(30)).join('')}`);
+  for (const stage of stages) console.log(`  ${stage.padEnd(width)}${labels.map((l) => (split[l][stage] / RUNS).toFixed(0).padStart(30)).join('')}`);
 }
 
 /**

@@ -264,12 +264,14 @@ export async function storeResults(trx: Knex.Transaction, report: ResultsReportR
   stage('series and thresholds');
   const depth = new Map(series.map((s) => [s.measure_id, historyDepth(thresholds.get(s.measure_id))]));
   const history = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: series, depth });
+  stage('history points read');
   const moments = await sumsOfWindows(trx, report, segments, series, thresholds, history);
-  stage('history read');
+  stage('window sums read');
   const previousValue = (r: { benchmark_id: string; measure_id: string }) => history.get(seriesKey(r.benchmark_id, r.measure_id))?.at(-1)?.value ?? null;
   const written = await writeMetrics(trx, report.id, series, previousValue);
-  await addToSeriesSums(trx, report, written);
   stage('metrics written');
+  await addToSeriesSums(trx, report, written);
+  stage('series sums written');
 
   const boundaries: { metric: WrittenMetric; threshold: CurrentThreshold; judged: ThresholdResult }[] = [];
   const changePoints: FoundChangePoints[] = [];
@@ -290,11 +292,11 @@ export async function storeResults(trx: Knex.Transaction, report: ResultsReportR
     ]);
     if (found) changePoints.push(found);
   }
-  stage('judged');
+  stage('thresholds and change-point detection');
 
   const alerts = await writeBoundaries(trx, report, boundaries);
   const changed = await writeChangePoints(trx, report, changePoints);
-  stage('judging written');
+  stage('boundaries, alerts, change points written');
   return { metrics: written.length, boundaries: boundaries.length, alerts, change_points: changed };
 }
 
