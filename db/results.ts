@@ -7,7 +7,7 @@ import type { BenchmarkResults } from '../results/types';
 import { insertRows, resolveSeries, writeMetrics, type WrittenMetric } from './metrics';
 import { historySegments, inSegments, type HistorySegment } from './reports';
 import type { ResultsReportRow } from './result-rows';
-import { addToSeriesSums, windowMoments, type WindowQuery } from './series-sums';
+import { addToSeriesSums, type RecentPoint, recentPoints, windowMoments, type WindowQuery } from './series-sums';
 import { type CurrentThreshold, currentThresholds, modelOf } from './thresholds';
 
 /**
@@ -177,6 +177,44 @@ async function olderPoints(
   for (const row of rows) collected[row.k].push({ metric_id: row.id, start_time: row.start_time, value: row.value });
 }
 
+/** How many of its newest points a series keeps on its row (db/series-sums.ts): what the detector reads. */
+const RECENT_POINTS = DETECTION_POINTS - 1;
+
+/**
+ * The history points of each series, as seriesHistory reads them, taken from the points the
+ * series keeps on its row wherever those are its history: on a branch without a start point, for
+ * a report newer than all of them, when they are as many as wanted or all the series has.
+ */
+async function historyPoints(
+  trx: Knex.Transaction,
+  report: ResultsReportRow,
+  segments: readonly HistorySegment[],
+  pairs: readonly { benchmark_id: string; measure_id: string }[],
+  depth: ReadonlyMap<string, number>,
+): Promise<Map<string, SeriesPoint[]>> {
+  const kept = segments.length === 1 ? await recentPoints(trx, report.branch_id, report.testbed_id, pairs) : new Map<number, RecentPoint[]>();
+  const history = new Map<string, SeriesPoint[]>();
+  const unread = pairs.filter((p, k) => {
+    const points = kept.get(k) && keptHistory(kept.get(k)!, segments[0], depth.get(p.measure_id) ?? 1);
+    if (points?.length) history.set(seriesKey(p.benchmark_id, p.measure_id), points);
+    return points === undefined;
+  });
+  const read = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: unread, depth });
+  for (const [key, points] of read) history.set(key, points);
+  return history;
+}
+
+/** The newest `wanted` points of the segment among the kept ones, or undefined when the kept ones cannot tell. */
+function keptHistory(kept: readonly RecentPoint[], segment: HistorySegment, wanted: number): SeriesPoint[] | undefined {
+  if (kept.some((p) => p.start_ms >= segment.until.getTime())) return undefined;
+  const since = segment.since?.getTime() ?? -Infinity;
+  const inSegment = kept.filter((p) => p.start_ms >= since);
+  // Fewer kept than the row keeps, or some before the segment: the segment has no others.
+  const whole = kept.length < RECENT_POINTS || inSegment.length < kept.length;
+  if (!whole && inSegment.length < wanted) return undefined;
+  return inSegment.slice(-wanted).map((p) => ({ metric_id: p.metric_id, start_time: new Date(p.start_ms), value: p.value }));
+}
+
 /** How many of a series' newest metrics its threshold's model reads (a static one none). */
 function windowCount(threshold: CurrentThreshold | undefined): number {
   const model = threshold?.model;
@@ -263,14 +301,14 @@ export async function storeResults(trx: Knex.Transaction, report: ResultsReportR
   const thresholds = await currentThresholds(trx, report.branch_id, report.testbed_id);
   stage('series and thresholds');
   const depth = new Map(series.map((s) => [s.measure_id, historyDepth(thresholds.get(s.measure_id))]));
-  const history = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: series, depth });
+  const history = await historyPoints(trx, report, segments, series, depth);
   stage('history points read');
   const moments = await sumsOfWindows(trx, report, segments, series, thresholds, history);
   stage('window sums read');
   const previousValue = (r: { benchmark_id: string; measure_id: string }) => history.get(seriesKey(r.benchmark_id, r.measure_id))?.at(-1)?.value ?? null;
   const written = await writeMetrics(trx, report.id, series, previousValue);
   stage('metrics written');
-  await addToSeriesSums(trx, report, written);
+  await addToSeriesSums(trx, report, written, RECENT_POINTS);
   stage('series sums written');
 
   const boundaries: { metric: WrittenMetric; threshold: CurrentThreshold; judged: ThresholdResult }[] = [];

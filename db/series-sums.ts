@@ -21,13 +21,23 @@ export interface SummedMetric {
  * creation, then id), like history, so one older than some already stored (a backdated local
  * report) goes before them and their sums shift. Writers of one branch + testbed take turns (a
  * transaction lock), so each adds to sums that include everything committed before it.
+ *
+ * The same statement keeps each series' newest `recent` points on its row (see recentPoints): the
+ * new point appended when it is the newest, the row's points rebuilt when it has none (a new
+ * series has none until its second report), dropped when the new point is not the newest, for the
+ * next report to rebuild.
  */
-export async function addToSeriesSums(trx: Knex.Transaction, report: { id: string; branch_id: string; testbed_id: string }, metrics: readonly SummedMetric[]): Promise<void> {
+export async function addToSeriesSums(
+  trx: Knex.Transaction,
+  report: { id: string; branch_id: string; testbed_id: string },
+  metrics: readonly SummedMetric[],
+  recent: number,
+): Promise<void> {
   if (metrics.length === 0) return;
   await trx.raw('select pg_advisory_xact_lock(hashtextextended(?::text, 0))', [`benchline.series:${report.branch_id}:${report.testbed_id}`]);
   // A new statement: its snapshot includes whatever the previous holder of the lock committed.
   await trx.raw(
-    `with r as (select id, branch_id, testbed_id, start_time, created_at from report where id = ?),
+    `with r as (select id, branch_id, testbed_id, start_time, created_at, (extract(epoch from start_time) * 1000)::float8 as start_ms from report where id = ?),
      u as (select * from jsonb_to_recordset(?::jsonb) as u(id uuid, benchmark_id uuid, measure_id uuid, value float8)),
      added as (
        insert into series (branch_id, testbed_id, benchmark_id, measure_id)
@@ -40,24 +50,48 @@ export async function addToSeriesSums(trx: Knex.Transaction, report: { id: strin
        union all select * from added
      ),
      n as (
-       select s.id as series_id, u.id as metric_id, u.value::numeric as v, case when u.value > 0 then ln(u.value)::numeric else 0 end as l, (u.value <= 0)::int as np
+       select s.id as series_id, u.id as metric_id, u.value as x, u.value::numeric as v,
+         case when u.value > 0 then ln(u.value)::numeric else 0 end as l, (u.value <= 0)::int as np
        from u join s on (s.benchmark_id, s.measure_id) = (u.benchmark_id, u.measure_id)
      ),
-     -- Probing the order index per series (offset 0 keeps the planner from flattening the probe into
-     -- a scan of every series' sums): a shift is rare, and usually finds nothing.
+     -- Stored points newer than the new one, probing the order index per series (offset 0 keeps the
+     -- planner from flattening the probe into a scan of every series' sums): rare, usually none.
+     later as (
+       select n.series_id, n.v, n.l, n.np, q.metric_id from n cross join r
+       cross join lateral (
+         select metric_id from series_sum q
+         where q.series_id = n.series_id and (q.start_time, q.created_at, q.report_id) > (r.start_time, r.created_at, r.id)
+         offset 0
+       ) q
+     ),
      shifted as (
        update series_sum p
        set rank = p.rank + 1, value_sum = p.value_sum + later.v, square_sum = p.square_sum + later.v * later.v,
            log_sum = p.log_sum + later.l, log_square_sum = p.log_square_sum + later.l * later.l, nonpositive = p.nonpositive + later.np
-       from (
-         select n.v, n.l, n.np, q.metric_id from n cross join r
-         cross join lateral (
-           select metric_id from series_sum q
-           where q.series_id = n.series_id and (q.start_time, q.created_at, q.report_id) > (r.start_time, r.created_at, r.id)
-           offset 0
-         ) q
-       ) later
+       from later
        where p.metric_id = later.metric_id
+     ),
+     recent as (
+       update series c
+       set recent_values = case when o.newest then (b.vals || n.x)[cardinality(b.vals) + 2 - ?::int:] end,
+           recent_ids = case when o.newest then (b.ids || n.metric_id)[cardinality(b.ids) + 2 - ?::int:] end,
+           recent_times = case when o.newest then (b.times || r.start_ms)[cardinality(b.times) + 2 - ?::int:] end
+       from n cross join r
+       join series cur on cur.id = n.series_id
+       cross join lateral (select not exists (select 1 from later where later.series_id = n.series_id) as newest) o
+       left join lateral (
+         select array_agg(m.value order by p.rank) as vals, array_agg(m.id order by p.rank) as ids,
+           array_agg((extract(epoch from p.start_time) * 1000)::float8 order by p.rank) as times
+         from (
+           select * from series_sum p
+           where cur.recent_values is null and p.series_id = n.series_id
+           order by p.start_time desc, p.created_at desc, p.report_id desc limit ?::int - 1
+         ) p join metric m on m.id = p.metric_id
+       ) rebuilt on true
+       cross join lateral (
+         select coalesce(cur.recent_values, rebuilt.vals, '{}') as vals, coalesce(cur.recent_ids, rebuilt.ids, '{}') as ids, coalesce(cur.recent_times, rebuilt.times, '{}') as times
+       ) b
+       where c.id = n.series_id
      )
      insert into series_sum (metric_id, series_id, report_id, start_time, created_at, rank, value_sum, square_sum, log_sum, log_square_sum, nonpositive)
      select n.metric_id, n.series_id, r.id, r.start_time, r.created_at, coalesce(prev.rank, 0) + 1,
@@ -69,7 +103,7 @@ export async function addToSeriesSums(trx: Knex.Transaction, report: { id: strin
        where p.series_id = n.series_id and (p.start_time, p.created_at, p.report_id) < (r.start_time, r.created_at, r.id)
        order by p.start_time desc, p.created_at desc, p.report_id desc limit 1
      ) prev on true`,
-    [report.id, JSON.stringify(metrics.map(({ id, benchmark_id, measure_id, value }) => ({ id, benchmark_id, measure_id, value })))],
+    [report.id, JSON.stringify(metrics.map(({ id, benchmark_id, measure_id, value }) => ({ id, benchmark_id, measure_id, value }))), recent, recent, recent, recent],
   );
 }
 
@@ -166,4 +200,36 @@ export async function windowMoments(db: Knex, testbedId: string, segments: reado
       });
   }
   return moments;
+}
+
+/** A series' newest points as its row keeps them (addToSeriesSums), oldest first. */
+export interface RecentPoint {
+  metric_id: string;
+  start_ms: number;
+  value: number;
+}
+
+/**
+ * The newest points each series of the branch + testbed keeps on its row, by index in `pairs`; a
+ * series whose row keeps none (new, or just given a backdated metric) is left out. One statement,
+ * one row per series, where reading the points from the metrics reads one row per point.
+ */
+export async function recentPoints(
+  db: Knex,
+  branchId: string,
+  testbedId: string,
+  pairs: readonly { benchmark_id: string; measure_id: string }[],
+): Promise<Map<number, RecentPoint[]>> {
+  const recent = new Map<number, RecentPoint[]>();
+  if (pairs.length === 0) return recent;
+  // As JSON: one native parse instead of Postgres's array text, element by element.
+  const { rows }: { rows: { k: number; values: number[]; ids: string[]; times: number[] }[] } = await db.raw(
+    `select u.k, array_to_json(s.recent_values) as values, array_to_json(s.recent_ids) as ids, array_to_json(s.recent_times) as times
+     from jsonb_to_recordset(?::jsonb) as u(k int, benchmark_id uuid, measure_id uuid)
+     join series s on (s.branch_id, s.testbed_id, s.benchmark_id, s.measure_id) = (?, ?, u.benchmark_id, u.measure_id)
+     where s.recent_values is not null`,
+    [JSON.stringify(pairs.map((p, k) => ({ k, benchmark_id: p.benchmark_id, measure_id: p.measure_id }))), branchId, testbedId],
+  );
+  for (const row of rows) recent.set(row.k, row.values.map((value, i) => ({ metric_id: row.ids[i], start_ms: row.times[i], value })));
+  return recent;
 }

@@ -17,6 +17,9 @@ import type { Knex } from 'knex';
  * Metrics are never deleted one by one (only with their project, and the series with them), so the
  * sums only ever grow at a point: a metric inserted before newer ones shifts theirs (db/series-sums).
  */
+/** How many points a series keeps on its row: db/results.ts RECENT_POINTS when this was written. */
+const RECENT_POINTS = 99;
+
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('series', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
@@ -25,6 +28,12 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid('benchmark_id').notNullable().references('benchmark.id').onDelete('CASCADE');
     t.uuid('measure_id').notNullable().references('measure.id').onDelete('CASCADE');
     t.unique(['branch_id', 'testbed_id', 'benchmark_id', 'measure_id']);
+    // The series' newest RECENT_POINTS points (value, metric id, report start time in epoch ms),
+    // oldest first: the change-point detector's view of a branch without a start point, read as one
+    // row instead of a row per point. Null where a report is to rebuild them.
+    t.specificType('recent_values', 'float8[]');
+    t.specificType('recent_ids', 'uuid[]');
+    t.specificType('recent_times', 'float8[]');
   });
   await knex.schema.createTable('series_sum', (t) => {
     // No foreign key to metric: metrics go only with their branch (report, project), whose series
@@ -77,6 +86,19 @@ export async function backfillSeriesSums(knex: Knex, branchId?: string): Promise
      where ?::uuid is null or r.branch_id = ?
      window w as (partition by s.id order by r.start_time, r.created_at, r.id rows between unbounded preceding and current row)`,
     branch,
+  );
+  await knex.raw(
+    `update series s
+     set recent_values = k.vals, recent_ids = k.ids, recent_times = k.times
+     from series x
+     cross join lateral (
+       select array_agg(m.value order by p.rank) as vals, array_agg(m.id order by p.rank) as ids,
+         array_agg((extract(epoch from p.start_time) * 1000)::float8 order by p.rank) as times
+       from (select * from series_sum p where p.series_id = x.id order by p.rank desc limit ?) p
+       join metric m on m.id = p.metric_id
+     ) k
+     where s.id = x.id and (?::uuid is null or x.branch_id = ?)`,
+    [RECENT_POINTS, ...branch],
   );
 }
 

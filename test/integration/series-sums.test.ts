@@ -19,7 +19,7 @@ describe('running sums of metric series', () => {
   });
   afterAll(() => stack?.stop());
 
-  const MEASURES = ['latency', 'throughput', 'instructions'] as const;
+  const MEASURES = ['latency', 'throughput', 'instructions', 'cycles'] as const;
   const BENCHMARKS = ['a', 'b'] as const;
   /** Windows longer than the detector's 99 points, so every one is judged from the sums. */
   const MODELS: Record<(typeof MEASURES)[number], ThresholdModel & { window?: number }> = {
@@ -27,6 +27,8 @@ describe('running sums of metric series', () => {
     throughput: { test: 'log_normal', upper_boundary: 0.95, max_sample_size: 110 },
     // The newest 100 minutes of a 130-minute history.
     instructions: { test: 'z_score', upper_boundary: 0.95, min_sample_size: 3, window: 6000 },
+    // Order statistics: judged from the newest points, which a series keeps on its row.
+    cycles: { test: 'iqr', lower_boundary: 1.5, upper_boundary: 1.5, max_sample_size: 40 },
   };
   const T0 = Date.now() - 24 * 3600_000;
   const at = (minute: number) => new Date(T0 + minute * 60_000);
@@ -108,13 +110,14 @@ describe('running sums of metric series', () => {
 
   it('judges whole-history, long and time windows from the sums as evaluateThreshold judges the points, in and out of order', async () => {
     await store('main', 0, { thresholds: MEASURES.map((measure) => ({ measure, ...MODELS[measure] })) });
-    // 130 reports a minute apart, minutes 60 and 90 stored last: backdated, they shift the sums of newer ones.
-    const order = [...Array.from({ length: 130 }, (_, i) => i + 1).filter((i) => i !== 60 && i !== 90), 60, 90];
+    // 130 reports a minute apart, minutes 60 and 90 stored last: backdated, they shift the sums of
+    // newer ones and drop the points the series keep on their rows; 131 rebuilds those, 132 reads them.
+    const order = [...Array.from({ length: 130 }, (_, i) => i + 1).filter((i) => i !== 60 && i !== 90), 60, 90, 131, 132];
     for (const minute of order) await store('main', minute);
 
     // Each report was judged on the reports stored before it that started before it.
     for (const [k, judged] of stored.entries()) {
-      if (k % 7 !== 0 && k < stored.length - 3) continue; // a sample, and the last ones (the backdated two among them)
+      if (k % 7 !== 0 && k < stored.length - 4) continue; // a sample, and the last ones (the backdated two among them)
       await expectJudgedAsPoints(
         judged,
         stored.slice(0, k).filter((h) => h.start < judged.start),
@@ -149,11 +152,27 @@ describe('running sums of metric series', () => {
       }
     }
 
+    // The newest points each series keeps on its row: the last 99 of it.
+    const kept = async (): Promise<{ id: string; key: string; recent_ids: string[]; recent_values: number[] }[]> =>
+      (
+        await stack.db('series')
+          .join('branch', 'branch.id', 'series.branch_id')
+          .where('branch.project_id', stack.project.id)
+          .select('series.id', stack.db.raw("concat_ws('/', series.branch_id, series.benchmark_id, series.measure_id) as key"), 'series.recent_ids', 'series.recent_values')
+      ).sort((x, y) => (x.key < y.key ? -1 : 1));
+    const keptNow = await kept();
+    for (const series of keptNow) {
+      const newest = rows.filter((r) => r.series_id === series.id).slice(-99);
+      expect(series.recent_ids).toEqual(newest.map((r) => r.metric_id));
+      expect(series.recent_values).toEqual(newest.map((r) => r.value));
+    }
+
     // The migration's backfill, from the metrics alone: the very same numbers, digit for digit.
     const branches: { id: string }[] = await stack.db('branch').where({ project_id: stack.project.id }).select('id');
     await stack.db('series').whereIn('branch_id', branches.map((b) => b.id)).delete();
     for (const branch of branches) await backfillSeriesSums(stack.db, branch.id);
     expect(await sumRows()).toEqual(sums);
+    expect((await kept()).map((k) => [k.key, k.recent_ids, k.recent_values])).toEqual(keptNow.map((k) => [k.key, k.recent_ids, k.recent_values]));
   });
 
   it('judges a forked branch from its start point\'s sums, and point by point once a backdated report makes the segments overlap', async () => {
