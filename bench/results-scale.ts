@@ -31,13 +31,13 @@ const BRANCH = 'results-scale';
 /** The issue's figures for the code before this change (one boundary insert per metric, change points per metric, whole-history detection). */
 const BASELINE = { ms: '500–1,700 ms (+ ~5 s detection)', statements: '1,000–2,100' };
 /**
- * This bench on the code before running sums (aaeceed), p50 end to end: the previous session's
+ * This bench on the code before this work (aaeceed), p50 end to end: the previous session's
  * figures on a quieter machine, and this session's under a load average of 5–10 on two cores with
  * its stage split (mean ms).
  */
-const BEFORE_SUMS: Record<string, string> = {
+const BEFORE: Record<string, string> = {
   't_test, max sample size 64': '2.1 s quiet; 3.0 s loaded: history read 1,384, metrics written 232, judged 723, judging written 507',
-  [`t_test over all 1000 points`]: '12.6 s quiet; 33.9 s loaded: history read 28,230, metrics written 2,799, judged 2,732, judging written 621',
+  't_test over all 1000 points': '12.6 s quiet; 33.9 s loaded: history read 28,230, metrics written 2,799, judged 2,732, judging written 621',
 };
 const TARGET_MS = 1000;
 
@@ -98,7 +98,7 @@ export async function resultsScaleBenchmark(stack: ResultsScaleTarget): Promise<
     rows.push([label, summary(times)]);
     split[label] = stages;
     notes.push(`  ${label}: ${[...new Set(counts)].join(', ')} statements per report; stored ${JSON.stringify(stored)}`);
-    if (BEFORE_SUMS[label]) notes.push(`    before running sums: ${BEFORE_SUMS[label]}`);
+    if (BEFORE[label]) notes.push(`    before (aaeceed): ${BEFORE[label]}`);
   }
   printRows(`storeResults end to end: ${BENCHMARKS} benchmarks × ${MEASURES.length} measures, ${HISTORY}-point histories, a threshold on every measure (${RUNS} runs each)`, rows);
   printStages(split);
