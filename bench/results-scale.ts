@@ -17,7 +17,7 @@ import { type StageTimes, storeResults, type StoredResults } from '../db/results
 import { createOrganization, createProject, createSpec } from '../db/seed';
 import { type ModelInput, setThreshold } from '../db/thresholds';
 import { DATA_DIR } from '../devenv/paths';
-import { backfillSeriesSums } from '../migrations/010_series_sums';
+import { backfillSeriesSums } from '../migrations/011_series_sums';
 import { dropDatabase, ensureDatabase, postgresServer } from '../devenv/postgres';
 import type { BenchmarkResults } from '../results/types';
 import { printRows, summary } from './stats';

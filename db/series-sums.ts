@@ -4,7 +4,7 @@ import type { HistorySegment } from './reports';
 
 /**
  * Running sums along each metric series, and its newest points on the series row
- * (migrations/010_series_sums.ts): kept as metrics are stored, read to judge a long window of a
+ * (migrations/011_series_sums.ts): kept as metrics are stored, read to judge a long window of a
  * series from a few rows and to give the change-point detector its view from one.
  */
 

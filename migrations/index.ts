@@ -9,7 +9,7 @@ import * as claimTokenLookup from './007_claim_token_lookup';
 import * as claimTickets from './008_claim_tickets';
 import * as tierPermits from './009_tier_permits';
 import * as pipelines from './010_pipelines';
-import * as seriesSums from './010_series_sums';
+import * as seriesSums from './011_series_sums';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -26,7 +26,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '008_claim_tickets': claimTickets,
   '009_tier_permits': tierPermits,
   '010_pipelines': pipelines,
-  '010_series_sums': seriesSums,
+  '011_series_sums': seriesSums,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

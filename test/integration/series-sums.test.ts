@@ -1,6 +1,6 @@
 import type { ReportRequest } from '../../db/reports';
 import { storeResults } from '../../db/results';
-import { backfillSeriesSums } from '../../migrations/010_series_sums';
+import { backfillSeriesSums } from '../../migrations/011_series_sums';
 import { evaluateThreshold, type ThresholdModel } from '../../results/thresholds';
 import { jsonReport } from '../harness/reports';
 import { Stack } from '../harness/stack';
