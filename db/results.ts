@@ -2,11 +2,12 @@ import type { Knex } from 'knex';
 import { MAX_HISTORY } from '../common/schemas/results';
 import { type ChangePoint, detectChangePoints, OTAVA } from '../results/change-points';
 import { isIgnoredBenchmark } from '../results/iterations';
-import { evaluateThreshold, type ThresholdResult } from '../results/thresholds';
+import { evaluateThreshold, evaluateThresholdOnMoments, type Moments, type ThresholdResult, usesMoments } from '../results/thresholds';
 import type { BenchmarkResults } from '../results/types';
-import { chunked, resolveSeries, writeMetrics, type WrittenMetric } from './metrics';
+import { insertRows, resolveSeries, writeMetrics, type WrittenMetric } from './metrics';
 import { historySegments, inSegments, type HistorySegment } from './reports';
 import type { ResultsReportRow } from './result-rows';
+import { addToSeriesSums, type RecentPoint, recentPoints, windowMoments, type WindowQuery } from './series-sums';
 import { type CurrentThreshold, currentThresholds, modelOf } from './thresholds';
 
 /**
@@ -51,6 +52,20 @@ const DETECTION_POINTS = 2 * OTAVA.window_len;
  * points before it) must not remove it. Change points are added, refreshed and removed in the rest.
  */
 const DETECTION_CONTEXT = OTAVA.window_len;
+
+/** Milliseconds spent in each stage of storeResults, added to on every call: what the bench prints. */
+export type StageTimes = Record<string, number>;
+
+/** A function that charges the time since its last call to the named stage (nothing without `stages`). */
+function stageClock(stages: StageTimes | undefined): (name: string) => void {
+  if (!stages) return () => {};
+  let last = performance.now();
+  return (name) => {
+    const now = performance.now();
+    stages[name] = (stages[name] ?? 0) + now - last;
+    last = now;
+  };
+}
 
 const seriesKey = (benchmarkId: string, measureId: string) => `${benchmarkId}:${measureId}`;
 
@@ -162,14 +177,104 @@ async function olderPoints(
   for (const row of rows) collected[row.k].push({ metric_id: row.id, start_time: row.start_time, value: row.value });
 }
 
+/** How many of its newest points a series keeps on its row (db/series-sums.ts): what the detector reads. */
+const RECENT_POINTS = DETECTION_POINTS - 1;
+
+/**
+ * The history points of each series, as seriesHistory reads them, taken from the points the
+ * series keeps on its row wherever those are its history: on a branch without a start point, for
+ * a report newer than all of them, when they are as many as wanted or all the series has.
+ */
+async function historyPoints(
+  trx: Knex.Transaction,
+  report: ResultsReportRow,
+  segments: readonly HistorySegment[],
+  pairs: readonly { benchmark_id: string; measure_id: string }[],
+  depth: ReadonlyMap<string, number>,
+): Promise<Map<string, SeriesPoint[]>> {
+  const kept = segments.length === 1 ? await recentPoints(trx, report.branch_id, report.testbed_id, pairs) : new Map<number, RecentPoint[]>();
+  const history = new Map<string, SeriesPoint[]>();
+  const unread = pairs.filter((p, k) => {
+    const points = kept.get(k) && keptHistory(kept.get(k)!, segments[0], depth.get(p.measure_id) ?? 1);
+    if (points?.length) history.set(seriesKey(p.benchmark_id, p.measure_id), points);
+    return points === undefined;
+  });
+  const read = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: unread, depth });
+  for (const [key, points] of read) history.set(key, points);
+  return history;
+}
+
+/** The newest `wanted` points of the segment among the kept ones, or undefined when the kept ones cannot tell. */
+function keptHistory(kept: readonly RecentPoint[], segment: HistorySegment, wanted: number): SeriesPoint[] | undefined {
+  if (kept.some((p) => p.start_ms >= segment.until.getTime())) return undefined;
+  const since = segment.since?.getTime() ?? -Infinity;
+  const inSegment = kept.filter((p) => p.start_ms >= since);
+  // Fewer kept than the row keeps, or some before the segment: the segment has no others.
+  const whole = kept.length < RECENT_POINTS || inSegment.length < kept.length;
+  if (!whole && inSegment.length < wanted) return undefined;
+  return inSegment.slice(-wanted).map((p) => ({ metric_id: p.metric_id, start_time: new Date(p.start_ms), value: p.value }));
+}
+
+/** How many of a series' newest metrics its threshold's model reads (a static one none). */
+function windowCount(threshold: CurrentThreshold | undefined): number {
+  const model = threshold?.model;
+  return !model || model.test === 'static' ? 0 : Math.min(MAX_HISTORY, model.max_sample_size ?? MAX_HISTORY);
+}
+
+/**
+ * Whether the threshold's model is judged from the running sums of its window (db/series-sums.ts)
+ * rather than from its points: one that needs only moments, over more points than the detector
+ * reads anyway.
+ */
+function judgedFromSums(threshold: CurrentThreshold | undefined): threshold is CurrentThreshold {
+  return threshold !== undefined && usesMoments(modelOf(threshold.model)) && windowCount(threshold) > DETECTION_POINTS - 1;
+}
+
 /**
  * How many of a series' newest metrics judging it reads: the change-point detector's view (the new
- * metric is its last point), and what the measure's threshold model reads (a static one none).
+ * metric is its last point), and what the measure's threshold model reads from points.
  */
 function historyDepth(threshold: CurrentThreshold | undefined): number {
-  const model = threshold?.model;
-  const judged = !model || model.test === 'static' ? 0 : (model.max_sample_size ?? MAX_HISTORY);
-  return Math.min(MAX_HISTORY, Math.max(DETECTION_POINTS - 1, judged));
+  return Math.max(DETECTION_POINTS - 1, judgedFromSums(threshold) ? 0 : windowCount(threshold));
+}
+
+/** The oldest start time a threshold's `window` lets it read, if it has one. */
+function windowStart(report: ResultsReportRow, threshold: CurrentThreshold): Date | undefined {
+  const seconds = threshold.model.window_seconds;
+  return seconds ? new Date(report.start_time.getTime() - seconds * 1000) : undefined;
+}
+
+/**
+ * The moments of the windows of the series judgedFromSums, by series key. A series whose window the
+ * sums cannot give (see windowMoments) has its window read point by point into `history` instead.
+ */
+async function sumsOfWindows(
+  trx: Knex.Transaction,
+  report: ResultsReportRow,
+  segments: readonly HistorySegment[],
+  series: readonly { benchmark_id: string; measure_id: string }[],
+  thresholds: ReadonlyMap<string, CurrentThreshold>,
+  history: Map<string, SeriesPoint[]>,
+): Promise<Map<string, Moments>> {
+  const queries: WindowQuery[] = [];
+  for (const s of series) {
+    const threshold = thresholds.get(s.measure_id);
+    if (judgedFromSums(threshold)) queries.push({ ...s, count: windowCount(threshold), since: windowStart(report, threshold) ?? null });
+  }
+  const found = await windowMoments(trx, report.testbed_id, segments, queries);
+  const moments = new Map<string, Moments>();
+  const unsummed: WindowQuery[] = [];
+  queries.forEach((q, k) => {
+    const m = found.get(k);
+    if (m) moments.set(seriesKey(q.benchmark_id, q.measure_id), m);
+    else unsummed.push(q);
+  });
+  if (unsummed.length > 0) {
+    const depth = new Map(unsummed.map((q) => [q.measure_id, q.count]));
+    const points = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: unsummed, depth });
+    for (const [key, read] of points) history.set(key, read);
+  }
+  return moments;
 }
 
 interface FoundChangePoints {
@@ -186,22 +291,36 @@ type ChangePointStats = Pick<ChangePoint, 'mean_before' | 'mean_after' | 'stddev
  * statements however many metrics the report has: the judging is computed first, then written in
  * multi-row statements.
  */
-export async function storeResults(trx: Knex.Transaction, report: ResultsReportRow, results: BenchmarkResults): Promise<StoredResults> {
+export async function storeResults(trx: Knex.Transaction, report: ResultsReportRow, results: BenchmarkResults, stages?: StageTimes): Promise<StoredResults> {
+  const stage = stageClock(stages);
+  // The statements below probe indexes thousands of times; the planner's cost for that crosses the
+  // JIT thresholds, and compiling took 0.1–0.6 s per statement, more than running them.
+  await trx.raw('set local jit = off');
   const series = await resolveSeries(trx, report.project_id, results);
   const segments = await historySegments(trx, report.branch_id, report.start_time);
   const thresholds = await currentThresholds(trx, report.branch_id, report.testbed_id);
+  stage('series and thresholds');
   const depth = new Map(series.map((s) => [s.measure_id, historyDepth(thresholds.get(s.measure_id))]));
-  const history = await seriesHistory(trx, { testbedId: report.testbed_id, segments, excludeReportId: report.id, pairs: series, depth });
+  const history = await historyPoints(trx, report, segments, series, depth);
+  stage('history points read');
+  const moments = await sumsOfWindows(trx, report, segments, series, thresholds, history);
+  stage('window sums read');
   const previousValue = (r: { benchmark_id: string; measure_id: string }) => history.get(seriesKey(r.benchmark_id, r.measure_id))?.at(-1)?.value ?? null;
   const written = await writeMetrics(trx, report.id, series, previousValue);
+  stage('metrics written');
+  await addToSeriesSums(trx, report, written, RECENT_POINTS);
+  stage('series sums written');
 
   const boundaries: { metric: WrittenMetric; threshold: CurrentThreshold; judged: ThresholdResult }[] = [];
   const changePoints: FoundChangePoints[] = [];
   for (const metric of written) {
     const points = history.get(seriesKey(metric.benchmark_id, metric.measure_id)) ?? [];
     const threshold = thresholds.get(metric.measure_id);
-    if (threshold) {
-      const since = threshold.model.window_seconds ? report.start_time.getTime() - threshold.model.window_seconds * 1000 : -Infinity;
+    const summed = moments.get(seriesKey(metric.benchmark_id, metric.measure_id));
+    if (threshold && summed) {
+      boundaries.push({ metric, threshold, judged: evaluateThresholdOnMoments(summed, modelOf(threshold.model), metric.value) });
+    } else if (threshold) {
+      const since = windowStart(report, threshold)?.getTime() ?? -Infinity;
       const samples = points.filter((p) => p.start_time.getTime() >= since).map((p) => p.value);
       boundaries.push({ metric, threshold, judged: evaluateThreshold(samples, modelOf(threshold.model), metric.value) });
     }
@@ -211,49 +330,50 @@ export async function storeResults(trx: Knex.Transaction, report: ResultsReportR
     ]);
     if (found) changePoints.push(found);
   }
+  stage('thresholds and change-point detection');
 
   const alerts = await writeBoundaries(trx, report, boundaries);
   const changed = await writeChangePoints(trx, report, changePoints);
+  stage('boundaries, alerts, change points written');
   return { metrics: written.length, boundaries: boundaries.length, alerts, change_points: changed };
 }
 
-/** One multi-row insert of boundaries (per CHUNK), then one of the alerts they raise; the number of alerts. */
+/** One insert of boundaries, then one of the alerts they raise; the number of alerts. */
 async function writeBoundaries(
   trx: Knex.Transaction,
   report: ResultsReportRow,
   boundaries: readonly { metric: WrittenMetric; threshold: CurrentThreshold; judged: ThresholdResult }[],
 ): Promise<number> {
-  const alerts: Record<string, unknown>[] = [];
-  for (const chunk of chunked(boundaries)) {
-    const ids: { id: string }[] = await trx('boundary')
-      .insert(
-        chunk.map(({ metric, threshold, judged }) => ({
-          metric_id: metric.id,
-          threshold_id: threshold.threshold.id,
-          model_id: threshold.model.id,
-          baseline: judged.baseline ?? null,
-          lower_limit: judged.lower_limit ?? null,
-          upper_limit: judged.upper_limit ?? null,
-          skipped: judged.skipped ?? null,
-        })),
-      )
-      .returning('id');
-    // Postgres returns a multi-row INSERT's rows in the order of its VALUES.
-    chunk.forEach(({ metric, threshold, judged }, j) => {
-      if (!judged.alert || isIgnoredBenchmark(metric.benchmark)) return;
-      alerts.push({
-        project_id: report.project_id,
-        boundary_id: ids[j].id,
-        metric_id: metric.id,
-        threshold_id: threshold.threshold.id,
-        model_id: threshold.model.id,
-        side: judged.alert,
-        limit: judged.alert === 'lower' ? judged.lower_limit : judged.upper_limit,
-        value: metric.value,
-      });
-    });
-  }
-  for (const chunk of chunked(alerts)) await trx('alert').insert(chunk);
+  const inserted = await insertRows<{ id: string; metric_id: string }>(
+    trx,
+    'boundary',
+    { metric_id: 'uuid', threshold_id: 'uuid', model_id: 'uuid', baseline: 'float8', lower_limit: 'float8', upper_limit: 'float8', skipped: 'text' },
+    boundaries.map(({ metric, threshold, judged }) => ({
+      metric_id: metric.id,
+      threshold_id: threshold.threshold.id,
+      model_id: threshold.model.id,
+      baseline: judged.baseline ?? null,
+      lower_limit: judged.lower_limit ?? null,
+      upper_limit: judged.upper_limit ?? null,
+      skipped: judged.skipped ?? null,
+    })),
+    'returning id, metric_id',
+  );
+  // A metric has one boundary.
+  const boundaryOf = new Map(inserted.map((b) => [b.metric_id, b.id]));
+  const alerts = boundaries
+    .filter(({ metric, judged }) => judged.alert && !isIgnoredBenchmark(metric.benchmark))
+    .map(({ metric, threshold, judged }) => ({
+      project_id: report.project_id,
+      boundary_id: boundaryOf.get(metric.id),
+      metric_id: metric.id,
+      threshold_id: threshold.threshold.id,
+      model_id: threshold.model.id,
+      side: judged.alert,
+      limit: judged.alert === 'lower' ? judged.lower_limit : judged.upper_limit,
+      value: metric.value,
+    }));
+  await insertRows(trx, 'alert', { project_id: 'uuid', boundary_id: 'uuid', metric_id: 'uuid', threshold_id: 'uuid', model_id: 'uuid', side: 'text', limit: 'float8', value: 'float8' }, alerts);
   return alerts.length;
 }
 
@@ -280,7 +400,7 @@ function findChangePoints(metric: WrittenMetric, series: readonly SeriesPoint[])
 /**
  * Makes the stored change points of each judged stretch what the detector found now: new ones
  * inserted, existing ones' statistics refreshed, ones it no longer finds removed. Change points
- * outside the stretches are left alone. One read, one multi-row upsert (per CHUNK) and one delete.
+ * outside the stretches are left alone. One upsert, one read and one delete.
  */
 async function writeChangePoints(trx: Knex.Transaction, report: ResultsReportRow, judged: readonly FoundChangePoints[]): Promise<number> {
   if (judged.length === 0) return 0;
@@ -298,21 +418,45 @@ async function writeChangePoints(trx: Knex.Transaction, report: ResultsReportRow
       modified_at: now,
     })),
   );
-  for (const chunk of chunked(rows)) {
-    await trx('change_point')
-      .insert(chunk)
-      .onConflict(['branch_id', 'testbed_id', 'benchmark_id', 'measure_id', 'metric_id'])
-      .merge(['series_index', 'mean_before', 'mean_after', 'stddev_before', 'stddev_after', 'percent_change', 'pvalue', 'modified_at']);
-  }
-  // A metric belongs to one series, so its id alone says which stretch a stored change point is in.
-  const inStretch = new Set(judged.flatMap(({ judged: stretch }) => stretch.map((p) => p.metric_id)));
+  const refreshed = ['series_index', 'mean_before', 'mean_after', 'stddev_before', 'stddev_after', 'percent_change', 'pvalue', 'modified_at'];
+  await insertRows(
+    trx,
+    'change_point',
+    {
+      project_id: 'uuid',
+      branch_id: 'uuid',
+      testbed_id: 'uuid',
+      benchmark_id: 'uuid',
+      measure_id: 'uuid',
+      metric_id: 'uuid',
+      series_index: 'int',
+      mean_before: 'float8',
+      mean_after: 'float8',
+      stddev_before: 'float8',
+      stddev_after: 'float8',
+      percent_change: 'float8',
+      pvalue: 'float8',
+      modified_at: 'timestamptz',
+    },
+    rows,
+    `on conflict (branch_id, testbed_id, benchmark_id, measure_id, metric_id) do update set ${refreshed.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+  );
   const kept = new Set(rows.map((r) => r.metric_id));
-  const stored: { id: string; metric_id: string }[] = await trx('change_point')
+  const stored: { id: string; metric_id: string; benchmark_id: string; measure_id: string }[] = await trx('change_point')
     .where({ branch_id: report.branch_id, testbed_id: report.testbed_id })
     .whereRaw('benchmark_id = any(?::uuid[])', [[...new Set(judged.map((j) => j.metric.benchmark_id))]])
     .whereRaw('measure_id = any(?::uuid[])', [[...new Set(judged.map((j) => j.metric.measure_id))]])
-    .select('id', 'metric_id');
-  const stale = stored.filter((cp) => inStretch.has(cp.metric_id) && !kept.has(cp.metric_id)).map((cp) => cp.id);
+    .select('id', 'metric_id', 'benchmark_id', 'measure_id');
+  // Stretches by series, their metric ids gathered only for series that have stored change points:
+  // few do, and every stretch's ids together are 50 per metric.
+  const stretchOf = new Map(judged.map((j) => [seriesKey(j.metric.benchmark_id, j.metric.measure_id), j.judged]));
+  const idsOf = new Map<string, Set<string>>();
+  const inStretch = (cp: (typeof stored)[number]) => {
+    const key = seriesKey(cp.benchmark_id, cp.measure_id);
+    if (!idsOf.has(key)) idsOf.set(key, new Set((stretchOf.get(key) ?? []).map((p) => p.metric_id)));
+    return idsOf.get(key)!.has(cp.metric_id);
+  };
+  const stale = stored.filter((cp) => !kept.has(cp.metric_id) && inStretch(cp)).map((cp) => cp.id);
   if (stale.length > 0) await trx('change_point').whereRaw('id = any(?::uuid[])', [stale]).delete();
   return rows.length;
 }

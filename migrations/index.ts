@@ -11,6 +11,7 @@ import * as tierPermits from './009_tier_permits';
 import * as pipelines from './010_pipelines';
 import * as delayedStart from './011_delayed_start';
 import * as schedules from './012_schedules';
+import * as seriesSums from './013_series_sums';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '010_pipelines': pipelines,
   '011_delayed_start': delayedStart,
   '012_schedules': schedules,
+  '013_series_sums': seriesSums,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

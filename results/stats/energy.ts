@@ -16,35 +16,49 @@ export interface CandidateSplit {
   qhat: number;
 }
 
+/**
+ * Scratch for the distance prefix sums, grown to the largest window seen: detection calls this
+ * thousands of times per report, and a fresh array each call cost more in allocation and GC than in
+ * arithmetic.
+ */
+let scratch = new Float64Array(0);
+
 export function bestSplit(values: readonly number[], start: number, end: number): CandidateSplit | undefined {
   const w = end - start;
   if (w < 2) return undefined;
-  const x = values.slice(start, end);
-  // prefix[k·(w+1) + i] = Σ_{i' < i} |x[i'] − x[k]|: the distances from x[k] to everything before
-  // index i. One flat array: a row per value cost more in allocation and GC than in arithmetic.
+  // prefix[k·(w+1) + i] = Σ_{i' < i} |x[i'] − x[k]|: the distances from x[k] to everything before index i.
   const stride = w + 1;
-  const prefix = new Float64Array(w * stride);
+  if (scratch.length < w * stride) scratch = new Float64Array(w * stride);
+  const prefix = scratch;
   for (let k = 0; k < w; k++) {
-    for (let i = 0; i < w; i++) prefix[k * stride + i + 1] = prefix[k * stride + i] + Math.abs(x[i] - x[k]);
+    const xk = values[start + k];
+    const row = k * stride;
+    prefix[row] = 0;
+    for (let i = 0; i < w; i++) prefix[row + i + 1] = prefix[row + i] + Math.abs(values[start + i] - xk);
   }
-  let best: CandidateSplit | undefined;
+  let bestQ = -Infinity;
+  let bestTau = 0;
+  let bestKappa = 0;
   let withinX = 0;
   for (let tau = 1; tau < w; tau++) {
     if (tau > 1) withinX += prefix[(tau - 1) * stride + tau - 1];
     const n = tau;
+    const xTerm = n > 1 ? (2 * withinX) / (n - 1) : 0;
     let cross = 0;
     let withinY = 0;
     for (let kappa = tau + 1; kappa <= w; kappa++) {
-      const last = kappa - 1; // the value that joined Y
-      cross += prefix[last * stride + tau];
-      withinY += prefix[last * stride + last] - prefix[last * stride + tau];
+      const row = (kappa - 1) * stride; // the value that joined Y
+      cross += prefix[row + tau];
+      withinY += prefix[row + kappa - 1] - prefix[row + tau];
       const m = kappa - tau;
-      const q =
-        (2 / (m + n)) * cross -
-        (n > 1 ? ((2 * m) / ((m + n) * (n - 1))) * withinX : 0) -
-        (m > 1 ? ((2 * n) / ((m + n) * (m - 1))) * withinY : 0);
-      if (best === undefined || q > best.qhat) best = { index: start + tau, end: start + kappa, qhat: q };
+      // Q(τ, κ) as in the module comment, with 1/(m+n) factored out.
+      const q = (2 * cross - m * xTerm - (m > 1 ? (2 * n * withinY) / (m - 1) : 0)) / (m + n);
+      if (q > bestQ) {
+        bestQ = q;
+        bestTau = tau;
+        bestKappa = kappa;
+      }
     }
   }
-  return best;
+  return { index: start + bestTau, end: start + bestKappa, qhat: bestQ };
 }

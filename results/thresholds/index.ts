@@ -4,7 +4,7 @@ import { logNormalTest } from './log-normal';
 import { percentageTest } from './percentage';
 import { staticTest } from './static';
 import { tTest } from './t-test';
-import { type TestDefinition, type ThresholdModel, ThresholdModelError, type ThresholdResult, type ThresholdTest } from './types';
+import { type LimitsOrSkip, type Moments, type TestDefinition, type ThresholdModel, ThresholdModelError, type ThresholdResult, type ThresholdTest } from './types';
 import { zScoreTest } from './z-score';
 
 export * from './types';
@@ -56,14 +56,39 @@ export function validateThresholdModel(model: ThresholdModel): void {
  * only the newest `max_sample_size` are used. A value equal to a limit is inside it.
  */
 export function evaluateThreshold(history: readonly number[], model: ThresholdModel, value: number): ThresholdResult {
+  const samples = model.max_sample_size ? history.slice(-model.max_sample_size) : history;
+  return judge(model, samples.length, value, (definition, lower, upper) => definition.limits(samples, lower, upper));
+}
+
+/** Whether the model's Test needs only the moments of its window (see evaluateThresholdOnMoments). */
+export function usesMoments(model: ThresholdModel): boolean {
+  return definitionOf(model).fromMoments !== undefined;
+}
+
+/**
+ * evaluateThreshold for a Test that usesMoments, given the moments of the window it would read
+ * (the newest `max_sample_size` metrics of the history).
+ */
+export function evaluateThresholdOnMoments(moments: Moments, model: ThresholdModel, value: number): ThresholdResult {
+  return judge(model, moments.n, value, (definition, lower, upper) => {
+    if (!definition.fromMoments) throw new ThresholdModelError(`${model.test} needs the history's values, not only its moments`);
+    return definition.fromMoments(moments, lower, upper);
+  });
+}
+
+function judge(
+  model: ThresholdModel,
+  samples: number,
+  value: number,
+  limitsOf: (definition: TestDefinition, lower: number | undefined, upper: number | undefined) => LimitsOrSkip,
+): ThresholdResult {
   validateThresholdModel(model);
   const definition = definitionOf(model);
-  const samples = model.max_sample_size ? history.slice(-model.max_sample_size) : history;
   if (model.test !== 'static') {
     const needed = model.min_sample_size ?? definition.min_samples;
-    if (samples.length < needed) return { alert: undefined, skipped: `only ${samples.length} samples, ${model.test} needs ${needed}` };
+    if (samples < needed) return { alert: undefined, skipped: `only ${samples} samples, ${model.test} needs ${needed}` };
   }
-  const limits = definition.limits(samples, model.lower_boundary ?? undefined, model.upper_boundary ?? undefined);
+  const limits = limitsOf(definition, model.lower_boundary ?? undefined, model.upper_boundary ?? undefined);
   if ('skipped' in limits) return { alert: undefined, skipped: limits.skipped };
   let alert: ThresholdResult['alert'];
   if (limits.lower_limit !== undefined && value < limits.lower_limit) alert = 'lower';

@@ -27,6 +27,19 @@ export interface ThresholdResult {
 /** Limits one Test computes from the history, or the reason it cannot. */
 export type LimitsOrSkip = { baseline?: number; lower_limit?: number; upper_limit?: number } | { skipped: string };
 
+/**
+ * All a moment-based Test reads of its history: what running sums give for a window of any length
+ * without reading it (db/series-sums.ts).
+ */
+export interface Moments {
+  n: number;
+  mean: number;
+  /** Sample standard deviation (n − 1); NaN below two values. */
+  sd: number;
+  /** Mean and population standard deviation of ln x; undefined when a value is ≤ 0. */
+  log: { mean: number; sd: number } | undefined;
+}
+
 /** How a Test turns history and boundaries into limits. */
 export interface TestDefinition {
   /** Range a boundary must lie in, for validation and its error message. */
@@ -34,6 +47,8 @@ export interface TestDefinition {
   /** Smallest history the Test can use, which is also its default minimum sample size. */
   min_samples: number;
   limits(history: readonly number[], lower: number | undefined, upper: number | undefined): LimitsOrSkip;
+  /** The same limits from the history's moments alone, for the Tests that need no more. */
+  fromMoments?(moments: Moments, lower: number | undefined, upper: number | undefined): LimitsOrSkip;
 }
 
 export class ThresholdModelError extends Error {
