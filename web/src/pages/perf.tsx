@@ -1,0 +1,201 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { PerfSeries } from '../../../common/schemas/perf';
+import { projectPath, query } from '../api';
+import { formatTime, formatValue, short } from '../format';
+import { Status, useApi } from '../hooks';
+import { navigate } from '../router';
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+const PARTS = ['branch', 'testbed', 'benchmark', 'measure'] as const;
+const ALERT_COLOR = '#e0001b';
+const PLOT_HEIGHT = 420;
+
+/** One hovered point of one series, as the details panel shows it. */
+interface Hovered {
+  series: PerfSeries;
+  index: number;
+  color: string;
+}
+
+const label = (s: PerfSeries) => `${s.benchmark} · ${s.measure} · ${s.branch} · ${s.testbed}`;
+const alpha = (hex: string, a: string) => `${hex}${a}`;
+
+/**
+ * The uPlot chart: per series a line, its boundary band (between the upper and lower limits), alert
+ * markers and change-point markers. Series come aligned on one time axis (uPlot.join).
+ */
+function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; project: string }) {
+  const host = useRef<HTMLDivElement>(null);
+  const [hovered, setHovered] = useState<Hovered[]>([]);
+  useEffect(() => {
+    const el = host.current!;
+    const positive = (v: number | null) => (log && v !== null && v <= 0 ? null : v);
+    const tables = series.map((s) => [s.times.map((t) => t / 1000), s.values.map(positive), s.lower_limits.map(positive), s.upper_limits.map(positive)] as uPlot.AlignedData);
+    const data = tables.length ? uPlot.join(tables) : ([[]] as unknown as uPlot.AlignedData);
+    // Where each series' point lies on the joined axis: hover and click map back to the report.
+    const indexAt = series.map((s) => new Map(s.times.map((t, i) => [t / 1000, i])));
+    const seriesOpts: uPlot.Series[] = [{}];
+    const bands: uPlot.Band[] = [];
+    series.forEach((s, i) => {
+      const color = COLORS[i % COLORS.length];
+      const base = seriesOpts.length;
+      seriesOpts.push({ label: label(s), stroke: color, width: 1.5, spanGaps: true, points: { show: s.values.length <= 200, size: 4 } });
+      seriesOpts.push({ label: 'lower limit', stroke: alpha(color, '55'), width: 1, dash: [4, 4], spanGaps: true, points: { show: false } });
+      seriesOpts.push({ label: 'upper limit', stroke: alpha(color, '55'), width: 1, dash: [4, 4], spanGaps: true, points: { show: false } });
+      if (s.upper_limits.some((v) => v !== null) && s.lower_limits.some((v) => v !== null)) bands.push({ series: [base + 2, base + 1], fill: alpha(color, '22') });
+    });
+    const drawMarkers = (u: uPlot) => {
+      const ctx = u.ctx;
+      let alerts = 0;
+      let changes = 0;
+      ctx.save();
+      series.forEach((s) => {
+        for (const cp of s.change_points) {
+          const x = u.valToPos(s.times[cp.index] / 1000, 'x', true);
+          ctx.strokeStyle = '#555';
+          ctx.setLineDash([3, 3]);
+          ctx.beginPath();
+          ctx.moveTo(x, u.bbox.top);
+          ctx.lineTo(x, u.bbox.top + u.bbox.height);
+          ctx.stroke();
+          changes++;
+        }
+        ctx.setLineDash([]);
+        for (const a of s.alerts) {
+          const value = positive(s.values[a.index]);
+          if (value === null) continue;
+          const x = u.valToPos(s.times[a.index] / 1000, 'x', true);
+          const y = u.valToPos(value, 'y', true);
+          ctx.fillStyle = a.status === 'active' ? ALERT_COLOR : '#999';
+          ctx.beginPath();
+          ctx.arc(x, y, 6 * devicePixelRatio, 0, 2 * Math.PI);
+          ctx.fill();
+          alerts++;
+        }
+      });
+      ctx.restore();
+      // What was drawn, for tests and for assistive tools (a canvas says nothing by itself).
+      el.dataset.alertMarkers = String(alerts);
+      el.dataset.changePoints = String(changes);
+      el.dataset.bands = String(bands.length);
+      el.dataset.points = String(series.reduce((n, s) => n + s.values.length, 0));
+    };
+    const plot = new uPlot(
+      {
+        width: el.clientWidth || 900,
+        height: PLOT_HEIGHT,
+        series: seriesOpts,
+        bands,
+        scales: { x: { time: true }, y: { distr: log ? 3 : 1 } },
+        axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((t) => formatValue(t)) }],
+        legend: { show: true, live: false },
+        cursor: { focus: { prox: 30 } },
+        focus: { alpha: 0.4 },
+        hooks: {
+          draw: [drawMarkers],
+          setCursor: [
+            (u) => {
+              const idx = u.cursor.idx;
+              if (idx === null || idx === undefined) return setHovered([]);
+              const x = u.data[0][idx];
+              setHovered(series.flatMap((s, i) => {
+                const index = indexAt[i].get(x);
+                return index === undefined ? [] : [{ series: s, index, color: COLORS[i % COLORS.length] }];
+              }));
+            },
+          ],
+        },
+      },
+      data,
+      el,
+    );
+    const open = () => {
+      const idx = plot.cursor.idx;
+      if (idx === null || idx === undefined) return;
+      const x = plot.data[0][idx];
+      const i = series.findIndex((_, k) => indexAt[k].has(x));
+      if (i >= 0) navigate(`/projects/${encodeURIComponent(project)}/reports/${series[i].reports[indexAt[i].get(x)!]}`);
+    };
+    plot.over.addEventListener('click', open);
+    const resize = () => plot.setSize({ width: el.clientWidth, height: PLOT_HEIGHT });
+    addEventListener('resize', resize);
+    return () => {
+      removeEventListener('resize', resize);
+      plot.destroy();
+    };
+  }, [series, log, project]);
+  return (
+    <>
+      <div ref={host} id="plot" class="plot" />
+      <div id="hover" class="hover">
+        {hovered.map(({ series: s, index, color }) => {
+          const alert = s.alerts.find((a) => a.index === index);
+          return (
+            <div key={label(s)} style={{ borderLeftColor: color }}>
+              <b>{formatValue(s.values[index])} {s.units}</b> {label(s)} · {formatTime(s.times[index])}
+              <br />report {short(s.reports[index])} · job {short(s.jobs[index])} · version {short(s.versions[index], 12)}
+              {alert && <span class="badge active">alert: {alert.side} limit {formatValue(alert.limit)} ({alert.status})</span>}
+            </div>
+          );
+        })}
+      </div>
+    </>
+  );
+}
+
+/** The perf plot; every choice (series, time range, axis) is in the URL, so it can be shared and the back button works. */
+export function PerfPage({ project, params }: { project: string; params: URLSearchParams }) {
+  const chosen = Object.fromEntries(PARTS.map((p) => [p, params.getAll(p)])) as Record<(typeof PARTS)[number], string[]>;
+  const start = params.get('start') ?? '';
+  const end = params.get('end') ?? '';
+  const log = params.get('log') === '1';
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  useEffect(() => setDraft({ ...Object.fromEntries(PARTS.map((p) => [p, chosen[p].join(', ')])), start, end }), [params.toString()]);
+  const complete = PARTS.every((p) => chosen[p].length > 0);
+  const maxPoints = Math.max(16, Math.min(10000, Math.round(window.innerWidth)));
+  const api = complete
+    ? `${projectPath(project)}/perf${query({ ...chosen, start_time: start ? new Date(start).toISOString() : undefined, end_time: end ? new Date(end).toISOString() : undefined, max_points: maxPoints })}`
+    : null;
+  const loaded = useApi<PerfSeries[]>(api);
+  const url = (changes: Record<string, string | string[] | undefined>) =>
+    `/projects/${encodeURIComponent(project)}/perf${query({ ...chosen, start: start || undefined, end: end || undefined, log: log ? '1' : undefined, ...changes })}`;
+  const apply = () => {
+    const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    navigate(url({ ...Object.fromEntries(PARTS.map((p) => [p, list(draft[p])])), start: draft.start || undefined, end: draft.end || undefined }));
+  };
+  const field = (name: string, placeholder: string) => (
+    <label>
+      {name}
+      <input name={name} placeholder={placeholder} value={draft[name] ?? ''} onInput={(e) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value })} />
+    </label>
+  );
+  return (
+    <section id="perf">
+      <h1>Perf <small>{project}</small></h1>
+      <form class="toolbar wrap" onSubmit={(e) => { e.preventDefault(); apply(); }}>
+        {field('branch', 'main, feature')}
+        {field('testbed', 'ci')}
+        {field('benchmark', 'names, comma-separated')}
+        {field('measure', 'latency')}
+        {field('start', 'YYYY-MM-DD')}
+        {field('end', 'YYYY-MM-DD')}
+        <button type="submit">Plot</button>
+        <label class="check">
+          <input type="checkbox" name="log" checked={log} onChange={() => navigate(url({ log: log ? undefined : '1' }))} /> log axis
+        </label>
+      </form>
+      {!complete && <p class="muted">Choose at least one branch, testbed, benchmark and measure.</p>}
+      {api && <Status of={loaded} />}
+      {loaded.state === 'ok' && api && (
+        <>
+          <p class="muted" id="plot-summary">
+            {loaded.data.rows.map((s) => `${label(s)}: ${s.values.length}${s.values.length < s.total_points ? ` of ${s.total_points} (downsampled)` : ''} points`).join('; ')}
+          </p>
+          <Chart series={loaded.data.rows} log={log} project={project} />
+        </>
+      )}
+    </section>
+  );
+}
