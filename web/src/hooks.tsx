@@ -3,21 +3,21 @@ import { apiGet, type Page } from './api';
 
 export type Loaded<T> = { state: 'loading' } | { state: 'error'; message: string; status: number } | { state: 'ok'; data: Page<T> };
 
-/** GET `path` whenever it changes; an older answer arriving late never replaces a newer one. */
+/** GET `path` whenever it changes; until its own answer comes, it is loading (never an older path's answer). */
 export function useApi<T>(path: string | null): Loaded<T> {
-  const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
+  const [loaded, setLoaded] = useState<{ path: string; result: Loaded<T> } | null>(null);
   useEffect(() => {
     if (path === null) return;
     let current = true;
     apiGet<T>(path).then(
-      (data) => current && setLoaded({ state: 'ok', data }),
-      (err) => current && setLoaded({ state: 'error', message: err.message, status: err.status ?? 0 }),
+      (data) => current && setLoaded({ path, result: { state: 'ok', data } }),
+      (err) => current && setLoaded({ path, result: { state: 'error', message: err.message, status: err.status ?? 0 } }),
     );
     return () => {
       current = false;
     };
   }, [path]);
-  return loaded;
+  return loaded && loaded.path === path ? loaded.result : { state: 'loading' };
 }
 
 export function Status({ of }: { of: Loaded<unknown> }) {

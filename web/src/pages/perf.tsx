@@ -37,15 +37,42 @@ function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; p
     // Where each series' point lies on the joined axis: hover and click map back to the report.
     const indexAt = series.map((s) => new Map(s.times.map((t, i) => [t / 1000, i])));
     const seriesOpts: uPlot.Series[] = [{}];
-    const bands: uPlot.Band[] = [];
     series.forEach((s, i) => {
       const color = COLORS[i % COLORS.length];
-      const base = seriesOpts.length;
       seriesOpts.push({ label: label(s), stroke: color, width: 1.5, spanGaps: true, points: { show: s.values.length <= 200, size: 4 } });
       seriesOpts.push({ label: 'lower limit', stroke: alpha(color, '55'), width: 1, dash: [4, 4], spanGaps: true, points: { show: false } });
       seriesOpts.push({ label: 'upper limit', stroke: alpha(color, '55'), width: 1, dash: [4, 4], spanGaps: true, points: { show: false } });
-      if (s.upper_limits.some((v) => v !== null) && s.lower_limits.some((v) => v !== null)) bands.push({ series: [base + 2, base + 1], fill: alpha(color, '22') });
     });
+    const banded = series.filter((s) => s.lower_limits.some((v) => v !== null) || s.upper_limits.some((v) => v !== null));
+    /**
+     * The boundary band: between each stretch of points' lower and upper limits, where a value
+     * raises no alert. A one-sided threshold's band runs to the plot's edge. Drawn under the lines.
+     */
+    const drawBands = (u: uPlot) => {
+      const ctx = u.ctx;
+      const { left, top, width, height } = u.bbox;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(left, top, width, height);
+      ctx.clip();
+      series.forEach((s, i) => {
+        ctx.fillStyle = alpha(COLORS[i % COLORS.length], '22');
+        const y = (v: number | null, edge: number) => (positive(v) === null ? edge : u.valToPos(v!, 'y', true));
+        for (let k = 0; k + 1 < s.times.length; k++) {
+          if ((s.lower_limits[k] ?? s.upper_limits[k]) === null && (s.lower_limits[k + 1] ?? s.upper_limits[k + 1]) === null) continue;
+          const x0 = u.valToPos(s.times[k] / 1000, 'x', true);
+          const x1 = u.valToPos(s.times[k + 1] / 1000, 'x', true);
+          ctx.beginPath();
+          ctx.moveTo(x0, y(s.upper_limits[k], top));
+          ctx.lineTo(x1, y(s.upper_limits[k + 1], top));
+          ctx.lineTo(x1, y(s.lower_limits[k + 1], top + height));
+          ctx.lineTo(x0, y(s.lower_limits[k], top + height));
+          ctx.closePath();
+          ctx.fill();
+        }
+      });
+      ctx.restore();
+    };
     const drawMarkers = (u: uPlot) => {
       const ctx = u.ctx;
       let alerts = 0;
@@ -79,7 +106,7 @@ function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; p
       // What was drawn, for tests and for assistive tools (a canvas says nothing by itself).
       el.dataset.alertMarkers = String(alerts);
       el.dataset.changePoints = String(changes);
-      el.dataset.bands = String(bands.length);
+      el.dataset.bands = String(banded.length);
       el.dataset.points = String(series.reduce((n, s) => n + s.values.length, 0));
     };
     const plot = new uPlot(
@@ -87,13 +114,13 @@ function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; p
         width: el.clientWidth || 900,
         height: PLOT_HEIGHT,
         series: seriesOpts,
-        bands,
         scales: { x: { time: true }, y: { distr: log ? 3 : 1 } },
         axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((t) => formatValue(t)) }],
         legend: { show: true, live: false },
         cursor: { focus: { prox: 30 } },
         focus: { alpha: 0.4 },
         hooks: {
+          drawAxes: [drawBands],
           draw: [drawMarkers],
           setCursor: [
             (u) => {
