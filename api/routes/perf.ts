@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { minMaxBuckets } from '../../common/downsample';
 import { resourceRef } from '../../common/schemas/fields';
 import { TOTAL_COUNT_HEADER, pageWindow } from '../../common/schemas/pagination';
-import { MAX_PLOT_SERIES, benchmarkTableQuery, benchmarkTableRow, perfQuery, perfSeries, type BenchmarkTableRow, type PerfSeries } from '../../common/schemas/perf';
+import { MAX_PLOT_SERIES, benchmarkTableQuery, benchmarkTableRow, perfData, perfQuery, type BenchmarkTableRow, type PerfData, type PerfSeries } from '../../common/schemas/perf';
 import { benchmarkTable, plotPoints, seriesParts, type PlotPointRow } from '../../db/perf';
 import { findProjectChild } from '../../db/resources';
 import type { ProjectRow } from '../../db/rows';
@@ -83,7 +83,7 @@ const perfRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['metrics'],
         params: projectParams,
         querystring: perfQuery,
-        response: { 200: z.array(perfSeries), ...errorResponses },
+        response: { 200: perfData, ...errorResponses },
       },
     },
     async (request) => {
@@ -110,29 +110,45 @@ const perfRoutes: FastifyPluginAsyncZod = async (app) => {
         const key = `${r.branch_id}/${r.testbed_id}/${r.benchmark_id}/${r.measure_id}`;
         bySeries.get(key)?.push(r) ?? bySeries.set(key, [r]);
       }
+      const reports = new ReportTable();
       const series: PerfSeries[] = [];
       for (const branch of branches) for (const testbed of testbeds) for (const benchmark of benchmarks) for (const measure of measures) {
         const points = bySeries.get(`${branch.id}/${testbed.id}/${benchmark.id}/${measure.id}`) ?? [];
-        series.push(toSeries({ branch: branch.name, testbed: testbed.name, benchmark: benchmark.name, measure: measure.name, units: measure.units ?? '' }, points, q.max_points));
+        series.push(toSeries({ branch: branch.name, testbed: testbed.name, benchmark: benchmark.name, measure: measure.name, units: measure.units ?? '' }, points, q.max_points, reports));
       }
-      return series;
+      return { reports: reports.data, series };
     },
   );
 };
 
+/** The reports plot points come from, each once, by index. */
+class ReportTable {
+  readonly data: PerfData['reports'] = { uuids: [], times: [], jobs: [], versions: [] };
+  private readonly index = new Map<string, number>();
+
+  indexOf(p: PlotPointRow): number {
+    let i = this.index.get(p.report_id);
+    if (i === undefined) {
+      i = this.data.uuids.push(p.report_id) - 1;
+      this.data.times.push(p.start_time.getTime());
+      this.data.jobs.push(p.job_id);
+      this.data.versions.push(p.image_digest);
+      this.index.set(p.report_id, i);
+    }
+    return i;
+  }
+}
+
 /** A series' points as parallel arrays, thinned to `maxPoints` (markers kept), with its alerts and change points by index. */
-function toSeries(names: Pick<PerfSeries, 'branch' | 'testbed' | 'benchmark' | 'measure' | 'units'>, all: PlotPointRow[], maxPoints: number): PerfSeries {
+function toSeries(names: Pick<PerfSeries, 'branch' | 'testbed' | 'benchmark' | 'measure' | 'units'>, all: PlotPointRow[], maxPoints: number, reports: ReportTable): PerfSeries {
   const kept = minMaxBuckets(all.map((p) => p.start_time.getTime()), all.map((p) => p.value), maxPoints, (i) => all[i].alert_id !== null || all[i].change_point_id !== null).map((i) => all[i]);
   return {
     ...names,
     total_points: all.length,
-    times: kept.map((p) => p.start_time.getTime()),
+    reports: kept.map((p) => reports.indexOf(p)),
     values: kept.map((p) => p.value),
     lower_limits: kept.map((p) => p.lower_limit),
     upper_limits: kept.map((p) => p.upper_limit),
-    reports: kept.map((p) => p.report_id),
-    jobs: kept.map((p) => p.job_id),
-    versions: kept.map((p) => p.image_digest),
     alerts: kept.flatMap((p, index) => (p.alert_id ? [{ index, uuid: p.alert_id, side: p.alert_side!, status: p.alert_status!, limit: p.alert_limit! }] : [])),
     change_points: kept.flatMap((p, index) => (p.change_point_id ? [{ index, uuid: p.change_point_id, percent_change: p.percent_change! }] : [])),
   };

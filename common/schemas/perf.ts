@@ -67,17 +67,26 @@ export const perfSeries = z.object({
   measure: z.string(),
   units: z.string(),
   total_points: z.number().int().describe('points in the range before downsampling'),
-  times: z.array(z.number()).describe('report start times, epoch milliseconds'),
+  reports: z.array(z.number().int()).describe("each point's report, as an index into the answer's `reports`"),
   values: z.array(z.number()),
   lower_limits: z.array(z.number().nullable()).describe("each point's boundary (null: none)"),
   upper_limits: z.array(z.number().nullable()),
-  reports: z.array(z.uuid()),
-  jobs: z.array(z.uuid().nullable()),
-  versions: z.array(z.string().nullable()).describe("the image digest each point's job ran (null for local runs)"),
   alerts: z.array(z.object({ index: z.number().int(), uuid: z.uuid(), side: alertSide, status: alertStatus, limit: z.number() })).describe('points with an alert, by index'),
   change_points: z.array(z.object({ index: z.number().int(), uuid: z.uuid(), percent_change: z.number() })).describe('points where the series shifts, by index'),
 });
 export type PerfSeries = z.infer<typeof perfSeries>;
+
+/** Plot data: the series, and once each the reports their points came from (series of one run share them). */
+export const perfData = z.object({
+  reports: z.object({
+    uuids: z.array(z.uuid()),
+    times: z.array(z.number()).describe('report start times, epoch milliseconds'),
+    jobs: z.array(z.uuid().nullable()),
+    versions: z.array(z.string().nullable()).describe("the image digest the report's job ran (null for local runs)"),
+  }),
+  series: z.array(perfSeries),
+});
+export type PerfData = z.infer<typeof perfData>;
 
 export const reportListQuery = paginationQuery.extend({
   branch: resourceRef.optional().describe('only reports of this branch (slug)'),

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { BenchmarkTableRow, PerfSeries } from '../../common/schemas/perf';
+import type { BenchmarkTableRow, PerfData } from '../../common/schemas/perf';
 import { Stack, type Tenant } from '../harness/stack';
 
 /** Debian's chromium (scripts/bootstrap.sh installs it); playwright-core only drives it, it downloads nothing. */
@@ -76,17 +76,19 @@ describe('web console', () => {
       expect([await past.json(), past.headers.get('x-total-count')]).toEqual([[], String(BENCHMARKS + 1)]);
     });
 
-    it('gives plot series with limits, alerts by index, and downsamples to max_points keeping the alert', async () => {
-      const plot = await stack.request<PerfSeries[]>('GET', `${base}/perf?branch=main&testbed=ci&benchmark=step&benchmark=bench-001&measure=latency`);
+    it('gives plot series with limits and alerts by index, their reports listed once, and refuses what names nothing', async () => {
+      const plot = await stack.request<PerfData>('GET', `${base}/perf?branch=main&testbed=ci&benchmark=step&benchmark=bench-001&measure=latency`);
       expect(plot.status).toBe(200);
-      expect(plot.body.map((s) => [s.benchmark, s.values.length, s.total_points])).toEqual([['step', 12, 12], ['bench-001', 12, 12]]);
-      const [step] = plot.body;
+      expect(plot.body.series.map((s) => [s.benchmark, s.values.length, s.total_points])).toEqual([['step', 12, 12], ['bench-001', 12, 12]]);
+      // Both series come from the same twelve reports, listed once, oldest first.
+      expect(plot.body.reports.uuids).toHaveLength(STEP.length);
+      expect(plot.body.reports.times).toEqual([...plot.body.reports.times].sort((a, b) => a - b));
+      const [step, other] = plot.body.series;
+      expect(other.reports).toEqual(step.reports);
       expect(step.values).toEqual(STEP);
       expect(step.alerts).toEqual([expect.objectContaining({ index: STEP.length - 1, side: 'upper', status: 'active' })]);
       expect(step.upper_limits[STEP.length - 1]).toBeLessThan(160);
 
-      const thin = await stack.request<PerfSeries[]>('GET', `${base}/perf?branch=main&testbed=ci&benchmark=step&measure=latency&max_points=16`);
-      expect(thin.body[0].total_points).toBe(12);
       const bad = await stack.request<{ message: string }>('GET', `${base}/perf?branch=main&testbed=ci&benchmark=nope&measure=latency`);
       expect(bad.status).toBe(400);
       expect(bad.body.message).toContain('querystring.benchmark');

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { PerfSeries } from '../../../common/schemas/perf';
+import type { PerfData, PerfSeries } from '../../../common/schemas/perf';
 import { projectPath, query } from '../api';
 import { formatTime, formatValue, short } from '../format';
 import { Status, useApi } from '../hooks';
@@ -12,9 +12,17 @@ const PARTS = ['branch', 'testbed', 'benchmark', 'measure'] as const;
 const ALERT_COLOR = '#e0001b';
 const PLOT_HEIGHT = 420;
 
+/** A series with its points' times and reports resolved from the answer's report table. */
+interface Line extends PerfSeries {
+  times: number[];
+  uuids: string[];
+  jobs: (string | null)[];
+  versions: (string | null)[];
+}
+
 /** One hovered point of one series, as the details panel shows it. */
 interface Hovered {
-  series: PerfSeries;
+  line: Line;
   index: number;
   color: string;
 }
@@ -22,32 +30,37 @@ interface Hovered {
 const label = (s: PerfSeries) => `${s.benchmark} · ${s.measure} · ${s.branch} · ${s.testbed}`;
 const alpha = (hex: string, a: string) => `${hex}${a}`;
 
+const linesOf = (data: PerfData): Line[] =>
+  data.series.map((s) => ({
+    ...s,
+    times: s.reports.map((r) => data.reports.times[r]),
+    uuids: s.reports.map((r) => data.reports.uuids[r]),
+    jobs: s.reports.map((r) => data.reports.jobs[r]),
+    versions: s.reports.map((r) => data.reports.versions[r]),
+  }));
+
 /**
- * The uPlot chart: per series a line, its boundary band (between the upper and lower limits), alert
- * markers and change-point markers. Series come aligned on one time axis (uPlot.join).
+ * The uPlot chart: per series a line, its boundary band (between the lower and upper limits, drawn
+ * under the lines with its dashed edges), alert markers and change-point markers. Series come
+ * aligned on one time axis (uPlot.join); the band and markers are drawn in uPlot's hooks.
  */
-function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; project: string }) {
+function Chart({ data, log, project }: { data: PerfData; log: boolean; project: string }) {
   const host = useRef<HTMLDivElement>(null);
   const [hovered, setHovered] = useState<Hovered[]>([]);
   useEffect(() => {
     const el = host.current!;
+    const lines = linesOf(data);
     const positive = (v: number | null) => (log && v !== null && v <= 0 ? null : v);
-    const tables = series.map((s) => [s.times.map((t) => t / 1000), s.values.map(positive), s.lower_limits.map(positive), s.upper_limits.map(positive)] as uPlot.AlignedData);
-    const data = tables.length ? uPlot.join(tables) : ([[]] as unknown as uPlot.AlignedData);
+    const tables = lines.map((s) => [s.times.map((t) => t / 1000), s.values.map(positive)] as uPlot.AlignedData);
+    const aligned = tables.length ? uPlot.join(tables) : ([[]] as unknown as uPlot.AlignedData);
     // Where each series' point lies on the joined axis: hover and click map back to the report.
-    const indexAt = series.map((s) => new Map(s.times.map((t, i) => [t / 1000, i])));
-    const seriesOpts: uPlot.Series[] = [{}];
-    series.forEach((s, i) => {
-      const color = COLORS[i % COLORS.length];
-      seriesOpts.push({ label: label(s), stroke: color, width: 1.5, spanGaps: true, points: { show: s.values.length <= 200, size: 4 } });
-      seriesOpts.push({ label: 'lower limit', stroke: alpha(color, '55'), width: 1, dash: [4, 4], spanGaps: true, points: { show: false } });
-      seriesOpts.push({ label: 'upper limit', stroke: alpha(color, '55'), width: 1, dash: [4, 4], spanGaps: true, points: { show: false } });
-    });
-    const banded = series.filter((s) => s.lower_limits.some((v) => v !== null) || s.upper_limits.some((v) => v !== null));
-    /**
-     * The boundary band: between each stretch of points' lower and upper limits, where a value
-     * raises no alert. A one-sided threshold's band runs to the plot's edge. Drawn under the lines.
-     */
+    const indexAt = lines.map((s) => new Map(s.times.map((t, i) => [t / 1000, i])));
+    const seriesOpts: uPlot.Series[] = [
+      {},
+      ...lines.map((s, i): uPlot.Series => ({ label: label(s), stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true, points: { show: s.values.length <= 200, size: 4 } })),
+    ];
+    const banded = lines.filter((s) => s.lower_limits.some((v) => v !== null) || s.upper_limits.some((v) => v !== null));
+    /** One band per run of points that have a limit: a one-sided threshold's band runs to the plot's edge. */
     const drawBands = (u: uPlot) => {
       const ctx = u.ctx;
       const { left, top, width, height } = u.bbox;
@@ -55,20 +68,34 @@ function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; p
       ctx.beginPath();
       ctx.rect(left, top, width, height);
       ctx.clip();
-      series.forEach((s, i) => {
-        ctx.fillStyle = alpha(COLORS[i % COLORS.length], '22');
+      lines.forEach((s, i) => {
+        const color = COLORS[i % COLORS.length];
+        const x = (k: number) => u.valToPos(s.times[k] / 1000, 'x', true);
         const y = (v: number | null, edge: number) => (positive(v) === null ? edge : u.valToPos(v!, 'y', true));
-        for (let k = 0; k + 1 < s.times.length; k++) {
-          if ((s.lower_limits[k] ?? s.upper_limits[k]) === null && (s.lower_limits[k + 1] ?? s.upper_limits[k + 1]) === null) continue;
-          const x0 = u.valToPos(s.times[k] / 1000, 'x', true);
-          const x1 = u.valToPos(s.times[k + 1] / 1000, 'x', true);
-          ctx.beginPath();
-          ctx.moveTo(x0, y(s.upper_limits[k], top));
-          ctx.lineTo(x1, y(s.upper_limits[k + 1], top));
-          ctx.lineTo(x1, y(s.lower_limits[k + 1], top + height));
-          ctx.lineTo(x0, y(s.lower_limits[k], top + height));
-          ctx.closePath();
-          ctx.fill();
+        const has = (k: number) => s.lower_limits[k] !== null || s.upper_limits[k] !== null;
+        for (let k = 0; k < s.times.length; k++) {
+          if (!has(k)) continue;
+          let end = k;
+          while (end + 1 < s.times.length && has(end + 1)) end++;
+          const upper = new Path2D();
+          const lower = new Path2D();
+          const band = new Path2D();
+          for (let j = k; j <= end; j++) {
+            const [px, py] = [x(j), y(s.upper_limits[j], top)];
+            upper[j === k ? 'moveTo' : 'lineTo'](px, py);
+            band[j === k ? 'moveTo' : 'lineTo'](px, py);
+          }
+          for (let j = end; j >= k; j--) band.lineTo(x(j), y(s.lower_limits[j], top + height));
+          for (let j = k; j <= end; j++) lower[j === k ? 'moveTo' : 'lineTo'](x(j), y(s.lower_limits[j], top + height));
+          band.closePath();
+          ctx.fillStyle = alpha(color, '22');
+          ctx.fill(band);
+          ctx.strokeStyle = alpha(color, '88');
+          ctx.lineWidth = devicePixelRatio;
+          ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
+          if (s.upper_limits.slice(k, end + 1).some((v) => v !== null)) ctx.stroke(upper);
+          if (s.lower_limits.slice(k, end + 1).some((v) => v !== null)) ctx.stroke(lower);
+          k = end;
         }
       });
       ctx.restore();
@@ -78,11 +105,11 @@ function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; p
       let alerts = 0;
       let changes = 0;
       ctx.save();
-      series.forEach((s) => {
+      lines.forEach((s) => {
+        ctx.strokeStyle = '#555';
+        ctx.setLineDash([3, 3]);
         for (const cp of s.change_points) {
           const x = u.valToPos(s.times[cp.index] / 1000, 'x', true);
-          ctx.strokeStyle = '#555';
-          ctx.setLineDash([3, 3]);
           ctx.beginPath();
           ctx.moveTo(x, u.bbox.top);
           ctx.lineTo(x, u.bbox.top + u.bbox.height);
@@ -93,11 +120,9 @@ function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; p
         for (const a of s.alerts) {
           const value = positive(s.values[a.index]);
           if (value === null) continue;
-          const x = u.valToPos(s.times[a.index] / 1000, 'x', true);
-          const y = u.valToPos(value, 'y', true);
           ctx.fillStyle = a.status === 'active' ? ALERT_COLOR : '#999';
           ctx.beginPath();
-          ctx.arc(x, y, 6 * devicePixelRatio, 0, 2 * Math.PI);
+          ctx.arc(u.valToPos(s.times[a.index] / 1000, 'x', true), u.valToPos(value, 'y', true), 6 * devicePixelRatio, 0, 2 * Math.PI);
           ctx.fill();
           alerts++;
         }
@@ -107,14 +132,32 @@ function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; p
       el.dataset.alertMarkers = String(alerts);
       el.dataset.changePoints = String(changes);
       el.dataset.bands = String(banded.length);
-      el.dataset.points = String(series.reduce((n, s) => n + s.values.length, 0));
+      el.dataset.points = String(lines.reduce((n, s) => n + s.values.length, 0));
     };
+    // The y range covers the limits too, so a band is never cut off where the line is flat.
+    let limitLow = Infinity;
+    let limitHigh = -Infinity;
+    for (const s of lines) for (const v of [...s.lower_limits, ...s.upper_limits]) {
+      if (positive(v) === null) continue;
+      limitLow = Math.min(limitLow, v!);
+      limitHigh = Math.max(limitHigh, v!);
+    }
     const plot = new uPlot(
       {
         width: el.clientWidth || 900,
         height: PLOT_HEIGHT,
         series: seriesOpts,
-        scales: { x: { time: true }, y: { distr: log ? 3 : 1 } },
+        scales: {
+          x: { time: true },
+          y: {
+            distr: log ? 3 : 1,
+            range: (_u, min, max) => {
+              const lo = Math.min(min, limitLow);
+              const hi = Math.max(max, limitHigh);
+              return log ? uPlot.rangeLog(lo, hi, 10, true) : uPlot.rangeNum(lo, hi, 0.1, true);
+            },
+          },
+        },
         axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((t) => formatValue(t)) }],
         legend: { show: true, live: false },
         cursor: { focus: { prox: 30 } },
@@ -127,23 +170,23 @@ function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; p
               const idx = u.cursor.idx;
               if (idx === null || idx === undefined) return setHovered([]);
               const x = u.data[0][idx];
-              setHovered(series.flatMap((s, i) => {
+              setHovered(lines.flatMap((line, i) => {
                 const index = indexAt[i].get(x);
-                return index === undefined ? [] : [{ series: s, index, color: COLORS[i % COLORS.length] }];
+                return index === undefined ? [] : [{ line, index, color: COLORS[i % COLORS.length] }];
               }));
             },
           ],
         },
       },
-      data,
+      aligned,
       el,
     );
     const open = () => {
       const idx = plot.cursor.idx;
       if (idx === null || idx === undefined) return;
       const x = plot.data[0][idx];
-      const i = series.findIndex((_, k) => indexAt[k].has(x));
-      if (i >= 0) navigate(`/projects/${encodeURIComponent(project)}/reports/${series[i].reports[indexAt[i].get(x)!]}`);
+      const i = lines.findIndex((_, k) => indexAt[k].has(x));
+      if (i >= 0) navigate(`/projects/${encodeURIComponent(project)}/reports/${lines[i].uuids[indexAt[i].get(x)!]}`);
     };
     plot.over.addEventListener('click', open);
     const resize = () => plot.setSize({ width: el.clientWidth, height: PLOT_HEIGHT });
@@ -152,17 +195,17 @@ function Chart({ series, log, project }: { series: PerfSeries[]; log: boolean; p
       removeEventListener('resize', resize);
       plot.destroy();
     };
-  }, [series, log, project]);
+  }, [data, log, project]);
   return (
     <>
       <div ref={host} id="plot" class="plot" />
       <div id="hover" class="hover">
-        {hovered.map(({ series: s, index, color }) => {
+        {hovered.map(({ line: s, index, color }) => {
           const alert = s.alerts.find((a) => a.index === index);
           return (
             <div key={label(s)} style={{ borderLeftColor: color }}>
               <b>{formatValue(s.values[index])} {s.units}</b> {label(s)} · {formatTime(s.times[index])}
-              <br />report {short(s.reports[index])} · job {short(s.jobs[index])} · version {short(s.versions[index], 12)}
+              <br />report {short(s.uuids[index])} · job {short(s.jobs[index])} · version {short(s.versions[index], 12)}
               {alert && <span class="badge active">alert: {alert.side} limit {formatValue(alert.limit)} ({alert.status})</span>}
             </div>
           );
@@ -185,7 +228,7 @@ export function PerfPage({ project, params }: { project: string; params: URLSear
   const api = complete
     ? `${projectPath(project)}/perf${query({ ...chosen, start_time: start ? new Date(start).toISOString() : undefined, end_time: end ? new Date(end).toISOString() : undefined, max_points: maxPoints })}`
     : null;
-  const loaded = useApi<PerfSeries[]>(api);
+  const loaded = useApi<PerfData>(api);
   const url = (changes: Record<string, string | string[] | undefined>) =>
     `/projects/${encodeURIComponent(project)}/perf${query({ ...chosen, start: start || undefined, end: end || undefined, log: log ? '1' : undefined, ...changes })}`;
   const apply = () => {
@@ -218,9 +261,9 @@ export function PerfPage({ project, params }: { project: string; params: URLSear
       {loaded.state === 'ok' && api && (
         <>
           <p class="muted" id="plot-summary">
-            {loaded.data.rows.map((s) => `${label(s)}: ${s.values.length}${s.values.length < s.total_points ? ` of ${s.total_points} (downsampled)` : ''} points`).join('; ')}
+            {loaded.data.rows.series.map((s) => `${label(s)}: ${s.values.length}${s.values.length < s.total_points ? ` of ${s.total_points} (downsampled)` : ''} points`).join('; ')}
           </p>
-          <Chart series={loaded.data.rows} log={log} project={project} />
+          <Chart data={loaded.data.rows} log={log} project={project} />
         </>
       )}
     </section>
