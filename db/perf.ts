@@ -36,68 +36,71 @@ const ORDER: Record<BenchmarkTableQuery['sort'], string> = {
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * One page of the benchmarks table of a branch + testbed, and how many series it has, in one
- * statement. The table covers the newest `reports` reports (found on report's branch + testbed +
- * time index): their metrics (by metric's report index) give each series' newest value, sparkline,
- * alerts and change points, so the work grows with reports × series per report, not with history.
+ * One page of the benchmarks table of a branch + testbed, and how many series it has, in two
+ * statements: the newest `reports` reports (report's branch + testbed + time index), then their
+ * metrics (by metric's report index, the ids given as an array so the planner sees how few they
+ * are) grouped into series with each one's newest value, sparkline, alerts and change points. The
+ * work grows with reports × series per report, not with the length of the history.
  */
 export async function benchmarkTable(
   db: Knex,
   s: { branchId: string; testbedId: string; reports: number; q?: string; sort: BenchmarkTableQuery['sort']; order: 'asc' | 'desc'; limit: number; offset: number },
 ): Promise<{ rows: BenchmarkTableRowDb[]; total: number }> {
+  const recent: { id: string }[] = await db('report')
+    .where({ branch_id: s.branchId, testbed_id: s.testbedId })
+    .orderBy([{ column: 'start_time', order: 'desc' }, { column: 'created_at', order: 'desc' }])
+    .limit(s.reports)
+    .select('id');
+  if (!recent.length) return { rows: [], total: 0 };
   const direction = s.order === 'desc' ? 'DESC' : 'ASC';
+  // A metric's age is its report's place in `recent` (newest first, from 1): no join to report, and
+  // one ordered aggregate (the sparkline); the newest metric and the newest change point are found
+  // again by their report (recent[age]) through metric's unique report + benchmark + measure index.
   const { rows } = await db.raw(
-    `WITH recent AS (
-       SELECT id, start_time, created_at FROM report
-       WHERE branch_id = :branch AND testbed_id = :testbed
-       ORDER BY start_time DESC, created_at DESC
-       LIMIT :reports
-     ), points AS (
-       SELECT m.id, m.benchmark_id, m.measure_id, m.value, m.previous_value, r.id AS report_id, r.start_time,
-              row_number() OVER (PARTITION BY m.benchmark_id, m.measure_id ORDER BY r.start_time DESC, r.created_at DESC) AS age
-       FROM recent r JOIN metric m ON m.report_id = r.id
-     ), series AS (
-       SELECT p.benchmark_id, p.measure_id,
-              array_agg(p.value ORDER BY p.age DESC) AS sparkline,
-              count(a.id) FILTER (WHERE a.status = 'active')::int AS active_alerts,
-              (array_agg(p.report_id ORDER BY p.age) FILTER (WHERE cp.id IS NOT NULL))[1] AS change_point_report,
-              (array_agg(cp.percent_change ORDER BY p.age) FILTER (WHERE cp.id IS NOT NULL))[1] AS change_point_percent
-       FROM points p
-       LEFT JOIN alert a ON a.metric_id = p.id
-       LEFT JOIN change_point cp ON cp.metric_id = p.id AND cp.branch_id = :branch AND cp.testbed_id = :testbed
-       GROUP BY p.benchmark_id, p.measure_id
+    `WITH series AS (
+       SELECT m.benchmark_id, m.measure_id,
+              array_agg(m.value ORDER BY array_position(CAST(:ids AS uuid[]), m.report_id) DESC) AS sparkline,
+              min(array_position(CAST(:ids AS uuid[]), m.report_id)) AS latest_age,
+              min(array_position(CAST(:ids AS uuid[]), m.report_id)) FILTER (WHERE cp.id IS NOT NULL) AS change_point_age,
+              count(*) FILTER (WHERE a.status = 'active')::int AS active_alerts
+       FROM metric m
+       ${s.q ? "JOIN benchmark fb ON fb.id = m.benchmark_id AND fb.name ILIKE :q ESCAPE '\\'" : ''}
+       LEFT JOIN alert a ON a.metric_id = m.id
+       LEFT JOIN change_point cp ON cp.metric_id = m.id AND cp.branch_id = :branch AND cp.testbed_id = :testbed
+       WHERE m.report_id = ANY(CAST(:ids AS uuid[]))
+       GROUP BY m.benchmark_id, m.measure_id
      ), listed AS (
-       SELECT b.name AS benchmark, ms.slug AS measure, ms.units, l.value, l.report_id, l.start_time,
+       SELECT b.name AS benchmark, ms.slug AS measure, ms.units, l.value, l.report_id, lr.start_time,
               coalesce(bd.baseline, l.previous_value) AS baseline,
               (l.value / NULLIF(coalesce(bd.baseline, l.previous_value), 0) - 1) * 100 AS change_percent,
               bd.lower_limit, bd.upper_limit, s.sparkline, la.side AS alert_side, la.status AS alert_status,
-              s.active_alerts, s.change_point_report, s.change_point_percent
+              s.active_alerts, cm.report_id AS change_point_report, cp.percent_change AS change_point_percent
        FROM series s
-       JOIN points l ON l.benchmark_id = s.benchmark_id AND l.measure_id = s.measure_id AND l.age = 1
+       JOIN metric l ON l.report_id = (CAST(:ids AS uuid[]))[s.latest_age] AND l.benchmark_id = s.benchmark_id AND l.measure_id = s.measure_id
+       JOIN report lr ON lr.id = l.report_id
        JOIN benchmark b ON b.id = s.benchmark_id
        JOIN measure ms ON ms.id = s.measure_id
        LEFT JOIN boundary bd ON bd.metric_id = l.id
        LEFT JOIN alert la ON la.metric_id = l.id
-       ${s.q ? "WHERE b.name ILIKE :q ESCAPE '\\'" : ''}
+       LEFT JOIN metric cm ON cm.report_id = (CAST(:ids AS uuid[]))[s.change_point_age] AND cm.benchmark_id = s.benchmark_id AND cm.measure_id = s.measure_id
+       LEFT JOIN change_point cp ON cp.metric_id = cm.id AND cp.branch_id = :branch AND cp.testbed_id = :testbed
      )
      SELECT listed.*, count(*) OVER () AS total FROM listed
      ORDER BY ${ORDER[s.sort]} ${direction} NULLS LAST, benchmark, measure
      LIMIT :limit OFFSET :offset`,
-    { branch: s.branchId, testbed: s.testbedId, reports: s.reports, limit: s.limit, offset: s.offset, ...(s.q ? { q: containing(s.q) } : {}) },
+    { branch: s.branchId, testbed: s.testbedId, ids: recent.map((r) => r.id), limit: s.limit, offset: s.offset, ...(s.q ? { q: containing(s.q) } : {}) },
   );
-  const total = rows.length ? Number(rows[0].total) : await benchmarkTableCount(db, s);
+  // The window count comes with rows only: a page past the end counts on its own.
+  const total = rows.length ? Number(rows[0].total) : s.offset ? await benchmarkTableCount(db, recent, s.q) : 0;
   return { rows, total };
 }
 
-/** The count alone, for a page past the end (the window count above comes with rows only). */
-async function benchmarkTableCount(db: Knex, s: { branchId: string; testbedId: string; reports: number; q?: string }): Promise<number> {
+async function benchmarkTableCount(db: Knex, recent: { id: string }[], q: string | undefined): Promise<number> {
   const { rows } = await db.raw(
     `SELECT count(DISTINCT (m.benchmark_id, m.measure_id))::int AS total
-     FROM (SELECT id FROM report WHERE branch_id = :branch AND testbed_id = :testbed ORDER BY start_time DESC, created_at DESC LIMIT :reports) r
-     JOIN metric m ON m.report_id = r.id
-     JOIN benchmark b ON b.id = m.benchmark_id
-     ${s.q ? "WHERE b.name ILIKE :q ESCAPE '\\'" : ''}`,
-    { branch: s.branchId, testbed: s.testbedId, reports: s.reports, ...(s.q ? { q: containing(s.q) } : {}) },
+     FROM metric m JOIN benchmark b ON b.id = m.benchmark_id
+     WHERE m.report_id = ANY(CAST(:ids AS uuid[])) ${q ? "AND b.name ILIKE :q ESCAPE '\\'" : ''}`,
+    { ids: recent.map((r) => r.id), ...(q ? { q: containing(q) } : {}) },
   );
   return rows[0].total;
 }

@@ -21,15 +21,18 @@ describe('web console', () => {
   const shots = join(process.env.BENCHLINE_TEST_SCRATCH!, 'artifacts', 'console');
   const BENCHMARKS = 60;
   const STEP = [100.3, 99.2, 100.9, 99.7, 100.4, 99.6, 100.1, 100.2, 99.8, 100.5, 99.9, 160];
+  // Shifts by 30 % half way: a change point at its seventh report.
+  const SHIFT = [100.3, 99.2, 100.9, 99.7, 100.4, 99.6, 130.1, 129.2, 130.8, 129.5, 130.3, 129.9];
+  const SERIES = BENCHMARKS + 2;
 
   beforeAll(async () => {
     stack = await Stack.start();
     base = `/v0/projects/${stack.project.slug}`;
     publicTenant = await stack.tenant('public', { plan: 'team' });
-    // Sixty benchmarks whose values rank them by number, and `step`, which jumps in the last report:
-    // the t-test threshold raises an upper alert there.
+    // Sixty benchmarks whose values rank them by number; `step`, which jumps in the last report (the
+    // t-test threshold raises an upper alert there); and `shift`, whose level moves half way.
     for (const [i, step] of STEP.entries()) {
-      const bmf: Record<string, { latency: { value: number } }> = { step: { latency: { value: step } } };
+      const bmf: Record<string, { latency: { value: number } }> = { step: { latency: { value: step } }, shift: { latency: { value: SHIFT[i] } } };
       for (let b = 0; b < BENCHMARKS; b++) bmf[`bench-${String(b).padStart(3, '0')}`] = { latency: { value: 1000 + b * 10 + (i % 3) } };
       const response = await stack.request('POST', `${base}/reports`, {
         branch: 'main', testbed: 'ci', adapter: 'json', results: [JSON.stringify(bmf)],
@@ -58,7 +61,7 @@ describe('web console', () => {
   describe('endpoints', () => {
     it('pages, sorts and filters the benchmarks table on the server', async () => {
       const first = await fetch(`${stack.apiUrl}${base}/benchmark-table?branch=main&testbed=ci&per_page=25`, { headers: { authorization: `Bearer ${stack.userToken}` } });
-      expect(first.headers.get('x-total-count')).toBe(String(BENCHMARKS + 1));
+      expect(first.headers.get('x-total-count')).toBe(String(SERIES));
       const rows = (await first.json()) as BenchmarkTableRow[];
       expect(rows.map((r) => r.benchmark).slice(0, 2)).toEqual(['bench-000', 'bench-001']);
       expect(rows[0].sparkline).toHaveLength(STEP.length);
@@ -72,8 +75,12 @@ describe('web console', () => {
       expect(step.body[0].change_percent).toBeGreaterThan(50);
       // A LIKE wildcard in the filter is taken literally.
       expect((await stack.request<BenchmarkTableRow[]>('GET', `${base}/benchmark-table?branch=main&testbed=ci&q=bench_0`)).body).toEqual([]);
+      const shift = await stack.request<BenchmarkTableRow[]>('GET', `${base}/benchmark-table?branch=main&testbed=ci&q=shift`);
+      const reports = await stack.request<Array<{ uuid: string }>>('GET', `${base}/reports?per_page=${STEP.length}`);
+      expect(shift.body[0].change_point).toEqual({ report: reports.body[STEP.length - 1 - 6].uuid, percent_change: expect.closeTo(30, 0) });
+      expect(step.body[0].change_point).toBeNull();
       const past = await fetch(`${stack.apiUrl}${base}/benchmark-table?branch=main&testbed=ci&page=9`, { headers: { authorization: `Bearer ${stack.userToken}` } });
-      expect([await past.json(), past.headers.get('x-total-count')]).toEqual([[], String(BENCHMARKS + 1)]);
+      expect([await past.json(), past.headers.get('x-total-count')]).toEqual([[], String(SERIES)]);
     });
 
     it('gives plot series with limits and alerts by index, their reports listed once, and refuses what names nothing', async () => {
@@ -89,6 +96,8 @@ describe('web console', () => {
       expect(step.alerts).toEqual([expect.objectContaining({ index: STEP.length - 1, side: 'upper', status: 'active' })]);
       expect(step.upper_limits[STEP.length - 1]).toBeLessThan(160);
 
+      const shifted = await stack.request<PerfData>('GET', `${base}/perf?branch=main&testbed=ci&benchmark=shift&measure=latency`);
+      expect(shifted.body.series[0].change_points).toEqual([expect.objectContaining({ index: 6 })]);
       const bad = await stack.request<{ message: string }>('GET', `${base}/perf?branch=main&testbed=ci&benchmark=nope&measure=latency`);
       expect(bad.status).toBe(400);
       expect(bad.body.message).toContain('querystring.benchmark');
@@ -104,7 +113,7 @@ describe('web console', () => {
       expect((await stack.request('GET', `${base}/perf?branch=main&testbed=ci&benchmark=step&measure=latency`, undefined, null)).status).toBe(404);
       expect((await stack.request('GET', `${base}/reports`, undefined, null)).status).toBe(404);
       const reports = await stack.request<Array<{ metrics: number; active_alerts: number }>>('GET', `${base}/reports?per_page=2`);
-      expect(reports.body.map((r) => [r.metrics, r.active_alerts])).toEqual([[BENCHMARKS + 1, 1], [BENCHMARKS + 1, 0]]);
+      expect(reports.body.map((r) => [r.metrics, r.active_alerts])).toEqual([[SERIES, 1], [SERIES, 0]]);
     });
 
     it('serves the console at / and its client routes, outside the API and its document', async () => {
@@ -159,13 +168,13 @@ describe('web console', () => {
 
       await page.click('th[data-sort=value] a');
       await page.waitForURL(/sort=value/);
-      await firstRow(page, 'step');
+      await firstRow(page, 'shift');
       await page.click('th[data-sort=value] a');
       await page.waitForURL(/order=desc/);
       await firstRow(page, 'bench-059');
       await page.click('a[rel=next]');
       await page.locator('#page', { hasText: 'page 2 of 2' }).waitFor();
-      expect(await names()).toEqual(['bench-009', 'bench-008', 'bench-007', 'bench-006', 'bench-005', 'bench-004', 'bench-003', 'bench-002', 'bench-001', 'bench-000', 'step']);
+      expect(await names()).toEqual(['bench-009', 'bench-008', 'bench-007', 'bench-006', 'bench-005', 'bench-004', 'bench-003', 'bench-002', 'bench-001', 'bench-000', 'step', 'shift']);
       await shot(page, 'benchmarks');
 
       await page.goto(`${stack.apiUrl}/projects/${stack.project.slug}/benchmarks?branch=main&testbed=ci&q=step`);

@@ -1,0 +1,164 @@
+/**
+ * The web console at scale (issue 11, item 10): a project with BENCHMARKS benchmarks × MEASURES
+ * measures × REPORTS reports (1,000,000 metrics by default), a threshold boundary on every latency
+ * metric and an alert on one in a hundred, seeded in set-based SQL. Measured in headless Chromium
+ * (Debian's, driven by playwright-core): time from navigation to the benchmarks table's first page
+ * drawn, and to a 10-series × 1,000-point plot drawn, with the bytes each page fetched; and the
+ * server's time for the two API calls behind them.
+ */
+import type { Knex } from 'knex';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Stack } from '/work/wt/console/test/harness/stack';
+import { printRows, summary } from '/work/wt/console/bench/stats';
+
+const BENCHMARKS = Number(process.env.BENCH_CONSOLE_BENCHMARKS ?? 200);
+const MEASURES = ['latency', 'throughput', 'instructions', 'cycles', 'file-size'];
+const REPORTS = Number(process.env.BENCH_CONSOLE_REPORTS ?? 1000);
+const RUNS = Number(process.env.BENCH_CONSOLE_RUNS ?? 5);
+const PLOT_SERIES = 10;
+const BRANCH = 'console-scale';
+const CHROMIUM = process.env.BENCHLINE_CHROMIUM ?? '/usr/bin/chromium';
+/** The reference product's figures (issue 11: its #595): 38 s for a 112-benchmark perf page. */
+const BASELINE = '38 s (reference product, 112 benchmarks)';
+const TARGET_MS = 1000;
+
+export async function consoleBenchmark(stack: Stack): Promise<void> {
+  const seeded = performance.now();
+  await seed(stack.db, stack.project.id);
+  console.log(`\nConsole at scale: seeded ${BENCHMARKS} benchmarks × ${MEASURES.length} measures × ${REPORTS} reports in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+
+  const b = await stack.db('branch').where({ slug: BRANCH }).first('id');
+  const t = await stack.db('testbed').where({ project_id: stack.project.id, slug: 'ci' }).first('id');
+  const { benchmarkTable } = await import('/work/wt/console/db/perf');
+  const q = stack.db.client.config;
+  let sql = '';
+  stack.db.on('query', (e: { sql: string; bindings: unknown[] }) => { sql = e.sql; (globalThis as any).binds = e.bindings; });
+  for (let i = 0; i < 3; i++) { const s0 = performance.now(); await benchmarkTable(stack.db, { branchId: b.id, testbedId: t.id, reports: 30, sort: 'benchmark', order: 'asc', limit: 50, offset: 0 }); console.log('table query ms', performance.now() - s0); }
+  const conn = await (stack.db as any).client.acquireConnection();
+  const plan = await conn.query({ text: 'EXPLAIN (ANALYZE, BUFFERS) ' + sql, values: (globalThis as any).binds });
+  console.log(plan.rows.map((r: any) => r['QUERY PLAN']).join('\n'));
+  await (stack.db as any).client.releaseConnection(conn);
+  if (process.env.ONLY_EXPLAIN) return;
+  void q;
+  const project = stack.project.slug;
+  const tablePath = `/projects/${project}/benchmarks?branch=${BRANCH}&testbed=ci`;
+  const benchmarks = Array.from({ length: PLOT_SERIES }, (_, b) => `benchmark=bench-${String(b).padStart(3, '0')}`).join('&');
+  const plotPath = `/projects/${project}/perf?branch=${BRANCH}&testbed=ci&${benchmarks}&measure=latency`;
+  const api = {
+    table: `/v0/projects/${project}/benchmark-table?branch=${BRANCH}&testbed=ci&per_page=50`,
+    plot: `/v0/projects/${project}/perf?branch=${BRANCH}&testbed=ci&${benchmarks}&measure=latency&max_points=1280`,
+  };
+
+  const rows: [string, ReturnType<typeof summary>][] = [];
+  const sizes: string[] = [];
+  for (const [name, path] of Object.entries(api)) {
+    const times: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < RUNS + 1; i++) {
+      const started = performance.now();
+      const response = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${stack.userToken}` } });
+      bytes = (await response.arrayBuffer()).byteLength;
+      if (response.status !== 200) throw new Error(`${path}: HTTP ${response.status}`);
+      if (i > 0) times.push(performance.now() - started); // the first warms the connection pool and plan cache
+    }
+    rows.push([`api: ${name}`, summary(times)]);
+    sizes.push(`  api ${name}: ${(bytes / 1024).toFixed(1)} KiB`);
+  }
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const table = await inBrowser(browser, stack, tablePath, (page) => page.locator('#benchmark-table tbody tr').nth(49).waitFor());
+    rows.push(['chromium: benchmarks table, first page (50 rows)', summary(table.times)]);
+    sizes.push(`  benchmarks table page fetched ${table.kib}`);
+    const plot = await inBrowser(browser, stack, plotPath, (page) => page.locator(`#plot[data-points="${PLOT_SERIES * REPORTS}"]`).waitFor());
+    rows.push([`chromium: plot, ${PLOT_SERIES} series × ${REPORTS} points`, summary(plot.times)]);
+    sizes.push(`  plot page fetched ${plot.kib}`);
+  } finally {
+    await browser.close();
+  }
+  printRows(`Console pages: navigation to drawn, ${RUNS} runs each (a fresh browser context per run: page, script and data loaded each time)`, rows);
+  for (const s of sizes) console.log(s);
+  console.log(`  baseline: ${BASELINE}; target: each page drawn in < ${TARGET_MS} ms`);
+}
+
+/** Loads `path` RUNS times in fresh contexts (after one warm-up) until `drawn`; times and the bytes one load fetched. */
+async function inBrowser(browser: Browser, stack: Stack, path: string, drawn: (page: Page) => Promise<void>): Promise<{ times: number[]; kib: string }> {
+  const times: number[] = [];
+  let total = 0;
+  let data = 0;
+  for (let i = 0; i < RUNS + 1; i++) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript(`sessionStorage.setItem('benchline.token', ${JSON.stringify(stack.userToken)})`);
+    const page = await context.newPage();
+    total = 0;
+    data = 0;
+    page.on('response', async (response) => {
+      const length = (await response.body().catch(() => Buffer.alloc(0))).length;
+      total += length;
+      if (new URL(response.url()).pathname.startsWith('/v0/')) data += length;
+    });
+    const started = performance.now();
+    await page.goto(`${stack.apiUrl}${path}`);
+    await drawn(page);
+    if (i > 0) times.push(performance.now() - started);
+    await context.close();
+  }
+  return { times, kib: `${(total / 1024).toFixed(1)} KiB in all, ${(data / 1024).toFixed(1)} KiB of it API data` };
+}
+
+/** REPORTS reports on BRANCH, one a minute, each with every series; boundaries on latency, an alert on one metric in a hundred. */
+async function seed(db: Knex, projectId: string): Promise<void> {
+  await db.transaction(async (trx) => {
+    const [branch] = await trx('branch').insert({ project_id: projectId, slug: BRANCH, name: BRANCH }).returning('id');
+    const testbed = await trx('testbed').where({ project_id: projectId, slug: 'ci' }).first('id');
+    await trx('benchmark').insert(Array.from({ length: BENCHMARKS }, (_, b) => ({ project_id: projectId, name: `bench-${String(b).padStart(3, '0')}` })));
+    await trx('measure').insert(MEASURES.map((slug) => ({ project_id: projectId, slug, name: slug, units: 'x' }))).onConflict(['project_id', 'slug']).ignore();
+    await trx.raw(
+      `insert into report (project_id, branch_id, testbed_id, adapter, start_time)
+       select ?, ?, ?, 'json', now() - make_interval(mins => ? - g) from generate_series(1, ?) g`,
+      [projectId, branch.id, testbed.id, REPORTS + 1, REPORTS],
+    );
+    await trx.raw(
+      `insert into metric (report_id, benchmark_id, measure_id, value, previous_value)
+       select r.id, b.id, m.id, 100 + random() * 10, 100
+       from report r cross join benchmark b cross join measure m
+       where r.branch_id = ? and b.project_id = ? and m.project_id = ?`,
+      [branch.id, projectId, projectId],
+    );
+    const latency = await trx('measure').where({ project_id: projectId, slug: 'latency' }).first('id');
+    const [threshold] = await trx('threshold').insert({ project_id: projectId, branch_id: branch.id, testbed_id: testbed.id, measure_id: latency.id }).returning('id');
+    const [model] = await trx('threshold_model').insert({ threshold_id: threshold.id, test: 't_test', upper_boundary: 0.99 }).returning('id');
+    await trx('threshold').where({ id: threshold.id }).update({ model_id: model.id });
+    await trx.raw(
+      `insert into boundary (metric_id, threshold_id, model_id, baseline, lower_limit, upper_limit)
+       select m.id, ?, ?, 105, null, 109.5 from metric m join report r on r.id = m.report_id where r.branch_id = ? and m.measure_id = ?`,
+      [threshold.id, model.id, branch.id, latency.id],
+    );
+    await trx.raw(
+      `insert into alert (project_id, boundary_id, metric_id, threshold_id, model_id, side, "limit", value)
+       select ?, bd.id, bd.metric_id, bd.threshold_id, bd.model_id, 'upper', 109.5, m.value
+       from boundary bd join metric m on m.id = bd.metric_id where bd.threshold_id = ? and m.value > 109.9`,
+      [projectId, threshold.id],
+    );
+  });
+  await db.raw('analyze report, metric, boundary, alert');
+}
+
+if (require.main === module) {
+  (async () => {
+    const { default: globalSetup } = await import('/work/wt/console/test/harness/global-setup');
+    const { default: globalTeardown } = await import('/work/wt/console/test/harness/global-teardown');
+    const { Stack } = await import('/work/wt/console/test/harness/stack');
+    await globalSetup();
+    const stack = await Stack.start();
+    try {
+      await consoleBenchmark(stack);
+    } finally {
+      await stack.stop();
+      await globalTeardown();
+    }
+  })().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
