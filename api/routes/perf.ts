@@ -5,10 +5,9 @@ import { resourceRef } from '../../common/schemas/fields';
 import { TOTAL_COUNT_HEADER, pageWindow } from '../../common/schemas/pagination';
 import { MAX_PLOT_SERIES, benchmarkTableQuery, benchmarkTableRow, perfData, perfQuery, type BenchmarkTableRow, type PerfData, type PerfSeries } from '../../common/schemas/perf';
 import { benchmarkTable, plotPoints, seriesParts, type PlotPointRow } from '../../db/perf';
-import { findProjectChild } from '../../db/resources';
 import type { ProjectRow } from '../../db/rows';
-import { badRequest, notFound } from '../errors';
-import { readableProject } from '../project-access';
+import { badRequest } from '../errors';
+import { readableProject, seriesPlace } from '../project-access';
 import { errorResponses } from '../resources';
 
 const projectParams = z.object({ project: resourceRef });
@@ -36,10 +35,7 @@ const perfRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { project } = await readableProject(db, request, request.params.project);
       const q = request.query;
-      const branch = await findProjectChild(db, 'branch', project.id, q.branch);
-      if (!branch) throw notFound(`branch "${q.branch}"`);
-      const testbed = await findProjectChild(db, 'testbed', project.id, q.testbed);
-      if (!testbed) throw notFound(`testbed "${q.testbed}"`);
+      const { branch, testbed } = await seriesPlace(db, project, q);
       const { rows, total } = await benchmarkTable(db, { branchId: branch.id, testbedId: testbed.id, reports: q.reports, q: q.q, sort: q.sort, order: q.order, ...pageWindow(q) });
       reply.header(TOTAL_COUNT_HEADER, total);
       return rows.map(
