@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { minMaxBuckets } from '../../common/downsample';
 import { resourceRef } from '../../common/schemas/fields';
 import { TOTAL_COUNT_HEADER, pageWindow } from '../../common/schemas/pagination';
-import { MAX_PLOT_SERIES, benchmarkTableQuery, benchmarkTableRow, perfData, perfQuery, type BenchmarkTableRow, type PerfData, type PerfSeries } from '../../common/schemas/perf';
+import { MAX_PLOT_SERIES, benchmarkTableQuery, benchmarkTableRow, perfData, perfQuery, perfSvgQuery, type BenchmarkTableRow, type PerfData, type PerfQuery, type PerfSeries } from '../../common/schemas/perf';
+import { renderPerfSvg } from '../perf-svg';
 import { benchmarkTable, plotPoints, seriesParts, type PlotPointRow } from '../../db/perf';
 import type { ProjectRow } from '../../db/rows';
 import { badRequest } from '../errors';
@@ -84,37 +85,62 @@ const perfRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { project } = await readableProject(db, request, request.params.project);
-      const q = request.query;
-      const count = q.branch.length * q.testbed.length * q.benchmark.length * q.measure.length;
-      if (count > MAX_PLOT_SERIES) throw badRequest('querystring', `${count} series asked for; a plot holds at most ${MAX_PLOT_SERIES} (branches × testbeds × benchmarks × measures)`);
-      const [branches, testbeds, benchmarks, measures] = await Promise.all([
-        resolve(project, 'branch', q.branch),
-        resolve(project, 'testbed', q.testbed),
-        resolve(project, 'benchmark', q.benchmark),
-        resolve(project, 'measure', q.measure),
-      ]);
-      const rows = await plotPoints(db, {
-        branchIds: branches.map((b) => b.id),
-        testbedIds: testbeds.map((t) => t.id),
-        benchmarkIds: benchmarks.map((b) => b.id),
-        measureIds: measures.map((m) => m.id),
-        startTime: q.start_time ? new Date(q.start_time) : undefined,
-        endTime: q.end_time ? new Date(q.end_time) : undefined,
-      });
-      const bySeries = new Map<string, PlotPointRow[]>();
-      for (const r of rows) {
-        const key = `${r.branch_id}/${r.testbed_id}/${r.benchmark_id}/${r.measure_id}`;
-        bySeries.get(key)?.push(r) ?? bySeries.set(key, [r]);
-      }
-      const reports = new ReportTable();
-      const series: PerfSeries[] = [];
-      for (const branch of branches) for (const testbed of testbeds) for (const benchmark of benchmarks) for (const measure of measures) {
-        const points = bySeries.get(`${branch.id}/${testbed.id}/${benchmark.id}/${measure.id}`) ?? [];
-        series.push(toSeries({ branch: branch.name, testbed: testbed.name, benchmark: benchmark.name, measure: measure.name, units: measure.units ?? '' }, points, q.max_points, reports));
-      }
-      return { reports: reports.data, series };
+      return plotData(project, request.query);
     },
   );
+
+  app.get(
+    '/v0/projects/:project/perf.svg',
+    {
+      preHandler: app.optionalUser,
+      schema: {
+        summary: 'The perf plot as an SVG image, at a stable URL for READMEs and pull-request comments',
+        description: 'The same series, limits, alerts and change points as GET …/perf, drawn server-side; each series is downsampled to the image width.',
+        tags: ['metrics'],
+        params: projectParams,
+        querystring: perfSvgQuery,
+        response: { 200: { description: 'the plot', content: { 'image/svg+xml': { schema: z.string() } } }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { project } = await readableProject(db, request, request.params.project);
+      const { width, height, log, ...q } = request.query;
+      const data = await plotData(project, { ...q, max_points: width });
+      // Shared through caches and image proxies (a README's camo): fresh for a minute.
+      return reply.type('image/svg+xml').header('cache-control', 'public, max-age=60').send(renderPerfSvg(data, { width, height, log: log ?? false }));
+    },
+  );
+
+  async function plotData(project: ProjectRow, q: PerfQuery): Promise<PerfData> {
+    const count = q.branch.length * q.testbed.length * q.benchmark.length * q.measure.length;
+    if (count > MAX_PLOT_SERIES) throw badRequest('querystring', `${count} series asked for; a plot holds at most ${MAX_PLOT_SERIES} (branches × testbeds × benchmarks × measures)`);
+    const [branches, testbeds, benchmarks, measures] = await Promise.all([
+      resolve(project, 'branch', q.branch),
+      resolve(project, 'testbed', q.testbed),
+      resolve(project, 'benchmark', q.benchmark),
+      resolve(project, 'measure', q.measure),
+    ]);
+    const rows = await plotPoints(db, {
+      branchIds: branches.map((b) => b.id),
+      testbedIds: testbeds.map((t) => t.id),
+      benchmarkIds: benchmarks.map((b) => b.id),
+      measureIds: measures.map((m) => m.id),
+      startTime: q.start_time ? new Date(q.start_time) : undefined,
+      endTime: q.end_time ? new Date(q.end_time) : undefined,
+    });
+    const bySeries = new Map<string, PlotPointRow[]>();
+    for (const r of rows) {
+      const key = `${r.branch_id}/${r.testbed_id}/${r.benchmark_id}/${r.measure_id}`;
+      bySeries.get(key)?.push(r) ?? bySeries.set(key, [r]);
+    }
+    const reports = new ReportTable();
+    const series: PerfSeries[] = [];
+    for (const branch of branches) for (const testbed of testbeds) for (const benchmark of benchmarks) for (const measure of measures) {
+      const points = bySeries.get(`${branch.id}/${testbed.id}/${benchmark.id}/${measure.id}`) ?? [];
+      series.push(toSeries({ branch: branch.name, testbed: testbed.name, benchmark: benchmark.name, measure: measure.name, units: measure.units ?? '' }, points, q.max_points, reports));
+    }
+    return { reports: reports.data, series };
+  }
 };
 
 /** The reports plot points come from, each once, by index. */

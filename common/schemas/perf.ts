@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { resourceRef, timestamp } from './fields';
-import { paginationQuery } from './pagination';
+import { booleanFilter, paginationQuery } from './pagination';
 import { alertSide, alertStatus, benchmarkRef, measureRef } from './results';
 
 /**
@@ -58,6 +58,12 @@ export const perfQuery = z.object({
   max_points: z.coerce.number().int().min(16).max(MAX_PLOT_POINTS).default(1000).describe("points per series at most (the plot's width in pixels): longer series are thinned by min/max buckets, keeping each bucket's extremes and every alert and change point"),
 });
 export type PerfQuery = z.infer<typeof perfQuery>;
+
+export const perfSvgQuery = perfQuery.omit({ max_points: true }).extend({
+  width: z.coerce.number().int().min(200).max(4000).default(800).describe('image width in pixels (also the points per series at most)'),
+  height: z.coerce.number().int().min(100).max(2000).default(300).describe('plot height in pixels, without the legend below it'),
+  log: booleanFilter.describe('logarithmic y axis'),
+});
 
 /** One series' points as parallel arrays (what a plot library takes), oldest first. */
 export const perfSeries = z.object({

@@ -98,6 +98,13 @@ describe('web console', () => {
 
       const shifted = await stack.request<PerfData>('GET', `${base}/perf?branch=main&testbed=ci&benchmark=shift&measure=latency`);
       expect(shifted.body.series[0].change_points).toEqual([expect.objectContaining({ index: 6 })]);
+      // The same plot as an image at a stable URL: public projects' plots embed in READMEs as they are.
+      const svg = await fetch(`${stack.apiUrl}${base}/perf.svg?branch=main&testbed=ci&benchmark=step&measure=latency&width=600`, { headers: { authorization: `Bearer ${stack.userToken}` } });
+      expect([svg.status, svg.headers.get('content-type')]).toEqual([200, expect.stringContaining('image/svg+xml')]);
+      const image = await svg.text();
+      expect(image.match(/class="alert"/g)).toHaveLength(1);
+      expect(image).toContain('class="band"');
+      expect((await fetch(`${stack.apiUrl}${base}/perf.svg?branch=main&testbed=ci&benchmark=step&measure=latency`)).status).toBe(404);
       const bad = await stack.request<{ message: string }>('GET', `${base}/perf?branch=main&testbed=ci&benchmark=nope&measure=latency`);
       expect(bad.status).toBe(400);
       expect(bad.body.message).toContain('querystring.benchmark');
@@ -132,7 +139,7 @@ describe('web console', () => {
       expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
       const document = (await (await fetch(`${stack.apiUrl}/v0/openapi.json`)).json()) as { paths: Record<string, unknown> };
       expect(Object.keys(document.paths).filter((p) => p === '/' || p.startsWith('/projects') || p.startsWith('/assets'))).toEqual([]);
-      expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v0/projects/{project}/benchmark-table', '/v0/projects/{project}/perf', '/v0/projects']));
+      expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v0/projects/{project}/benchmark-table', '/v0/projects/{project}/perf', '/v0/projects/{project}/perf.svg', '/v0/projects']));
     });
   });
 
