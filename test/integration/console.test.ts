@@ -229,5 +229,21 @@ describe('web console', () => {
       await shot(page, 'report');
       await page.context().close();
     });
+
+    it("shows a job's report with its phases, outputs, execution facts and Temporal link", async () => {
+      await stack.startRunner();
+      const image = await stack.pushImage('console-bench', { entrypoint: ['/bench.sh'], files: { '/bench.sh': `#!/bin/sh\necho '{"parse": {"latency": {"value": 42}}}'\necho 'to stderr' >&2\n` } });
+      const { job, report } = await stack.submit({ image });
+      expect((await stack.waitForJob(job)).status).toBe('processed');
+      const page = await open(`/projects/${stack.project.slug}/reports/${report}`, stack.userToken);
+      await page.locator('#job .status-processed').waitFor();
+      expect(await page.getAttribute('#job a[target=_blank]', 'href')).toContain(`job-${job}`);
+      expect(await page.textContent('#report-results td.name')).toBe('parse');
+      await page.click('#job .outputs button:has-text("stderr")');
+      await page.locator('#job pre.output', { hasText: 'to stderr' }).waitFor();
+      expect(await page.locator('#job table.facts th').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^host\.tuning\./)]));
+      await shot(page, 'report-job');
+      await page.context().close();
+    });
   });
 });
