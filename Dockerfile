@@ -1,4 +1,12 @@
 # One image for the api, the orchestrator and the runner; docker-compose.yml picks the entry point.
+# The web console is built in a stage of its own (Vite and the UI libraries are devDependencies).
+FROM node:20-bookworm-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web ./web
+RUN npx vite build web
+
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends umoci bubblewrap busybox-static qemu-system-x86 cpio ca-certificates \
@@ -7,6 +15,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
+COPY --from=console /app/web/dist ./web/dist
 ENV NODE_ENV=production
 # e.g. api/main.ts, orchestrator/main.ts, runner/main.ts
 ENTRYPOINT ["node", "--require", "/app/node_modules/tsx/dist/cjs/index.cjs"]

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import { CLAIM_TICKET_HEADER } from '../common/schemas';
 import { CLAIM_TOKEN_HEADER } from '../common/tokens';
 import auth from './auth';
+import { registerConsole } from './console';
 import metrics from './metrics';
 import type { ApiConfig } from './config';
 import { registerErrorHandler } from './errors';
@@ -27,6 +28,8 @@ import specRoutes from './routes/specs';
 import runnerAdminRoutes from './routes/runner-admin';
 import reportRoutes from './routes/reports';
 import resultRoutes from './routes/results';
+import perfRoutes from './routes/perf';
+import projectListRoutes from './routes/project-lists';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -77,6 +80,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/v0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerConsole(app);
 
   await app.register(metrics, { token: config.metricsToken });
   await app.register(auth);
@@ -94,5 +98,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(runnerAdminRoutes);
   await app.register(reportRoutes);
   await app.register(resultRoutes);
+  await app.register(perfRoutes);
+  await app.register(projectListRoutes);
   return app;
 }

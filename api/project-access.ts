@@ -7,6 +7,7 @@ import { holdsClaimToken, memberRole } from '../db/organizations';
 import { anonymousTarget, findProject } from '../db/projects';
 import { isUuid } from '../db/refs';
 import { getPipeline } from '../db/pipelines';
+import { findProjectChild, type ChildRow } from '../db/resources';
 import type { JobRow, PipelineRow, ProjectRow } from '../db/rows';
 import { badRequest, forbidden, notFound, unauthorized } from './errors';
 
@@ -111,4 +112,12 @@ export async function cancelableJob(db: Knex, request: FastifyRequest, projectRe
   const allowed = admin || role === 'leader' || (request.user !== undefined && job.submitted_by === request.user.id) || claimant;
   if (!allowed) throw forbidden(`only the job's submitter, leaders of project "${project.slug}"'s organization and server admins may cancel it`);
   return { project, job, member: role !== undefined || claimant, role };
+}
+
+/** The branch and testbed a series read names (slug or UUID), 404 for either the project lacks. */
+export async function seriesPlace(db: Knex, project: ProjectRow, refs: { branch: string; testbed: string }): Promise<{ branch: ChildRow; testbed: ChildRow }> {
+  const [branch, testbed] = await Promise.all([findProjectChild(db, 'branch', project.id, refs.branch), findProjectChild(db, 'testbed', project.id, refs.testbed)]);
+  if (!branch) throw notFound(`branch "${refs.branch}"`);
+  if (!testbed) throw notFound(`testbed "${refs.testbed}"`);
+  return { branch, testbed };
 }

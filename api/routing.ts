@@ -30,7 +30,8 @@ export function registerRouting(app: FastifyInstance): void {
   function unrouted(request: FastifyRequest, reply: FastifyReply) {
     const path = request.url.split('?')[0];
     const allowed = METHODS.filter((method) => paths.find(method as HTTPMethod, path) !== null);
-    if (allowed.length) {
+    // A route of this method that found nothing to serve (a missing static file) is a plain 404.
+    if (allowed.length && !allowed.includes(request.method)) {
       return reply
         .status(405)
         .header('allow', allowed.join(', '))

@@ -3,6 +3,7 @@
  * integration tests (an ephemeral Temporal dev server, a fresh Postgres database, a registry).
  */
 import { changePointBenchmark } from './change-points';
+import { consoleBenchmark } from './console';
 import { dispatchBenchmark } from './dispatch';
 import { executorBenchmark } from './executors';
 import { resultsScaleBenchmark } from './results-scale';
@@ -15,6 +16,7 @@ runBench(async () => {
     await dispatchBenchmark(stack);
     await resultsScaleBenchmark(stack);
     await executorBenchmark(stack);
+    await consoleBenchmark(stack);
   });
   // Its own services, as separate processes, once the shared ones are stopped.
   await throughputBenchmark();

@@ -35,7 +35,8 @@ apt_install() {
 # --- Debian packages: registry, image tools, sandbox, guest userland, microVM ---------------------
 # gcc + libc6-dev build the microVM guest's static init; xz-utils/zstd unpack kernel modules;
 # apache2-utils' htpasswd sets up the private registry the tests pull from with credentials.
-apt_install docker-registry skopeo umoci bubblewrap busybox-static qemu-system-x86 cpio gcc libc6-dev xz-utils zstd apache2-utils
+# chromium: the console's browser tests drive Debian's build through playwright-core (no browser download).
+apt_install docker-registry skopeo umoci bubblewrap busybox-static qemu-system-x86 cpio gcc libc6-dev xz-utils zstd apache2-utils chromium
 
 # --- Postgres: DATABASE_URL, else the local server, else an embedded cluster (needs the binaries) ---
 if [ -z "${DATABASE_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
@@ -97,5 +98,14 @@ want="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "npm ci"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+fi
+
+# --- Web console: built from web/ by Vite into web/dist (never committed) when its sources changed ---
+stamp="$ROOT/web/dist/.benchline-src.sha256"
+want="$(cd "$ROOT" && { find web -path web/dist -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum; sha256sum package-lock.json; } | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "building the web console (vite build web)"
+  (cd "$ROOT" && npx --no-install vite build web --logLevel warn)
   echo "$want" > "$stamp"
 fi

@@ -211,6 +211,7 @@ async function main() {
   if (stopping) await stopping; // stopped mid-demo: no summary of a stack that is going away
 
   console.log(`
+  Console        ${apiUrl}/projects/${demo.project}/benchmarks?branch=main&testbed=${demo.testbed}   (a row opens its plot)
   API            ${apiUrl}
   API docs       ${apiUrl}/docs   (OpenAPI: ${apiUrl}/v0/openapi.json)
   Temporal UI    http://127.0.0.1:${TEMPORAL_UI_PORT}

@@ -31,7 +31,7 @@ import {
 } from '../../db/thresholds';
 import { badRequest, conflict, notFound } from '../errors';
 import { paginate } from '../pagination';
-import { readableProject } from '../project-access';
+import { readableProject, seriesPlace } from '../project-access';
 import { errorResponses, iso, writableProject } from '../resources';
 import { toAlertSummary, toAlertView, toChangePointView, toModelView, toThresholdView } from '../views';
 
@@ -244,10 +244,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { project } = await readableProject(db, request, request.params.project);
       const q = request.query;
-      const branch = await findProjectChild(db, 'branch', project.id, q.branch);
-      if (!branch) throw notFound(`branch "${q.branch}"`);
-      const testbed = await findProjectChild(db, 'testbed', project.id, q.testbed);
-      if (!testbed) throw notFound(`testbed "${q.testbed}"`);
+      const { branch, testbed } = await seriesPlace(db, project, q);
       const benchmark = await findBenchmark(db, project.id, q.benchmark);
       if (!benchmark) throw notFound(`benchmark "${q.benchmark}"`);
       const measure = await findMeasure(db, project.id, q.measure);

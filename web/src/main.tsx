@@ -1,0 +1,58 @@
+import { render } from 'preact';
+import { useState } from 'preact/hooks';
+import { getToken, setToken } from './api';
+import { BenchmarksPage } from './pages/benchmarks';
+import { HomePage } from './pages/home';
+import { PerfPage } from './pages/perf';
+import { ProjectPage } from './pages/project';
+import { ReportPage } from './pages/report';
+import { onLinkClick, useLocation } from './router';
+import './style.css';
+
+function SignIn() {
+  const [signedIn, setSignedIn] = useState(getToken() !== null);
+  const [draft, setDraft] = useState('');
+  if (signedIn) {
+    return (
+      <form class="signin" onSubmit={(e) => { e.preventDefault(); setToken(null); setSignedIn(false); location.reload(); }}>
+        <span>signed in</span> <button type="submit">Sign out</button>
+      </form>
+    );
+  }
+  return (
+    <form class="signin" onSubmit={(e) => { e.preventDefault(); if (!draft.trim()) return; setToken(draft.trim()); setSignedIn(true); location.reload(); }}>
+      <input name="token" type="password" placeholder="API token (benchline_user_…)" value={draft} onInput={(e) => setDraft((e.target as HTMLInputElement).value)} autocomplete="off" />
+      <button type="submit">Sign in</button>
+    </form>
+  );
+}
+
+function Route() {
+  const { path, params } = useLocation();
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'projects' && parts[1]) {
+    const project = parts[1];
+    if (parts.length === 2) return <ProjectPage project={project} />;
+    if (parts[2] === 'benchmarks') return <BenchmarksPage project={project} params={params} />;
+    if (parts[2] === 'perf') return <PerfPage project={project} params={params} />;
+    if (parts[2] === 'reports' && parts[3]) return <ReportPage project={project} report={parts[3]} />;
+  }
+  if (parts.length === 0) return <HomePage />;
+  return <p class="error">No page at {path}.</p>;
+}
+
+function App() {
+  return (
+    <div onClick={onLinkClick}>
+      <header>
+        <a href="/" class="brand">Benchline</a>
+        <SignIn />
+      </header>
+      <main>
+        <Route />
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vite';
+
+// The console is served by the api at `/` (api/console.ts): assets under /assets/, built into web/dist.
+export default defineConfig({
+  base: '/',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: { outDir: 'dist', emptyOutDir: true, assetsDir: 'assets', target: 'es2022' },
+  // `npx vite web` during development: API calls go to a running api (npm run dev).
+  server: { proxy: { '/v0': `http://127.0.0.1:${process.env.BENCHLINE_API_PORT ?? 8080}` } },
+});
