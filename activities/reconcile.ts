@@ -2,10 +2,14 @@ import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { InvalidTransitionError, JOB_STATUSES, isTerminal, jobWorkflowId, pipelineWorkflowId } from '../common/contracts';
 import { transitionJob } from '../db/jobs';
+import { finishOrphanedPipeline, openPipelineJobs, runningPipelinesBefore, settleUnstartedJobs } from '../db/pipelines';
 import { releaseAndHandOn } from './gate';
 import { workflowStatus } from './workflow-status';
 
 const BATCH = 500;
+
+/** A workflow that may still write its rows: neither reconciler touches what it answers for. */
+const isLive = (status: string) => status === 'RUNNING' || status === 'CONTINUED_AS_NEW';
 
 export function createReconcileActivities(db: Knex, client: Client) {
   return {
@@ -26,9 +30,9 @@ export function createReconcileActivities(db: Knex, client: Client) {
       let settled = 0;
       for (const { id, pipeline_id: pipelineId } of jobs) {
         const status = await workflowStatus(client, jobWorkflowId(id));
-        if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') continue;
-        // A pipeline's job has no workflow until its needs are met: its pipeline's workflow answers for it meanwhile.
-        if (status === 'NOT_FOUND' && pipelineId && (await workflowStatus(client, pipelineWorkflowId(pipelineId))) === 'RUNNING') continue;
+        if (isLive(status)) continue;
+        // A pipeline's job has no workflow until its needs are met: its pipeline answers for it (settleOrphanedPipelines).
+        if (status === 'NOT_FOUND' && pipelineId) continue;
         await releaseAndHandOn(db, client, id);
         try {
           await transitionJob(db, id, 'failed', { error: `the job's workflow ended (${status.toLowerCase()}) without settling it`, finished_at: new Date() });
@@ -37,6 +41,34 @@ export function createReconcileActivities(db: Knex, client: Client) {
           // Settled meanwhile by its own workflow: nothing to do.
           if (!(err instanceof InvalidTransitionError)) throw err;
         }
+      }
+      return settled;
+    },
+
+    /**
+     * Ends pipelines whose workflow ended without ending them (terminated in the Temporal UI, or
+     * lost): the jobs it never started are canceled, saying why, and once none of its jobs is open
+     * the pipeline gets its status and counts from the job rows. A job whose own workflow still runs
+     * (a child being canceled with its parent) settles itself; the pipeline waits for a later pass.
+     * Returns how many pipelines were ended.
+     */
+    async settleOrphanedPipelines(minAgeSeconds: number): Promise<number> {
+      const pipelines = await runningPipelinesBefore(db, new Date(Date.now() - minAgeSeconds * 1000), BATCH);
+      let settled = 0;
+      for (const pipelineId of pipelines) {
+        const status = await workflowStatus(client, pipelineWorkflowId(pipelineId));
+        if (isLive(status)) continue;
+        const unstarted: string[] = [];
+        let open = 0;
+        for (const jobId of await openPipelineJobs(db, pipelineId)) {
+          open++;
+          if ((await workflowStatus(client, jobWorkflowId(jobId))) === 'NOT_FOUND') unstarted.push(jobId);
+        }
+        // With the pipeline's workflow gone, nothing will start these: conditional on pending, so a job that ended keeps how.
+        const reason = `canceled: the pipeline's workflow ended (${status.toLowerCase()}) before the job started`;
+        if (unstarted.length) await settleUnstartedJobs(db, unstarted.map((jobId) => ({ jobId, reason })), 'canceled');
+        if (open > unstarted.length) continue;
+        if (await finishOrphanedPipeline(db, pipelineId, status === 'TERMINATED' || status === 'CANCELED')) settled++;
       }
       return settled;
     },

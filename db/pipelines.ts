@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { sourcesOf, type PipelineOutcome, type PipelineStatus, type UnstartedJob } from '../common/contracts';
+import { JOB_STATUSES, isTerminal, sourcesOf, type PipelineOutcome, type PipelineStatus, type UnstartedJob } from '../common/contracts';
 import { jobSummariesQuery, type JobSummaryRow } from './job-lists';
 import { holdJobUntilCommit, waitForSubmission } from './jobs';
 import type { JobRow, PipelineEdgeRow, PipelineRow, ProjectRow } from './rows';
@@ -81,6 +81,45 @@ export async function finishPipeline(db: Knex, id: string, outcome: PipelineOutc
   await db<PipelineRow>('pipeline')
     .where({ id, status: 'running' })
     .update({ status: outcome.status, counts: outcome.counts, finished_at: db.fn.now() as unknown as Date });
+}
+
+/** Running pipelines created before `before`, oldest first: the reconciler's candidates. */
+export async function runningPipelinesBefore(db: Knex, before: Date, limit: number): Promise<string[]> {
+  const rows = await db<PipelineRow>('pipeline').where({ status: 'running' }).where('created_at', '<', before).orderBy('created_at').limit(limit).select('id');
+  return rows.map((r) => r.id);
+}
+
+const OPEN_JOB_STATUSES = JOB_STATUSES.filter((s) => !isTerminal(s));
+
+/** The pipeline's jobs that have not ended. */
+export async function openPipelineJobs(db: Knex, pipelineId: string): Promise<string[]> {
+  const rows = await db<JobRow>('job').where({ pipeline_id: pipelineId }).whereIn('status', OPEN_JOB_STATUSES).select('id');
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Ends a pipeline whose workflow ended without doing so, with the counts its job rows hold:
+ * `succeeded` when every job processed, else `canceled` if an operator stopped it, else `failed`.
+ * One statement, conditional on the pipeline still running and on none of its jobs being open (a
+ * job settled meanwhile cannot be missed from the counts). True when it ended the pipeline.
+ */
+export async function finishOrphanedPipeline(db: Knex, id: string, stoppedByOperator: boolean): Promise<boolean> {
+  const { rowCount } = await db.raw(
+    `UPDATE pipeline SET
+        status = CASE WHEN c.processed = c.total THEN 'succeeded' WHEN ?::boolean THEN 'canceled' ELSE 'failed' END,
+        counts = jsonb_build_object('processed', c.processed, 'failed', c.failed, 'canceled', c.canceled, 'skipped', c.skipped),
+        finished_at = now()
+       FROM (SELECT count(*) AS total,
+                    count(*) FILTER (WHERE status = 'processed') AS processed,
+                    count(*) FILTER (WHERE status = 'failed') AS failed,
+                    count(*) FILTER (WHERE status = 'canceled') AS canceled,
+                    count(*) FILTER (WHERE status = 'skipped') AS skipped
+               FROM job WHERE pipeline_id = ?) AS c
+      WHERE pipeline.id = ? AND pipeline.status = 'running'
+        AND NOT EXISTS (SELECT 1 FROM job WHERE pipeline_id = ? AND status = ANY(?::text[]))`,
+    [stoppedByOperator, id, id, id, OPEN_JOB_STATUSES],
+  );
+  return rowCount === 1;
 }
 
 /** The pipeline's jobs as lists show them, by key. */

@@ -52,4 +52,6 @@ export interface ControlActivities extends PipelineActivities {
   submitScheduledRun(scheduleId: string, runId: string, gateScope: string): Promise<ScheduledJob>;
   /** Settles jobs whose workflow ended without settling them; returns how many. */
   settleOrphanedJobs(minAgeSeconds: number): Promise<number>;
+  /** Ends pipelines whose workflow ended without ending them, canceling the jobs it never started; returns how many. */
+  settleOrphanedPipelines(minAgeSeconds: number): Promise<number>;
 }
