@@ -211,7 +211,7 @@ async function temporalAnswers(address: string): Promise<boolean> {
 }
 
 /** Whether the worker process `pid` polls `taskQueue` (a worker's default identity is `<pid>@<host>`). */
-async function polling(temporal: Client, taskQueue: string, pid: number | undefined): Promise<boolean> {
+export async function polling(temporal: Client, taskQueue: string, pid: number | undefined): Promise<boolean> {
   const { pollers } = await temporal.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue } });
   return (pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`));
 }

@@ -55,6 +55,8 @@ export interface StackOptions {
    * ordinary starts, on a connection of the api's own.
    */
   controlWorker?: boolean;
+  /** False: no orchestrator worker in this process; the test runs one (e.g. orchestrator/main.ts as a child process) on `control-<id>`. */
+  orchestrator?: boolean;
 }
 
 export interface Tenant {
@@ -93,7 +95,7 @@ export class Stack {
   outbound: OutboundPolicy = { allowPrivateNetworks: true };
   private nativeConnection!: NativeConnection;
   private connection!: Connection;
-  private orchestrator!: { worker: Worker; running: Promise<void> };
+  private orchestrator?: { worker: Worker; running: Promise<void> };
   private runners: TestRunner[] = [];
   private apiConfig!: Parameters<typeof buildApp>[0]['config'];
   private apiClient!: Client;
@@ -118,14 +120,16 @@ export class Stack {
     this.client = new Client({ connection: this.connection });
     this.nativeConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
     const controlTaskQueue = `control-${this.id}`;
-    const orchestrator = await createOrchestratorWorker({
-      connection: this.nativeConnection,
-      db: this.db,
-      taskQueue: controlTaskQueue,
-      outbound: this.outbound,
-      workflowBundle: { codePath: process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE! },
-    });
-    this.orchestrator = { worker: orchestrator, running: orchestrator.run() };
+    if (options.orchestrator !== false) {
+      const orchestrator = await createOrchestratorWorker({
+        connection: this.nativeConnection,
+        db: this.db,
+        taskQueue: controlTaskQueue,
+        outbound: this.outbound,
+        workflowBundle: { codePath: process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE! },
+      });
+      this.orchestrator = { worker: orchestrator, running: orchestrator.run() };
+    }
     this.apiClient = options.controlWorker ? new Client({ connection: this.nativeConnection }) : this.client;
     this.apiConfig = {
       ...apiConfigFromEnv(),
@@ -299,8 +303,8 @@ export class Stack {
 
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
-    this.orchestrator.worker.shutdown();
-    await this.orchestrator.running;
+    this.orchestrator?.worker.shutdown();
+    await this.orchestrator?.running;
     await this.app.close();
     await this.nativeConnection.close();
     await this.connection.close();
