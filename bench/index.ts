@@ -6,6 +6,7 @@ import { changePointBenchmark } from './change-points';
 import { consoleBenchmark } from './console';
 import { dispatchBenchmark } from './dispatch';
 import { executorBenchmark } from './executors';
+import { pipelineBenchmark } from './pipelines';
 import { resultsScaleBenchmark } from './results-scale';
 import { runBench, withBenchStack } from './services';
 import { throughputBenchmark } from './throughput';
@@ -17,6 +18,7 @@ runBench(async () => {
     await resultsScaleBenchmark(stack);
     await executorBenchmark(stack);
     await consoleBenchmark(stack);
+    await pipelineBenchmark(stack);
   });
   // Its own services, as separate processes, once the shared ones are stopped.
   await throughputBenchmark();
