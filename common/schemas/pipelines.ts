@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PIPELINE_STATUSES } from '../contracts';
 import { MAX_START_AFTER_DAYS } from '../start-after';
 import { resourceRef, timestamp } from './fields';
-import { jobSummary, newRun } from './index';
+import { attemptView, jobSummary, newRun } from './index';
 import { paginationQuery } from './pagination';
 
 /** The most jobs one pipeline may have: its workflow's history and input stay well inside Temporal's limits. */
@@ -49,7 +49,10 @@ const pipelineShape = {
   temporal_ui_url: z.string(),
 };
 
-export const pipelineJobView = jobSummary.extend({ key: z.string() });
+export const pipelineJobView = jobSummary.extend({
+  key: z.string(),
+  attempts: z.array(attemptView).describe('every runJob attempt, oldest first'),
+});
 
 export const pipelineView = z.object({
   ...pipelineShape,
