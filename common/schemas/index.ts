@@ -32,7 +32,8 @@ export const retryPolicy = z
     backoff_seconds: z.number().int().min(0).max(MAX_RETRY_BACKOFF_SECONDS).default(DEFAULT_RETRY_POLICY.backoffSeconds).describe('the n-th retry starts n × this many seconds after the failure'),
     on: z
       .array(z.enum(RETRY_ON))
-      .min(1)
+      // An empty list is one error, not also the refinement's.
+      .min(1, { abort: true })
       .max(RETRY_ON.length)
       .refine((on) => on.includes('infrastructure'), "must include 'infrastructure': a job whose benchmark may be retried is retried when it never started too")
       .default([...DEFAULT_RETRY_POLICY.on])
