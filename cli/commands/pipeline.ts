@@ -138,7 +138,7 @@ async function printResults(client: BenchlineClient, view: PipelineView, optiona
     else console.log(job.error ?? 'no reason recorded');
   }
   const failed = view.jobs.filter((j) => j.status !== 'processed' && !optional.has(j.key));
-  console.log(`\nPipeline ${view.status}: ${Object.entries(view.counts).map(([s, n]) => `${n} ${s}`).join(', ')}`);
+  console.log(`\nPipeline ${view.status}: ${Object.entries(view.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ')}`);
   if (failed.length === 0) return EXIT.ok;
   console.error(`benchline: required job${failed.length === 1 ? '' : 's'} did not process: ${failed.map((j) => `${j.key} (${j.status})`).join(', ')}`);
   return EXIT.failed;
