@@ -106,7 +106,7 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
       // option encodes as TRY_CANCEL (proto default 0) despite the SDK's doc comment.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       // One attempt per call: whether to try again depends on how far the job got, which only the
-      // workflow can weigh (see runOnce below), and a lost runner must fail the job at the heartbeat
+      // workflow can weigh (see runWithRetries below), and a lost runner must fail the job at the heartbeat
       // timeout even when no other runner is free to pick up a server-side retry.
       retry: { maximumAttempts: 1 },
     });
