@@ -10,14 +10,14 @@ import type { JobAttemptRow } from './rows';
  */
 export async function recordAttempt(db: Knex, jobId: string, a: FailedAttempt): Promise<void> {
   await db.raw(
-    `INSERT INTO job_attempt (job_id, attempt, kind, error, exit_code, dispatched_at, retry_at, runner_id, claimed_at, started_at)
-     SELECT job.id, ?, ?, ?, ?, to_timestamp(? / 1000.0), to_timestamp(? / 1000.0),
+    `INSERT INTO job_attempt (job_id, attempt, kind, error, exit_code, dispatched_at, ended_at, retry_at, runner_id, claimed_at, started_at)
+     SELECT job.id, ?, ?, ?, ?, to_timestamp(?::numeric / 1000), to_timestamp(?::numeric / 1000), to_timestamp(?::numeric / 1000),
             CASE WHEN job.attempt = ? THEN job.runner_id END,
             CASE WHEN job.attempt = ? THEN job.claimed_at END,
             CASE WHEN job.attempt = ? THEN job.started_at END
        FROM job WHERE job.id = ?
      ON CONFLICT (job_id, attempt) DO NOTHING`,
-    [a.attempt, a.kind, escapeNul(a.error), a.exitCode ?? null, a.dispatchedAt, a.retryAt, a.attempt, a.attempt, a.attempt, jobId],
+    [a.attempt, a.kind, escapeNul(a.error), a.exitCode ?? null, a.dispatchedAt, a.endedAt, a.retryAt, a.attempt, a.attempt, a.attempt, jobId],
   );
 }
 

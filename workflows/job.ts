@@ -236,8 +236,9 @@ async function runWithRetries(input: JobWorkflowInput, run: (attempt: number) =>
       }
       failure = { kind, error: describeFailure(err, input.spec.slug, input) };
     }
-    const retryAt = Date.now() + attempt * policy.backoffSeconds * 1000;
-    await control.recordAttempt(input.jobId, { attempt, ...failure, dispatchedAt, retryAt });
+    const endedAt = Date.now();
+    const retryAt = endedAt + attempt * policy.backoffSeconds * 1000;
+    await control.recordAttempt(input.jobId, { attempt, ...failure, dispatchedAt, endedAt, retryAt });
     setCurrentDetails(`attempt ${attempt} failed (${failure.kind}): attempt ${attempt + 1} at ${new Date(retryAt).toISOString()}`);
     if (retryAt > Date.now()) await sleep(retryAt - Date.now());
   }

@@ -11,8 +11,9 @@ export interface FailedAttempt {
   error: string;
   /** The benchmark's exit code, for a benchmark that ran. */
   exitCode?: number | null;
-  /** When the workflow handed this attempt to the runner queue, and when the next one is due (ms since the epoch). */
+  /** When the workflow handed this attempt to the runner queue, saw it fail, and set the next one for (ms since the epoch, workflow time). */
   dispatchedAt: number;
+  endedAt: number;
   retryAt: number;
 }
 

@@ -65,7 +65,7 @@ describe('pipeline critical path', () => {
     const id = await submit([{ key: 'x', image: one }, { key: 'y', image: two, needs: ['x'] }, { key: 'z', image: fast }], { start_after: startAfter.toISOString() });
     const path = await criticalPath(id);
     expect(path).toMatchObject({ status: 'running', estimated: true });
-    expect(path.path.map((j) => [j.key, j.status, j.estimated, j.samples])).toEqual([['x', 'pending', true, 1], ['y', 'pending', true, 1]]);
+    expect(path.path.map((j) => [j.key, j.status, j.estimated, j.samples])).toEqual([['x', 'scheduled', true, 1], ['y', 'scheduled', true, 1]]);
     const [x, y] = path.path;
     const created = (await stack.db('pipeline').where({ id }).first()).created_at;
     expect(x.start_seconds).toBeCloseTo(seconds(startAfter, created), 2);
