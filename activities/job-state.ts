@@ -1,17 +1,10 @@
 import { log } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import { InvalidTransitionError, type JobStatus, type RecordedRun, type RunJobResult, type SettledJob } from '../common/contracts';
+import { InvalidTransitionError, runFailure, type FailedAttempt, type JobStatus, type RecordedRun, type RunJobResult, type SettledJob } from '../common/contracts';
 import { hashToken } from '../common/tokens';
+import { recordAttempt } from '../db/attempts';
 import { committedJob, issueClaimTicket, transitionJob } from '../db/jobs';
 import { escapeNul } from '../common/postgres-text';
-
-/** The sentence a failed run gets on its job. */
-export function runFailure(run: RunJobResult, timeoutSeconds: number): string | undefined {
-  if (run.error) return run.error;
-  if (run.timedOut) return `timeout: the benchmark ran longer than its ${timeoutSeconds}s limit and was killed`;
-  if (run.exitCode !== 0) return `the benchmark exited with code ${run.exitCode ?? 'none'}`;
-  return undefined;
-}
 
 export function createJobStateActivities(db: Knex) {
   /**
@@ -45,6 +38,8 @@ export function createJobStateActivities(db: Knex) {
       }
       return true;
     },
+
+    recordAttempt: (jobId: string, attempt: FailedAttempt) => recordAttempt(db, jobId, attempt),
 
     /** The job's persisted status: the authority on whether its benchmark started. */
     async jobStatus(jobId: string): Promise<JobStatus> {

@@ -87,6 +87,7 @@ export function jobWorkflowStart(
   admission: AdmittedTo | undefined,
   firstClaimTicket?: string,
 ): { workflowId: string; input: JobWorkflowInput; searchAttributes: SearchAttributePair[]; summary: string } {
+  const retry = job.config.retry;
   const input: JobWorkflowInput = {
     jobId: job.id,
     spec: { slug: spec.slug, taskQueue },
@@ -97,6 +98,7 @@ export function jobWorkflowStart(
     concurrencyGate: admission && { ...admission, checkIntervalSeconds: app.config.permitCheckIntervalSeconds },
     firstClaimTicket,
     startAfter: job.status === 'scheduled' ? job.start_after?.toISOString() : undefined,
+    retry: retry && { maxAttempts: retry.max_attempts, backoffSeconds: retry.backoff_seconds, on: retry.on },
   };
   return { workflowId: jobWorkflowId(job.id), input, searchAttributes: jobStartAttributes({ ...labels, spec: spec.slug }), summary: jobSummary(labels) };
 }

@@ -2,13 +2,14 @@ import type { Knex } from 'knex';
 import { jobWorkflowId, pipelineWorkflowId } from '../common/contracts';
 import type { PipelineSummary, PipelineView } from '../common/schemas/pipelines';
 import type {
-  AlertSummary, AlertView, BoundaryView, ChangePointView, JobSummary, JobView, MetricView, ReportView, ThresholdModelView, ThresholdView,
+  AttemptView, AlertSummary, AlertView, BoundaryView, ChangePointView, JobSummary, JobView, MetricView, ReportView, ThresholdModelView, ThresholdView,
 } from '../common/schemas';
 import type { AlertListRow } from '../db/alerts';
 import { reportMetrics, type ReportMetricRow } from '../db/metrics';
 import type { AlertRow, ResultsReportRow, ThresholdModelRow } from '../db/result-rows';
 import type { ThresholdListRow } from '../db/thresholds';
 import type { ChangePointListRow } from '../db/series';
+import { attemptsOf, type RecordedAttemptRow } from '../db/attempts';
 import { queuePosition } from '../db/jobs';
 import { listOutputs } from '../db/outputs';
 import type { JobSummaryRow } from '../db/job-lists';
@@ -27,8 +28,10 @@ import { iso } from './resources';
  */
 export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow, job: JobRow, withPrivate: boolean): Promise<JobView> {
   const runner = job.runner_id ? await slugById(db, 'runner', job.runner_id) : undefined;
+  const row = { ...job, project_slug: project.slug, runner_slug: runner ?? null };
   const view: JobView = {
-    ...toJobSummary(config, { ...job, project_slug: project.slug, runner_slug: runner ?? null }, withPrivate),
+    ...toJobSummary(config, row, withPrivate),
+    attempts: attemptViews(row, await attemptsOf(db, [job.id]), withPrivate),
     timeout_seconds: job.timeout_seconds,
     image_digest: job.image_digest,
     queue_position: await queuePosition(db, job),
@@ -57,6 +60,44 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
 export function visibleError(job: Pick<JobRow, 'error'>, withPrivate: boolean): string | null {
   if (job.error === null || withPrivate) return job.error;
   return "the job's error is shown to members of its project's organization";
+}
+
+/**
+ * Every runJob attempt of a job, oldest first: those that failed and were tried again (job_attempt),
+ * then the job row's own, the last. Until a retry claims the job, the row's runner and times are
+ * still the previous attempt's, so the last attempt shows them only once it holds the claim.
+ */
+function attemptViews(job: JobSummaryRow, recorded: RecordedAttemptRow[], withPrivate: boolean): AttemptView[] {
+  const current = Math.max((recorded.at(-1)?.attempt ?? 0) + 1, job.attempt);
+  const own = job.attempt === current;
+  return [
+    ...recorded.map((a) => ({
+      attempt: a.attempt,
+      status: 'failed' as const,
+      kind: a.kind,
+      error: visibleError(a, withPrivate),
+      exit_code: a.exit_code,
+      runner: a.runner_slug,
+      dispatched: a.dispatched_at.toISOString(),
+      claimed: iso(a.claimed_at),
+      started: iso(a.started_at),
+      ended: a.ended_at.toISOString(),
+      retry_at: a.retry_at.toISOString(),
+    })),
+    {
+      attempt: current,
+      status: 'current' as const,
+      kind: null,
+      error: visibleError(job, withPrivate),
+      exit_code: job.exit_code,
+      runner: own ? job.runner_slug : null,
+      dispatched: null,
+      claimed: own ? iso(job.claimed_at) : null,
+      started: own ? iso(job.started_at) : null,
+      ended: iso(job.finished_at),
+      retry_at: null,
+    },
+  ];
 }
 
 /** A job in a list; `withPrivate` as for toJobView, so a list never shows more than the job's own view. */
@@ -254,9 +295,11 @@ export async function toPipelineSummary(db: Knex, config: ApiConfig, row: Pipeli
 export async function toPipelineView(db: Knex, config: ApiConfig, project: ProjectRow, pipeline: PipelineRow, withPrivate: boolean): Promise<PipelineView> {
   const jobs = await pipelineJobs(db, pipeline.id);
   const keys = new Map(jobs.map((j) => [j.id, j.pipeline_key!]));
+  const attempts = new Map<string, RecordedAttemptRow[]>();
+  for (const a of await attemptsOf(db, jobs.map((j) => j.id))) attempts.set(a.job_id, [...(attempts.get(a.job_id) ?? []), a]);
   return {
     ...(await pipelineSummaryOf(db, config, project.slug, pipeline)),
-    jobs: jobs.map((j) => ({ key: j.pipeline_key!, ...toJobSummary(config, j, withPrivate) })),
+    jobs: jobs.map((j) => ({ key: j.pipeline_key!, ...toJobSummary(config, j, withPrivate), attempts: attemptViews(j, attempts.get(j.id) ?? [], withPrivate) })),
     edges: (await pipelineEdges(db, pipeline.id)).map((e) => ({ job: keys.get(e.job_id)!, needs: keys.get(e.needs_job_id)!, requires_success: e.requires_success })),
   };
 }

@@ -1,4 +1,5 @@
 import type { JobView, NewReportInput, NewRun, ReportCreated, ReportView, RunAccepted } from '../common/schemas';
+import type { PipelineSummary, PipelineView } from '../common/schemas/pipelines';
 import { CLAIM_TOKEN_HEADER } from '../common/tokens';
 
 export class ApiError extends Error {
@@ -31,6 +32,23 @@ export class BenchlineClient {
   /** Results of a local run, parsed and judged by the server at once. */
   submitReport(project: string, report: NewReportInput): Promise<ReportCreated> {
     return this.json('POST', `/v0/projects/${encodeURIComponent(project)}/reports`, report);
+  }
+
+  /** A pipeline plan as POST /v0/pipelines takes it (checked by the server, which names any bad field). */
+  submitPipeline(plan: unknown): Promise<PipelineView> {
+    return this.json('POST', '/v0/pipelines', plan);
+  }
+
+  pipeline(pipeline: string): Promise<PipelineView> {
+    return this.json('GET', `/v0/pipelines/${encodeURIComponent(pipeline)}`);
+  }
+
+  pipelines(project: string, query: URLSearchParams): Promise<PipelineSummary[]> {
+    return this.json('GET', `/v0/projects/${encodeURIComponent(project)}/pipelines?${query}`);
+  }
+
+  cancelPipeline(pipeline: string): Promise<PipelineView> {
+    return this.json('POST', `/v0/pipelines/${encodeURIComponent(pipeline)}/cancel`);
   }
 
   job(project: string, job: string): Promise<JobView> {

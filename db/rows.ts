@@ -1,4 +1,4 @@
-import type { JobStatus, PipelineCounts, PipelineStatus } from '../common/contracts';
+import type { JobStatus, PipelineCounts, PipelineStatus, RetryOn } from '../common/contracts';
 import type { Plan, Tier } from '../common/tiers';
 
 /** Row shapes as Postgres returns them (snake_case, Date timestamps). */
@@ -38,6 +38,8 @@ export interface JobConfig {
   env?: Record<string, string>;
   file_paths?: string[];
   image_credentials?: { username: string; password: string };
+  /** The job's retry policy as submitted; absent: the default (common/contracts DEFAULT_RETRY_POLICY). */
+  retry?: { max_attempts: number; backoff_seconds: number; on: RetryOn[] };
 }
 
 export interface JobRow {
@@ -54,6 +56,12 @@ export interface JobRow {
   /** A delayed job (a run's or a pipeline's) does not start before this time: `scheduled` until then. */
   start_after: Date | null;
   created_at: Date; claimed_at: Date | null; started_at: Date | null; completed_at: Date | null; finished_at: Date | null;
+}
+
+/** A runJob attempt that failed and was tried again (the job row holds the last attempt). */
+export interface JobAttemptRow {
+  job_id: string; attempt: number; kind: RetryOn; error: string; runner_id: string | null; exit_code: number | null;
+  dispatched_at: Date; claimed_at: Date | null; started_at: Date | null; ended_at: Date; retry_at: Date;
 }
 
 export interface PipelineRow {

@@ -16,6 +16,8 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import {
+  BENCHMARK_STARTED,
+  DEFAULT_RETRY_POLICY,
   grantedSignal,
   JOB_CANCELED_FAILURE,
   JOB_FAILED_FAILURE,
@@ -23,11 +25,15 @@ import {
   JOB_STATUS_ATTRIBUTE,
   NON_RETRYABLE_RUN_ERRORS,
   RUNNER_SHUTDOWN,
+  runFailure,
   type AdmittedTo,
   type ControlActivities,
+  type FailedAttempt,
   type JobOutcome,
   type JobStatus,
   type JobWorkflowInput,
+  type RetryOn,
+  type RunJobResult,
   type RunnerActivities,
 } from '../common/contracts';
 
@@ -100,7 +106,7 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
       // option encodes as TRY_CANCEL (proto default 0) despite the SDK's doc comment.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       // One attempt per call: whether to try again depends on how far the job got, which only the
-      // workflow can weigh (see runOnce below), and a lost runner must fail the job at the heartbeat
+      // workflow can weigh (see runWithRetries below), and a lost runner must fail the job at the heartbeat
       // timeout even when no other runner is free to pick up a server-side retry.
       retry: { maximumAttempts: 1 },
     });
@@ -199,38 +205,62 @@ async function locallyOnce<K extends keyof ControlActivities>(name: K, ...args: 
   }
 }
 
-const MAX_RUN_ATTEMPTS = 3;
-
 /**
- * Calls runJob until it succeeds or fails for good. Only infrastructure failures before the
- * benchmark started are tried again (on whichever runner of the queue is free): a runner lost after
- * it started the benchmark fails the job at once, since a second run would not be the measurement
- * the user asked for.
+ * Calls runJob until it succeeds, fails for good, or the job's retry policy is spent. A failure
+ * before the benchmark started is tried again (on whichever runner of the queue is free); a
+ * benchmark that ran and failed, or whose runner was lost while it ran, only when the policy names
+ * benchmark_failure: otherwise a second run would not be the measurement the user asked for. Each
+ * attempt tried again is stored first (recordAttempt); the next one runs on a new claim ticket, so
+ * the runner of a stale attempt can neither claim the job nor upload to it.
  */
-async function runWithRetries<T>(input: JobWorkflowInput, run: (attempt: number) => Promise<T>): Promise<T> {
+async function runWithRetries(input: JobWorkflowInput, run: (attempt: number) => Promise<RunJobResult>): Promise<RunJobResult> {
+  const policy = input.retry ?? DEFAULT_RETRY_POLICY;
+  const retried = (attempt: number, kind: RetryOn) => attempt < policy.maxAttempts && policy.on.includes(kind);
   for (let attempt = 1; ; attempt++) {
+    const dispatchedAt = Date.now();
+    let failure: Pick<FailedAttempt, 'kind' | 'error' | 'exitCode'>;
     try {
-      return await run(attempt);
+      const result = await run(attempt);
+      const error = runFailure(result, input.timeoutSeconds);
+      if (error === undefined || !retried(attempt, 'benchmark_failure')) return result;
+      failure = { kind: 'benchmark_failure', error, exitCode: result.exitCode };
     } catch (err) {
-      if (attempt >= MAX_RUN_ATTEMPTS || !(await startedNothing(input, err))) throw err;
-      await sleep(attempt * 1000);
+      const kind = await failureKind(input, err);
+      if (kind === undefined) throw err;
+      if (!retried(attempt, kind)) {
+        if (kind === 'benchmark_failure' && !policy.on.includes(kind) && err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+          const window = input.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_SECONDS;
+          throw ApplicationFailure.nonRetryable(`heartbeat timeout: the runner stopped responding for ${window}s after the benchmark started; it is not run twice`, BENCHMARK_STARTED);
+        }
+        throw err;
+      }
+      failure = { kind, error: describeFailure(err, input.spec.slug, input) };
     }
+    const endedAt = Date.now();
+    const retryAt = endedAt + attempt * policy.backoffSeconds * 1000;
+    await control.recordAttempt(input.jobId, { attempt, ...failure, dispatchedAt, endedAt, retryAt });
+    setCurrentDetails(`attempt ${attempt} failed (${failure.kind}): attempt ${attempt + 1} at ${new Date(retryAt).toISOString()}`);
+    if (retryAt > Date.now()) await sleep(retryAt - Date.now());
   }
 }
 
-/** True for a runJob failure that came before the benchmark started and may pass on another try. */
-async function startedNothing(input: JobWorkflowInput, err: unknown): Promise<boolean> {
-  if (!(err instanceof ActivityFailure) || isCancellation(err)) return false;
+/**
+ * What a runJob failure was, for the retry policy: before the benchmark started (it may pass on
+ * another try), the benchmark's own (the runner failed or vanished while it ran), or undefined: not to be
+ * tried again at all (a cancellation, a runner that shut down, a refused claim, a timeout).
+ */
+async function failureKind(input: JobWorkflowInput, err: unknown): Promise<RetryOn | undefined> {
+  if (!(err instanceof ActivityFailure) || isCancellation(err)) return undefined;
   const cause = err.cause;
   if (cause instanceof TimeoutFailure) {
-    if (cause.timeoutType !== 'HEARTBEAT') return false;
+    if (cause.timeoutType !== 'HEARTBEAT') return undefined;
     // The runner vanished. Its last heartbeat may lag its real phase; the job's status does not.
-    if ((await control.jobStatus(input.jobId)) !== 'running') return true;
-    const window = input.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_SECONDS;
-    throw ApplicationFailure.nonRetryable(`heartbeat timeout: the runner stopped responding for ${window}s after the benchmark started; it is not run twice`, 'BenchmarkStarted');
+    return (await control.jobStatus(input.jobId)) === 'running' ? 'benchmark_failure' : 'infrastructure';
   }
-  if (cause instanceof ApplicationFailure) return !cause.nonRetryable && !(NON_RETRYABLE_RUN_ERRORS as readonly string[]).includes(cause.type ?? '');
-  return false;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  // The runner turns whatever fails once the benchmark started into this type.
+  if (cause.type === BENCHMARK_STARTED) return 'benchmark_failure';
+  return !cause.nonRetryable && !(NON_RETRYABLE_RUN_ERRORS as readonly string[]).includes(cause.type ?? '') ? 'infrastructure' : undefined;
 }
 
 /**

@@ -1,9 +1,21 @@
 import type { JobStatus } from './job-status';
 import type { PipelineActivities } from './pipelines';
 import type { RunJobResult } from './run-job';
-import type { JobOutcome, ScheduledJob, TierGate } from './workflows';
+import type { JobOutcome, RetryOn, ScheduledJob, TierGate } from './workflows';
 
 export type RecordedRun = { status: 'completed' } | { status: 'failed' | 'canceled'; error: string };
+
+export interface FailedAttempt {
+  attempt: number;
+  kind: RetryOn;
+  error: string;
+  /** The benchmark's exit code, for a benchmark that ran. */
+  exitCode?: number | null;
+  /** When the workflow handed this attempt to the runner queue, saw it fail, and set the next one for (ms since the epoch, workflow time). */
+  dispatchedAt: number;
+  endedAt: number;
+  retryAt: number;
+}
 
 /** A job after a terminal move: what its row holds (another writer may have settled it first). */
 export interface SettledJob {
@@ -34,6 +46,11 @@ export interface ControlActivities extends PipelineActivities {
    * is done). Waits for the submission's COMMIT like resolveImageDigest; false when it committed no job.
    */
   releaseScheduledJob(jobId: string): Promise<boolean>;
+  /**
+   * Stores an attempt that failed and will be tried again (idempotent: the first write of an attempt
+   * stands), with the claim and start times its attempt left on the job; the job row is the last attempt.
+   */
+  recordAttempt(jobId: string, attempt: FailedAttempt): Promise<void>;
   /** The job's persisted status: the authority on whether its benchmark started. */
   jobStatus(jobId: string): Promise<JobStatus>;
   recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun>;

@@ -17,7 +17,9 @@ const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   // claimed → claimed: a retry attempt on another runner re-claims a job whose runner vanished
   // before the benchmark started (the claim requires a higher attempt number, so only one wins).
   claimed: ['claimed', 'running', 'failed', 'canceled'],
-  running: ['completed', 'failed', 'canceled'],
+  // running → claimed: a job whose retry policy covers benchmark failures is run again on a new
+  // attempt's claim after its benchmark failed (or its runner was lost while it ran).
+  running: ['claimed', 'completed', 'failed', 'canceled'],
   // completed → failed: the benchmark ran but no adapter understood its output.
   // completed → canceled: the workflow was canceled while it processed the results.
   completed: ['processed', 'failed', 'canceled'],

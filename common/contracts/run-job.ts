@@ -40,9 +40,20 @@ export const RUNNER_SHUTDOWN = 'RunnerShutdown';
  */
 export const JOB_NOT_FOUND = 'JobNotFound';
 
-/** Failure types the workflow must not retry: the benchmark ran (or was about to) and retrying would run it twice. */
-export const NON_RETRYABLE_RUN_ERRORS = ['BenchmarkStarted', 'JobNotClaimable', JOB_NOT_FOUND, RUNNER_SHUTDOWN, API_UNREACHABLE] as const;
+/** Failure type of a runJob that failed once the benchmark had started (or was about to): retried only as a benchmark failure. */
+export const BENCHMARK_STARTED = 'BenchmarkStarted';
+
+/** Failure types the workflow must not retry as infrastructure failures: the benchmark ran (or was about to) and retrying would run it twice. */
+export const NON_RETRYABLE_RUN_ERRORS = [BENCHMARK_STARTED, 'JobNotClaimable', JOB_NOT_FOUND, RUNNER_SHUTDOWN, API_UNREACHABLE] as const;
 
 export interface RunnerActivities {
   runJob(input: RunJobInput): Promise<RunJobResult>;
+}
+
+/** The sentence a run that failed gets on its job; undefined when the benchmark succeeded. */
+export function runFailure(run: RunJobResult, timeoutSeconds: number): string | undefined {
+  if (run.error) return run.error;
+  if (run.timedOut) return `timeout: the benchmark ran longer than its ${timeoutSeconds}s limit and was killed`;
+  if (run.exitCode !== 0) return `the benchmark exited with code ${run.exitCode ?? 'none'}`;
+  return undefined;
 }

@@ -59,6 +59,24 @@ export interface AdmittedTo extends TierGate {
   checkIntervalSeconds?: number;
 }
 
+/** What a failed runJob attempt is, for a retry policy: a failure before the benchmark started, or the benchmark's own. */
+export const RETRY_ON = ['infrastructure', 'benchmark_failure'] as const;
+export type RetryOn = (typeof RETRY_ON)[number];
+
+/**
+ * When a job's runJob is tried again: up to `maxAttempts` tries in all, the n-th retry after
+ * n × `backoffSeconds`, for the failures listed in `on`. A benchmark failure (it ran and exited
+ * non-zero, timed out, or its runner vanished while it ran) is retried only when `on` names it.
+ */
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoffSeconds: number;
+  on: readonly RetryOn[];
+}
+
+/** Without a policy: three tries, one second more between each, infrastructure failures only. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, backoffSeconds: 1, on: ['infrastructure'] };
+
 export interface JobWorkflowInput {
   jobId: string;
   /** The spec and runner task queue the api resolved and checked at submission. */
@@ -87,6 +105,8 @@ export interface JobWorkflowInput {
    * Unset, it resolves the image and issues the ticket itself.
    */
   firstClaimTicket?: string;
+  /** DEFAULT_RETRY_POLICY when absent. */
+  retry?: RetryPolicy;
 }
 
 export type JobOutcome =

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATUSES } from '../contracts';
+import { DEFAULT_RETRY_POLICY, JOB_STATUSES, RETRY_ON } from '../contracts';
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { MAX_START_AFTER_DAYS } from '../start-after';
 import { resourceRef, slug } from './fields';
@@ -22,6 +22,28 @@ export const errorBody = z.object({
 export const registryCredentials = z.strictObject({ username: z.string().min(1).max(256), password: z.string().min(1).max(4096) });
 export type RegistryCredentials = z.infer<typeof registryCredentials>;
 
+/** The most tries a retry policy may ask for, and the longest wait between two. */
+export const MAX_RETRY_ATTEMPTS = 10;
+export const MAX_RETRY_BACKOFF_SECONDS = 3600;
+
+export const retryPolicy = z
+  .strictObject({
+    max_attempts: z.number().int().min(1).max(MAX_RETRY_ATTEMPTS).default(DEFAULT_RETRY_POLICY.maxAttempts).describe('tries in all, the first included'),
+    backoff_seconds: z.number().int().min(0).max(MAX_RETRY_BACKOFF_SECONDS).default(DEFAULT_RETRY_POLICY.backoffSeconds).describe('the n-th retry starts n × this many seconds after the failure'),
+    on: z
+      .array(z.enum(RETRY_ON))
+      // An empty list is one error, not also the refinement's.
+      .min(1, { abort: true })
+      .max(RETRY_ON.length)
+      .refine((on) => on.includes('infrastructure'), "must include 'infrastructure': a job whose benchmark may be retried is retried when it never started too")
+      .default([...DEFAULT_RETRY_POLICY.on])
+      .describe("'infrastructure': failures before the benchmark started (a runner lost, an image pull or boot failure); 'benchmark_failure' too: a benchmark that ran and failed is run again, on a new claim"),
+  })
+  .describe(
+    `when runJob is tried again; default ${DEFAULT_RETRY_POLICY.maxAttempts} attempts, ${DEFAULT_RETRY_POLICY.backoffSeconds} s backoff, infrastructure failures only`,
+  );
+export type RetryPolicyBody = z.infer<typeof retryPolicy>;
+
 export const newRunJob = z.strictObject({
   image: z.string().min(1).max(512).describe('OCI image reference, e.g. registry.example.com/team/bench:v1'),
   entrypoint: z.array(z.string()).max(64).optional(),
@@ -31,6 +53,7 @@ export const newRunJob = z.strictObject({
   spec: resourceRef.optional(),
   file_paths: z.array(z.string().min(1).max(4096)).max(255).optional(),
   image_credentials: registryCredentials.optional().describe('for a private registry; never shown back, only the claiming runner receives it'),
+  retry: retryPolicy.optional(),
 });
 
 export const newRun = z.strictObject({
@@ -66,6 +89,21 @@ export type RunAccepted = z.infer<typeof runAccepted>;
 
 export const outputEntry = z.object({ kind: z.enum(['stdout', 'stderr', 'file']), path: z.string(), size_bytes: z.number() });
 
+export const attemptView = z.object({
+  attempt: z.number(),
+  status: z.enum(['failed', 'current']).describe("'failed': an attempt that was tried again; 'current': the job's last attempt, whose outcome is the job's status"),
+  kind: z.enum(RETRY_ON).nullable().describe('what failed: before the benchmark started, or the benchmark itself'),
+  error: z.string().nullable(),
+  exit_code: z.number().nullable(),
+  runner: z.string().nullable(),
+  dispatched: z.string().nullable().describe('when the attempt was handed to the runner queue'),
+  claimed: z.string().nullable(),
+  started: z.string().nullable(),
+  ended: z.string().nullable(),
+  retry_at: z.string().nullable().describe('when the next attempt was due (ended + backoff)'),
+});
+export type AttemptView = z.infer<typeof attemptView>;
+
 export const jobView = z.object({
   uuid: z.uuid(),
   project: z.string(),
@@ -77,6 +115,7 @@ export const jobView = z.object({
   image_digest: z.string().nullable(),
   runner: z.string().nullable(),
   attempt: z.number(),
+  attempts: z.array(attemptView).describe('every runJob attempt, oldest first'),
   /** How many jobs run before this one while it waits; null once it no longer waits. */
   queue_position: z.number().nullable(),
   exit_code: z.number().nullable(),

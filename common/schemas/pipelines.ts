@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PIPELINE_STATUSES } from '../contracts';
 import { MAX_START_AFTER_DAYS } from '../start-after';
 import { resourceRef, timestamp } from './fields';
-import { jobSummary, newRun } from './index';
+import { attemptView, jobSummary, newRun } from './index';
 import { paginationQuery } from './pagination';
 
 /** The most jobs one pipeline may have: its workflow's history and input stay well inside Temporal's limits. */
@@ -49,7 +49,10 @@ const pipelineShape = {
   temporal_ui_url: z.string(),
 };
 
-export const pipelineJobView = jobSummary.extend({ key: z.string() });
+export const pipelineJobView = jobSummary.extend({
+  key: z.string(),
+  attempts: z.array(attemptView).describe('every runJob attempt, oldest first'),
+});
 
 export const pipelineView = z.object({
   ...pipelineShape,
@@ -66,3 +69,24 @@ export const pipelineListQuery = paginationQuery.extend({
   since: z.iso.datetime({ offset: true }).optional().describe('only pipelines created at or after this time'),
   until: z.iso.datetime({ offset: true }).optional().describe('only pipelines created before this time'),
 });
+
+export const criticalPathJob = z.object({
+  key: z.string(),
+  job: z.uuid(),
+  status: z.string(),
+  start_seconds: z.number().describe('when the job could start (its needs had ended, its start_after passed), in seconds from the submission'),
+  queue_wait_seconds: z.number().describe('from then to its first claim by a runner (tier permit and runner queue)'),
+  run_seconds: z.number().describe('from its first claim to its end (image pull, boot, benchmark, upload, and any retries)'),
+  end_seconds: z.number(),
+  estimated: z.boolean().describe('true for a job that has not ended: its run time is the median of recent processed jobs of the project with the same spec and command: image repository (any tag), entrypoint and cmd (at least the time it has run so far), its queue wait the time waited so far'),
+  samples: z.number().nullable().describe('how many recent jobs the estimate came from (at most 20; 0: no history, run time taken as 0 or as far as it got); null when not estimated'),
+});
+
+export const criticalPathView = z.object({
+  pipeline: z.uuid(),
+  status: pipelineStatus,
+  estimated: z.boolean().describe('true while the pipeline runs: the chain and wall time are a forecast from the jobs ended so far and estimates for the rest'),
+  wall_seconds: z.number().describe('from submission to the end of the chain’s last job'),
+  path: z.array(criticalPathJob).describe('the chain of jobs that set the wall time, first job first: each started when the one before it ended'),
+});
+export type CriticalPathView = z.infer<typeof criticalPathView>;

@@ -5,7 +5,7 @@ const VALID: [JobStatus, JobStatus][] = [
   ['scheduled', 'pending'], ['scheduled', 'failed'], ['scheduled', 'canceled'], ['scheduled', 'skipped'],
   ['pending', 'claimed'], ['pending', 'failed'], ['pending', 'canceled'], ['pending', 'skipped'],
   ['claimed', 'claimed'], ['claimed', 'running'], ['claimed', 'failed'], ['claimed', 'canceled'],
-  ['running', 'completed'], ['running', 'failed'], ['running', 'canceled'],
+  ['running', 'claimed'], ['running', 'completed'], ['running', 'failed'], ['running', 'canceled'],
   ['completed', 'processed'], ['completed', 'failed'], ['completed', 'canceled'],
 ];
 

@@ -1,0 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import type { PipelineView } from '../../common/schemas/pipelines';
+import { BenchlineClient } from '../client';
+import { renderReport, table } from '../render';
+import { UsageError } from '../thresholds';
+import { EXIT } from './run';
+
+/**
+ * `benchline pipeline …`: submit a plan (the body POST /v0/pipelines takes, as YAML or JSON) and
+ * follow it, view, list and cancel pipelines. `pipeline run` exits 0 when every required job
+ * processed, 1 when one did not (failed, canceled or skipped; `--optional` names jobs whose outcome
+ * does not count), 2 for usage and API errors (cli/main.ts).
+ */
+export function pipelineCommand(): Command {
+  const pipeline = new Command('pipeline').description('Pipelines: DAGs of benchmark jobs submitted together');
+  pipeline.addCommand(
+    withApi(new Command('run'))
+      .description('Submit a pipeline plan (YAML or JSON: the body of POST /v0/pipelines), follow its jobs and print their results')
+      .argument('<plan>', 'plan file; - reads standard input')
+      .option('--project <project>', "the plan's project, when the plan names none (or to override it)")
+      .option('--idempotency-key <key>', 'resubmitting with the same key follows the same pipeline')
+      .option('--optional <key>', "a job whose failure does not fail the command (repeatable)", (v: string, all: string[] = []) => [...all, v])
+      .option('--detach', 'submit and return at once')
+      .addOption(new Option('--poll-interval <ms>', 'how often to check the pipeline').default(1000).argParser(Number))
+      .action(async (file: string, o: ApiOptions & { project?: string; idempotencyKey?: string; optional?: string[]; detach?: boolean; pollInterval: number }) => {
+        const plan = await readPlan(file);
+        if (o.project) plan.project = o.project;
+        if (o.idempotencyKey) plan.idempotency_key = o.idempotencyKey;
+        const client = clientOf(o);
+        const submitted = await client.submitPipeline(plan);
+        console.log(`Pipeline ${submitted.uuid} submitted: ${submitted.jobs.length} job${submitted.jobs.length === 1 ? '' : 's'}`);
+        console.log(`Temporal: ${submitted.temporal_ui_url}`);
+        if (o.detach) return;
+        const ended = await follow(client, submitted.uuid, o.pollInterval);
+        process.exitCode = await printResults(client, ended, new Set(o.optional ?? []));
+      }),
+  );
+  pipeline.addCommand(
+    withApi(new Command('view'))
+      .description("A pipeline's status, jobs and edges")
+      .argument('<pipeline>', 'pipeline UUID')
+      .addOption(new Option('--format <format>', 'how to print it').choices(['human', 'json']).default('human'))
+      .action(async (id: string, o: ApiOptions & { format: 'human' | 'json' }) => {
+        const view = await clientOf(o).pipeline(id);
+        console.log(o.format === 'json' ? JSON.stringify(view, null, 2) : renderPipeline(view));
+      }),
+  );
+  pipeline.addCommand(
+    withApi(new Command('list'))
+      .description("A project's pipelines, newest first")
+      .addOption(new Option('--project <project>', 'project slug or UUID').env('BENCHLINE_PROJECT').makeOptionMandatory())
+      .option('--status <status>', 'only pipelines in this status (repeatable)', (v: string, all: string[] = []) => [...all, v])
+      .option('--page <n>', 'page number', '1')
+      .option('--per-page <n>', 'pipelines per page', '20')
+      .action(async (o: ApiOptions & { project: string; status?: string[]; page: string; perPage: string }) => {
+        const query = new URLSearchParams({ page: o.page, per_page: o.perPage });
+        for (const s of o.status ?? []) query.append('status', s);
+        const rows = await clientOf(o).pipelines(o.project, query);
+        console.log(
+          table(
+            ['pipeline', 'status', 'jobs', 'created', 'duration'],
+            rows.map((p) => [p.uuid, p.status, String(p.job_count), p.created, p.duration_seconds === null ? '-' : `${p.duration_seconds.toFixed(1)}s`]),
+          ),
+        );
+      }),
+  );
+  pipeline.addCommand(
+    withApi(new Command('cancel'))
+      .description('Cancel a pipeline: its running jobs are canceled, the others never start')
+      .argument('<pipeline>', 'pipeline UUID')
+      .action(async (id: string, o: ApiOptions) => {
+        await clientOf(o).cancelPipeline(id);
+        console.log(`Pipeline ${id}: cancel requested`);
+      }),
+  );
+  return pipeline;
+}
+
+interface ApiOptions {
+  apiUrl: string;
+  token?: string;
+}
+
+function withApi(command: Command): Command {
+  return command
+    .addOption(new Option('--api-url <url>', 'Benchline API').env('BENCHLINE_API_URL').default('http://127.0.0.1:8080'))
+    .addOption(new Option('--token <token>', 'user API token').env('BENCHLINE_TOKEN'));
+}
+
+const clientOf = (o: ApiOptions) => new BenchlineClient(o.apiUrl.replace(/\/$/, ''), o.token);
+
+/** The plan as an object: YAML, of which JSON is a subset, so one parser reads both. */
+async function readPlan(file: string): Promise<Record<string, unknown>> {
+  const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((err: Error) => {
+    throw new UsageError(`cannot read the plan ${file}: ${err.message}`);
+  });
+  let plan: unknown;
+  try {
+    plan = parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`${file} is not YAML or JSON: ${(err as Error).message}`);
+  }
+  if (typeof plan !== 'object' || plan === null || Array.isArray(plan)) throw new UsageError(`${file}: a plan is a mapping with project and jobs (the body of POST /v0/pipelines)`);
+  return plan as Record<string, unknown>;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Polls the pipeline, printing each job's status changes, until the pipeline has ended. */
+async function follow(client: BenchlineClient, id: string, intervalMs: number): Promise<PipelineView> {
+  const last = new Map<string, string>();
+  for (;;) {
+    const view = await client.pipeline(id);
+    for (const job of view.jobs) {
+      const line = job.status === 'scheduled' ? `scheduled for ${job.start_after}` : job.runner && job.status !== 'pending' ? `${job.status} (runner ${job.runner})` : job.status;
+      const attempt = job.attempts.length > 1 ? `, attempt ${job.attempts.length}` : '';
+      if (last.get(job.key) !== line + attempt) {
+        console.log(`  ${new Date().toISOString().slice(11, 19)}  ${job.key}: ${line}${attempt}`);
+        last.set(job.key, line + attempt);
+      }
+    }
+    if (view.status !== 'running') return view;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Each job's results (or why it has none), in key order; the exit code. */
+async function printResults(client: BenchlineClient, view: PipelineView, optional: Set<string>): Promise<number> {
+  for (const job of view.jobs) {
+    console.log(`\n=== ${job.key}: ${job.status}`);
+    if (job.status === 'processed') console.log(renderReport(await client.report(view.project, job.report), 'human'));
+    else console.log(job.error ?? 'no reason recorded');
+  }
+  const failed = view.jobs.filter((j) => j.status !== 'processed' && !optional.has(j.key));
+  console.log(`\nPipeline ${view.status}: ${Object.entries(view.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ')}`);
+  if (failed.length === 0) return EXIT.ok;
+  console.error(`benchline: required job${failed.length === 1 ? '' : 's'} did not process: ${failed.map((j) => `${j.key} (${j.status})`).join(', ')}`);
+  return EXIT.failed;
+}
+
+function renderPipeline(view: PipelineView): string {
+  const needs = (key: string) => view.edges.filter((e) => e.job === key).map((e) => (e.requires_success ? e.needs : `${e.needs}?`)).join(', ');
+  return [
+    `Pipeline ${view.uuid} (${view.project}): ${view.status}${view.duration_seconds === null ? '' : ` in ${view.duration_seconds.toFixed(1)}s`}`,
+    `Temporal: ${view.temporal_ui_url}`,
+    '',
+    table(
+      ['job', 'status', 'needs', 'runner', 'attempts', 'error'],
+      view.jobs.map((j) => [j.key, j.status === 'scheduled' ? `scheduled ${j.start_after}` : j.status, needs(j.key) || '-', j.runner ?? '-', String(j.attempts.length), j.error ?? '']),
+    ),
+  ].join('\n');
+}
