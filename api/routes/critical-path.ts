@@ -9,7 +9,7 @@ const criticalPathRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v0/pipelines/:pipeline/critical-path',
     {
-      preHandler: [app.optionalUser, app.optionalClaimant],
+      preHandler: [app.optionalUser],
       schema: {
         summary: "The chain of jobs that set a pipeline's wall time, each with its queue wait and run time (estimated for jobs that have not ended)",
         description:
