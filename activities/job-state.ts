@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { InvalidTransitionError, type JobStatus, type RecordedRun, type RunJobResult, type SettledJob } from '../common/contracts';
 import { hashToken } from '../common/tokens';
 import { committedJob, issueClaimTicket, transitionJob } from '../db/jobs';
+import { specHoldOf } from '../db/specs';
 import { escapeNul } from '../common/postgres-text';
 
 /** The sentence a failed run gets on its job. */
@@ -51,6 +52,8 @@ export function createJobStateActivities(db: Knex) {
       const job = await db('job').where({ id: jobId }).first('status');
       return job.status;
     },
+
+    specPause: (jobId: string) => specHoldOf(db, jobId),
 
     async recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun> {
       const job = await db('job').where({ id: jobId }).first('status', 'error', 'timeout_seconds', 'execution');

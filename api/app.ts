@@ -17,6 +17,7 @@ import { frameworkErrors, MAX_URL_LENGTH, registerRouting } from './routing';
 import activeJobRoutes from './routes/active-jobs';
 import healthRoutes from './routes/health';
 import pipelineRoutes from './routes/pipelines';
+import concurrencyRuleRoutes from './routes/concurrency-rules';
 import projectRoutes from './routes/projects';
 import runRoutes from './routes/run';
 import scheduleRoutes from './routes/schedules';
@@ -88,6 +89,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(runRoutes);
   await app.register(pipelineRoutes);
   await app.register(scheduleRoutes);
+  await app.register(concurrencyRuleRoutes);
   await app.register(projectRoutes);
   await app.register(runnerRoutes);
   await app.register(activeJobRoutes);

@@ -12,6 +12,7 @@ import * as pipelines from './010_pipelines';
 import * as delayedStart from './011_delayed_start';
 import * as schedules from './012_schedules';
 import * as seriesSums from './013_series_sums';
+import * as concurrencyRules from './014_concurrency_rules';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '011_delayed_start': delayedStart,
   '012_schedules': schedules,
   '013_series_sums': seriesSums,
+  '014_concurrency_rules': concurrencyRules,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

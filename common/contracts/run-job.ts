@@ -40,6 +40,14 @@ export const RUNNER_SHUTDOWN = 'RunnerShutdown';
  */
 export const JOB_NOT_FOUND = 'JobNotFound';
 
+/**
+ * Failure type of a runJob whose claim was refused because an operator paused the job's spec: the
+ * job goes back to wait in its workflow, holding no runner, until the spec is resumed.
+ */
+export const SPEC_PAUSED = 'SpecPaused';
+/** The api's error code for that refusal. */
+export const SPEC_PAUSED_CODE = 'spec_paused';
+
 /** Failure types the workflow must not retry: the benchmark ran (or was about to) and retrying would run it twice. */
 export const NON_RETRYABLE_RUN_ERRORS = ['BenchmarkStarted', 'JobNotClaimable', JOB_NOT_FOUND, RUNNER_SHUTDOWN, API_UNREACHABLE] as const;
 
