@@ -5,7 +5,7 @@ import { checkPermit, permitHolders, releasePermit } from '../db/permits';
 import { workflowStatus } from './workflow-status';
 
 /**
- * Gives a job's tier permit back and tells the jobs it went to. A job whose workflow no longer
+ * Gives a job's permits back and tells the jobs it went to. A job whose workflow no longer
  * runs cannot use a permit it was granted: that one is passed on in turn, so none is lost.
  */
 export async function releaseAndHandOn(db: Knex, client: Client, jobId: string): Promise<void> {
@@ -13,7 +13,8 @@ export async function releaseAndHandOn(db: Knex, client: Client, jobId: string):
   await tellGranted(db, client, granted);
 }
 
-async function tellGranted(db: Knex, client: Client, granted: string[]): Promise<void> {
+/** Signals the jobs a release granted; a grant whose workflow no longer runs is passed on. */
+export async function tellGranted(db: Knex, client: Client, granted: string[]): Promise<void> {
   for (let next = granted.shift(); next !== undefined; next = granted.shift()) {
     try {
       await client.workflow.getHandle(jobWorkflowId(next)).signal(grantedSignal);
@@ -24,7 +25,7 @@ async function tellGranted(db: Knex, client: Client, granted: string[]): Promise
   }
 }
 
-/** The activities of the tiers' concurrency limits; the permits themselves are taken at submission (db/permits.ts). */
+/** The activities of the concurrency limits (tiers, rules); the permits themselves are taken at submission (db/permits.ts). */
 export function createGateActivities(db: Knex, client: Client) {
   return {
     async releasePermit(jobId: string): Promise<void> {
@@ -32,15 +33,15 @@ export function createGateActivities(db: Knex, client: Client) {
     },
 
     /**
-     * For a job waiting at its gate: reclaims the permits of holders whose workflow no longer runs
+     * For a job waiting at its gates: reclaims the permits of holders whose workflow no longer runs
      * (terminated, timed out: no workflow code ran to give them back), then grants what is free
-     * in arrival order. True when this job holds a permit.
+     * in arrival order. True when this job holds its permits.
      */
-    async checkPermit(jobId: string, gate: TierGate): Promise<boolean> {
-      for (const holder of await permitHolders(db, gate.id)) {
+    async checkPermit(jobId: string, gates: TierGate[]): Promise<boolean> {
+      for (const holder of await permitHolders(db, gates.map((g) => g.id))) {
         if ((await workflowStatus(client, jobWorkflowId(holder))) !== 'RUNNING') await releaseAndHandOn(db, client, holder);
       }
-      const { held, granted } = await checkPermit(db, jobId, gate);
+      const { held, granted } = await checkPermit(db, jobId, gates);
       await tellGranted(db, client, granted);
       return held;
     },

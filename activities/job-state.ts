@@ -4,6 +4,7 @@ import { InvalidTransitionError, runFailure, type FailedAttempt, type JobStatus,
 import { hashToken } from '../common/tokens';
 import { recordAttempt } from '../db/attempts';
 import { committedJob, issueClaimTicket, transitionJob } from '../db/jobs';
+import { specHoldOf } from '../db/specs';
 import { escapeNul } from '../common/postgres-text';
 
 export function createJobStateActivities(db: Knex) {
@@ -46,6 +47,8 @@ export function createJobStateActivities(db: Knex) {
       const job = await db('job').where({ id: jobId }).first('status');
       return job.status;
     },
+
+    specPause: (jobId: string) => specHoldOf(db, jobId),
 
     async recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun> {
       const job = await db('job').where({ id: jobId }).first('status', 'error', 'timeout_seconds', 'execution');

@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { SCHEDULE_GONE, SCHEDULED_RUN_REFUSED, type ScheduledJob } from '../common/contracts';
 import type { NewRun } from '../common/schemas';
-import { concurrencyGate, tierOf, tierPolicy } from '../common/tiers';
+import { jobGates, tierOf, tierPolicy } from '../common/tiers';
+import { projectRules } from '../db/concurrency-rules';
 import { findProject, findTestbed, getOrganization } from '../db/projects';
 import type { JobRow } from '../db/rows';
 import { getSchedule } from '../db/schedules';
@@ -27,14 +28,15 @@ export function createScheduledRunActivities(db: Knex) {
       const organization = await getOrganization(db, project.organization_id);
       const body: NewRun = { ...schedule.template.run, project: project.id, idempotency_key: runId };
       const labels = { project: project.slug, branch: body.branch, testbed: body.testbed, image: body.job.image };
-      const scheduled = (job: JobRow, slug: string, taskQueue: string, admitted: boolean): ScheduledJob => {
-        const gate = concurrencyGate(job, gateScope);
+      const scheduled = async (job: JobRow, slug: string, taskQueue: string, admitted: boolean): Promise<ScheduledJob> => {
+        // The gates the submission took (or will take) the job's permits at: only labelled jobs read the rules.
+        const gates = jobGates(job, gateScope, Object.keys(job.labels).length ? await projectRules(db, project.id) : []);
         return {
           jobId: job.id,
           spec: { slug, taskQueue },
           priorityKey: job.priority,
           timeoutSeconds: job.timeout_seconds,
-          concurrencyGate: gate && { ...gate, admitted },
+          concurrencyGate: gates.length ? { gates, admitted } : undefined,
           labels,
         };
       };

@@ -18,6 +18,7 @@ import activeJobRoutes from './routes/active-jobs';
 import healthRoutes from './routes/health';
 import pipelineRoutes from './routes/pipelines';
 import criticalPathRoutes from './routes/critical-path';
+import concurrencyRuleRoutes from './routes/concurrency-rules';
 import projectRoutes from './routes/projects';
 import runRoutes from './routes/run';
 import scheduleRoutes from './routes/schedules';
@@ -90,6 +91,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(pipelineRoutes);
   await app.register(criticalPathRoutes);
   await app.register(scheduleRoutes);
+  await app.register(concurrencyRuleRoutes);
   await app.register(projectRoutes);
   await app.register(runnerRoutes);
   await app.register(activeJobRoutes);

@@ -95,6 +95,7 @@ export function jobWorkflowStart(
     timeoutSeconds: job.timeout_seconds,
     heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
     queueLimitSeconds: app.config.queueLimitSeconds,
+    pauseCheckIntervalSeconds: app.config.permitCheckIntervalSeconds,
     concurrencyGate: admission && { ...admission, checkIntervalSeconds: app.config.permitCheckIntervalSeconds },
     firstClaimTicket,
     startAfter: job.status === 'scheduled' ? job.start_after?.toISOString() : undefined,

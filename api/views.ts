@@ -15,6 +15,7 @@ import { listOutputs } from '../db/outputs';
 import type { JobSummaryRow } from '../db/job-lists';
 import { pipelineEdges, pipelineJobCounts, pipelineJobs, type PipelineListRow } from '../db/pipelines';
 import { slugById } from '../db/refs';
+import { specPauseOf } from '../db/specs';
 import { reportJob } from '../db/reports';
 import type { JobRow, PipelineRow, ProjectRow, ReportRow } from '../db/rows';
 import { workflowUiUrl, type ApiConfig } from './config';
@@ -26,6 +27,11 @@ import { iso } from './resources';
  * the spec, the job config (image, env, which may hold secrets), execution details and the error
  * never reach anyone else, even on public projects.
  */
+async function specWaitOf(db: Knex, jobId: string): Promise<string | null> {
+  const reason = await specPauseOf(db, jobId);
+  return reason === null ? null : `spec paused: ${reason}`;
+}
+
 export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow, job: JobRow, withPrivate: boolean): Promise<JobView> {
   const runner = job.runner_id ? await slugById(db, 'runner', job.runner_id) : undefined;
   const row = { ...job, project_slug: project.slug, runner_slug: runner ?? null };
@@ -36,6 +42,7 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
     image_digest: job.image_digest,
     queue_position: await queuePosition(db, job),
     starts_in_seconds: job.status === 'scheduled' && job.start_after ? Math.max(0, Math.ceil((job.start_after.getTime() - Date.now()) / 1000)) : null,
+    waiting: job.status === 'pending' ? await specWaitOf(db, job.id) : null,
     outputs: await listOutputs(db, job.id),
     claimed: iso(job.claimed_at),
     completed: iso(job.completed_at),
@@ -279,6 +286,8 @@ async function pipelineSummaryOf(db: Knex, config: ApiConfig, projectSlug: strin
     project: projectSlug,
     status: row.status,
     counts: row.counts ?? (await pipelineJobCounts(db, row.id)),
+    max_parallel: row.max_parallel,
+    paused: iso(row.paused_at),
     created: row.created_at.toISOString(),
     finished: iso(row.finished_at),
     duration_seconds: row.finished_at ? (row.finished_at.getTime() - row.created_at.getTime()) / 1000 : null,

@@ -47,7 +47,7 @@ export function effectiveTimeoutSeconds(policy: TierPolicy, requested: number | 
  * test stacks sharing a run's services) must not meet at one gate, since a permit held by a job of
  * an installation that stopped would only come back once a waiting job's check reclaims it.
  */
-export function concurrencyGate(job: { tier: Tier; organization_id: string; source_ip: string }, controlTaskQueue: string): TierGate | undefined {
+function tierGate(job: { tier: Tier; organization_id: string; source_ip: string }, controlTaskQueue: string): TierGate | undefined {
   switch (POLICIES[job.tier].concurrency) {
     case 'organization':
       return { id: `${controlTaskQueue}/gate-org-${job.organization_id}`, permits: 1 };
@@ -56,4 +56,29 @@ export function concurrencyGate(job: { tier: Tier; organization_id: string; sour
     default:
       return undefined;
   }
+}
+
+/** A project's concurrency rule: at most `max` of its jobs whose labels include every pair of `match` run at once. */
+export interface ConcurrencyRule {
+  id: string;
+  match: Record<string, string>;
+  max: number;
+}
+
+/**
+ * Every gate a job must pass (db/permits.ts): its tier's, if the tier has a limit, and one per
+ * concurrency rule of its project that its labels match. Rule gates are scoped like tier gates.
+ */
+export function jobGates(
+  job: { tier: Tier; organization_id: string; source_ip: string; labels: Record<string, string> },
+  controlTaskQueue: string,
+  rules: ConcurrencyRule[],
+): TierGate[] {
+  const tier = tierGate(job, controlTaskQueue);
+  const matching = rules.filter((rule) => Object.entries(rule.match).every(([key, value]) => job.labels[key] === value));
+  return [...(tier ? [tier] : []), ...matching.map((rule) => ({ id: ruleGateId(controlTaskQueue, rule.id), permits: rule.max, rule: rule.id }))];
+}
+
+export function ruleGateId(controlTaskQueue: string, ruleId: string): string {
+  return `${controlTaskQueue}/rule-${ruleId}`;
 }

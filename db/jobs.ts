@@ -92,6 +92,8 @@ async function claimOnce(db: Knex, { jobId, runnerId, ticketHash }: ClaimRequest
     .whereIn('status', sourcesOf('claimed'))
     .whereRaw('attempt < claim_ticket_attempt')
     .whereIn('spec_id', db('runner_spec').select('spec_id').where({ runner_id: runnerId }))
+    // A paused spec's jobs go back to wait in their workflows (see specPauseOf); part of this one statement, no extra round trip.
+    .whereNotExists(db('spec').whereRaw('spec.id = job.spec_id').whereNotNull('spec.paused_at'))
     // A dedicated runner takes only its own organization's jobs.
     .whereExists(
       db('runner').where('runner.id', runnerId).where((q) => q.whereNull('runner.organization_id').orWhereRaw('runner.organization_id = job.organization_id')),

@@ -9,6 +9,7 @@ export interface PipelineSubmission {
   project: ProjectRow;
   idempotencyKey: string | null;
   submittedBy: string;
+  maxParallel: number | null;
   /** Each job checked as a single run's would be; `key` is unique in the pipeline. */
   jobs: (Omit<Submission, 'project' | 'gateScope'> & { key: string })[];
   /** `job` needs `needs` (indices into `jobs`). */
@@ -38,7 +39,7 @@ export async function pipelineByIdempotencyKey(db: Knex, projectId: string, key:
 export async function writePipeline(db: Knex, p: PipelineSubmission, beforeCommit: (pipeline: PipelineRow, jobs: JobRow[]) => Promise<void>): Promise<{ pipeline: PipelineRow; jobs: JobRow[] }> {
   return db.transaction(async (trx) => {
     const [pipeline] = await trx<PipelineRow>('pipeline')
-      .insert({ project_id: p.project.id, organization_id: p.project.organization_id, idempotency_key: p.idempotencyKey, submitted_by: p.submittedBy })
+      .insert({ project_id: p.project.id, organization_id: p.project.organization_id, idempotency_key: p.idempotencyKey, submitted_by: p.submittedBy, max_parallel: p.maxParallel })
       .onConflict(['project_id', 'idempotency_key'])
       .ignore()
       .returning('*');
@@ -80,7 +81,7 @@ export async function settleUnstartedJobs(db: Knex, jobs: UnstartedJob[], to: 's
 export async function finishPipeline(db: Knex, id: string, outcome: PipelineOutcome): Promise<void> {
   await db<PipelineRow>('pipeline')
     .where({ id, status: 'running' })
-    .update({ status: outcome.status, counts: outcome.counts, finished_at: db.fn.now() as unknown as Date });
+    .update({ status: outcome.status, counts: outcome.counts, finished_at: db.fn.now() as unknown as Date, paused_at: null });
 }
 
 /** Running pipelines created before `before`, oldest first: the reconciler's candidates. */
@@ -157,4 +158,16 @@ export function pipelinesQuery(db: Knex, filter: PipelineFilter): Knex.QueryBuil
   if (filter.since) query.where('pipeline.created_at', '>=', filter.since);
   if (filter.until) query.where('pipeline.created_at', '<', filter.until);
   return query;
+}
+
+/**
+ * Records a pause or resume the pipeline's workflow was just signalled (its workflow is the truth;
+ * this row is what views show), if the pipeline still runs; the row as it now is.
+ */
+export async function setPipelinePaused(db: Knex, id: string, paused: boolean): Promise<PipelineRow | undefined> {
+  const [row] = await db<PipelineRow>('pipeline')
+    .where({ id, status: 'running' })
+    .update({ paused_at: paused ? db.raw('coalesce(paused_at, now())') : null })
+    .returning('*');
+  return row;
 }

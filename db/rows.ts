@@ -19,6 +19,8 @@ export interface TestbedRow { id: string; project_id: string; slug: string; name
 export interface SpecRow {
   id: string; slug: string; name: string; architecture: string; cpus: number; memory_mib: number; disk_mib: number;
   network: boolean; is_default: boolean; archived_at: Date | null; created_at: Date;
+  /** An operator's pause of dispatch (migration 011): runners' claims of its jobs are refused meanwhile. */
+  paused_at: Date | null; pause_reason: string | null; resumed_at: Date | null;
 }
 export interface RunnerRow {
   id: string; slug: string; name: string; token_hash: string; organization_id: string | null;
@@ -55,6 +57,8 @@ export interface JobRow {
   pipeline_id: string | null; pipeline_key: string | null;
   /** A delayed job (a run's or a pipeline's) does not start before this time: `scheduled` until then. */
   start_after: Date | null;
+  /** What concurrency rules match (migration 011). */
+  labels: Record<string, string>;
   created_at: Date; claimed_at: Date | null; started_at: Date | null; completed_at: Date | null; finished_at: Date | null;
 }
 
@@ -69,12 +73,17 @@ export interface PipelineRow {
   idempotency_key: string | null; submitted_by: string | null;
   /** Written by the pipeline's workflow when it ends; null while it runs. */
   counts: PipelineCounts | null;
+  max_parallel: number | null;
+  /** Set while the pipeline is paused (its workflow holds the truth: see migration 011). */
+  paused_at: Date | null;
   created_at: Date; finished_at: Date | null;
 }
+/** A project's concurrency rule: at most `max` of its jobs whose labels include `match` run at once. */
+export interface ConcurrencyRuleRow { id: string; project_id: string; match: Record<string, string>; max: number; created_at: Date }
 export interface PipelineEdgeRow { pipeline_id: string; job_id: string; needs_job_id: string; requires_success: boolean }
 export type OutputKind = 'stdout' | 'stderr' | 'file';
 
-/** A job's place at its tier's gate (db/permits.ts): holding a permit, or waiting in `seq` order. */
+/** A job's place at one of its gates (db/permits.ts): holding a permit, or waiting in `seq` order (one seq per job). */
 export interface PermitRow {
   job_id: string;
   gate: string;

@@ -3,6 +3,45 @@ import { runnerTaskQueue } from '../common/contracts';
 import { byRef } from './refs';
 import type { SpecRow, TestbedRow } from './rows';
 
+/** Why the job's spec is paused (an operator's reason, or a default), or null when it is not. */
+export async function specPauseOf(db: Knex, jobId: string): Promise<string | null> {
+  const row = await db('job').join('spec', 'spec.id', 'job.spec_id').where('job.id', jobId).first('spec.paused_at', 'spec.pause_reason');
+  return row?.paused_at ? (row.pause_reason ?? 'paused by an operator') : null;
+}
+
+/**
+ * How long after a resume a job's own periodic check still waits: the resume tells the waiting jobs
+ * oldest first, and a check that let a younger job go meanwhile would overtake them.
+ */
+const RESUME_SETTLE_SECONDS = 30;
+
+/** For a job's periodic check while its spec is paused: why it still waits, or null when it may dispatch. */
+export async function specHoldOf(db: Knex, jobId: string): Promise<string | null> {
+  const row = await db('job')
+    .join('spec', 'spec.id', 'job.spec_id')
+    .where('job.id', jobId)
+    .first('spec.paused_at', 'spec.pause_reason', db.raw(`spec.resumed_at > now() - interval '${RESUME_SETTLE_SECONDS} seconds' as settling`));
+  if (row?.paused_at) return row.pause_reason ?? 'paused by an operator';
+  return row?.settling ? 'resuming: the older jobs go first' : null;
+}
+
+/**
+ * Pauses or resumes dispatch for a spec (the reason shown on its waiting jobs); the spec as it now
+ * is. A repeated pause keeps its first time and takes the new reason.
+ */
+export async function setSpecPaused(db: Knex, specId: string, pause: { reason: string | null } | null): Promise<SpecRow> {
+  const [row] = await db<SpecRow>('spec')
+    .where({ id: specId })
+    .update(pause ? { paused_at: db.raw('coalesce(paused_at, now())') as unknown as Date, pause_reason: pause.reason } : { paused_at: null, pause_reason: null, resumed_at: db.fn.now() as unknown as Date })
+    .returning('*');
+  return row;
+}
+
+/** The spec's jobs not yet claimed, oldest first: on resume, those waiting are told in this order. */
+export function pendingJobsOfSpec(db: Knex, specId: string): Promise<string[]> {
+  return db('job').where({ spec_id: specId, status: 'pending' }).orderBy([{ column: 'created_at' }, { column: 'id' }]).pluck('id');
+}
+
 export function getSpec(db: Knex, specId: string): Promise<SpecRow | undefined> {
   return db<SpecRow>('spec').where({ id: specId }).first();
 }

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import type { NewRun } from '../common/schemas';
 import type { AdmittedTo } from '../common/contracts';
-import { concurrencyGate, effectiveTimeoutSeconds, type TierPolicy } from '../common/tiers';
+import { effectiveTimeoutSeconds, jobGates, type TierPolicy } from '../common/tiers';
+import { projectRules } from './concurrency-rules';
 import { holdJobUntilCommit } from './jobs';
-import { takePermit } from './permits';
+import { takePermits } from './permits';
 import { createUnclaimedProject } from './projects';
 import { createReports, reportRequestFrom } from './reports';
 import type { JobRow, ProjectRow, SpecRow } from './rows';
@@ -44,8 +45,8 @@ export async function jobByIdempotencyKey(db: Knex, projectId: string, key: stri
 /**
  * Writes a checked submission in one transaction: the unclaimed organization and project (for an
  * anonymous submission to a new slug), the testbed's current spec (when the body named one), the
- * report, the pending job and, for a tier with a concurrency limit, its permit or its place in the
- * gate's queue (`admission`). `beforeCommit` runs last, inside the transaction: the api starts the
+ * report, the pending job and, for a job with concurrency limits (its tier's, its project's rules
+ * its labels match), its permits or its place in the gates' queues (`admission`). `beforeCommit` runs last, inside the transaction: the api starts the
  * job's workflow there, so a failed start rolls everything back and a committed job always has its
  * workflow (whose first activity waits for the commit: holdJobUntilCommit).
  */
@@ -64,10 +65,11 @@ export async function writeSubmission(
     const [job] = await insertJobs(trx, project, [{ s, extra: { idempotency_key: s.body.idempotency_key ?? null, ...pinned } }]);
     if (!job) throw new DuplicateSubmission(project.id);
     await holdJobUntilCommit(trx, job.id);
-    const gate = concurrencyGate(job, s.gateScope);
-    // A delayed job queues at its gate only once its timer fires: waiting, it must not hold a permit
+    // Only labelled jobs can match a rule: an unlabelled submission reads none.
+    const gates = jobGates(job, s.gateScope, Object.keys(job.labels).length ? await projectRules(trx, project.id) : []);
+    // A delayed job queues at its gates only once its timer fires: waiting, it must not hold a permit
     // nor a place ahead of the jobs that run now.
-    await beforeCommit(job, gate && { ...gate, admitted: !s.startAfter && (await takePermit(trx, job.id, gate)) });
+    await beforeCommit(job, gates.length ? { gates, admitted: !s.startAfter && (await takePermits(trx, job.id, gates)) } : undefined);
     return { job, claim: created?.claim };
   });
 }
@@ -102,6 +104,7 @@ export async function insertJobs(trx: Knex.Transaction, project: ProjectRow, job
           priority: s.policy.priorityKey,
           timeout_seconds: effectiveTimeoutSeconds(s.policy, timeout),
           config,
+          labels: s.body.labels ?? {},
           source_ip: s.sourceIp,
           submitted_by: s.submittedBy,
           ...extra,

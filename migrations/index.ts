@@ -13,6 +13,7 @@ import * as delayedStart from './011_delayed_start';
 import * as schedules from './012_schedules';
 import * as seriesSums from './013_series_sums';
 import * as jobAttempts from './014_job_attempts';
+import * as concurrencyRules from './015_concurrency_rules';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '012_schedules': schedules,
   '013_series_sums': seriesSums,
   '014_job_attempts': jobAttempts,
+  '015_concurrency_rules': concurrencyRules,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

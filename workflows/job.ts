@@ -26,6 +26,8 @@ import {
   NON_RETRYABLE_RUN_ERRORS,
   RUNNER_SHUTDOWN,
   runFailure,
+  SPEC_PAUSED,
+  specResumedUpdate,
   type AdmittedTo,
   type ControlActivities,
   type FailedAttempt,
@@ -115,7 +117,7 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
         // Single-use and per attempt: only the runner Temporal hands this task to learns it.
         const ticket = attempt === 1 ? firstTicket : uuid4();
         if (attempt > 1) await locallyOnce('issueClaimTicket', jobId, attempt, ticket);
-        return runner.runJob({ jobId, attempt, ticket });
+        return dispatchWhenNotPaused(input, attempt, ticket, (t) => runner.runJob({ jobId, attempt, ticket: t }));
       }),
     );
 
@@ -308,13 +310,42 @@ async function waitForPermit(input: JobWorkflowInput, gate: AdmittedTo, granted:
   const limit = input.queueLimitSeconds ?? DEFAULT_QUEUE_LIMIT_SECONDS;
   const deadline = Date.now() + limit * 1000;
   const interval = (gate.checkIntervalSeconds ?? DEFAULT_PERMIT_CHECK_INTERVAL_SECONDS) * 1000;
-  setCurrentDetails("pending: waiting for the tier's concurrency permit (one job at a time)");
-  while (!granted() && !(await control.checkPermit(input.jobId, { id: gate.id, permits: gate.permits }))) {
+  setCurrentDetails('pending: waiting for a concurrency permit (tier limit or concurrency rule)');
+  while (!granted() && !(await control.checkPermit(input.jobId, gate.gates))) {
     const left = deadline - Date.now();
-    if (left <= 0) throw ApplicationFailure.nonRetryable(`waited longer than ${limit}s for the tier's concurrency limit (one job at a time)`, 'QueueLimit');
+    if (left <= 0) throw ApplicationFailure.nonRetryable(`waited longer than ${limit}s for a concurrency permit (tier limit or concurrency rule)`, 'QueueLimit');
     await condition(granted, Math.min(interval, left));
   }
   setCurrentDetails('');
+}
+
+/**
+ * Dispatches the attempt; when a runner's claim is refused because an operator paused the job's
+ * spec (also for a job already on the runner queue when the pause landed), the job waits here,
+ * holding no runner and no queue place, for a `specResumed` update, checking the spec first and
+ * then every check interval (a lost signal, a resume by hand), then dispatches again with a new
+ * ticket. A paused spec's wait is not bounded by the queue limit: the operator decides its end.
+ */
+async function dispatchWhenNotPaused<T>(input: JobWorkflowInput, attempt: number, ticket: string, dispatch: (ticket: string) => Promise<T>): Promise<T> {
+  let resumed = false;
+  setHandler(specResumedUpdate, () => void (resumed = true));
+  for (;;) {
+    // A resume told while this attempt was out (refused meanwhile) counts: an older one does not.
+    resumed = false;
+    try {
+      return await dispatch(ticket);
+    } catch (err) {
+      if (failureType(err) !== SPEC_PAUSED) throw err;
+    }
+    // Told by the resume (in its order): go. Otherwise the check says whether to wait on.
+    for (let reason = await control.specPause(input.jobId); reason !== null && !resumed; reason = await control.specPause(input.jobId)) {
+      setCurrentDetails(`pending: spec ${input.spec.slug} paused: ${reason}`);
+      if (await condition(() => resumed, (input.pauseCheckIntervalSeconds ?? DEFAULT_PERMIT_CHECK_INTERVAL_SECONDS) * 1000)) break;
+    }
+    setCurrentDetails('');
+    ticket = uuid4();
+    await locallyOnce('issueClaimTicket', input.jobId, attempt, ticket);
+  }
 }
 
 /** The type of the application failure at the root of `err`, however deep it is wrapped. */

@@ -8,13 +8,16 @@ import {
   ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
+  setHandler,
   sleep,
 } from '@temporalio/workflow';
 import {
   JOB_CANCELED_FAILURE,
   JOB_WORKFLOW,
   jobWorkflowId,
+  pausePipelineSignal,
   PIPELINE_FAILED_FAILURE,
+  resumePipelineSignal,
   type JobOutcome,
   type PipelineActivities,
   type PipelineCounts,
@@ -36,6 +39,10 @@ type Ended = keyof PipelineCounts;
  * dependents. This workflow is the only writer of the pipeline's outcome and counts: completions
  * arrive one at a time in its history, so none is lost however many end together.
  *
+ * At most `maxParallel` jobs run at once, and none starts while the pipeline is paused (a signal,
+ * kept in this workflow's history, so a pause survives restarts); jobs that became due meanwhile
+ * start in the order they became due once a slot frees or the pipeline resumes.
+ *
  * Canceling the workflow cancels the running children (each the way a single job is canceled:
  * withdrawn from its queue or its VM killed), waits for them to settle, and marks the jobs that
  * never started canceled.
@@ -51,8 +58,18 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   let due = jobs.map((_, i) => i);
   // Skips decided but not yet written: a cancellation while they are written must not lose them.
   let unsaved: UnstartedJob[] = [];
+  const slots = new Slots(input.maxParallel ?? Infinity);
 
-  const show = () => setCurrentDetails(`${ended.size}/${jobs.length} jobs ended, ${[...started].filter((i) => !ended.has(i)).length} running`);
+  const show = () =>
+    setCurrentDetails(`${slots.paused ? 'paused: ' : ''}${ended.size}/${jobs.length} jobs ended, ${slots.running} running, ${slots.queued} waiting to start`);
+  setHandler(pausePipelineSignal, () => {
+    slots.pause(true);
+    show();
+  });
+  setHandler(resumePipelineSignal, () => {
+    slots.pause(false);
+    show();
+  });
 
   try {
     if (!(await control.pipelineCommitted(input.pipelineId))) {
@@ -74,7 +91,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
         }
         started.add(i);
         children.push(
-          runChild(jobs[i]).then((status) => {
+          runChild(jobs[i], slots).then((status) => {
             // Canceled before it started: the cancellation below settles it with the jobs that never started.
             if (status === 'not_started') return void started.delete(i);
             ended.set(i, status);
@@ -121,10 +138,13 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
  * canceled it, anything else a failed job. A job canceled before its child started (waiting for
  * its start_after time, or its start in flight) is `not_started`.
  */
-async function runChild(job: PipelineJob): Promise<Ended | 'not_started'> {
+async function runChild(job: PipelineJob, slots: Slots): Promise<Ended | 'not_started'> {
+  let slot = false;
   try {
     // A durable timer: it survives worker restarts, and a cancellation ends it with the job never started.
     if (job.startAfter !== undefined && job.startAfter > Date.now()) await sleep(job.startAfter - Date.now());
+    await slots.acquire();
+    slot = true;
     await executeChild<(input: PipelineJob['input']) => Promise<JobOutcome>>(JOB_WORKFLOW, {
       workflowId: jobWorkflowId(job.input.jobId),
       args: [job.input],
@@ -141,6 +161,60 @@ async function runChild(job: PipelineJob): Promise<Ended | 'not_started'> {
     }
     if (isCancellation(err) || (err.cause instanceof ApplicationFailure && err.cause.type === JOB_CANCELED_FAILURE)) return 'canceled';
     return 'failed';
+  } finally {
+    if (slot) slots.release();
+  }
+}
+
+/**
+ * Where pipeline jobs wait to start: at most `max` hold a slot (started, not ended), none is given
+ * one while paused, and the waiting get theirs in the order they asked. Plain workflow state: it is
+ * rebuilt exactly on replay.
+ */
+class Slots {
+  private used = 0;
+  private readonly waiting: { granted: boolean }[] = [];
+  paused = false;
+
+  constructor(private readonly max: number) {}
+
+  get running(): number {
+    return this.used;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Resolves once the caller holds a slot; a cancellation while it waits gives up its place. */
+  async acquire(): Promise<void> {
+    const ticket = { granted: false };
+    this.waiting.push(ticket);
+    this.admit();
+    try {
+      await condition(() => ticket.granted);
+    } catch (err) {
+      if (ticket.granted) this.release();
+      else this.waiting.splice(this.waiting.indexOf(ticket), 1);
+      throw err;
+    }
+  }
+
+  release(): void {
+    this.used--;
+    this.admit();
+  }
+
+  pause(paused: boolean): void {
+    this.paused = paused;
+    this.admit();
+  }
+
+  private admit(): void {
+    while (!this.paused && this.used < this.max && this.waiting.length) {
+      this.used++;
+      this.waiting.shift()!.granted = true;
+    }
   }
 }
 

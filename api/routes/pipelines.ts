@@ -1,13 +1,14 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { JOB_PROJECT_ATTRIBUTE, PIPELINE_WORKFLOW, pipelineWorkflowId, type PipelineWorkflowInput } from '../../common/contracts';
+import { JOB_PROJECT_ATTRIBUTE, pausePipelineSignal, PIPELINE_WORKFLOW, pipelineWorkflowId, resumePipelineSignal, type PipelineWorkflowInput } from '../../common/contracts';
 import { pipelineNeeds } from '../../common/pipeline-graph';
 import { errorBody, resourceRef, type NewRun } from '../../common/schemas';
 import { newPipeline, pipelineListQuery, pipelineSummary, pipelineView, type NewPipeline } from '../../common/schemas/pipelines';
 import { delayedStart } from '../../common/start-after';
-import { concurrencyGate, tierOf, tierPolicy } from '../../common/tiers';
-import { DuplicatePipeline, pipelineByIdempotencyKey, pipelinesQuery, writePipeline, type PipelineListRow } from '../../db/pipelines';
+import { jobGates, tierOf, tierPolicy } from '../../common/tiers';
+import { projectRules } from '../../db/concurrency-rules';
+import { DuplicatePipeline, pipelineByIdempotencyKey, pipelinesQuery, setPipelinePaused, writePipeline, type PipelineListRow } from '../../db/pipelines';
 import { getOrganization } from '../../db/projects';
 import type { OrganizationRow, ProjectRow, SpecRow } from '../../db/rows';
 import { conflict } from '../errors';
@@ -50,6 +51,7 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
       const existing = await pipelineByIdempotencyKey(app.db, project.id, body.idempotency_key);
       if (existing) return reply.status(202).send(await toPipelineView(app.db, app.config, project, existing, true));
       const placements = await placeJobs(project, organization, body);
+      const rules = body.jobs.some((job) => job.labels && Object.keys(job.labels).length) ? await projectRules(app.db, project.id) : [];
 
       try {
         const { pipeline } = await writePipeline(
@@ -58,16 +60,19 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
             project,
             idempotencyKey: body.idempotency_key ?? null,
             submittedBy: request.user!.id,
+            maxParallel: body.max_parallel ?? null,
             jobs: body.jobs.map((job, i) => ({ key: job.key, startAfter: startsAfter[i], body: runBody(body, i), spec: placements[i].spec, policy, sourceIp: request.ip, submittedBy: request.user!.id })),
             edges: needs.flatMap((parents, i) => parents.map((p, n) => ({ job: i, needs: p, requiresSuccess: body.jobs[i].needs[n].requires_success }))),
           },
           async (pipeline, jobs) => {
             const input: PipelineWorkflowInput = {
               pipelineId: pipeline.id,
+              maxParallel: body.max_parallel,
               jobs: jobs.map((job, i) => {
-                // Not admitted here: each job takes its tier permit, or its place in the queue, once the pipeline starts it.
-                const gate = concurrencyGate(job, app.config.controlTaskQueue);
-                const start = jobWorkflowStart(app, job, placements[i].spec, placements[i].taskQueue, jobLabels(project.slug, body.jobs[i]), gate && { ...gate, admitted: false });
+                // Not admitted here: each job takes its permits, or its places in the queues, once the pipeline starts it.
+                const gates = jobGates(job, app.config.controlTaskQueue, rules);
+                const admission = gates.length ? { gates, admitted: false } : undefined;
+                const start = jobWorkflowStart(app, job, placements[i].spec, placements[i].taskQueue, jobLabels(project.slug, body.jobs[i]), admission);
                 const need = body.jobs[i].needs;
                 return {
                   key: body.jobs[i].key,
@@ -154,30 +159,55 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.post(
-    '/v0/pipelines/:pipeline/cancel',
-    {
-      preHandler: [app.requireUser],
-      schema: {
-        summary: "Cancel a pipeline: its running jobs are canceled as single jobs are, the others never start (its submitter, its organization's leaders, server admins)",
-        tags: ['pipelines'],
-        params: pipelineParams,
-        response: { 202: pipelineView, 403: errorBody, 409: errorBody },
+  /**
+   * Cancel, pause and resume: each tells the pipeline's workflow, which does the rest. Cancel: its
+   * running children are canceled with it, the jobs not started are marked canceled. Pause and
+   * resume: the workflow holds the pause (in its history); the row only shows it, and a repeated
+   * call is harmless.
+   */
+  const controls = {
+    cancel: {
+      summary: "Cancel a pipeline: its running jobs are canceled as single jobs are, the others never start",
+      done: 'canceled',
+      tell: (handle: WorkflowHandle) => handle.cancel(),
+    },
+    pause: {
+      summary: 'Pause a pipeline: no job of it starts until it is resumed; running jobs finish',
+      done: 'paused',
+      tell: (handle: WorkflowHandle) => handle.signal(pausePipelineSignal),
+    },
+    resume: {
+      summary: 'Resume a paused pipeline: the jobs that became due start, in order',
+      done: 'resumed',
+      tell: (handle: WorkflowHandle) => handle.signal(resumePipelineSignal),
+    },
+  };
+  for (const [action, control] of Object.entries(controls)) {
+    app.post(
+      `/v0/pipelines/:pipeline/${action}`,
+      {
+        preHandler: [app.requireUser],
+        schema: {
+          summary: `${control.summary} (its submitter, its organization's leaders, server admins)`,
+          tags: ['pipelines'],
+          params: pipelineParams,
+          response: { 202: pipelineView, 403: errorBody, 409: errorBody },
+        },
       },
-    },
-    async (request, reply) => {
-      const { project, pipeline, member } = await cancelablePipeline(app.db, request, request.params.pipeline);
-      if (pipeline.status !== 'running') throw conflict(`pipeline ${pipeline.id} is already ${pipeline.status}`);
-      // The workflow does the rest: its running children are canceled with it, the jobs not started are marked canceled.
-      try {
-        await app.temporal.workflow.getHandle(pipelineWorkflowId(pipeline.id)).cancel();
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw conflict(`pipeline ${pipeline.id} is finishing and can no longer be canceled`);
-        throw err;
-      }
-      return reply.status(202).send(await toPipelineView(app.db, app.config, project, pipeline, member));
-    },
-  );
+      async (request, reply) => {
+        const { project, pipeline, member } = await cancelablePipeline(app.db, request, request.params.pipeline);
+        if (pipeline.status !== 'running') throw conflict(`pipeline ${pipeline.id} is already ${pipeline.status}`);
+        try {
+          await control.tell(app.temporal.workflow.getHandle(pipelineWorkflowId(pipeline.id)));
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) throw conflict(`pipeline ${pipeline.id} is finishing and can no longer be ${control.done}`);
+          throw err;
+        }
+        const shown = action === 'cancel' ? pipeline : ((await setPipelinePaused(app.db, pipeline.id, action === 'pause')) ?? pipeline);
+        return reply.status(202).send(await toPipelineView(app.db, app.config, project, shown, member));
+      },
+    );
+  }
 
   function later(a: Date | undefined, b: Date | undefined): Date | undefined {
     return a && b ? (a > b ? a : b) : (a ?? b);

@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBody, newRun, runAccepted, type RunAccepted } from '../../common/schemas';
 import { hashToken } from '../../common/tokens';
 import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type AdmittedTo, type JobLabels } from '../../common/contracts';
-import { concurrencyGate, tierOf, tierPolicy } from '../../common/tiers';
+import { jobGates, tierOf, tierPolicy } from '../../common/tiers';
+import { projectRules } from '../../db/concurrency-rules';
 import { getOrganization } from '../../db/projects';
 import { delayedStart } from '../../common/start-after';
 import type { JobRow, OrganizationRow, SpecRow } from '../../db/rows';
@@ -92,9 +93,9 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     // The job was accepted once: if its runners are gone meanwhile, it waits on the shared queue
     // and fails at the queue limit, saying so.
     const taskQueue = (await jobRoute(app.db, spec, organization)) ?? runnerTaskQueue(spec.slug);
-    // Not admitted here: a new workflow takes its permit, or its place in the queue, itself.
-    const gate = concurrencyGate(job, app.config.controlTaskQueue);
-    await startWorkflow(job, spec, taskQueue, labels, gate && { ...gate, admitted: false });
+    // Not admitted here: a new workflow takes its permits, or its places in the queues, itself.
+    const gates = jobGates(job, app.config.controlTaskQueue, await projectRules(app.db, job.project_id));
+    await startWorkflow(job, spec, taskQueue, labels, gates.length ? { gates, admitted: false } : undefined);
     return accepted(job);
   }
 

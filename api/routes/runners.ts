@@ -2,16 +2,16 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseImageRef } from '../../common/image-ref';
 import { CLAIM_TICKET_HEADER, claimedJob, claimTicketHeaders, errorBody, jobStarted, outputUploadQuery, resourceRef, runnerRegistered, runnerRegistration } from '../../common/schemas';
-import { runnerTaskQueue } from '../../common/contracts';
+import { runnerTaskQueue, SPEC_PAUSED_CODE } from '../../common/contracts';
 import { hashToken } from '../../common/tokens';
 import { claimJob, getJob, holdsClaim, markJobRunning, type ClaimRequest } from '../../db/jobs';
 import { putOutput } from '../../db/outputs';
 import type { FastifyRequest } from 'fastify';
 import type { JobRow, RunnerRow } from '../../db/rows';
 import { servedSpecs, servesSpec, updateRunner } from '../../db/runners';
-import { getSpec } from '../../db/specs';
+import { getSpec, specPauseOf } from '../../db/specs';
 import { isUuid, slugById } from '../../db/refs';
-import { conflict, forbidden, notFound } from '../errors';
+import { conflict, forbidden, HttpError, notFound } from '../errors';
 
 /** Largest single upload: the output cap plus room for framing. */
 const MAX_UPLOAD_BYTES = 26 * 1024 * 1024;
@@ -95,6 +95,8 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
     if (job.attempt === job.claim_ticket_attempt && job.runner_id !== runner.id) return forbidden(`job ${jobId}'s claim ticket was already used by another runner`);
     if (!job.image_digest || !job.spec_id) return conflict(`job ${jobId} is not ready to run yet`);
     if (!(await servesSpec(app.db, runner.id, job.spec_id))) return forbidden(`runner ${runner.slug} does not serve this job's spec`);
+    const paused = job.status === 'pending' ? await specPauseOf(app.db, job.id) : null;
+    if (paused !== null) return new HttpError(409, SPEC_PAUSED_CODE, `job ${jobId}'s spec is paused (${paused}); it waits until the spec is resumed`);
     return conflict(`job ${jobId} is ${job.status}; it cannot be claimed`);
   }
 

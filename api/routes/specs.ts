@@ -1,10 +1,12 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { resourceRef } from '../../common/schemas/fields';
-import { newSpec, specListQuery, specUpdate, specView, type SpecView } from '../../common/schemas/specs';
+import { jobWorkflowId, specResumedUpdate } from '../../common/contracts';
+import { newSpec, specListQuery, specPause, specUpdate, specView, type SpecView } from '../../common/schemas/specs';
 import { writeSpec } from '../../db/resources';
 import type { SpecRow } from '../../db/rows';
-import { findSpec, specsQuery } from '../../db/specs';
+import { findSpec, pendingJobsOfSpec, setSpecPaused, specsQuery } from '../../db/specs';
 import { conflict, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso, requireAdmin, slugFor, writeOrConflict } from '../resources';
@@ -14,7 +16,7 @@ const tags = ['specs'];
 
 const toView = (s: SpecRow): SpecView => ({
   uuid: s.id, slug: s.slug, name: s.name, architecture: s.architecture, cpus: s.cpus, memory_mib: s.memory_mib, disk_mib: s.disk_mib,
-  network: s.network, default: s.is_default, archived: iso(s.archived_at), created: s.created_at.toISOString(),
+  network: s.network, default: s.is_default, archived: iso(s.archived_at), paused: iso(s.paused_at), pause_reason: s.pause_reason, created: s.created_at.toISOString(),
 });
 
 /**
@@ -71,6 +73,41 @@ const specRoutes: FastifyPluginAsyncZod = async (app) => {
       const archivedAt = archived === undefined ? {} : { archived_at: archived ? (spec.archived_at ?? new Date()) : null };
       const updated = await writeOrConflict(`spec "${spec.slug}"`, () => writeSpec(app.db, spec.id, { ...fields, ...archivedAt }, makeDefault === true));
       return toView(updated!);
+    },
+  );
+
+  /*
+   * Pausing dispatch (hardware maintenance) is stored on the spec, so it survives restarts of every
+   * process. Runners' claims of its jobs are refused meanwhile (the same statement that claims,
+   * db/jobs.ts claimJob): a job already on the runner queue, or taken from it by a runner, goes
+   * back to wait in its workflow, holding no runner, saying why. Resume tells those workflows,
+   * oldest job first and one after the other, so they dispatch again in their order; each also re-checks the spec
+   * periodically, should a signal be lost.
+   */
+  app.post(
+    '/v0/specs/:spec/pause',
+    {
+      preHandler: admin,
+      schema: { summary: "Pause dispatch of a spec's jobs: they wait, in order, holding no runner (server admins)", tags, params: specParams, body: specPause, response: { 200: specView, ...errorResponses } },
+    },
+    async (request) => toView(await setSpecPaused(app.db, (await existing(request.params.spec)).id, { reason: request.body.reason ?? null })),
+  );
+
+  app.post(
+    '/v0/specs/:spec/resume',
+    { preHandler: admin, schema: { summary: "Resume dispatch of a spec's jobs, oldest first (server admins)", tags, params: specParams, response: { 200: specView, ...errorResponses } } },
+    async (request) => {
+      const spec = await setSpecPaused(app.db, (await existing(request.params.spec)).id, null);
+      for (const jobId of await pendingJobsOfSpec(app.db, spec.id)) {
+        try {
+          await app.temporal.workflow.getHandle(jobWorkflowId(jobId)).executeUpdate(specResumedUpdate);
+        } catch (err) {
+          // A pipeline job not started yet, a job not dispatching yet (it checks the spec itself), or
+          // one ending: nothing waits to be told.
+          if (!(err instanceof WorkflowNotFoundError) && !(err instanceof WorkflowUpdateFailedError)) throw err;
+        }
+      }
+      return toView(spec);
     },
   );
 };

@@ -53,14 +53,16 @@ export interface ControlActivities extends PipelineActivities {
   recordAttempt(jobId: string, attempt: FailedAttempt): Promise<void>;
   /** The job's persisted status: the authority on whether its benchmark started. */
   jobStatus(jobId: string): Promise<JobStatus>;
+  /** Why a job whose spec was paused still waits (paused, or its resume still telling older jobs), or null. */
+  specPause(jobId: string): Promise<string | null>;
   recordRunResult(jobId: string, run: RunJobResult): Promise<RecordedRun>;
   markJobFailed(jobId: string, error: string): Promise<SettledJob>;
   markJobCanceled(jobId: string, reason?: string): Promise<SettledJob>;
   processResults(jobId: string): Promise<JobOutcome>;
-  /** Gives the job's tier permit (or its place in the queue) back and hands it to the next waiting job. */
+  /** Gives the job's permits (or its place in the queues) back and hands them to the next waiting jobs. */
   releasePermit(jobId: string): Promise<void>;
-  /** For a job waiting at its gate: reclaims dead holders' permits, grants what is free; true when this job holds one. */
-  checkPermit(jobId: string, gate: TierGate): Promise<boolean>;
+  /** For a job waiting at its gates: reclaims dead holders' permits, grants what is free; true when this job holds its permits. */
+  checkPermit(jobId: string, gates: TierGate[]): Promise<boolean>;
   /**
    * A scheduled run's job, submitted from the schedule's template as its creator would (the same
    * checks and transaction as POST /v0/run), under idempotency key `runId`: a retry, or a run that

@@ -40,6 +40,8 @@ export interface PipelineJob {
 export interface PipelineWorkflowInput {
   pipelineId: string;
   jobs: PipelineJob[];
+  /** At most this many jobs started and not ended at once; unlimited when absent. */
+  maxParallel?: number;
 }
 
 /** A job the pipeline settles without running it: skipped (a required parent did not process) or canceled (the pipeline was). */

@@ -46,6 +46,14 @@ export const BENCHMARK_STARTED = 'BenchmarkStarted';
 /** Failure types the workflow must not retry as infrastructure failures: the benchmark ran (or was about to) and retrying would run it twice. */
 export const NON_RETRYABLE_RUN_ERRORS = [BENCHMARK_STARTED, 'JobNotClaimable', JOB_NOT_FOUND, RUNNER_SHUTDOWN, API_UNREACHABLE] as const;
 
+/**
+ * Failure type of a runJob whose claim was refused because an operator paused the job's spec: the
+ * job goes back to wait in its workflow, holding no runner, until the spec is resumed.
+ */
+export const SPEC_PAUSED = 'SpecPaused';
+/** The api's error code for that refusal. */
+export const SPEC_PAUSED_CODE = 'spec_paused';
+
 export interface RunnerActivities {
   runJob(input: RunJobInput): Promise<RunJobResult>;
 }

@@ -40,16 +40,24 @@ export interface ResolvedSpec {
   taskQueue: string;
 }
 
-/** A tier's concurrency limit: the jobs of one organization or source IP (the gate) share `permits`. */
+/**
+ * A concurrency limit: the jobs at one gate share `permits`. A gate is a tier's (the jobs of one
+ * organization or source IP) or a project's concurrency rule (its jobs whose labels match; `rule`).
+ */
 export interface TierGate {
   id: string;
   permits: number;
+  /** The concurrency rule's id, for a rule's gate: a job does not queue at a rule deleted meanwhile. */
+  rule?: string;
 }
 
-export interface AdmittedTo extends TierGate {
+export interface AdmittedTo {
+  /** Every gate the job must pass: its tier's, and one per concurrency rule its labels match. */
+  gates: TierGate[];
   /**
-   * Whether the submission's transaction gave the job a permit (db/permits.ts). An admitted job
-   * dispatches as a paid one does; the others wait, holding no runner, for a `granted` signal.
+   * Whether the submission's transaction gave the job its permits (db/permits.ts): all of them or
+   * none. An admitted job dispatches as a paid one does; the others wait, holding no runner and
+   * no permit, for a `granted` signal.
    */
   admitted: boolean;
   /**
@@ -85,9 +93,11 @@ export interface JobWorkflowInput {
   timeoutSeconds: number;
   /** How long a runner may go silent before its job is declared lost. */
   heartbeatTimeoutSeconds?: number;
+  /** How often a job whose spec is paused checks whether it was resumed, should the `specResumed` update be missed (default 60 s). */
+  pauseCheckIntervalSeconds?: number;
   /** How long a job may wait for a runner before it fails. */
   queueLimitSeconds?: number;
-  /** The tier's concurrency limit, when it has one, and whether the submission got a permit. */
+  /** The job's concurrency limits (tier, rules), when it has any, and whether the submission got its permits. */
   concurrencyGate?: AdmittedTo;
   /**
    * A delayed start (RFC 3339): the job stays `scheduled`, on a durable timer, until then. Absent

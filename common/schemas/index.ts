@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_RETRY_POLICY, JOB_STATUSES, RETRY_ON } from '../contracts';
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { MAX_START_AFTER_DAYS } from '../start-after';
-import { resourceRef, slug } from './fields';
+import { labels, resourceRef, slug } from './fields';
 import { paginationQuery } from './pagination';
 import { alertView, jobResultsOptionsShape, judgedMetricShape, resultsOptionsShape } from './results';
 
@@ -68,6 +68,7 @@ export const newRun = z.strictObject({
     .datetime({ offset: true })
     .optional()
     .describe(`RFC 3339 time before which the job does not start: it is \`scheduled\` until then (a time already past runs it now; at most ${MAX_START_AFTER_DAYS} days ahead)`),
+  labels: labels.optional().describe('what concurrency rules match: `{suite: "db"}`'),
   job: newRunJob,
 });
 export type NewRun = z.infer<typeof newRun>;
@@ -118,6 +119,7 @@ export const jobView = z.object({
   attempts: z.array(attemptView).describe('every runJob attempt, oldest first'),
   /** How many jobs run before this one while it waits; null once it no longer waits. */
   queue_position: z.number().nullable(),
+  waiting: z.string().nullable().describe('why a pending job does not start, when an operator paused its spec: `spec paused: for maintenance`'),
   exit_code: z.number().nullable(),
   error: z.string().nullable(),
   outputs: z.array(outputEntry),

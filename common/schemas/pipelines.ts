@@ -29,6 +29,7 @@ export const newPipeline = z.strictObject({
   project: resourceRef,
   idempotency_key: z.string().min(1).max(128).optional().describe('a repeated submission with the same key answers the pipeline the first one created'),
   start_after: startAfter.describe(`no job of the pipeline starts before this time (at most ${MAX_START_AFTER_DAYS} days ahead)`),
+  max_parallel: z.number().int().min(1).max(MAX_PIPELINE_JOBS).optional().describe('at most this many of its jobs run at once (beyond the tier limits and concurrency rules); the others start, in the order they became due, as running ones end'),
   jobs: z.array(newPipelineJob).min(1).max(MAX_PIPELINE_JOBS, `a pipeline has at most ${MAX_PIPELINE_JOBS} jobs; split it into several pipelines`),
 });
 export type NewPipeline = z.infer<typeof newPipeline>;
@@ -42,6 +43,8 @@ const pipelineShape = {
   counts: z
     .record(z.string(), z.number())
     .describe("jobs per status: while the pipeline runs, as its jobs' rows say now; once it ended, the final counts its workflow wrote (processed, failed, canceled, skipped)"),
+  max_parallel: z.number().nullable(),
+  paused: timestamp.nullable().describe('since when the pipeline is paused (no job starts; running ones finish); null when it is not'),
   created: timestamp,
   finished: timestamp.nullable(),
   duration_seconds: z.number().nullable().describe('from submission to the end of its last job; null while it runs'),

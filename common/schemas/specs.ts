@@ -36,8 +36,14 @@ export const specView = z.object({
   ...hardware,
   default: z.boolean(),
   archived: timestamp.nullable(),
+  paused: timestamp.nullable().describe('since when dispatch is paused (its pending jobs wait, holding no runner); null when it is not'),
+  pause_reason: z.string().nullable(),
   created: timestamp,
 });
 export type SpecView = z.infer<typeof specView>;
+
+export const specPause = z.strictObject({
+  reason: z.string().trim().min(1).max(500).optional().describe('shown on the waiting jobs: `spec paused: <reason>`'),
+});
 
 export const specListQuery = paginationQuery.extend({ archived: booleanFilter });

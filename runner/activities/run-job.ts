@@ -8,7 +8,7 @@ import { ApiUnreachableError, isRunnerRefusal, RunnerApiError, type JobCall, typ
 import type { Executor } from '../executors/executor';
 import type { HostTuning } from '../host/tuning';
 import { resolveArgv, type CachedImage, type ImageCache } from '../images';
-import { API_UNREACHABLE, JOB_NOT_FOUND, RUNNER_SHUTDOWN, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from '../../common/contracts';
+import { API_UNREACHABLE, JOB_NOT_FOUND, RUNNER_SHUTDOWN, SPEC_PAUSED, SPEC_PAUSED_CODE, type RunJobInput, type RunJobResult, type RunPhase, type RunnerActivities } from '../../common/contracts';
 
 export interface RunnerActivityDeps {
   api: RunnerApi;
@@ -102,6 +102,8 @@ async function claim(deps: RunnerActivityDeps, jobId: string, call: JobCall): Pr
       deps.onRunnerRefused?.(err.message);
       throw ApplicationFailure.retryable(`runner refused by the api: ${err.message}`, 'RunnerRefused');
     }
+    // Not this job's turn: its workflow waits for the spec to be resumed and dispatches it again.
+    if (err instanceof RunnerApiError && err.code === SPEC_PAUSED_CODE) throw ApplicationFailure.nonRetryable(err.message, SPEC_PAUSED);
     // Refusals of the job (not dispatched to this runner, wrong spec, no such job) are final.
     if (err instanceof RunnerApiError && err.status === 404) throw ApplicationFailure.nonRetryable(`claim refused: ${err.message}`, JOB_NOT_FOUND);
     if (err instanceof RunnerApiError && err.status >= 400 && err.status < 500) {
