@@ -245,5 +245,37 @@ describe('web console', () => {
       await shot(page, 'report-job');
       await page.context().close();
     });
+
+    it('lists jobs with live status: a job canceled from the console ends canceled, seen without a reload', async () => {
+      await stack.startRunner();
+      const image = await stack.pushImage('console-long', { entrypoint: ['/bin/sleep', '613'] });
+      const { job } = await stack.submit({ image });
+      await stack.waitForJob(job, (j) => j.status === 'running');
+      // Reached from the project home's link, as a visitor would.
+      const page = await open(`/projects/${stack.project.slug}`, stack.userToken);
+      await page.click('#all-jobs');
+      await page.waitForURL(/\/jobs$/);
+      const row = page.locator(`#jobs tr[data-job="${job}"]`);
+      await row.locator('td.status', { hasText: 'running' }).waitFor();
+      await shot(page, 'jobs');
+
+      // A marker on the window survives only if the page is never reloaded.
+      await page.evaluate(() => Object.assign(globalThis, { stillThisPage: true }));
+      await row.locator('button.cancel').click();
+      await row.locator('td.status', { hasText: 'canceled' }).waitFor();
+      expect(await page.evaluate(() => (globalThis as { stillThisPage?: boolean }).stillThisPage)).toBe(true);
+      expect(await row.locator('button.cancel').count()).toBe(0);
+      expect((await stack.waitForJob(job)).status).toBe('canceled');
+      await shot(page, 'jobs-canceled');
+
+      // Its detail: the phases it went through, with their times.
+      await row.locator('td a').first().click();
+      await page.waitForURL(new RegExp(`/jobs/${job}$`));
+      await page.locator('#job .status-canceled').waitFor();
+      const phases = await page.locator('#job .phase').allTextContents();
+      expect(phases.map((p) => p.split(' ')[0])).toEqual(expect.arrayContaining(['created', 'claimed', 'started', 'finished']));
+      await shot(page, 'job');
+      await page.context().close();
+    });
   });
 });

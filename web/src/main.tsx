@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { getToken, setToken } from './api';
 import { BenchmarksPage } from './pages/benchmarks';
 import { HomePage } from './pages/home';
+import { JobPage, JobsPage } from './pages/jobs';
 import { PerfPage } from './pages/perf';
 import { ProjectPage } from './pages/project';
 import { ReportPage } from './pages/report';
@@ -35,6 +36,7 @@ function Route() {
     if (parts.length === 2) return <ProjectPage project={project} />;
     if (parts[2] === 'benchmarks') return <BenchmarksPage project={project} params={params} />;
     if (parts[2] === 'perf') return <PerfPage project={project} params={params} />;
+    if (parts[2] === 'jobs') return parts[3] ? <JobPage project={project} job={parts[3]} /> : <JobsPage project={project} params={params} />;
     if (parts[2] === 'reports' && parts[3]) return <ReportPage project={project} report={parts[3]} />;
   }
   if (parts.length === 0) return <HomePage />;

@@ -3,6 +3,7 @@ import type { BenchmarkTableRow } from '../../../common/schemas/perf';
 import { projectPath, query } from '../api';
 import { formatPercent, formatValue } from '../format';
 import { Status, useApi } from '../hooks';
+import { Pager } from '../components/pager';
 import { navigate } from '../router';
 
 const PER_PAGE = 50;
@@ -82,11 +83,7 @@ export function BenchmarksPage({ project, params }: { project: string; params: U
               ))}
             </tbody>
           </table>
-          <nav class="pager">
-            {page > 1 ? <a href={self({ page: page - 1 })} rel="prev">← previous</a> : <span />}
-            <span id="page">page {page} of {pages}</span>
-            {page < pages ? <a href={self({ page: page + 1 })} rel="next">next →</a> : <span />}
-          </nav>
+          <Pager page={page} pages={pages} href={(p) => self({ page: p })} />
         </>
       )}
     </section>

@@ -56,12 +56,12 @@ export function ProjectPage({ project }: { project: string }) {
           <ul id="specs">{specs.length ? specs.map((s) => <li key={s}>{s}</li>) : <li class="muted">none shown (members see their testbeds' specs)</li>}</ul>
         </div>
         <div>
-          <h2>Active jobs</h2>
+          <h2>Active jobs <small><a href={href('/jobs')} id="all-jobs">all jobs</a></small></h2>
           <Status of={jobs} />
           {jobs.state === 'ok' && (jobs.data.rows.length ? (
             <table class="list" id="active-jobs">
               <thead><tr><th>job</th><th>status</th><th>tier</th><th>runner</th><th>created</th></tr></thead>
-              <tbody>{jobs.data.rows.map((j) => <tr key={j.uuid}><td>{short(j.uuid)}</td><td class={`status-${j.status}`}>{j.status}</td><td>{j.tier}</td><td>{j.runner ?? '—'}</td><td>{formatTime(j.created)}</td></tr>)}</tbody>
+              <tbody>{jobs.data.rows.map((j) => <tr key={j.uuid}><td><a href={href(`/jobs/${j.uuid}`)}>{short(j.uuid)}</a></td><td class={`status-${j.status}`}>{j.status}</td><td>{j.tier}</td><td>{j.runner ?? '—'}</td><td>{formatTime(j.created)}</td></tr>)}</tbody>
             </table>
           ) : <p class="muted">No active jobs.</p>)}
         </div>
