@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { isTerminal } from '../../../common/contracts';
 import type { JobView } from '../../../common/schemas';
 import { getToken, projectPath, query } from '../api';
 import { formatTime, short } from '../format';
@@ -27,10 +28,16 @@ function Output({ base, job, kind, path, size }: { base: string; job: string; ki
   );
 }
 
-/** The job behind a report: its status and phases, where it ran, its outputs and its workflow. */
+/**
+ * A job: its status and phases, where it ran, its outputs and its workflow. With `refreshMs` it stays
+ * live until the job ends (an ended job changes no more).
+ */
 export function JobDetail({ project, job, refreshMs, actions }: { project: string; job: string; refreshMs?: number; actions?: (job: JobView) => ComponentChildren }) {
   const base = projectPath(project);
-  const loaded = useApi<JobView>(`${base}/jobs/${job}`, refreshMs);
+  const [ended, setEnded] = useState(false);
+  const loaded = useApi<JobView>(`${base}/jobs/${job}`, ended ? undefined : refreshMs);
+  const status = loaded.state === 'ok' ? loaded.data.rows.status : null;
+  useEffect(() => setEnded(status !== null && isTerminal(status)), [status]);
   if (loaded.state !== 'ok') return <Status of={loaded} />;
   const j = loaded.data.rows;
   const phases = [['created', j.created], ['claimed', j.claimed], ['started', j.started], ['completed', j.completed], ['finished', j.finished]] as const;
