@@ -301,6 +301,18 @@ export class Stack {
     }, timeoutMs, 200);
   }
 
+  /**
+   * How a workflow closed, once it has: a job's or pipeline's row settles in the workflow's last
+   * activity, just before the workflow itself ends, so a status read from the API says nothing yet
+   * about the workflow.
+   */
+  closedStatus(workflowId: string, timeoutMs = 30000): Promise<string> {
+    return waitFor(`${workflowId} to close`, async () => {
+      const { status } = await this.client.workflow.getHandle(workflowId).describe();
+      return status.name === 'RUNNING' ? undefined : status.name;
+    }, timeoutMs, 100);
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
     this.orchestrator?.worker.shutdown();

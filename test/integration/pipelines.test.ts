@@ -119,7 +119,7 @@ describe('pipelines', () => {
     const child = await stack.client.workflow.getHandle(jobs.compare.workflow_id).describe();
     expect(jobs.compare.workflow_id).toBe(`job-${jobs.compare.uuid}`);
     expect(child.parentExecution?.workflowId).toBe(pipelineWorkflowId(done.uuid));
-    expect((await stack.client.workflow.getHandle(done.workflow_id).describe()).status.name).toBe('COMPLETED');
+    expect(await stack.closedStatus(done.workflow_id)).toBe('COMPLETED');
   });
 
   it('cascades a failure three levels deep as skipped, naming the parent; a requires_success: false edge still runs', async () => {
@@ -142,7 +142,7 @@ describe('pipelines', () => {
     expect([jobs.l1.runner, jobs.l1.started, jobs.l3.runner]).toEqual([null, null, null]);
     expect(done).toMatchObject({ status: 'failed', counts: { processed: 3, failed: 1, canceled: 0, skipped: 3 } });
     expect(done.edges).toContainEqual({ job: 'cleanup', needs: 'root', requires_success: false });
-    expect((await stack.client.workflow.getHandle(done.workflow_id).describe()).status.name).toBe('FAILED');
+    expect(await stack.closedStatus(done.workflow_id)).toBe('FAILED');
   });
 
   it('cancels mid-pipeline: the running benchmark killed, the queued one withdrawn, the unstarted canceled, no workflow left', async () => {
@@ -176,7 +176,7 @@ describe('pipelines', () => {
     expect(processesMatching('sleep 619')).toEqual([]);
     // Nothing of the pipeline is left running in Temporal.
     const workflows = [done.workflow_id, ...longs.map((k) => jobs[k].workflow_id)];
-    const states = await Promise.all(workflows.map(async (w) => (await stack.client.workflow.getHandle(w).describe()).status.name));
+    const states = await Promise.all(workflows.map((w) => stack.closedStatus(w)));
     expect(states).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED', 'CANCELLED']);
     await expect(stack.client.workflow.getHandle(jobs.later.workflow_id).describe()).rejects.toThrow(/not found/i);
     expect((await stack.request('POST', `/v0/pipelines/${id}/cancel`, {})).status).toBe(409);

@@ -44,13 +44,6 @@ describe('results outcomes', () => {
     return response.body;
   }
 
-  /** The workflow's status once it has closed (the job row settles just before the workflow ends). */
-  const closedStatus = (workflowId: string) =>
-    waitFor(`${workflowId} to close`, async () => {
-      const d = await stack.client.workflow.getHandle(workflowId).describe();
-      return d.status.name === 'RUNNING' ? undefined : d;
-    }, 30000, 100);
-
   /** Attempts of each processResults task the workflow ran, from its history. */
   async function processResultsAttempts(workflowId: string): Promise<number[]> {
     const events = (await stack.client.workflow.getHandle(workflowId).fetchHistory()).events!;
@@ -69,10 +62,10 @@ describe('results outcomes', () => {
       const job = await stack.waitForJob(accepted.job);
       expect(job.status).toBe('failed');
       expect(job.error).toContain('cpp_google: unknown time unit "fortnights"');
-      const closed = await closedStatus(accepted.workflow_id);
+      const closed = await stack.closedStatus(accepted.workflow_id);
       expect(await processResultsAttempts(accepted.workflow_id)).toEqual([1]);
       // Temporal's Failures filter finds it, with the job's own error.
-      expect(closed.status.name).toBe('FAILED');
+      expect(closed).toBe('FAILED');
       const failure = await stack.client.workflow.getHandle(accepted.workflow_id).result().catch((err: Error & { cause?: Error }) => err.cause);
       expect(failure?.message).toBe(job.error);
       // The report says why it has no results.
@@ -113,11 +106,11 @@ describe('results outcomes', () => {
     const project = stack.project.slug;
     const processed = await submit({ adapter: 'json', branch: 'visible', job: { image: await printing('ok', iterations[0]) } });
     expect((await stack.waitForJob(processed.job)).status).toBe('processed');
-    expect((await closedStatus(processed.workflow_id)).status.name).toBe('COMPLETED');
+    expect(await stack.closedStatus(processed.workflow_id)).toBe('COMPLETED');
 
     const failed = await submit({ adapter: 'json', branch: 'visible', job: { image: `${stack.registry}/${stack.id}/missing:none` } });
     expect((await stack.waitForJob(failed.job)).status).toBe('failed');
-    expect((await closedStatus(failed.workflow_id)).status.name).toBe('FAILED');
+    expect(await stack.closedStatus(failed.workflow_id)).toBe('FAILED');
     // Its report says why it is empty; outsiders of a public project see the error as the job's own view shows it to them.
     const error = `image ${stack.registry}/${stack.id}/missing:none not found in registry ${stack.registry}`;
     expect(await stack.report(failed.report)).toMatchObject({ job_status: 'failed', job_error: error, results: [] });
@@ -136,7 +129,7 @@ describe('results outcomes', () => {
     expect(pending).toMatchObject({ job_status: 'pending', job_error: null, results: [] });
     expect((await stack.request('POST', `/v0/projects/${project}/jobs/${canceled.job}/cancel`, {})).status).toBe(202);
     expect((await stack.waitForJob(canceled.job)).status).toBe('canceled');
-    expect((await closedStatus(canceled.workflow_id)).status.name).toBe('CANCELLED');
+    expect(await stack.closedStatus(canceled.workflow_id)).toBe('CANCELLED');
     expect(await stack.report(canceled.report)).toMatchObject({ job_status: 'canceled', job_error: 'canceled', results: [] });
 
     // Visibility lags the workflows a little: wait until all three are listed with their final status.
