@@ -47,8 +47,9 @@ export class BenchlineClient {
     return this.json('GET', `/v0/projects/${encodeURIComponent(project)}/pipelines?${query}`);
   }
 
-  cancelPipeline(pipeline: string): Promise<PipelineView> {
-    return this.json('POST', `/v0/pipelines/${encodeURIComponent(pipeline)}/cancel`);
+  /** Cancel, pause or resume a pipeline; the view answered is the pipeline as the call left it. */
+  controlPipeline(pipeline: string, action: 'cancel' | 'pause' | 'resume'): Promise<PipelineView> {
+    return this.json('POST', `/v0/pipelines/${encodeURIComponent(pipeline)}/${action}`);
   }
 
   job(project: string, job: string): Promise<JobView> {

@@ -9,7 +9,7 @@ import { EXIT } from './run';
 
 /**
  * `benchline pipeline …`: submit a plan (the body POST /v0/pipelines takes, as YAML or JSON) and
- * follow it, view, list and cancel pipelines. `pipeline run` exits 0 when every required job
+ * follow it, view, list, cancel, pause and resume pipelines. `pipeline run` exits 0 when every required job
  * processed, 1 when one did not (failed, canceled or skipped; `--optional` names jobs whose outcome
  * does not count), 2 for usage and API errors (cli/main.ts).
  */
@@ -71,10 +71,26 @@ export function pipelineCommand(): Command {
       .description('Cancel a pipeline: its running jobs are canceled, the others never start')
       .argument('<pipeline>', 'pipeline UUID')
       .action(async (id: string, o: ApiOptions) => {
-        await clientOf(o).cancelPipeline(id);
+        await clientOf(o).controlPipeline(id, 'cancel');
         console.log(`Pipeline ${id}: cancel requested`);
       }),
   );
+  const pauses = [
+    { action: 'pause', description: 'Pause a pipeline: none of its jobs starts until it is resumed; running jobs finish' },
+    { action: 'resume', description: 'Resume a paused pipeline: the jobs that became due start' },
+  ] as const;
+  for (const { action, description } of pauses) {
+    pipeline.addCommand(
+      withApi(new Command(action))
+        .description(description)
+        .argument('<pipeline>', 'pipeline UUID')
+        .addOption(new Option('--format <format>', 'how to print the pipeline it leaves').choices(['human', 'json']).default('human'))
+        .action(async (id: string, o: ApiOptions & { format: 'human' | 'json' }) => {
+          const view = await clientOf(o).controlPipeline(id, action);
+          console.log(o.format === 'json' ? JSON.stringify(view, null, 2) : renderPipeline(view));
+        }),
+    );
+  }
   return pipeline;
 }
 
@@ -147,7 +163,7 @@ async function printResults(client: BenchlineClient, view: PipelineView, optiona
 function renderPipeline(view: PipelineView): string {
   const needs = (key: string) => view.edges.filter((e) => e.job === key).map((e) => (e.requires_success ? e.needs : `${e.needs}?`)).join(', ');
   return [
-    `Pipeline ${view.uuid} (${view.project}): ${view.status}${view.duration_seconds === null ? '' : ` in ${view.duration_seconds.toFixed(1)}s`}`,
+    `Pipeline ${view.uuid} (${view.project}): ${view.status}${view.paused ? ` (paused since ${view.paused})` : ''}${view.duration_seconds === null ? '' : ` in ${view.duration_seconds.toFixed(1)}s`}`,
     `Temporal: ${view.temporal_ui_url}`,
     '',
     table(

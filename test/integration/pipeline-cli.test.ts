@@ -62,7 +62,7 @@ describe('benchline pipeline', () => {
     expect(r.stdout).toMatch(/Pipeline succeeded: 1 processed/);
   });
 
-  it('run --detach, list, view and cancel', async () => {
+  it('run --detach, list, view, pause, resume and cancel', async () => {
     const later = new Date(Date.now() + 600000).toISOString();
     const file = await plan('later.json', JSON.stringify({ project: stack.project.slug, start_after: later, jobs: [{ key: 'nightly', branch: 'main', testbed: 'ci', job: { image: ok } }] }));
     const submitted = await cli(['run', file, '--detach']);
@@ -76,6 +76,15 @@ describe('benchline pipeline', () => {
     const view = await cli(['view', id]);
     expect(view.stdout).toMatch(new RegExp(`^nightly +scheduled ${later.replace(/[.]/g, '\\.')} +- +- +1`, 'm'));
 
+    const paused = await cli(['pause', id, '--format', 'json']);
+    expect([paused.code, paused.stderr]).toEqual([0, '']);
+    expect((JSON.parse(paused.stdout) as PipelineView).paused).not.toBeNull();
+    expect((await cli(['view', id])).stdout).toMatch(new RegExp(`^Pipeline ${id} \\(${stack.project.slug}\\): running \\(paused since `, 'm'));
+    const resumed = await cli(['resume', id]);
+    expect([resumed.code, resumed.stderr]).toEqual([0, '']);
+    expect(resumed.stdout).toMatch(new RegExp(`^Pipeline ${id} \\(${stack.project.slug}\\): running$`, 'm'));
+    expect((await cli(['pause', '--help'])).stdout).toMatch(/--format <format>/);
+
     expect((await cli(['cancel', id])).stdout).toBe(`Pipeline ${id}: cancel requested\n`);
     const canceled = await waitFor('the pipeline to be canceled', async () => {
       const r = await cli(['view', id, '--format', 'json']);
@@ -84,6 +93,9 @@ describe('benchline pipeline', () => {
     }, 60000, 200);
     expect(canceled.jobs[0].status).toBe('canceled');
     expect((await cli(['cancel', id])).code).toBe(2);
+    // Pausing an ended pipeline: the API's 409, a usage error.
+    const late = await cli(['pause', id]);
+    expect([late.code, late.stderr]).toEqual([2, `benchline: pipeline ${id} is already canceled (HTTP 409)\n`]);
   });
 
   it('a plan the server refuses is a usage error (exit 2) naming the field', async () => {
