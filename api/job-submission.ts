@@ -1,7 +1,9 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Knex } from 'knex';
+import { FieldError } from '../common/field-error';
 import { ImageRefError, parseImageRef, type ImageRef } from '../common/image-ref';
-import { jobStartAttributes, jobSummary, jobWorkflowId, type AdmittedTo, type JobLabels, type JobWorkflowInput } from '../common/contracts';
+import { jobStartAttributes, jobSummary, jobWorkflowId, type AdmittedTo, type JobLabels, type JobTimings, type JobWorkflowInput } from '../common/contracts';
 import type { NewRun } from '../common/schemas';
 import type { TierPolicy } from '../common/tiers';
 import { findTestbed } from '../db/projects';
@@ -13,6 +15,8 @@ import { badRequest, HttpError } from './errors';
  * The checks and the workflow start of one benchmark job, shared by a single run (POST /v0/run) and
  * each job of a pipeline, so a job is accepted, written and started the same way whichever submits
  * it. `field` prefixes the names in 400s: `body` for a run, `body.jobs[3]` for a pipeline's job.
+ * The checks a scheduled run makes again when it submits (the timeout, the placement) throw a
+ * FieldError, which the api answers as a 400 and the scheduled run's activity as a refusal.
  */
 
 /** The image reference, checked: well formed, and naming a registry this server, and this caller, may use. */
@@ -43,28 +47,28 @@ export function checkJobImage(app: FastifyInstance, request: FastifyRequest, ima
 
 export function checkTimeout(policy: TierPolicy, timeout: number | undefined, field: string): void {
   if (timeout !== undefined && policy.maxTimeoutSeconds !== undefined && timeout > policy.maxTimeoutSeconds) {
-    throw badRequest(`${field}.job.timeout`, `the ${policy.tier} tier allows at most ${policy.maxTimeoutSeconds} seconds, got ${timeout}`);
+    throw new FieldError(`${field}.job.timeout`, `the ${policy.tier} tier allows at most ${policy.maxTimeoutSeconds} seconds, got ${timeout}`);
   }
 }
 
 /** Where the job runs: its spec (explicit → the testbed's → the default) and a runner task queue that serves it. */
 export async function placeJob(
-  app: FastifyInstance,
+  db: Knex,
   project: ProjectRow | 'new',
   organization: OrganizationRow | undefined,
   body: Pick<NewRun, 'testbed' | 'job'>,
   field: string,
 ): Promise<{ spec: SpecRow; taskQueue: string }> {
-  const testbed = project === 'new' ? undefined : await findTestbed(app.db, project.id, body.testbed);
+  const testbed = project === 'new' ? undefined : await findTestbed(db, project.id, body.testbed);
   let spec: SpecRow;
   try {
-    spec = await resolveSpec(app.db, body.job.spec, testbed);
+    spec = await resolveSpec(db, body.job.spec, testbed);
   } catch (err) {
-    if (err instanceof SpecResolutionError) throw badRequest(`${field}.job.spec`, err.message);
+    if (err instanceof SpecResolutionError) throw new FieldError(`${field}.job.spec`, err.message);
     throw err;
   }
-  const taskQueue = await jobRoute(app.db, spec, organization);
-  if (!taskQueue) throw badRequest(`${field}.job.spec`, `no active runner serves spec "${spec.slug}"`);
+  const taskQueue = await jobRoute(db, spec, organization);
+  if (!taskQueue) throw new FieldError(`${field}.job.spec`, `no active runner serves spec "${spec.slug}"`);
   return { spec, taskQueue };
 }
 
@@ -79,7 +83,7 @@ export function jobLabels(project: string, body: Pick<NewRun, 'branch' | 'testbe
  * the workflow dispatch without looking at the job first.
  */
 export function jobWorkflowStart(
-  app: FastifyInstance,
+  config: JobTimings,
   job: JobRow,
   spec: Pick<SpecRow, 'slug'>,
   taskQueue: string,
@@ -93,10 +97,10 @@ export function jobWorkflowStart(
     spec: { slug: spec.slug, taskQueue },
     priorityKey: job.priority,
     timeoutSeconds: job.timeout_seconds,
-    heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
-    queueLimitSeconds: app.config.queueLimitSeconds,
-    pauseCheckIntervalSeconds: app.config.permitCheckIntervalSeconds,
-    concurrencyGate: admission && { ...admission, checkIntervalSeconds: app.config.permitCheckIntervalSeconds },
+    heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+    queueLimitSeconds: config.queueLimitSeconds,
+    pauseCheckIntervalSeconds: config.permitCheckIntervalSeconds,
+    concurrencyGate: admission && { ...admission, checkIntervalSeconds: config.permitCheckIntervalSeconds },
     firstClaimTicket,
     startAfter: job.status === 'scheduled' ? job.start_after?.toISOString() : undefined,
     retry: retry && { maxAttempts: retry.max_attempts, backoffSeconds: retry.backoff_seconds, on: retry.on },

@@ -8,7 +8,8 @@ import { insertJobs, type Submission } from './submissions';
 export interface PipelineSubmission {
   project: ProjectRow;
   idempotencyKey: string | null;
-  submittedBy: string;
+  /** Null for a scheduled pipeline whose schedule's creator was deleted. */
+  submittedBy: string | null;
   maxParallel: number | null;
   /** Each job checked as a single run's would be; `key` is unique in the pipeline. */
   jobs: (Omit<Submission, 'project' | 'gateScope'> & { key: string })[];
@@ -25,6 +26,11 @@ export class DuplicatePipeline extends Error {
 
 export async function getPipeline(db: Knex, id: string): Promise<PipelineRow | undefined> {
   return db<PipelineRow>('pipeline').where({ id }).first();
+}
+
+/** The pipeline's jobs, as written, with their keys. */
+export async function pipelineJobRows(db: Knex, pipelineId: string): Promise<JobRow[]> {
+  return db<JobRow>('job').where({ pipeline_id: pipelineId });
 }
 
 export async function pipelineByIdempotencyKey(db: Knex, projectId: string, key: string | undefined): Promise<PipelineRow | undefined> {

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import type { JobStatus } from '../common/contracts';
 import type { ScheduleTemplate } from '../common/schemas/schedules';
 
 /** A schedule as stored (migration 011): Temporal holds its timing, this row what authorises and submits its runs. */
@@ -41,9 +40,14 @@ export async function deleteSchedule(trx: Knex.Transaction, id: string): Promise
   return (await trx('schedule').where({ id }).delete()) > 0;
 }
 
-/** The jobs that scheduled runs submitted, by the runs' idempotency keys. */
-export async function jobsByIdempotencyKeys(db: Knex, projectId: string, keys: string[]): Promise<Map<string, { id: string; status: JobStatus }>> {
+/** What scheduled runs submitted (jobs, or pipelines), by the runs' idempotency keys. */
+export async function submittedByIdempotencyKeys<S extends string>(
+  db: Knex,
+  table: 'job' | 'pipeline',
+  projectId: string,
+  keys: string[],
+): Promise<Map<string, { id: string; status: S }>> {
   if (!keys.length) return new Map();
-  const rows = await db('job').where({ project_id: projectId }).whereIn('idempotency_key', keys).select('id', 'status', 'idempotency_key');
+  const rows = await db(table).where({ project_id: projectId }).whereIn('idempotency_key', keys).select('id', 'status', 'idempotency_key');
   return new Map(rows.map((r) => [r.idempotency_key, { id: r.id, status: r.status }]));
 }

@@ -56,7 +56,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
         const existing = await jobByIdempotencyKey(app.db, project.id, body.idempotency_key);
         if (existing) return reply.status(202).send(await resume(existing, organization!, labels));
       }
-      const { spec, taskQueue } = await placeJob(app, project, organization, body, 'body');
+      const { spec, taskQueue } = await placeJob(app.db, project, organization, body, 'body');
 
       const imageDigest = await digest;
       // Single-use, for attempt 1's runJob only; stored hashed, handed over in the workflow's input.
@@ -106,7 +106,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
    * job written pinned.
    */
   async function startWorkflow(job: JobRow, spec: Pick<SpecRow, 'slug'>, taskQueue: string, labels: JobLabels, admission: AdmittedTo | undefined, firstTicket?: string): Promise<void> {
-    const { workflowId, input, searchAttributes, summary } = jobWorkflowStart(app, job, spec, taskQueue, labels, admission, firstTicket);
+    const { workflowId, input, searchAttributes, summary } = jobWorkflowStart(app.config, job, spec, taskQueue, labels, admission, firstTicket);
     await startBeforeCommit(app, JOB_WORKFLOW, { workflowId, args: [input], typedSearchAttributes: searchAttributes, staticSummary: summary }, 'job');
   }
 

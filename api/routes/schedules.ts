@@ -1,7 +1,7 @@
 import { ScheduleNotFoundError, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SCHEDULED_RUN_WORKFLOW, temporalScheduleId, type ScheduledRunInput } from '../../common/contracts';
+import { SCHEDULED_RUN_WORKFLOW, temporalScheduleId, type JobStatus, type PipelineStatus, type ScheduledRunInput } from '../../common/contracts';
 import { errorBody } from '../../common/schemas';
 import { resourceRef } from '../../common/schemas/fields';
 import { paginationQuery } from '../../common/schemas/pagination';
@@ -10,11 +10,12 @@ import { tierOf, tierPolicy } from '../../common/tiers';
 import { findTestbed, getOrganization } from '../../db/projects';
 import { isUuid } from '../../db/refs';
 import type { ProjectRow } from '../../db/rows';
-import { deleteSchedule, findSchedule, insertSchedule, jobsByIdempotencyKeys, schedulesQuery, type ScheduleListRow } from '../../db/schedules';
+import { deleteSchedule, findSchedule, insertSchedule, schedulesQuery, submittedByIdempotencyKeys, type ScheduleListRow } from '../../db/schedules';
 import { resolveSpec, SpecResolutionError } from '../../db/specs';
 import { badRequest, HttpError, notFound } from '../errors';
 import { checkJobImage, checkTimeout } from '../job-submission';
 import { paginate } from '../pagination';
+import { checkPipeline } from '../pipeline-submission';
 import { errorResponses, writableProject } from '../resources';
 
 const tags = ['schedules'];
@@ -34,7 +35,7 @@ const scheduleRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       preHandler: app.requireUser,
       schema: {
-        summary: 'Create a schedule: a cron expression (in a time zone) that submits a run template (members)',
+        summary: 'Create a schedule: a cron expression (in a time zone) that submits a run or pipeline template (members)',
         tags,
         params: projectParams,
         body: newSchedule,
@@ -44,15 +45,23 @@ const scheduleRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const project = await writableProject(app.db, request, request.params.project, 'member');
       const body = request.body;
-      const { run } = body.template;
+      const template = body.template;
+      const organization = await getOrganization(app.db, project.organization_id);
+      const policy = tierPolicy(tierOf(organization));
       // The checks a run of this template would meet today; each run makes the ones that depend on the present again.
-      checkJobImage(app, request, run.job.image, 'body.template.run');
-      checkTimeout(tierPolicy(tierOf(await getOrganization(app.db, project.organization_id))), run.job.timeout, 'body.template.run');
-      try {
-        await resolveSpec(app.db, run.job.spec, await findTestbed(app.db, project.id, run.testbed));
-      } catch (err) {
-        if (err instanceof SpecResolutionError) throw badRequest('body.template.run.job.spec', err.message);
-        throw err;
+      if (template.kind === 'run') {
+        checkJobImage(app, request, template.run.job.image, 'body.template.run');
+        checkTimeout(policy, template.run.job.timeout, 'body.template.run');
+        try {
+          await resolveSpec(app.db, template.run.job.spec, await findTestbed(app.db, project.id, template.run.testbed));
+        } catch (err) {
+          if (err instanceof SpecResolutionError) throw badRequest('body.template.run.job.spec', err.message);
+          throw err;
+        }
+      } else {
+        // Exactly as POST /v0/pipelines checks its body.
+        template.pipeline.jobs.forEach((job, i) => checkJobImage(app, request, job.job.image, `body.template.pipeline.jobs[${i}]`));
+        await checkPipeline(app.db, project, organization, policy, template.pipeline, 'body.template.pipeline');
       }
       const created = await app.db.transaction(async (trx) => {
         const row = await insertSchedule(trx, {
@@ -172,6 +181,7 @@ const scheduleRoutes: FastifyPluginAsyncZod = async (app) => {
   async function createTemporalSchedule(id: string, body: NewSchedule): Promise<void> {
     const input: ScheduledRunInput = {
       scheduleId: id,
+      kind: body.template.kind,
       heartbeatTimeoutSeconds: app.config.heartbeatTimeoutSeconds,
       queueLimitSeconds: app.config.queueLimitSeconds,
       permitCheckIntervalSeconds: app.config.permitCheckIntervalSeconds,
@@ -195,9 +205,10 @@ const scheduleRoutes: FastifyPluginAsyncZod = async (app) => {
   async function toView(project: ProjectRow, row: ScheduleListRow): Promise<ScheduleView> {
     const described: ScheduleDescription = await temporal(row.id, () => handle(row.id).describe());
     const recent = [...described.info.recentActions].reverse();
-    const jobs = await jobsByIdempotencyKeys(app.db, project.id, recent.map((a) => a.action.workflow.workflowId));
-    const { run } = row.template;
-    const credentials = run.job.image_credentials;
+    const keys = recent.map((a) => a.action.workflow.workflowId);
+    const template = row.template;
+    const jobs = template.kind === 'run' ? await submittedByIdempotencyKeys<JobStatus>(app.db, 'job', project.id, keys) : new Map();
+    const pipelines = template.kind === 'pipeline' ? await submittedByIdempotencyKeys<PipelineStatus>(app.db, 'pipeline', project.id, keys) : new Map();
     return {
       uuid: row.id,
       project: project.slug,
@@ -206,16 +217,34 @@ const scheduleRoutes: FastifyPluginAsyncZod = async (app) => {
       overlap: described.policies.overlap as ScheduleView['overlap'],
       paused: described.state.paused,
       note: described.state.note || null,
-      template: credentials ? { ...row.template, run: { ...run, job: { ...run.job, image_credentials: { username: credentials.username, password: '***' } } } } : row.template,
+      template:
+        template.kind === 'run'
+          ? { ...template, run: masked(template.run) }
+          : { ...template, pipeline: { ...template.pipeline, jobs: template.pipeline.jobs.map(masked) } },
       created_by: row.created_by_slug,
       created: row.created_at.toISOString(),
       next_runs: described.info.nextActionTimes.map((t) => t.toISOString()),
       last_runs: recent.map((a) => {
         const job = jobs.get(a.action.workflow.workflowId);
-        return { scheduled_at: a.scheduledAt.toISOString(), started_at: a.takenAt.toISOString(), workflow_id: a.action.workflow.workflowId, job: job?.id ?? null, job_status: job?.status ?? null };
+        const pipeline = pipelines.get(a.action.workflow.workflowId);
+        return {
+          scheduled_at: a.scheduledAt.toISOString(),
+          started_at: a.takenAt.toISOString(),
+          workflow_id: a.action.workflow.workflowId,
+          job: job?.id ?? null,
+          job_status: job?.status ?? null,
+          pipeline: pipeline?.id ?? null,
+          pipeline_status: pipeline?.status ?? null,
+        };
       }),
     };
   }
 };
+
+/** A job of a template as shown: its registry password masked. */
+function masked<T extends { job: { image_credentials?: { username: string; password: string } } }>(run: T): T {
+  const credentials = run.job.image_credentials;
+  return credentials ? { ...run, job: { ...run.job, image_credentials: { username: credentials.username, password: '***' } } } : run;
+}
 
 export default scheduleRoutes;

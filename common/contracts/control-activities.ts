@@ -1,7 +1,7 @@
 import type { JobStatus } from './job-status';
-import type { PipelineActivities } from './pipelines';
+import type { PipelineActivities, ScheduledPipeline } from './pipelines';
 import type { RunJobResult } from './run-job';
-import type { JobOutcome, RetryOn, ScheduledJob, TierGate } from './workflows';
+import type { JobOutcome, RetryOn, JobTimings, ScheduledJob, TierGate } from './workflows';
 
 export type RecordedRun = { status: 'completed' } | { status: 'failed' | 'canceled'; error: string };
 
@@ -23,7 +23,7 @@ export interface SettledJob {
   error: string;
 }
 
-/** submitScheduledRun's refusals, which a retry cannot change: the schedule was deleted, or its template no longer passes the checks. */
+/** submitScheduledRun's and submitScheduledPipeline's refusals, which a retry cannot change: the schedule was deleted, or its template no longer passes the checks. */
 export const SCHEDULE_GONE = 'ScheduleGone';
 export const SCHEDULED_RUN_REFUSED = 'ScheduledRunRefused';
 
@@ -69,6 +69,13 @@ export interface ControlActivities extends PipelineActivities {
    * already submitted, gets the same job. `gateScope` is the control queue (the tiers' gates).
    */
   submitScheduledRun(scheduleId: string, runId: string, gateScope: string): Promise<ScheduledJob>;
+  /** The same for a schedule whose template is a pipeline: the pipeline written (or found, on a retry), and its workflow's input built with `timings`. */
+  submitScheduledPipeline(
+    scheduleId: string,
+    runId: string,
+    gateScope: string,
+    timings: JobTimings,
+  ): Promise<ScheduledPipeline>;
   /** Settles jobs whose workflow ended without settling them; returns how many. */
   settleOrphanedJobs(minAgeSeconds: number): Promise<number>;
   /** Ends pipelines whose workflow ended without ending them, canceling the jobs it never started; returns how many. */

@@ -44,6 +44,13 @@ export interface PipelineWorkflowInput {
   maxParallel?: number;
 }
 
+/** A scheduled run's pipeline, written and checked like a POST /v0/pipelines submission: what its pipelineWorkflow starts with. */
+export interface ScheduledPipeline {
+  input: PipelineWorkflowInput;
+  searchAttributes: SearchAttributePair[];
+  summary: string;
+}
+
 /** A job the pipeline settles without running it: skipped (a required parent did not process) or canceled (the pipeline was). */
 export interface UnstartedJob {
   jobId: string;

@@ -19,10 +19,15 @@ export function temporalScheduleId(id: string): string {
 /** What each run of a schedule starts with: the schedule, and the api's job settings at its creation. */
 export interface ScheduledRunInput {
   scheduleId: string;
+  /** What the schedule's template submits; absent on schedules made before pipeline templates: a run. */
+  kind?: 'run' | 'pipeline';
   heartbeatTimeoutSeconds?: number;
   queueLimitSeconds?: number;
   permitCheckIntervalSeconds?: number;
 }
+
+/** The api's settings a job's workflow input carries (api/job-submission.ts jobWorkflowStart). */
+export type JobTimings = Pick<ScheduledRunInput, 'heartbeatTimeoutSeconds' | 'queueLimitSeconds' | 'permitCheckIntervalSeconds'>;
 
 /** A scheduled run's job, written and checked like a POST /v0/run submission: what its jobWorkflow needs. */
 export interface ScheduledJob {

@@ -34,6 +34,14 @@ export const newPipeline = z.strictObject({
 });
 export type NewPipeline = z.infer<typeof newPipeline>;
 
+/**
+ * What a schedule's pipeline template holds: the body of POST /v0/pipelines without the project (the
+ * schedule's), the idempotency key (each scheduled run gets its own) and `start_after` (the schedule
+ * says when).
+ */
+export const pipelineTemplate = newPipeline.omit({ project: true, idempotency_key: true, start_after: true });
+export type PipelineTemplate = z.infer<typeof pipelineTemplate>;
+
 export const pipelineStatus = z.enum(PIPELINE_STATUSES);
 
 const pipelineShape = {

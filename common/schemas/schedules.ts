@@ -2,6 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { timestamp } from './fields';
 import { jobStatus, newRun } from './index';
+import { pipelineStatus, pipelineTemplate } from './pipelines';
 
 /**
  * Temporal's ScheduleOverlapPolicy values: what a schedule does when a run is due while the
@@ -39,13 +40,16 @@ export function isTimeZone(name: string): boolean {
 }
 
 /**
- * What a schedule submits, a tagged union so a pipeline template can join it: `run` is the body of
- * POST /v0/run without the project (the schedule's), the idempotency key (each scheduled time gets
- * its own) and `start_after` (the schedule says when).
+ * What a schedule submits: `run` is the body of POST /v0/run without the project (the schedule's),
+ * the idempotency key (each scheduled time gets its own) and `start_after` (the schedule says when);
+ * `pipeline`, the body of POST /v0/pipelines without the same three.
  */
 export const runTemplate = newRun.omit({ project: true, idempotency_key: true, start_after: true });
 export type RunTemplate = z.infer<typeof runTemplate>;
-export const scheduleTemplate = z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('run'), run: runTemplate })]);
+export const scheduleTemplate = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('run'), run: runTemplate }),
+  z.strictObject({ kind: z.literal('pipeline'), pipeline: pipelineTemplate }),
+]);
 export type ScheduleTemplate = z.infer<typeof scheduleTemplate>;
 
 export const newSchedule = z.strictObject({
@@ -81,8 +85,10 @@ export const scheduleRun = z.object({
   scheduled_at: timestamp,
   started_at: timestamp,
   workflow_id: z.string(),
-  job: z.uuid().nullable().describe('the job the run submitted (null until it has)'),
+  job: z.uuid().nullable().describe("the job the run submitted (null until it has, and for a pipeline template's runs)"),
   job_status: jobStatus.nullable(),
+  pipeline: z.uuid().nullable().describe("the pipeline the run submitted (null until it has, and for a run template's runs)"),
+  pipeline_status: pipelineStatus.nullable(),
 });
 
 export const scheduleView = z.object({

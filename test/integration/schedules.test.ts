@@ -1,6 +1,7 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { createScheduledRunActivities } from '../../activities/scheduled-run';
 import { temporalScheduleId } from '../../common/contracts';
+import type { PipelineView } from '../../common/schemas/pipelines';
 import type { ScheduleView } from '../../common/schemas/schedules';
 import { waitFor } from '../../devenv/wait';
 import { runCli } from '../harness/cli';
@@ -95,6 +96,52 @@ describe('schedules', () => {
     expect((await stack.request('DELETE', `${base()}/${created.body.uuid}`)).status).toBe(204);
     await expect(submitScheduledRun(created.body.uuid, `${runId}-later`, 'control')).rejects.toMatchObject({ type: 'ScheduleGone', nonRetryable: true });
     expect(await stack.db('job').where({ idempotency_key: `${runId}-later` }).count<{ count: string }[]>({ count: '*' })).toEqual([{ count: '0' }]);
+  });
+
+  const pipelineTemplate = (jobs: Record<string, unknown>[]) => ({ kind: 'pipeline', pipeline: { max_parallel: 2, jobs } });
+  const pipelineJob = (key: string, needs: string[] = []) => ({ key, branch: 'main', testbed: 'ci', adapter: 'json', job: { image }, needs: needs.map((job) => ({ job })) });
+
+  it('a pipeline template: trigger now runs the pipeline as the run’s child, every job processed, shown in last_runs', async () => {
+    const created = await create({ cron: '0 4 * * *', paused: true, template: pipelineTemplate([pipelineJob('build'), pipelineJob('bench', ['build'])]) });
+    expect(created.status).toBe(201);
+    const id = created.body.uuid;
+    expect(created.body.template).toMatchObject({ kind: 'pipeline', pipeline: { jobs: [{ key: 'build' }, { key: 'bench' }] } });
+
+    expect((await stack.request('POST', `${base()}/${id}/trigger`)).status).toBe(202);
+    const run = await waitFor('the triggered run to submit its pipeline', async () => (await view(id)).last_runs.find((r) => r.pipeline), 30000, 200);
+    expect(run).toMatchObject({ job: null, job_status: null });
+    const pipeline = await waitFor('the pipeline to end', async () => {
+      const p = (await stack.request<PipelineView>('GET', `/v0/pipelines/${run.pipeline}`)).body;
+      return p.status === 'running' ? undefined : p;
+    }, 60000, 200);
+    expect(pipeline.status).toBe('succeeded');
+    expect(pipeline.jobs.map((j) => [j.key, j.status])).toEqual([['bench', 'processed'], ['build', 'processed']]);
+    // Submitted idempotently under the run's id, by the schedule's creator; the pipeline's workflow is the run's child.
+    expect(await stack.db('pipeline').where({ idempotency_key: run.workflow_id }).pluck('id')).toEqual([run.pipeline]);
+    const child = await stack.client.workflow.getHandle(`pipeline-${run.pipeline}`).describe();
+    expect(child.parentExecution?.workflowId).toBe(run.workflow_id);
+    await waitFor('the scheduled run to complete', async () => (await stack.client.workflow.getHandle(run.workflow_id).describe()).status.name === 'COMPLETED' || undefined);
+    expect((await view(id)).last_runs[0]).toMatchObject({ pipeline: run.pipeline, pipeline_status: 'succeeded' });
+
+    // A retried submission answers the same pipeline and input.
+    const { submitScheduledPipeline } = createScheduledRunActivities(stack.db);
+    const again = await submitScheduledPipeline(id, run.workflow_id, 'control', {});
+    expect(again.input.pipelineId).toBe(run.pipeline);
+    expect(again.input.jobs.map((j) => [j.key, j.input.jobId, j.needs])).toEqual(
+      [['build', pipeline.jobs[1].uuid, []], ['bench', pipeline.jobs[0].uuid, [{ job: 0, requiresSuccess: true }]]],
+    );
+    expect((await stack.request('DELETE', `${base()}/${id}`)).status).toBe(204);
+  });
+
+  it.each([
+    ['a cyclic pipeline template', () => [pipelineJob('a', ['c']), pipelineJob('b', ['a']), pipelineJob('c', ['b'])], /^body\.template\.pipeline\.jobs: the needs form a cycle: a → c → b → a/],
+    ['a pipeline job whose spec does not exist', () => [{ ...pipelineJob('a'), job: { image, spec: 'no-such-spec' } }], /^body\.template\.pipeline\.jobs\[0\]\.job\.spec: spec "no-such-spec" does not exist/],
+  ])('refuses %s before writing anything, naming the field', async (_what, jobs, message) => {
+    const before = await stack.db('schedule').count<{ count: string }[]>({ count: '*' });
+    const response = await create({ cron: '0 3 * * *', template: pipelineTemplate(jobs()) });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toMatch(message);
+    expect(await stack.db('schedule').count<{ count: string }[]>({ count: '*' })).toEqual(before);
   });
 
   it('a schedule gone from Temporal behind its row hides no other from the list, and deleting it removes the row', async () => {
