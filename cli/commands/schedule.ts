@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { SCHEDULE_OVERLAP_POLICIES, type RunTemplate, type ScheduleView } from '../../common/schemas/schedules';
+import { SCHEDULE_OVERLAP_POLICIES, type RunTemplate, type ScheduleTemplate, type ScheduleView } from '../../common/schemas/schedules';
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { BenchlineClient } from '../client';
 import { UsageError } from '../thresholds';
@@ -27,11 +27,18 @@ const client = (o: Connection) => new BenchlineClient(o.apiUrl.replace(/\/$/, ''
 function print(o: Connection, schedules: ScheduleView | ScheduleView[]): void {
   if (o.format === 'json') return console.log(JSON.stringify(schedules, null, 2));
   for (const s of [schedules].flat()) {
-    const { run } = s.template as { run: RunTemplate };
+    const template = s.template as ScheduleTemplate;
     console.log(`${s.uuid}  ${s.cron} (${s.timezone})  ${s.paused ? `paused${s.note ? `: ${s.note}` : ''}` : 'active'}  overlap ${s.overlap}`);
-    console.log(`  runs ${run.job.image} on ${run.branch} / ${run.testbed}`);
+    console.log(
+      template.kind === 'run'
+        ? `  runs ${template.run.job.image} on ${template.run.branch} / ${template.run.testbed}`
+        : `  runs a pipeline of ${template.pipeline.jobs.length} job${template.pipeline.jobs.length === 1 ? '' : 's'} (${template.pipeline.jobs.map((j) => j.key).join(', ')})`,
+    );
     console.log(`  next: ${s.next_runs.slice(0, 3).join(', ') || 'none'}`);
-    for (const r of s.last_runs.slice(0, 5)) console.log(`  ran ${r.started_at}: ${r.job ? `job ${r.job} ${r.job_status}` : 'submitting'}`);
+    for (const r of s.last_runs.slice(0, 5)) {
+      const submitted = r.job ? `job ${r.job} ${r.job_status}` : r.pipeline ? `pipeline ${r.pipeline} ${r.pipeline_status}` : 'submitting';
+      console.log(`  ran ${r.started_at}: ${submitted}`);
+    }
   }
 }
 

@@ -122,6 +122,9 @@ describe('schedules', () => {
     expect(child.parentExecution?.workflowId).toBe(run.workflow_id);
     await waitFor('the scheduled run to complete', async () => (await stack.client.workflow.getHandle(run.workflow_id).describe()).status.name === 'COMPLETED' || undefined);
     expect((await view(id)).last_runs[0]).toMatchObject({ pipeline: run.pipeline, pipeline_status: 'succeeded' });
+    const shown = await runCli(['schedule', 'view', id, '--project', stack.project.slug], { env: { BENCHLINE_API_URL: stack.apiUrl, BENCHLINE_TOKEN: stack.userToken } });
+    expect(shown.stdout).toContain('  runs a pipeline of 2 jobs (build, bench)\n');
+    expect(shown.stdout).toContain(`: pipeline ${run.pipeline} succeeded\n`);
 
     // A retried submission answers the same pipeline and input.
     const { submitScheduledPipeline } = createScheduledRunActivities(stack.db);
