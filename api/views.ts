@@ -13,7 +13,8 @@ import { attemptsOf, type RecordedAttemptRow } from '../db/attempts';
 import { queuePosition } from '../db/jobs';
 import { listOutputs } from '../db/outputs';
 import type { JobSummaryRow } from '../db/job-lists';
-import { pipelineEdges, pipelineJobCounts, pipelineJobs, type PipelineListRow } from '../db/pipelines';
+import { getPipeline, pipelineEdges, pipelineJobCounts, pipelineJobs, type PipelineListRow } from '../db/pipelines';
+import { waitedGates } from '../db/permits';
 import { slugById } from '../db/refs';
 import { specPauseOf } from '../db/specs';
 import { reportJob } from '../db/reports';
@@ -27,9 +28,26 @@ import { iso } from './resources';
  * the spec, the job config (image, env, which may hold secrets), execution details and the error
  * never reach anyone else, even on public projects.
  */
-async function specWaitOf(db: Knex, jobId: string): Promise<string | null> {
-  const reason = await specPauseOf(db, jobId);
-  return reason === null ? null : `spec paused: ${reason}`;
+/**
+ * Why a pending job does not start besides its place in the queue: its spec paused by an operator,
+ * its pipeline paused, or the gates (its tier's, a concurrency rule's) it waits at for a permit.
+ */
+async function waitingOf(db: Knex, job: JobRow): Promise<string | null> {
+  const specPause = await specPauseOf(db, job.id);
+  const pipeline = job.pipeline_id ? await getPipeline(db, job.pipeline_id) : undefined;
+  const gates = await waitedGates(db, job.id);
+  const reasons = [
+    ...(specPause === null ? [] : [`spec paused: ${specPause}`]),
+    ...(pipeline?.paused_at ? [`pipeline paused since ${pipeline.paused_at.toISOString()}: none of its jobs starts until it is resumed`] : []),
+    ...gates.map(({ permits, rule }) =>
+      rule === 'deleted'
+        ? 'concurrency rule deleted: released shortly'
+        : rule
+          ? `concurrency rule ${JSON.stringify(rule.match)}: at most ${rule.max} at once`
+          : `tier permit: the ${job.tier} tier runs at most ${permits} at once`,
+    ),
+  ];
+  return reasons.length ? reasons.join('; ') : null;
 }
 
 export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow, job: JobRow, withPrivate: boolean): Promise<JobView> {
@@ -42,7 +60,7 @@ export async function toJobView(db: Knex, config: ApiConfig, project: ProjectRow
     image_digest: job.image_digest,
     queue_position: await queuePosition(db, job),
     starts_in_seconds: job.status === 'scheduled' && job.start_after ? Math.max(0, Math.ceil((job.start_after.getTime() - Date.now()) / 1000)) : null,
-    waiting: job.status === 'pending' ? await specWaitOf(db, job.id) : null,
+    waiting: job.status === 'pending' ? await waitingOf(db, job) : null,
     outputs: await listOutputs(db, job.id),
     claimed: iso(job.claimed_at),
     completed: iso(job.completed_at),

@@ -177,3 +177,18 @@ export async function dropGate(trx: Knex.Transaction, gate: string): Promise<str
   await lockGates(trx, others);
   return [...free, ...(await grantWaiting(trx, others))];
 }
+
+/**
+ * The gates a job waits at (its permit rows not held): each with its capacity and, for a concurrency
+ * rule's gate, the rule, or `deleted` when the rule went meanwhile (its gate is being dropped).
+ */
+export async function waitedGates(db: Knex, jobId: string): Promise<{ permits: number; rule?: { match: Record<string, string>; max: number } | 'deleted' }[]> {
+  const rows = await db<PermitRow>('tier_permit').where({ job_id: jobId, held: false }).select('gate', 'permits');
+  const gates = rows.map((r) => ({ permits: r.permits, ruleId: RULE_GATE.exec(r.gate)?.[1] }));
+  const ruleIds = gates.flatMap((g) => (g.ruleId ? [g.ruleId] : []));
+  const rules = ruleIds.length ? await db('concurrency_rule').whereIn('id', ruleIds).select('id', 'match', 'max') : [];
+  return gates.map(({ permits, ruleId }) => ({ permits, rule: ruleId ? (rules.find((rule) => rule.id === ruleId) ?? 'deleted') : undefined }));
+}
+
+/** A concurrency rule's gate id (common/tiers.ts ruleGateId), with the rule's id. */
+const RULE_GATE = /\/rule-([0-9a-f-]{36})$/;

@@ -119,7 +119,12 @@ export const jobView = z.object({
   attempts: z.array(attemptView).describe('every runJob attempt, oldest first'),
   /** How many jobs run before this one while it waits; null once it no longer waits. */
   queue_position: z.number().nullable(),
-  waiting: z.string().nullable().describe('why a pending job does not start, when an operator paused its spec: `spec paused: for maintenance`'),
+  waiting: z
+    .string()
+    .nullable()
+    .describe(
+      'why a pending job does not start, besides its place in the queue (reasons joined by `; `): its spec paused by an operator (`spec paused: for maintenance`), its pipeline paused, or a permit it waits for (`concurrency rule {"suite":"db"}: at most 2 at once`, `tier permit: the free tier runs at most 1 at once`)',
+    ),
   exit_code: z.number().nullable(),
   error: z.string().nullable(),
   outputs: z.array(outputEntry),

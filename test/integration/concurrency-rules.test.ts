@@ -91,7 +91,7 @@ describe('concurrency rules, max_parallel and pipeline pause', () => {
     const waiting = (await run({ suite: 'hold' }, 0)).body;
     // Two runners are still free: an unlabelled job takes one while the labelled one waits.
     expect((await stack.waitForJob((await run(undefined, 0)).body.job)).status).toBe('processed');
-    expect(await stack.job(waiting.job)).toMatchObject({ status: 'pending', runner: null });
+    expect(await stack.job(waiting.job)).toMatchObject({ status: 'pending', runner: null, waiting: 'concurrency rule {"suite":"hold"}: at most 1 at once' });
     expect((await stack.request('DELETE', `${rules()}/${rule.body.uuid}`)).status).toBe(204);
     expect((await stack.waitForJob(waiting.job)).status).toBe('processed');
     expect((await stack.request('POST', `/v0/projects/${stack.project.slug}/jobs/${holder.job}/cancel`, {})).status).toBe(202);
@@ -137,6 +137,7 @@ describe('concurrency rules, max_parallel and pipeline pause', () => {
     const children = (await handle.fetchHistory()).events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
     expect(children).toHaveLength(1);
     expect((await view(id)).jobs.filter((j) => j.key !== 'first').map((j) => j.status)).toEqual(['pending', 'pending', 'pending']);
+    expect((await stack.job((await jobOf('second')).uuid)).waiting).toMatch(/^pipeline paused since \S+: none of its jobs starts until it is resumed$/);
 
     const resumed = await stack.request<PipelineView>('POST', `/v0/pipelines/${id}/resume`, {});
     expect([resumed.status, resumed.body.paused]).toEqual([202, null]);

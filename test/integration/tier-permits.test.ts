@@ -59,7 +59,7 @@ describe('tier permits', () => {
     // The second runner is free: a paid job takes it while the free one still waits.
     const paid = await stack.submit({ image: windowImage, cmd: ['0'] });
     expect((await stack.waitForJob(paid.job)).status).toBe('processed');
-    expect((await stack.job(waiting.job)).status).toBe('pending');
+    expect(await stack.job(waiting.job)).toMatchObject({ status: 'pending', waiting: 'tier permit: the free tier runs at most 1 at once' });
     expect(await permits([holder.job, waiting.job])).toEqual([
       { job_id: holder.job, held: true },
       { job_id: waiting.job, held: false },
