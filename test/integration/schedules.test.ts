@@ -120,7 +120,7 @@ describe('schedules', () => {
     expect(await stack.db('pipeline').where({ idempotency_key: run.workflow_id }).pluck('id')).toEqual([run.pipeline]);
     const child = await stack.client.workflow.getHandle(`pipeline-${run.pipeline}`).describe();
     expect(child.parentExecution?.workflowId).toBe(run.workflow_id);
-    await waitFor('the scheduled run to complete', async () => (await stack.client.workflow.getHandle(run.workflow_id).describe()).status.name === 'COMPLETED' || undefined);
+    expect(await stack.closedStatus(run.workflow_id)).toBe('COMPLETED');
     expect((await view(id)).last_runs[0]).toMatchObject({ pipeline: run.pipeline, pipeline_status: 'succeeded' });
     const shown = await runCli(['schedule', 'view', id, '--project', stack.project.slug], { env: { BENCHLINE_API_URL: stack.apiUrl, BENCHLINE_TOKEN: stack.userToken } });
     expect(shown.stdout).toContain('  runs a pipeline of 2 jobs (build, bench)\n');
