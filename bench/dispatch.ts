@@ -89,7 +89,13 @@ async function timeline(stack: Stack, workflowId: string, submittedAt: number, r
     const nth = (seen.get(key) ?? 0) + 1;
     seen.set(key, nth);
     points.push({ label: `${key}${nth > 1 ? ` #${nth}` : ''}${activity ? ` ${activity}` : ''}`, at: Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6 });
-    if (activity === 'runJob') break;
+    if (activity === 'runJob') {
+      // When the server handed runJob to the runner's poll (recorded once the attempt ends): splits
+      // the server's matching from the runner's own time before the activity function runs.
+      const handedOver = events.find((later) => later.activityTaskStartedEventAttributes && Number(later.activityTaskStartedEventAttributes.scheduledEventId) === Number(e.eventId));
+      if (handedOver) points.push({ label: 'activityTaskStarted runJob', at: Number(handedOver.eventTime!.seconds) * 1000 + (handedOver.eventTime!.nanos ?? 0) / 1e6 });
+      break;
+    }
   }
   points.push({ label: "runner's runJob starts", at: runnerStartedAt });
   return points;
