@@ -43,7 +43,7 @@ describe('schedules', () => {
     expect(job.status).toBe('processed');
     expect((await stack.report(job.report)).results.map((r) => r.benchmark)).toEqual(['nightly']);
     // The run's workflow waits for its job: it completes once the job has processed.
-    await waitFor('the scheduled run to complete', async () => (await stack.client.workflow.getHandle(run.workflow_id).describe()).status.name === 'COMPLETED' || undefined);
+    expect(await stack.closedStatus(run.workflow_id)).toBe('COMPLETED');
     expect((await view(id)).last_runs[0]).toMatchObject({ job: run.job, job_status: 'processed' });
 
     const paused = await stack.request<ScheduleView>('POST', `${base()}/${id}/pause`, { note: 'hardware maintenance' });
