@@ -63,6 +63,9 @@ export async function buildAndPushImage(spec: ImageSpec): Promise<string> {
   }
 }
 
+/** The benchmark DEMO_BENCHMARK_SH reports (the console URL dev prints opens its plot). */
+export const DEMO_BENCHMARK = 'sha256/1MiB';
+
 /**
  * The demo benchmark: hashes 1 MiB with sha256sum five times, timing each run with the kernel clock
  * (busybox adjtimex reports microseconds), and prints the result as Bencher Metric Format.

@@ -88,9 +88,17 @@ describe('npm run dev', () => {
       await waitFor('the demo to finish', async () => {
         if (terminal.exitCode !== null) throw new Error(`npm run dev exited: ${dev.output()}`);
         return dev.output().includes('Running. Ctrl-C stops everything.') || undefined;
-      }, 110000, 250);
+      }, 170000, 250);
       expect(dev.output()).toContain('--spec demo');
       expect(dev.output()).toContain(`processed (runner ${env.BENCHLINE_DEMO_RUNNER})`);
+      // The console URL it prints opens the demo's plot, with the history runs and the shown run on it.
+      const consoleUrl = /Console\s+(http:\S+\/perf\?\S+)/.exec(dev.output())?.[1];
+      expect(consoleUrl).toBeDefined();
+      const plotQuery = new URL(consoleUrl!);
+      const perf = await fetch(`http://127.0.0.1:${env.BENCHLINE_API_PORT}/v0${plotQuery.pathname}${plotQuery.search}`);
+      expect(perf.status).toBe(200);
+      const plot = (await perf.json()) as { series: { benchmark: string; total_points: number }[] };
+      expect(plot.series).toEqual([expect.objectContaining({ benchmark: 'sha256/1MiB', total_points: 4 })]);
       const running = processesOf(dataDir).map((p) => p.command).join('\n');
       for (const part of ['scripts/dev.ts', 'api/main.ts', 'orchestrator/main.ts', 'runner/main.ts', 'server start-dev', 'docker-registry serve']) expect(running).toContain(part);
 
@@ -101,7 +109,7 @@ describe('npm run dev', () => {
     } finally {
       for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
     }
-  }, 150000);
+  }, 210000);
 
   it('a held port is refused, naming the port and its holder, before anything starts', async () => {
     const { env, dataDir, apiPort } = await devEnv();
