@@ -1,4 +1,5 @@
 import type { MetricView, ReportView } from '../common/schemas';
+import { renderComment } from './pr-comment';
 
 /** How `benchline run` prints a report (`--format`). */
 export const FORMATS = ['human', 'json', 'html', 'markdown'] as const;
@@ -68,6 +69,10 @@ export function unprocessedJob(report: ReportView): string | undefined {
 export interface RenderOptions {
   /** ANSI colours: only when stdout is a terminal. */
   color?: boolean;
+  /** Markdown: the console's URL (the api's), for links to the perf plot and the report. */
+  consoleUrl?: string;
+  /** Markdown: the job's workflow in the Temporal UI. */
+  temporalUrl?: string;
 }
 
 const ansi = (on: boolean, code: string) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
@@ -105,50 +110,12 @@ export function renderHuman(report: ReportView, { color = false }: RenderOptions
   return out.join('\n');
 }
 
-const escapeMarkdown = (s: string) => s.replace(/([|\\`*_[\]<>])/g, '\\$1');
-
-/** value / limit as a percentage: how close the value is to the limit (100% is on it). */
-function limitCell(value: number, limit: number | null | undefined, crossed: boolean): string {
-  if (limit === null || limit === undefined) return '-';
-  const pct = limit !== 0 ? ` (${((value / limit) * 100).toFixed(2)}%)` : '';
-  return `${crossed ? '🚨 ' : ''}${formatNumber(limit)}${pct}`;
-}
-
 /**
- * A GitHub-flavoured Markdown summary for a pull-request comment or a job summary: where it ran,
- * alert warnings, a table of every result, and a note when no threshold judged some measures.
+ * A GitHub-flavoured Markdown summary for a pull-request comment or a job summary: the same
+ * Markdown the GitHub Action posts (cli/pr-comment.ts), for one report.
  */
-export function renderMarkdown(report: ReportView): string {
-  const out: string[] = [];
-  out.push(`## Benchline report: \`${report.project}\``, '');
-  out.push(`**Branch** \`${report.branch}\` · **Testbed** \`${report.testbed}\`${report.spec ? ` · **Spec** \`${report.spec}\`` : ''} · **Adapter** \`${report.adapter}\``, '');
-  const notRun = unprocessedJob(report);
-  if (notRun) {
-    out.push('> [!CAUTION]', `> ${escapeMarkdown(notRun).replace(/\n/g, '\n> ')}`, '', `<sub>Report \`${report.uuid}\`</sub>`);
-    return out.join('\n');
-  }
-  const alerts = report.results.flatMap((r) => r.alerts.map((a) => [r, a] as const));
-  if (alerts.length) {
-    out.push('> [!WARNING]', `> **${alerts.length} alert${alerts.length === 1 ? '' : 's'}**: performance moved outside its threshold.`);
-    for (const [r, a] of alerts) out.push(`> - 🚨 ${escapeMarkdown(describeAlert(r, a))}${a.status === 'active' ? '' : ` (${a.status})`}`);
-    out.push('');
-  }
-  out.push('| Benchmark | Measure (units) | Value (Δ%) | Lower limit (%) | Upper limit (%) |', '|---|---|---:|---:|---:|');
-  for (const r of report.results) {
-    const crossed = (side: 'lower' | 'upper') => r.alerts.some((a) => a.side === side);
-    const value = `${r.alerts.length ? '🚨 ' : ''}${formatNumber(r.value)}${r.change_percent !== null ? ` (${formatPercent(r.change_percent)})` : ''}`;
-    out.push(
-      `| ${escapeMarkdown(r.benchmark)} | ${escapeMarkdown(r.measure_name)} (${escapeMarkdown(shortUnits(r.units))}) | ${value} | ${limitCell(r.value, r.boundary?.lower_limit, crossed('lower'))} | ${limitCell(r.value, r.boundary?.upper_limit, crossed('upper'))} |`,
-    );
-  }
-  out.push('');
-  const unjudged = unjudgedMeasures(report);
-  if (unjudged.length) {
-    out.push('> [!NOTE]', `> No threshold found for ${unjudged.map((m) => `\`${m}\``).join(', ')} on \`${report.branch}\` / \`${report.testbed}\`: changes are against the previous value and cannot alert. Add one with \`--threshold-measure\` and \`--threshold-test\`.`, '');
-  }
-  if (!alerts.length) out.push('✅ No alerts.', '');
-  out.push(`<sub>Report \`${report.uuid}\`${report.image_digest ? ` · image \`${report.image_digest}\`` : ''}</sub>`);
-  return out.join('\n');
+export function renderMarkdown(report: ReportView, { consoleUrl, temporalUrl }: RenderOptions = {}): string {
+  return renderComment({ project: report.project, entries: [{ report, temporalUrl }], consoleUrl });
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -189,7 +156,7 @@ export function renderReport(report: ReportView, format: Format, options: Render
     case 'html':
       return renderHtml(report);
     case 'markdown':
-      return renderMarkdown(report);
+      return renderMarkdown(report, options);
     default:
       return renderHuman(report, options);
   }

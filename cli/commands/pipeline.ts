@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import type { ReportView } from '../../common/schemas';
 import type { PipelineView } from '../../common/schemas/pipelines';
 import { BenchlineClient } from '../client';
 import { renderReport, table } from '../render';
@@ -24,17 +25,20 @@ export function pipelineCommand(): Command {
       .option('--optional <key>', "a job whose failure does not fail the command (repeatable)", (v: string, all: string[] = []) => [...all, v])
       .option('--detach', 'submit and return at once')
       .addOption(new Option('--poll-interval <ms>', 'how often to check the pipeline').default(1000).argParser(Number))
-      .action(async (file: string, o: ApiOptions & { project?: string; idempotencyKey?: string; optional?: string[]; detach?: boolean; pollInterval: number }) => {
+      .addOption(new Option('--format <format>', 'json: stdout is {pipeline, reports} alone (reports by job key), progress goes to stderr').choices(['human', 'json']).default('human'))
+      .action(async (file: string, o: ApiOptions & { project?: string; idempotencyKey?: string; optional?: string[]; detach?: boolean; pollInterval: number; format: 'human' | 'json' }) => {
         const plan = await readPlan(file);
         if (o.project) plan.project = o.project;
         if (o.idempotencyKey) plan.idempotency_key = o.idempotencyKey;
         const client = clientOf(o);
+        // As `run --format json`: stdout carries the JSON alone (the GitHub Action parses it).
+        const say = o.format === 'json' ? (s: string) => console.error(s) : (s: string) => console.log(s);
         const submitted = await client.submitPipeline(plan);
-        console.log(`Pipeline ${submitted.uuid} submitted: ${submitted.jobs.length} job${submitted.jobs.length === 1 ? '' : 's'}`);
-        console.log(`Temporal: ${submitted.temporal_ui_url}`);
+        say(`Pipeline ${submitted.uuid} submitted: ${submitted.jobs.length} job${submitted.jobs.length === 1 ? '' : 's'}`);
+        say(`Temporal: ${submitted.temporal_ui_url}`);
         if (o.detach) return;
-        const ended = await follow(client, submitted.uuid, o.pollInterval);
-        process.exitCode = await printResults(client, ended, new Set(o.optional ?? []));
+        const ended = await follow(client, submitted.uuid, o.pollInterval, say);
+        process.exitCode = await printResults(client, ended, new Set(o.optional ?? []), o.format, say);
       }),
   );
   pipeline.addCommand(
@@ -129,7 +133,7 @@ async function readStdin(): Promise<string> {
 }
 
 /** Polls the pipeline, printing each job's status changes, until the pipeline has ended. */
-async function follow(client: BenchlineClient, id: string, intervalMs: number): Promise<PipelineView> {
+async function follow(client: BenchlineClient, id: string, intervalMs: number, say: (s: string) => void): Promise<PipelineView> {
   const last = new Map<string, string>();
   for (;;) {
     const view = await client.pipeline(id);
@@ -137,7 +141,7 @@ async function follow(client: BenchlineClient, id: string, intervalMs: number): 
       const line = job.status === 'scheduled' ? `scheduled for ${job.start_after}` : job.runner && job.status !== 'pending' ? `${job.status} (runner ${job.runner})` : job.status;
       const attempt = job.attempts.length > 1 ? `, attempt ${job.attempts.length}` : '';
       if (last.get(job.key) !== line + attempt) {
-        console.log(`  ${new Date().toISOString().slice(11, 19)}  ${job.key}: ${line}${attempt}`);
+        say(`  ${new Date().toISOString().slice(11, 19)}  ${job.key}: ${line}${attempt}`);
         last.set(job.key, line + attempt);
       }
     }
@@ -147,14 +151,21 @@ async function follow(client: BenchlineClient, id: string, intervalMs: number): 
 }
 
 /** Each job's results (or why it has none), in key order; the exit code. */
-async function printResults(client: BenchlineClient, view: PipelineView, optional: Set<string>): Promise<number> {
+async function printResults(client: BenchlineClient, view: PipelineView, optional: Set<string>, format: 'human' | 'json', say: (s: string) => void): Promise<number> {
+  const reports: Record<string, ReportView> = {};
   for (const job of view.jobs) {
+    if (format === 'json') {
+      // Every job's report, processed or not: a failed job's says why (job_status, job_error).
+      reports[job.key] = await client.report(view.project, job.report);
+      continue;
+    }
     console.log(`\n=== ${job.key}: ${job.status}`);
     if (job.status === 'processed') console.log(renderReport(await client.report(view.project, job.report), 'human'));
     else console.log(job.error ?? 'no reason recorded');
   }
+  if (format === 'json') console.log(JSON.stringify({ pipeline: view, reports }, null, 2));
   const failed = view.jobs.filter((j) => j.status !== 'processed' && !optional.has(j.key));
-  console.log(`\nPipeline ${view.status}: ${Object.entries(view.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ')}`);
+  say(`\nPipeline ${view.status}: ${Object.entries(view.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ')}`);
   if (failed.length === 0) return EXIT.ok;
   console.error(`benchline: required job${failed.length === 1 ? '' : 's'} did not process: ${failed.map((j) => `${j.key} (${j.status})`).join(', ')}`);
   return EXIT.failed;

@@ -158,7 +158,7 @@ export async function run(cmd: string[], o: RunOptions): Promise<number> {
   if (!report) return o.detach ? EXIT.ok : EXIT.failed;
   const color = o.format === 'human' && process.stdout.isTTY === true && !process.env.NO_COLOR;
   if (o.format === 'human') console.log('');
-  console.log(renderReport(report, o.format, { color }));
+  console.log(renderReport(report, o.format, { color, consoleUrl: o.apiUrl.replace(/\/$/, '') }));
   const alerts = alertCount(report);
   if (o.err && alerts > 0) {
     console.error(`benchline: ${alerts} alert${alerts === 1 ? '' : 's'} (--err)`);
