@@ -1,5 +1,5 @@
 import type { MetricView, ReportView } from '../common/schemas';
-import { formatNumber, formatPercent, shortUnits, unjudgedMeasures, unprocessedJob } from './render';
+import { formatNumber, formatPercent, shortUnits, unjudgedMeasures, unprocessedJob } from './format';
 
 /**
  * The Markdown of a pull-request comment (and of a job summary, and of `benchline run --format
@@ -86,8 +86,10 @@ function headerLine(input: CommentInput, entry: CommentEntry | undefined): strin
 }
 
 /** Every alert, as a table: benchmark, measure, value, change, limit, links. Never truncated (compact: no link column). */
-function alertSection(input: CommentInput, compact: boolean): string[] {
+function alertSection(input: CommentInput, compactAsked: boolean): string[] {
   const many = input.entries.length > 1;
+  // No console URL and no job: no link column at all rather than an empty one.
+  const compact = compactAsked || (!input.consoleUrl && input.entries.every((e) => !e.temporalUrl));
   const rows: string[] = [];
   for (const entry of input.entries) {
     if (!entry.report) continue;
@@ -167,7 +169,7 @@ function notes(input: CommentInput): string[] {
 }
 
 /** The collapsed detail: each report's results table, at most `maxRows` rows in all. */
-function detailSection(input: CommentInput, maxRows: number): { lines: string[]; shown: number; total: number } {
+function detailSection(input: CommentInput, maxRows: number, row: (r: MetricView) => string): { lines: string[]; shown: number; total: number } {
   const lines: string[] = [];
   let shown = 0;
   let total = 0;
@@ -179,7 +181,7 @@ function detailSection(input: CommentInput, maxRows: number): { lines: string[];
     shown += rows.length;
     if (rows.length === 0) continue;
     if (entry.key) lines.push(`**${escape(entry.key)}** · ${code(report.branch)} / ${code(report.testbed)}${report.spec ? ` · spec ${code(report.spec)}` : ''}`, '');
-    lines.push(...RESULT_HEADER, ...rows.map(resultRow), '');
+    lines.push(...RESULT_HEADER, ...rows.map(row), '');
   }
   return { lines, shown, total };
 }
@@ -204,8 +206,11 @@ export function renderComment(input: CommentInput): string {
   // The CLI's markdown knows the base from the report's own settings (members see them).
   const startPoint = first?.report?.settings?.start_point;
   if (!input.base && typeof startPoint === 'string') input = { ...input, base: startPoint };
+  // Each row is formatted once: the search below renders the comment a dozen times.
+  const rows = new Map<MetricView, string>();
+  const row = (r: MetricView) => rows.get(r) ?? rows.set(r, resultRow(r)).get(r)!;
   const build = (maxRows: number, compactAlerts: boolean) => {
-    const detail = detailSection(input, maxRows);
+    const detail = detailSection(input, maxRows, row);
     const out: string[] = [];
     if (input.marker) out.push(input.marker);
     out.push(title, '', headerLine(input, first), '');

@@ -1,5 +1,8 @@
 import type { MetricView, ReportView } from '../common/schemas';
+import { formatNumber, formatPercent, shortUnits, unjudgedMeasures, unprocessedJob } from './format';
 import { renderComment } from './pr-comment';
+
+export { formatNumber, formatPercent, shortUnits, unjudgedMeasures, unprocessedJob };
 
 /** How `benchline run` prints a report (`--format`). */
 export const FORMATS = ['human', 'json', 'html', 'markdown'] as const;
@@ -20,32 +23,11 @@ export function table(headers: string[], rows: string[][]): string {
 // eslint-disable-next-line no-control-regex
 const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
-export function formatNumber(n: number | null): string {
-  if (n === null) return '-';
-  if (Math.abs(n) >= 1e15 || (n !== 0 && Math.abs(n) < 1e-3)) return n.toExponential(3);
-  return n.toLocaleString('en-US', { maximumFractionDigits: 3 });
-}
-
-export function formatPercent(p: number | null): string {
-  if (p === null || !Number.isFinite(p)) return '-';
-  return `${p >= 0 ? '+' : ''}${p.toFixed(2)}%`;
-}
-
-/** `nanoseconds (ns)` → `ns`: the short unit when the long name carries one. */
-export function shortUnits(units: string): string {
-  return /\(([^)]+)\)\s*$/.exec(units)?.[1] ?? units;
-}
-
 /** The report's benchmarks in order, each with its metrics. */
 function byBenchmark(report: ReportView): Array<[string, MetricView[]]> {
   const groups = new Map<string, MetricView[]>();
   for (const r of report.results) groups.set(r.benchmark, [...(groups.get(r.benchmark) ?? []), r]);
   return [...groups];
-}
-
-/** Measures (by name) that no threshold judged: their changes are shown, but nothing can alert on them. */
-export function unjudgedMeasures(report: ReportView): string[] {
-  return [...new Set(report.results.filter((r) => r.boundary === null).map((r) => r.measure))];
 }
 
 export function alertCount(report: ReportView): number {
@@ -54,17 +36,6 @@ export function alertCount(report: ReportView): number {
 
 const describeAlert = (r: MetricView, a: MetricView['alerts'][number]) =>
   `${r.benchmark} ${r.measure}: ${formatNumber(a.value)} ${shortUnits(r.units)} is ${a.side === 'upper' ? 'above the upper' : 'below the lower'} limit ${formatNumber(a.limit)}`;
-
-/**
- * Why a job's report has no results: the job did not process (it failed, was canceled, or has not
- * run yet). Undefined for a processed job's report and a local run's.
- */
-export function unprocessedJob(report: ReportView): string | undefined {
-  const { job, job_status: status, job_error: error } = report;
-  if (!job || !status || status === 'processed') return undefined;
-  if (status === 'failed' || status === 'canceled') return `Job ${job} ${status}: ${error ?? 'no reason recorded'}`;
-  return `Job ${job} is ${status}: its results come once it has run`;
-}
 
 export interface RenderOptions {
   /** ANSI colours: only when stdout is a terminal. */

@@ -67,8 +67,10 @@ describe('rendering a report', () => {
 
   it('markdown: where it ran, the alert warning, the table, the no-threshold note', () => {
     const md = renderMarkdown(full);
-    expect(md).toContain('## Benchline report: `demo`\n\n**Branch** `feature` · **Testbed** `ci` · **Spec** `metal` · **Adapter** `json`');
-    expect(md).toContain('> [!WARNING]\n> **1 alert**: performance moved outside its threshold.\n> - 🚨 parse/json latency: 135 ns is above the upper limit 104.5');
+    expect(md).toContain('## Benchline report: `demo`\n\n**Branch** `feature` · **Testbed** `ci` · **Spec** `metal` · **Base** _none_');
+    // The alerts first, as a table (cli/pr-comment.ts: the GitHub Action's comment is this Markdown).
+    expect(md).toContain('> [!WARNING]\n> **1 alert**: performance moved outside its threshold.\n\n| Benchmark | Measure (units) | Value | Change | Limit (value / limit) |\n|---|---|---:|---:|---:|\n| 🚨 parse/json | Latency (ns) | 135 | +35.00% | 104.5 (upper, 129.19%) |');
+    expect(renderMarkdown(full, { consoleUrl: 'http://b' })).toContain('[plot](http://b/projects/demo/perf?branch=feature&testbed=ci&benchmark=parse%2Fjson&measure=latency)');
     expect(md).toContain(
       [
         '| Benchmark | Measure (units) | Value (Δ%) | Lower limit (%) | Upper limit (%) |',
@@ -79,6 +81,7 @@ describe('rendering a report', () => {
       ].join('\n'),
     );
     expect(md).toContain('> [!NOTE]\n> No threshold found for `throughput` on `feature` / `ci`');
+    expect(md.indexOf('[!WARNING]')).toBeLessThan(md.indexOf('<details>'));
     expect(md).not.toContain('No alerts');
     const clean = renderMarkdown(report([skipped]));
     expect(clean).not.toContain('[!WARNING]');

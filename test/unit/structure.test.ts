@@ -9,7 +9,7 @@ import ts from 'typescript';
  * the api builds no queries (they live in db/, the api calls db functions with a connection or transaction).
  */
 const ROOT = resolve(__dirname, '../..');
-const SOURCE_DIRS = ['activities', 'api', 'bench', 'cli', 'common', 'db', 'devenv', 'migrations', 'net', 'orchestrator', 'results', 'runner', 'scripts', 'workflows'];
+const SOURCE_DIRS = ['action', 'activities', 'api', 'bench', 'cli', 'common', 'db', 'devenv', 'migrations', 'net', 'orchestrator', 'results', 'runner', 'scripts', 'workflows'];
 
 interface Edge {
   from: string;
