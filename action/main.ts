@@ -90,6 +90,7 @@ export async function readInputs(env: NodeJS.ProcessEnv): Promise<ActionInputs> 
     // On pull_request, GITHUB_SHA is the test merge commit: the status belongs on the PR's head.
     sha: input('sha', env) || pr?.head.sha || env.GITHUB_SHA || undefined,
   };
+  if (inputs.sha && !/^[0-9a-f]{40}$/i.test(inputs.sha)) throw new InputError(`input sha must be a 40-character commit hash, got "${inputs.sha}"`);
   if (!inputs.pipeline && !inputs.image && !inputs.command) throw new InputError('give image (a job on a Benchline runner), command (run here), or pipeline (a plan file)');
   if (inputs.pipeline && (inputs.image || inputs.command)) throw new InputError('pipeline runs a plan file: image and command belong in the plan');
   return inputs;

@@ -51,7 +51,8 @@ printf '{"cli-bench": {"latency": {"value": %s}}}\\n' "$1"
     expect(md.startsWith(`## Benchline report: \`${stack.project.slug}\``)).toBe(true);
     expect(md).toContain('**Branch** `gate` · **Testbed** `ci`');
     expect(md).toContain('> [!WARNING]\n> **1 alert**');
-    expect(md).toMatch(/> - 🚨 cli-bench latency: 140 ns is above the upper limit [\d.]+/);
+    // The alerts first, as the GitHub Action's comment has them (cli/pr-comment.ts), linked to the console's plot.
+    expect(md).toMatch(/\| 🚨 cli-bench \| Latency \(ns\) \| 140 \| \+39\.\d\d% \| [\d.]+ \(upper, 1\d\d\.\d\d%\) \| \[plot\]\(http:\/\/127\.0\.0\.1:\d+\/projects\/[^/]+\/perf\?branch=gate&testbed=ci&benchmark=cli-bench&measure=latency\)/);
     expect(md).toContain('| Benchmark | Measure (units) | Value (Δ%) | Lower limit (%) | Upper limit (%) |');
     expect(md).toMatch(/\| cli-bench \| Latency \(ns\) \| 🚨 140 \(\+39\.\d\d%\) \| - \| 🚨 [\d.]+ \(1\d\d\.\d\d%\) \|/);
     expect(md).not.toContain('No threshold found');
