@@ -219,6 +219,33 @@ describe('the GitHub Action (action.yml → bin/benchline-action) against a reco
     expect(github.comments.filter((c) => c.body.includes(marker()))).toHaveLength(1);
   });
 
+  it('a pipeline: its own comment (marker by plan file), each job\'s results or failure, the Temporal links', async () => {
+    await stack.startRunner();
+    const [ok, failing] = await Promise.all([
+      stack.pushImage('action-ok', { entrypoint: ['/bin/echo', '{"pipeline-bench": {"latency": {"value": 7}}}'] }),
+      stack.pushImage('action-exit3', { entrypoint: ['/bin/sh', '-c', 'echo boom >&2; exit 3'] }),
+    ]);
+    const job = (key: string, image: string) => `  - key: ${key}\n    branch: feature\n    testbed: ci\n    adapter: json\n    job:\n      image: ${image}\n`;
+    await writeFile(join(dir, 'plan.yaml'), `project: ${stack.project.slug}\njobs:\n${job('build', ok)}${job('bench', failing)}`);
+    const from = github.requests.length;
+    const r = await runAction(0, { INPUT_COMMAND: '', INPUT_ARGS: '--poll-interval 200', INPUT_PIPELINE: 'plan.yaml' });
+    expect(r.code).toBe(1);
+    const pipelineMarker = `<!-- benchline:${stack.project.slug}/pipeline/plan.yaml -->`;
+    expect(github.calls(from).filter((c) => c.startsWith('POST /repos/acme/widgets/issues/'))).toEqual(['POST /repos/acme/widgets/issues/7/comments']);
+    const body = github.comments.find((c) => c.body.startsWith(pipelineMarker))!.body;
+    expect(body).toContain('## Benchline pipeline: `' + stack.project.slug + '`');
+    expect(body).toMatch(/\*\*Pipeline\*\* \[`[0-9a-f-]{36}`\]\(http:\/\/[^)]+\/workflows\/[^)]+\) \(failed\)/);
+    expect(body).toMatch(/> \[!CAUTION\]\n> \*\*bench\*\*: Job [0-9a-f-]{36} failed: the benchmark exited with code 3/);
+    expect(body).toContain('**build** · `feature` / `ci`');
+    expect(body).toMatch(/\| pipeline-bench \| Latency \(ns\) \| 7/);
+    expect(statuses(from).map((s) => [s.body?.state, s.body?.context])).toEqual([
+      ['pending', `benchline / ${stack.project.slug} / pipeline plan.yaml`],
+      ['error', `benchline / ${stack.project.slug} / pipeline plan.yaml`],
+    ]);
+    // The single run's comment is still the only other one of ours.
+    expect(github.comments.filter((c) => c.body.includes(`<!-- benchline:${stack.project.slug}/`))).toHaveLength(2);
+  });
+
   it('bad inputs: named, before anything is sent', async () => {
     const from = github.requests.length;
     const bad = await runAction(1, { INPUT_COMMAND: '', INPUT_FAIL_ON_ALERT: 'maybe' });
