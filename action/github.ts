@@ -41,12 +41,15 @@ export class GitHub {
     return new GitHub((env.GITHUB_API_URL || 'https://api.github.com').replace(/\/$/, ''), token, repository);
   }
 
-  /** The comment whose body holds `marker`, looking through every page of the pull request's comments. */
+  /**
+   * The comment whose body starts with `marker`, looking through every page of the pull request's
+   * comments (a reply quoting ours holds the marker too, but not first).
+   */
   async findComment(issue: number, marker: string): Promise<IssueComment | undefined> {
     let path: string | undefined = `/repos/${this.repository}/issues/${issue}/comments?per_page=100`;
     while (path) {
       const { data, next }: { data: IssueComment[]; next?: string } = await this.request('GET', path);
-      const found = data.find((c) => c.body?.includes(marker));
+      const found = data.find((c) => c.body?.startsWith(marker));
       if (found) return found;
       path = next;
     }

@@ -86,6 +86,9 @@ describe('the GitHub Action (action.yml → bin/benchline-action) against a reco
     await writeFile(join(dir, 'event.json'), JSON.stringify({ action: 'synchronize', number: 7, pull_request: { number: 7, head: { sha: HEAD_SHA, ref: 'feature' }, base: { ref: 'main' } } }));
     // Other bots' comments (and another project's Benchline comment) fill the first page: the action must page on.
     for (let n = 0; n < 120; n++) github.comments.push({ id: n + 1, body: n === 50 ? '<!-- benchline:other-project/feature/ci -->\nnot ours' : `comment ${n}` });
+    // Someone quoting our comment later (set once the marker is known): holds the marker, but not first.
+    quoted = { id: 121, body: '' };
+    github.comments.push(quoted);
     // The base branch's history: five runs near 100 ns.
     for (const v of [100, 101, 99.5, 100.5, 99.8]) {
       const r = await stack.request('POST', `/v0/projects/${stack.project.slug}/reports`, {
@@ -138,10 +141,12 @@ describe('the GitHub Action (action.yml → bin/benchline-action) against a reco
     });
   }
 
+  let quoted: { id: number; body: string };
   const marker = () => `<!-- benchline:${stack.project.slug}/feature/ci -->`;
   const statuses = (from: number) => github.requests.slice(from).filter((r) => r.path.includes('/statuses/'));
 
   it('first run: one new comment, a pending then successful status on the PR head, the summary', async () => {
+    quoted.body = `> ${marker()}\n> ## Benchline report\n\nwhy is this slower?`;
     const first = await runAction(100.2);
     expect({ code: first.code, stderr: first.stderr.slice(-2000) }).toEqual({ code: 0, stderr: expect.any(String) });
     // Both pages read, then one POST: no earlier comment of ours.
@@ -157,8 +162,9 @@ describe('the GitHub Action (action.yml → bin/benchline-action) against a reco
     expect(statuses(0).map((r) => [r.body?.state, r.body?.context])).toEqual([['pending', context], ['success', context]]);
     expect(statuses(0)[1].body?.target_url).toMatch(new RegExp(`^${stack.apiUrl}/projects/${stack.project.slug}/reports/[0-9a-f-]{36}$`));
 
-    const ours = github.comments.filter((c) => c.body.includes(marker()));
+    const ours = github.comments.filter((c) => c.body.startsWith(marker()));
     expect(ours).toHaveLength(1);
+    expect(ours[0].id).not.toBe(quoted.id);
     const body = ours[0].body;
     expect(body.startsWith(`${marker()}\n## Benchline report: \`${stack.project.slug}\``)).toBe(true);
     expect(body).toContain('**Branch** `feature` · **Testbed** `ci` · **Base** `main` · **Adapter** `json`');
@@ -173,7 +179,7 @@ describe('the GitHub Action (action.yml → bin/benchline-action) against a reco
   it('second run with an alert: the same comment updated (PATCH, no second POST), the status fails, the step fails', async () => {
     const from = github.requests.length;
     const commentsBefore = github.comments.length;
-    const ours = github.comments.find((c) => c.body.includes(marker()))!;
+    const ours = github.comments.find((c) => c.body.startsWith(marker()))!;
     const second = await runAction(140, { INPUT_FAIL_ON_ALERT: 'true' });
     expect(second.code).toBe(1);
     expect(second.stdout).toContain('::error::benchline: 1 alert (fail-on-alert)');
@@ -214,9 +220,9 @@ describe('the GitHub Action (action.yml → bin/benchline-action) against a reco
     const failed = await runAction(0, { INPUT_COMMAND: 'echo no results here; exit 3' });
     expect(failed.code).toBe(1);
     expect(statuses(from).map((r) => r.body?.state)).toEqual(['pending', 'error']);
-    const body = github.comments.find((c) => c.body.includes(marker()))!.body;
+    const body = github.comments.find((c) => c.body.startsWith(marker()))!.body;
     expect(body).toContain('> [!CAUTION]\n> benchline exited 1:');
-    expect(github.comments.filter((c) => c.body.includes(marker()))).toHaveLength(1);
+    expect(github.comments.filter((c) => c.body.startsWith(marker()))).toHaveLength(1);
   });
 
   it('a pipeline: its own comment (marker by plan file), each job\'s results or failure, the Temporal links', async () => {
@@ -243,7 +249,22 @@ describe('the GitHub Action (action.yml → bin/benchline-action) against a reco
       ['error', `benchline / ${stack.project.slug} / pipeline plan.yaml`],
     ]);
     // The single run's comment is still the only other one of ours.
-    expect(github.comments.filter((c) => c.body.includes(`<!-- benchline:${stack.project.slug}/`))).toHaveLength(2);
+    expect(github.comments.filter((c) => c.body.startsWith(`<!-- benchline:${stack.project.slug}/`))).toHaveLength(2);
+    expect(quoted.body).toContain('why is this slower?');
+  });
+
+  it('an image job on a runner: the spec in the header, the Temporal workflow linked from the alert', async () => {
+    const slow = await stack.pushImage('action-slow', { entrypoint: ['/bin/echo', '{"action-bench": {"latency": {"value": 500}}}'] });
+    const from = github.requests.length;
+    const r = await runAction(0, { INPUT_COMMAND: '', INPUT_IMAGE: slow, INPUT_ARGS: '--poll-interval 200', INPUT_FAIL_ON_ALERT: 'false' });
+    expect(r.code).toBe(0);
+    expect(github.calls(from)).toContain(`PATCH /repos/acme/widgets/issues/comments/${github.comments.find((c) => c.body.startsWith(marker()))!.id}`);
+    const body = github.comments.find((c) => c.body.startsWith(marker()))!.body;
+    expect(body).toContain(`**Branch** \`feature\` · **Testbed** \`ci\` · **Spec** \`${stack.spec.slug}\` · **Base** \`main\``);
+    const temporal = body.match(/\*\*Job\*\* \[Temporal workflow\]\((http:\/\/[^)]+\/workflows\/[^)]+)\)/)?.[1];
+    expect(temporal).toBeDefined();
+    expect(body).toMatch(/\| 🚨 action-bench \| Latency \(ns\) \| 500 \|/);
+    expect(body).toContain(`· [Temporal](${temporal}) |`);
   });
 
   it('bad inputs: named, before anything is sent', async () => {
