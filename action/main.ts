@@ -195,7 +195,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     pipeline: pipeline && { uuid: pipeline.uuid, status: pipeline.status, temporalUrl: pipeline.temporal_ui_url },
   };
   const alerts = commentAlertCount(input);
-  const failed = cli.code !== 0 || entries.some((e) => !e.report || (e.report.job_status !== null && e.report.job_status !== 'processed'));
+  // The CLI's exit code decides (a pipeline's `--optional` jobs may fail without failing it).
+  const failed = cli.code !== 0;
 
   if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, `${renderComment(input)}\n`);
   const firstReport = entries.find((e) => e.report)?.report;
@@ -213,7 +214,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   }
 
   const target = firstReport ? reportUrl(i.apiUrl, firstReport) : undefined;
-  if (failed) await setStatus('error', cli.code === 2 || !firstReport ? `benchline failed (exit ${cli.code})` : 'The benchmark job did not process', target);
+  if (failed) await setStatus('error', pipeline ? `Pipeline ${pipeline.status}: a required job did not process` : `The benchmark failed (benchline exited ${cli.code})`, target);
   else if (alerts > 0) await setStatus('failure', `${alerts} alert${alerts === 1 ? '' : 's'}: performance moved outside its threshold`, target);
   else await setStatus('success', 'No alerts', target);
 
