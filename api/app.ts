@@ -12,6 +12,7 @@ import metrics from './metrics';
 import type { ApiConfig } from './config';
 import { registerErrorHandler } from './errors';
 import { guardInputText } from './input-text';
+import { registerLifecycle } from './lifecycle';
 import { documentTransform, securitySchemes } from './openapi';
 import { frameworkErrors, MAX_URL_LENGTH, registerRouting } from './routing';
 import activeJobRoutes from './routes/active-jobs';
@@ -69,6 +70,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   app.decorate('temporal', temporal);
   app.decorate('config', config);
   registerErrorHandler(app);
+  registerLifecycle(app);
   registerRouting(app);
   guardInputText(app);
 

@@ -1,5 +1,7 @@
 import { CONTROL_TASK_QUEUE } from '../common/contracts';
-import { outboundPolicyFromEnv, ownRegistriesFromEnv, type OutboundPolicy } from '../net/outbound';
+import { outboundEnv, outboundPolicyFromEnv, ownRegistriesFromEnv, type OutboundPolicy } from '../net/outbound';
+import { commonEnv, envBool, envInt, envList, envPositive, envString, envUrl, parseEnv } from '../common/env';
+import { databaseConfig, databaseEnv, type DatabaseConfig } from '../db/config';
 import type { RateLimits } from './rate-limit';
 
 /** The api's settings, all from the environment with embedded defaults for the dev stack. */
@@ -58,37 +60,72 @@ export interface ApiConfig {
    * but never fails the submission.
    */
   imageResolveBudgetMs: number;
+  /** The pool's breaker, slow-query threshold and the checks at start (db/config.ts). */
+  database: DatabaseConfig;
+  /**
+   * SIGTERM: readiness turns false at once; the api keeps serving `delayMs` (for a load balancer to
+   * notice), then stops accepting and gives in-flight requests up to `timeoutMs` to finish.
+   */
+  shutdown: { delayMs: number; timeoutMs: number };
 }
 
+/** Every variable the api reads, parsed (parseEnv: a bad one fails the start, naming it). */
+const apiEnv = {
+  ...commonEnv,
+  ...databaseEnv,
+  ...outboundEnv,
+  TEMPORAL_UI_URL: envUrl('http://127.0.0.1:8233', ['http:', 'https:']),
+  BENCHLINE_API_HOST: envString('127.0.0.1'),
+  BENCHLINE_API_PORT: envInt(8080, { max: 65535 }),
+  BENCHLINE_TRUST_PROXY: envBool(),
+  BENCHLINE_CONTROL_TASK_QUEUE: envString(CONTROL_TASK_QUEUE),
+  BENCHLINE_API_CONTROL_WORKER: envBool(),
+  BENCHLINE_HEARTBEAT_TIMEOUT_SECONDS: envInt(30, { min: 1 }),
+  BENCHLINE_QUEUE_LIMIT_SECONDS: envInt(3600, { min: 1 }),
+  BENCHLINE_PERMIT_CHECK_INTERVAL_SECONDS: envInt(60, { min: 1 }),
+  BENCHLINE_WORKFLOW_START_TIMEOUT_SECONDS: envPositive(10),
+  BENCHLINE_RATE_LIMIT_PER_TOKEN: envInt(120, { min: 1 }),
+  BENCHLINE_RATE_LIMIT_PER_IP: envInt(60, { min: 1 }),
+  BENCHLINE_RATE_LIMIT_WINDOW_SECONDS: envInt(60, { min: 1 }),
+  BENCHLINE_METRICS_TOKEN: envString(undefined),
+  BENCHLINE_ALLOWED_REGISTRIES: envList(),
+  BENCHLINE_ANONYMOUS_REGISTRIES: envList(),
+  BENCHLINE_IMAGE_RESOLVE_BUDGET_MS: envInt(1000),
+  BENCHLINE_SHUTDOWN_DELAY_MS: envInt(0, { max: 600000 }),
+  BENCHLINE_SHUTDOWN_TIMEOUT_MS: envInt(25000, { min: 1, max: 600000 }),
+};
+
+/** Throws a ConfigError naming every variable that does not parse. */
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const e = parseEnv(apiEnv, env);
   return {
-    databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/benchline',
-    temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    temporalUiUrl: env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
-    host: env.BENCHLINE_API_HOST ?? '127.0.0.1',
-    port: Number(env.BENCHLINE_API_PORT ?? 8080),
-    trustProxy: env.BENCHLINE_TRUST_PROXY === 'true',
-    controlTaskQueue: env.BENCHLINE_CONTROL_TASK_QUEUE ?? CONTROL_TASK_QUEUE,
-    controlWorker: env.BENCHLINE_API_CONTROL_WORKER === 'true',
-    heartbeatTimeoutSeconds: Number(env.BENCHLINE_HEARTBEAT_TIMEOUT_SECONDS ?? 30),
-    queueLimitSeconds: Number(env.BENCHLINE_QUEUE_LIMIT_SECONDS ?? 3600),
-    permitCheckIntervalSeconds: Number(env.BENCHLINE_PERMIT_CHECK_INTERVAL_SECONDS ?? 60),
-    workflowStartTimeoutSeconds: Number(env.BENCHLINE_WORKFLOW_START_TIMEOUT_SECONDS ?? 10),
+    databaseUrl: e.DATABASE_URL,
+    database: databaseConfig(e),
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalUiUrl: e.TEMPORAL_UI_URL,
+    host: e.BENCHLINE_API_HOST,
+    port: e.BENCHLINE_API_PORT,
+    trustProxy: e.BENCHLINE_TRUST_PROXY,
+    controlTaskQueue: e.BENCHLINE_CONTROL_TASK_QUEUE,
+    controlWorker: e.BENCHLINE_API_CONTROL_WORKER,
+    heartbeatTimeoutSeconds: e.BENCHLINE_HEARTBEAT_TIMEOUT_SECONDS,
+    queueLimitSeconds: e.BENCHLINE_QUEUE_LIMIT_SECONDS,
+    permitCheckIntervalSeconds: e.BENCHLINE_PERMIT_CHECK_INTERVAL_SECONDS,
+    workflowStartTimeoutSeconds: e.BENCHLINE_WORKFLOW_START_TIMEOUT_SECONDS,
     rateLimits: {
-      perToken: Number(env.BENCHLINE_RATE_LIMIT_PER_TOKEN ?? 120),
-      perIp: Number(env.BENCHLINE_RATE_LIMIT_PER_IP ?? 60),
-      windowSeconds: Number(env.BENCHLINE_RATE_LIMIT_WINDOW_SECONDS ?? 60),
+      perToken: e.BENCHLINE_RATE_LIMIT_PER_TOKEN,
+      perIp: e.BENCHLINE_RATE_LIMIT_PER_IP,
+      windowSeconds: e.BENCHLINE_RATE_LIMIT_WINDOW_SECONDS,
     },
-    metricsToken: env.BENCHLINE_METRICS_TOKEN || undefined,
-    allowedRegistries: env.BENCHLINE_ALLOWED_REGISTRIES ? list(env.BENCHLINE_ALLOWED_REGISTRIES) : undefined,
-    anonymousRegistries: env.BENCHLINE_ANONYMOUS_REGISTRIES !== undefined ? list(env.BENCHLINE_ANONYMOUS_REGISTRIES) : ownRegistriesFromEnv(env),
+    metricsToken: e.BENCHLINE_METRICS_TOKEN,
+    allowedRegistries: e.BENCHLINE_ALLOWED_REGISTRIES,
+    anonymousRegistries: e.BENCHLINE_ANONYMOUS_REGISTRIES ?? ownRegistriesFromEnv(env),
     outbound: outboundPolicyFromEnv(env),
-    imageResolveBudgetMs: Number(env.BENCHLINE_IMAGE_RESOLVE_BUDGET_MS ?? 1000),
+    imageResolveBudgetMs: e.BENCHLINE_IMAGE_RESOLVE_BUDGET_MS,
+    shutdown: { delayMs: e.BENCHLINE_SHUTDOWN_DELAY_MS, timeoutMs: e.BENCHLINE_SHUTDOWN_TIMEOUT_MS },
   };
 }
-
-const list = (value: string) => value.split(',').map((r) => r.trim()).filter(Boolean);
 
 export function workflowUiUrl(config: Pick<ApiConfig, 'temporalUiUrl' | 'temporalNamespace'>, workflowId: string): string {
   return `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;

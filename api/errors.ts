@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { FieldError } from '../common/field-error';
 import { InvalidTransitionError } from '../common/contracts';
+import { DatabaseCircuitOpenError } from '../db/circuit-breaker';
 import { isDatabaseUnavailable } from '../db/unavailable';
 
 /** Seconds a client is told to wait when the database is unreachable: long enough for a restart or failover. */
@@ -49,8 +50,12 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.status(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });
     }
     if (isDatabaseUnavailable(err)) {
-      request.log.warn({ err }, 'database unavailable');
-      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      // The breaker logged when it opened; a line per refused request would flood the log in an outage.
+      if (err instanceof DatabaseCircuitOpenError) request.log.debug('database circuit open');
+      else request.log.warn({ err }, 'database unavailable');
+      // An open breaker knows when it lets a probe through: retrying sooner only meets it again.
+      const retryAfter = err instanceof DatabaseCircuitOpenError ? Math.max(1, Math.ceil(err.retryAfterMs / 1000)) : DATABASE_RETRY_AFTER_SECONDS;
+      reply.header('retry-after', String(retryAfter));
       return reply.status(503).send({ error: 'unavailable', message: 'database unavailable, retry later' });
     }
     request.log.error({ err }, 'unhandled error');

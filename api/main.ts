@@ -1,38 +1,45 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { exitOnStartupError } from '../common/env';
+import { logger } from '../common/logger';
 import { installWorkerRuntime } from '../common/worker-runtime';
 import { createOrchestratorWorker, orchestratorEnv } from '../orchestrator/worker';
 import { connect } from '../db/connection';
+import { checkDatabaseAtStart } from '../db/startup';
 import { buildApp } from './app';
 import { apiConfigFromEnv } from './config';
+import { drain } from './lifecycle';
 
 async function main() {
+  // Every setting parsed, the database reached and its migrations current, before the port opens.
   const config = apiConfigFromEnv();
-  const db = connect(config.databaseUrl);
-  if (config.controlWorker) installWorkerRuntime();
+  const orchestrator = config.controlWorker ? orchestratorEnv() : undefined;
+  await checkDatabaseAtStart(config.database, logger);
+  const { breaker, slowQueryMs } = config.database;
+  const db = connect(config.databaseUrl, undefined, { breaker, slowQueryMs });
+  if (orchestrator) installWorkerRuntime();
   // A hosted control worker and the client share one native connection: eager workflow start needs it.
   const native = config.controlWorker ? await NativeConnection.connect({ address: config.temporalAddress }) : undefined;
   const connection = native ?? (await Connection.connect({ address: config.temporalAddress }));
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const worker = native
-    ? await createOrchestratorWorker({ connection: native, db, ...orchestratorEnv(), namespace: config.temporalNamespace, taskQueue: config.controlTaskQueue })
+  const worker = native && orchestrator
+    ? await createOrchestratorWorker({ connection: native, db, ...orchestrator, namespace: config.temporalNamespace, taskQueue: config.controlTaskQueue })
     : undefined;
   const working = worker?.run();
   const app = await buildApp({ db, temporal, config });
-  const shutdown = async () => {
-    await app.close();
+  // Once: a second SIGTERM or Ctrl-C takes the default action and ends the process at once.
+  const shutdown = async (signal: NodeJS.Signals) => {
+    app.log.info({ signal, ...config.shutdown }, 'draining: readiness false, finishing requests in flight');
+    const drained = await drain(app, config.shutdown);
     worker?.shutdown();
     await working;
     await connection.close();
     await db.destroy();
-    process.exit(0);
+    process.exit(drained ? 0 : 1);
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   await app.listen({ host: config.host, port: config.port });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().catch((err) => exitOnStartupError('api', err, () => console.error(err)));

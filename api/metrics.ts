@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { bearerToken } from '../common/tokens';
+import { dbHealth } from '../db/connection';
 import { forbidden } from './errors';
 
 declare module 'fastify' {
@@ -28,6 +29,7 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
   app.decorate('metrics', {
     jobsSubmitted: new Counter({ name: 'benchline_jobs_submitted_total', help: 'Jobs accepted: single runs (POST /v0/run) and the jobs of pipelines', labelNames: ['tier'] as const, registers: [registry] }),
   });
+  registerDatabaseMetrics(app, registry);
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: labels must not grow with ids.
     requests.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -39,3 +41,28 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 });
+
+/** The pool's breaker and slow statements (db/connection.ts), read at each scrape. */
+function registerDatabaseMetrics(app: FastifyInstance, registry: Registry): void {
+  new Gauge({
+    name: 'benchline_db_circuit_open',
+    help: 'Whether the database pool\'s circuit breaker refuses queries (1 while open or probing, 0 when closed)',
+    registers: [registry],
+    collect() {
+      const breaker = dbHealth(app.db)?.breaker;
+      this.set(breaker && breaker.state !== 'closed' ? 1 : 0);
+    },
+  });
+  // The pool counts from its creation; this counter catches up with it at each scrape.
+  let counted = 0;
+  new Counter({
+    name: 'benchline_db_slow_queries_total',
+    help: 'Statements that took BENCHLINE_SLOW_QUERY_MS or longer',
+    registers: [registry],
+    collect() {
+      const total = dbHealth(app.db)?.slowQueries ?? 0;
+      if (total > counted) this.inc(total - counted);
+      counted = total;
+    },
+  });
+}

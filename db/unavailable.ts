@@ -11,8 +11,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   // Duck-typed, not instanceof: socket errors are made by Node's own realm.
   if (err === null || typeof err !== 'object') return false;
   const { name, code, message, errors } = err as { name?: unknown; code?: unknown; message?: unknown; errors?: unknown };
-  // knex: no pooled connection within acquireConnectionTimeout.
-  if (name === 'KnexTimeoutError') return true;
+  // knex: no pooled connection within acquireConnectionTimeout; our pool's breaker refusing (db/circuit-breaker.ts).
+  if (name === 'KnexTimeoutError' || name === 'DatabaseCircuitOpenError') return true;
   if (typeof code === 'string' && (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
   // pg: the server went away mid-query, the connect timed out, or a pooled client broke with its
   // connection and is used again (none of these carries a code).

@@ -10,6 +10,7 @@ import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { Transform, type Readable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
+import { envBool, envList } from '../common/env';
 
 /** Cloud metadata services: refused even in development, where private networks are allowed. */
 const METADATA = ['169.254.169.254', 'fd00:ec2::254'];
@@ -46,6 +47,9 @@ export function outboundPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Out
     insecureRegistries: hostList(env.BENCHLINE_INSECURE_REGISTRIES),
   };
 }
+
+/** The variables outboundPolicyFromEnv reads, for a process's parseEnv: a typo fails the start. */
+export const outboundEnv = { BENCHLINE_ALLOW_PRIVATE_NETWORKS: envBool(), BENCHLINE_OWN_REGISTRY: envList(), BENCHLINE_INSECURE_REGISTRIES: envList() };
 
 /** BENCHLINE_OWN_REGISTRY: the registries (host[:port], comma-separated) the server runs itself. */
 export function ownRegistriesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {

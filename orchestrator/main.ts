@@ -1,25 +1,29 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { commonEnv, exitOnStartupError, parseEnv } from '../common/env';
 import { logger } from '../common/logger';
 import { installWorkerRuntime } from '../common/worker-runtime';
+import { databaseConfig, databaseEnv } from '../db/config';
 import { connect } from '../db/connection';
+import { checkDatabaseAtStart } from '../db/startup';
 import { ensureReconcileSchedule } from './schedules';
 import { createOrchestratorWorker, orchestratorEnv } from './worker';
 
 async function main() {
-  installWorkerRuntime();
-  const db = connect(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/benchline');
-  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
+  // Every setting parsed, the database reached and its migrations current, before any work is taken.
+  const env = parseEnv({ ...commonEnv, ...databaseEnv }, process.env);
   const options = orchestratorEnv();
+  const database = databaseConfig(env);
+  await checkDatabaseAtStart(database, logger);
+  installWorkerRuntime();
+  const db = connect(database.url, undefined, { breaker: database.breaker, slowQueryMs: database.slowQueryMs });
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await createOrchestratorWorker({ connection, db, ...options });
-  await ensureReconcileSchedule(new Client({ connection, namespace: options.namespace }), options.taskQueue!);
+  await ensureReconcileSchedule(new Client({ connection, namespace: options.namespace }), options.taskQueue);
   // Worker.run resolves after SIGINT/SIGTERM, which the SDK turns into a graceful shutdown.
   await worker.run();
   await connection.close();
   await db.destroy();
 }
 
-main().catch((err) => {
-  logger.fatal({ err }, 'orchestrator stopped');
-  process.exit(1);
-});
+main().catch((err) => exitOnStartupError('orchestrator', err, () => logger.fatal({ err }, 'orchestrator stopped')));

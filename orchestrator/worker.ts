@@ -4,7 +4,8 @@ import type { Knex } from 'knex';
 import { createControlActivities } from '../activities';
 import { DEFAULT_DB_OUTAGE_WINDOW_SECONDS, MAX_DB_OUTAGE_WINDOW_SECONDS } from '../activities/outage';
 import { CONTROL_TASK_QUEUE } from '../common/contracts';
-import { OutboundGuard, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
+import { commonEnv, envInt, envString, parseEnv } from '../common/env';
+import { OutboundGuard, outboundEnv, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
 
 export interface OrchestratorOptions {
   connection: NativeConnection;
@@ -19,13 +20,25 @@ export interface OrchestratorOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
-/** The orchestrator's settings from the environment (the orchestrator process, or an api hosting a control worker). */
-export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Pick<OrchestratorOptions, 'namespace' | 'taskQueue' | 'outbound' | 'dbOutageWindowSeconds'> {
+/** The variables orchestratorEnv reads, for parseEnv. */
+const orchestratorEnvShape = {
+  TEMPORAL_NAMESPACE: commonEnv.TEMPORAL_NAMESPACE,
+  BENCHLINE_CONTROL_TASK_QUEUE: envString(CONTROL_TASK_QUEUE),
+  BENCHLINE_DB_OUTAGE_WINDOW_SECONDS: envInt(DEFAULT_DB_OUTAGE_WINDOW_SECONDS, { min: 1, max: MAX_DB_OUTAGE_WINDOW_SECONDS }),
+  ...outboundEnv,
+};
+
+/**
+ * The orchestrator's settings from the environment (the orchestrator process, or an api hosting a
+ * control worker); a ConfigError names each variable that does not parse.
+ */
+export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<OrchestratorOptions, 'namespace' | 'taskQueue' | 'outbound' | 'dbOutageWindowSeconds'>> {
+  const e = parseEnv(orchestratorEnvShape, env);
   return {
-    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue: env.BENCHLINE_CONTROL_TASK_QUEUE ?? CONTROL_TASK_QUEUE,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.BENCHLINE_CONTROL_TASK_QUEUE,
     outbound: outboundPolicyFromEnv(env),
-    dbOutageWindowSeconds: env.BENCHLINE_DB_OUTAGE_WINDOW_SECONDS ? Number(env.BENCHLINE_DB_OUTAGE_WINDOW_SECONDS) : undefined,
+    dbOutageWindowSeconds: e.BENCHLINE_DB_OUTAGE_WINDOW_SECONDS,
   };
 }
 
