@@ -44,7 +44,8 @@ export const envInt = <F extends number | undefined>(fallback: F, { min = 0, max
     if (v === undefined) return fallback;
     const n = Number(v);
     if (/^-?\d+$/.test(v) && n >= min && n <= max) return n;
-    ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got "${v}"` });
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    ctx.addIssue({ code: 'custom', message: `expected a whole number ${range}, got "${v}"` });
     return z.NEVER;
   });
 

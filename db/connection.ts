@@ -14,8 +14,10 @@ export interface ConnectOptions {
   /** How long a query waits for a pooled connection (knex's default: 60 s). */
   acquireTimeoutMs?: number;
   /** Where breaker changes and slow statements are logged (default: the process's pino logger). */
-  log?: Pick<typeof processLogger, 'warn' | 'info'>;
+  log?: DbLog;
 }
+
+export type DbLog = Pick<typeof processLogger, 'warn' | 'info'>;
 
 /** What a pool has seen: its breaker and its slow statements, for /metrics and /ready. */
 export interface DbHealth {
@@ -34,8 +36,16 @@ export const DEFAULT_BREAKER = { threshold: 5, cooldownMs: 2000 };
 export function connect(databaseUrl: string, pool = { min: 0, max: 10 }, options: ConnectOptions = {}): Db {
   // A failed statement's error message carries its SQL text but not its bound values, which can be
   // secrets (token hashes, claim tickets) and reach logs through the api's error handler.
-  const db = knex({ client: 'pg', connection: databaseUrl, pool, compileSqlOnError: false, acquireConnectionTimeout: options.acquireTimeoutMs });
   const log = options.log ?? processLogger;
+  const db = knex({
+    client: 'pg',
+    connection: databaseUrl,
+    pool,
+    compileSqlOnError: false,
+    acquireConnectionTimeout: options.acquireTimeoutMs,
+    // knex's own warnings (a failed acquire, with its stack) as one structured line, not console output.
+    log: { warn: (message: string) => log.warn({ knex: firstLine(message) }, 'knex warning'), error: (message: string) => log.warn({ knex: firstLine(message) }, 'knex error') },
+  });
   const state: DbHealth = { slowQueries: 0 };
   health.set(db, state);
   if (options.breaker !== false) state.breaker = guardPool(db, options.breaker ?? DEFAULT_BREAKER, log);
@@ -49,7 +59,7 @@ export function connect(databaseUrl: string, pool = { min: 0, max: 10 }, options
  * found the server gone. Success: a statement completed, or the probe got a connection. Anything
  * else (a constraint violation, a syntax error) says nothing about the database being reachable.
  */
-function guardPool(db: Db, settings: { threshold: number; cooldownMs: number }, log: NonNullable<ConnectOptions['log']>): CircuitBreaker {
+function guardPool(db: Db, settings: { threshold: number; cooldownMs: number }, log: DbLog): CircuitBreaker {
   const breaker = new CircuitBreaker({
     ...settings,
     onStateChange: (to: CircuitState, cause?: unknown) => {
@@ -78,11 +88,13 @@ function guardPool(db: Db, settings: { threshold: number; cooldownMs: number }, 
   return breaker;
 }
 
+const firstLine = (text: string) => String(text).split('\n')[0];
+
 /** Only the error's code or first line: a connection error can name hosts, never the password. */
 function describeCause(cause: unknown): string | undefined {
   if (!cause || typeof cause !== 'object') return undefined;
   const { code, message } = cause as { code?: unknown; message?: unknown };
-  return typeof code === 'string' ? code : typeof message === 'string' ? message.split('\n')[0] : undefined;
+  return typeof code === 'string' ? code : typeof message === 'string' ? firstLine(message) : undefined;
 }
 
 /** Longest statement text a slow-query line carries. */
@@ -94,7 +106,7 @@ const MAX_LOGGED_SQL = 2000;
  * (placeholders, never the bound values) and counted. Statements without a uid (a transaction's
  * BEGIN and COMMIT) are not timed.
  */
-function timeStatements(db: Db, thresholdMs: number, state: DbHealth, log: NonNullable<ConnectOptions['log']>): void {
+function timeStatements(db: Db, thresholdMs: number, state: DbHealth, log: DbLog): void {
   const started = new Map<string, number>();
   db.on('query', (query: { __knexQueryUid?: string }) => {
     if (!query.__knexQueryUid) return;

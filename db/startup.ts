@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StartupError } from '../common/env';
-import type { logger as processLogger } from '../common/logger';
 import { describeDatabaseUrl, type DatabaseConfig } from './config';
-import { connect, migrateLatest, migrationStatus, ping } from './connection';
+import { connect, migrateLatest, migrationStatus, ping, type DbLog } from './connection';
 import { isDatabaseUnavailable } from './unavailable';
 
 const RETRY_INTERVAL_MS = 500;
@@ -14,11 +13,13 @@ const RETRY_INTERVAL_MS = 500;
  * here only when BENCHLINE_MIGRATE_ON_START says so. Throws a StartupError naming the database
  * (never the password) and what to do.
  */
-export async function checkDatabaseAtStart(config: DatabaseConfig, log: Pick<typeof processLogger, 'info' | 'warn'>): Promise<void> {
+export async function checkDatabaseAtStart(config: DatabaseConfig, log: DbLog): Promise<void> {
   const where = describeDatabaseUrl(config.url);
   const deadline = Date.now() + config.startupWaitMs;
   // Its own one-connection pool, without the breaker: each attempt here must really try to connect.
-  const db = connect(config.url, { min: 0, max: 1 }, { breaker: false, acquireTimeoutMs: Math.max(config.startupWaitMs, RETRY_INTERVAL_MS) });
+  // knex's own warning per failed attempt is left out: the one line below says what happened.
+  const quiet = { warn: () => undefined, info: () => undefined };
+  const db = connect(config.url, { min: 0, max: 1 }, { breaker: false, acquireTimeoutMs: Math.max(config.startupWaitMs, RETRY_INTERVAL_MS), log: quiet });
   try {
     for (let waiting = false; ; waiting = true) {
       try {
