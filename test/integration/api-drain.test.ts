@@ -1,7 +1,7 @@
 import { connect, type Db } from '../../db/connection';
 import { createOrganization, createProject } from '../../db/seed';
-import { dropDatabase, ensureDatabase } from '../../devenv/postgres';
 import { freePort, waitFor } from '../../devenv/wait';
+import { scratchDatabase } from '../harness/databases';
 import { startService, type ServiceProcess } from '../harness/service-process';
 
 /**
@@ -10,24 +10,19 @@ import { startService, type ServiceProcess } from '../harness/service-process';
  * unready, stops accepting, lets the request in flight finish and exits 0.
  */
 describe('api process: slow statements and draining on SIGTERM', () => {
-  const adminUrl = (() => {
-    const url = new URL(process.env.DATABASE_URL!);
-    url.pathname = '/postgres';
-    return url.toString();
-  })();
-  const name = `benchline_drain_${Date.now()}_${process.pid}`;
   // Also the binding of the project lookup: a slow-query line must not carry it.
   const project = `drain-${Date.now()}-marker`;
   let db: Db;
+  let database: Awaited<ReturnType<typeof scratchDatabase>>;
   let api: ServiceProcess;
   let url: string;
 
   beforeAll(async () => {
-    const databaseUrl = await ensureDatabase(adminUrl, name);
+    database = await scratchDatabase('benchline_drain');
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     api = startService('api/main.ts', {
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: database.url,
       BENCHLINE_API_PORT: String(port),
       BENCHLINE_API_CONTROL_WORKER: 'false',
       BENCHLINE_METRICS_TOKEN: undefined,
@@ -41,14 +36,14 @@ describe('api process: slow statements and draining on SIGTERM', () => {
       if (api.child.exitCode !== null) throw new Error(`api exited: ${api.stderr()}`);
       return (await fetch(`${url}/ready`)).ok;
     }, 90000, 200);
-    db = connect(databaseUrl, { min: 0, max: 3 }, { breaker: false });
+    db = connect(database.url, { min: 0, max: 3 }, { breaker: false });
     const org = await createOrganization(db, { slug: `org-${project}`, plan: 'team' });
     await createProject(db, { organizationId: org.id, slug: project, visibility: 'public' });
   });
   afterAll(async () => {
     api?.child.kill('SIGKILL');
     await db?.destroy();
-    await dropDatabase(adminUrl, name);
+    await database?.drop();
   });
 
   const logLines = () => api.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);

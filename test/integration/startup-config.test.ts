@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import { connect } from '../../db/connection';
-import { dropDatabase, ensureDatabase } from '../../devenv/postgres';
+import { describeDatabaseUrl } from '../../db/config';
 import { freePort } from '../../devenv/wait';
 import { migrationSource } from '../../migrations';
+import { scratchDatabase } from '../harness/databases';
 import { startService, type ServiceProcess } from '../harness/service-process';
 
 /** Waits for a process that must refuse to start (killed after `timeoutMs`); returns its exit code and stderr's lines. */
@@ -18,26 +19,20 @@ async function refusal(service: ServiceProcess, timeoutMs = 60000) {
  * opens or any work is taken.
  */
 describe('start-up checks', () => {
-  const adminUrl = (() => {
-    const url = new URL(process.env.DATABASE_URL!);
-    url.pathname = '/postgres';
-    return url.toString();
-  })();
-  const partial = `benchline_startup_${Date.now()}_${process.pid}`;
-  let partialUrl: string;
+  let partial: Awaited<ReturnType<typeof scratchDatabase>>;
   let newest: string;
 
   beforeAll(async () => {
     // A database one migration behind this code, as after a deploy that skipped `npm run migrate`.
-    partialUrl = await ensureDatabase(adminUrl, partial);
+    partial = await scratchDatabase('benchline_startup');
     const all = await migrationSource.getMigrations([]);
     newest = all[all.length - 1];
     const behind: Knex.MigrationSource<string> = { ...migrationSource, getMigrations: async () => all.slice(0, -1) };
-    const db = connect(partialUrl, { min: 0, max: 1 }, { breaker: false });
+    const db = connect(partial.url, { min: 0, max: 1 }, { breaker: false });
     await db.migrate.latest({ migrationSource: behind });
     await db.destroy();
   });
-  afterAll(() => dropDatabase(adminUrl, partial));
+  afterAll(() => partial?.drop());
 
   it('a DATABASE_URL nothing answers: retried for BENCHLINE_STARTUP_DB_WAIT_MS, then one line naming host and database, not the password', async () => {
     const port = await freePort();
@@ -53,20 +48,20 @@ describe('start-up checks', () => {
 
   it('a database that does not exist fails at once, without waiting out the window', async () => {
     const missing = new URL(process.env.DATABASE_URL!);
-    missing.pathname = `/${partial}_missing`;
+    missing.pathname = `/${partial.name}_missing`;
     const { code, lines } = await refusal(startService('api/main.ts', { DATABASE_URL: missing.toString(), BENCHLINE_STARTUP_DB_WAIT_MS: '300000' }));
     expect(code).toBe(1);
-    expect(lines).toEqual([expect.stringMatching(new RegExp(`^benchline-api: cannot use the database .*/${partial}_missing: 3D000 database "${partial}_missing" does not exist$`))]);
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`^benchline-api: cannot use the database .*/${partial.name}_missing: 3D000 database "${partial.name}_missing" does not exist$`))]);
   });
 
   it('pending migrations: the api and the orchestrator refuse to start and say to run npm run migrate', async () => {
     const [api, orchestrator] = await Promise.all([
-      refusal(startService('api/main.ts', { DATABASE_URL: partialUrl })),
-      refusal(startService('orchestrator/main.ts', { DATABASE_URL: partialUrl })),
+      refusal(startService('api/main.ts', { DATABASE_URL: partial.url })),
+      refusal(startService('orchestrator/main.ts', { DATABASE_URL: partial.url })),
     ]);
     for (const [name, { code, lines }] of [['api', api], ['orchestrator', orchestrator]] as const) {
       expect(code).toBe(1);
-      expect(lines).toEqual([`benchline-${name}: the database ${new URL(partialUrl).username}@127.0.0.1:${new URL(partialUrl).port || 5432}/${partial} lacks 1 migration (${newest}): run \`npm run migrate\` (or set BENCHLINE_MIGRATE_ON_START=true)`]);
+      expect(lines).toEqual([`benchline-${name}: the database ${describeDatabaseUrl(partial.url)} lacks 1 migration (${newest}): run \`npm run migrate\` (or set BENCHLINE_MIGRATE_ON_START=true)`]);
     }
   });
 
