@@ -1,4 +1,5 @@
-import { CONTROL_TASK_QUEUE } from '../common/contracts';
+import { CONTROL_TASK_QUEUE, type WebhookRetry } from '../common/contracts';
+import { webhookRetryFromEnv } from '../common/webhook-retry';
 import { outboundPolicyFromEnv, ownRegistriesFromEnv, type OutboundPolicy } from '../net/outbound';
 import type { RateLimits } from './rate-limit';
 
@@ -58,6 +59,8 @@ export interface ApiConfig {
    * but never fails the submission.
    */
   imageResolveBudgetMs: number;
+  /** How a redelivery's attempts are retried: the orchestrator's policy for events (BENCHLINE_WEBHOOK_*). */
+  webhookRetry: WebhookRetry;
 }
 
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -85,6 +88,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     anonymousRegistries: env.BENCHLINE_ANONYMOUS_REGISTRIES !== undefined ? list(env.BENCHLINE_ANONYMOUS_REGISTRIES) : ownRegistriesFromEnv(env),
     outbound: outboundPolicyFromEnv(env),
     imageResolveBudgetMs: Number(env.BENCHLINE_IMAGE_RESOLVE_BUDGET_MS ?? 1000),
+    webhookRetry: webhookRetryFromEnv(env),
   };
 }
 
