@@ -181,6 +181,33 @@ describe('webhooks on a development server', () => {
     expect(target.requests).toHaveLength(2);
   });
 
+  it('delivers alert.raised for an alert a job raised, and pipeline.finished', async () => {
+    const target = await receiver();
+    const created = await createWebhook(stack, { url: target.url, events: ['alert.raised', 'pipeline.finished'], headers: { 'X-Build': '{{job.branch}}|{{pipeline.status}}' } });
+    expect(created.status).toBe(201);
+    // A static upper limit of 2 under a benchmark that prints 3: one alert on the first run.
+    const run = await stack.request<RunAccepted>('POST', '/v0/run', {
+      project: stack.project.slug, branch: 'main', testbed: 'ci', adapter: 'json', thresholds: [{ measure: 'latency', test: 'static', upper_boundary: 2 }], job: { image },
+    });
+    expect(run.status).toBe(202);
+    const [alerted] = await target.received(1);
+    const alert = JSON.parse(alerted.body);
+    expect(alert).toMatchObject({ type: 'alert.raised', data: { alert: { benchmark: 'b', measure: 'latency', value: 3, limit: 2, side: 'upper' }, job: { id: run.body.job } } });
+    expect(alert.id).toBe(`alert-${alert.data.alert.id}`);
+    expect(alerted.headers['x-build']).toBe('main|');
+    expect(verifySignature(created.body.secret, alerted.headers['benchline-signature'] as string, alerted.body)).toBe(true);
+
+    const pipeline = await stack.request<{ uuid: string }>('POST', '/v0/pipelines', {
+      project: stack.project.slug, jobs: [{ key: 'only', branch: 'main', testbed: 'ci', adapter: 'json', job: { image }, needs: [] }],
+    });
+    expect(pipeline.status).toBe(202);
+    // The pipeline's job raised an alert too (the threshold stays on main/ci): find the pipeline's event.
+    const finished = await waitFor('pipeline.finished', async () => target.requests.find((r) => JSON.parse(r.body).type === 'pipeline.finished'), 60000, 100);
+    expect(JSON.parse(finished.body)).toMatchObject({ id: `pipeline-${pipeline.body.uuid}-finished`, type: 'pipeline.finished', data: { pipeline: { id: pipeline.body.uuid, status: 'succeeded', counts: { processed: 1 } } } });
+    expect(finished.headers['x-build']).toBe('|succeeded');
+    expect((await stack.request('DELETE', `/v0/projects/${stack.project.slug}/webhooks/${created.body.uuid}`)).status).toBe(204);
+  });
+
   it('retries a failing receiver with growing gaps, storing every attempt', async () => {
     const flaky = await receiver((n) => (n <= 2 ? { status: 503, body: `busy ${n}` } : { status: 204 }));
     const created = await createWebhook(stack, { url: flaky.url, events: ['job.canceled'] });
