@@ -133,6 +133,22 @@ describe('webhooks on a development server', () => {
     expect((await stack.request('GET', `/v0/projects/${stack.project.slug}/webhooks`, undefined, outsider.token)).status).toBe(404);
   });
 
+  it('is in the OpenAPI document: user-token security, its error statuses, the NUL rule on the URL', async () => {
+    type Operation = { security: unknown[]; responses: Record<string, unknown>; requestBody?: { content: Record<string, { schema: { properties: Record<string, { pattern?: string }> } }> } };
+    const doc = (await stack.request<{ paths: Record<string, Record<string, Operation>> }>('GET', '/v0/openapi.json', undefined, null)).body;
+    const base = '/v0/projects/{project}/webhooks';
+    const operations = [
+      ['post', base, '201'], ['get', base, '200'], ['get', `${base}/{webhook}`, '200'], ['delete', `${base}/{webhook}`, '204'],
+      ['get', `${base}/{webhook}/deliveries`, '200'], ['post', `${base}/{webhook}/deliveries/{delivery}/redeliver`, '202'],
+    ] as const;
+    for (const [method, path, ok] of operations) {
+      const op = doc.paths[path]?.[method];
+      expect([method, path, op?.security]).toEqual([method, path, [{ bearer: [] }]]);
+      expect([method, path, Object.keys(op.responses)]).toEqual([method, path, expect.arrayContaining([ok, '400', '401', '403', '404'])]);
+    }
+    expect(doc.paths[base].post.requestBody!.content['application/json'].schema.properties.url.pattern).toBe('^[^\\u0000]*$');
+  });
+
   it('delivers a signed event with its header templates filled in, lists it, and redelivers it', async () => {
     const target = await receiver(() => ({ status: 200, body: 'thanks' }));
     const created = await createWebhook(stack, { url: target.url, events: ['job.completed', 'job.failed'], headers: { 'X-Build': '{{job.branch}}@{{job.testbed}}', 'X-Pipeline': '[{{pipeline.id}}]' } });
