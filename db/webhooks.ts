@@ -140,24 +140,27 @@ export async function webhookOutcomeCounts(db: Knex): Promise<{ delivered: numbe
   return { delivered: Number(attempts.delivered), failed_attempt: Number(attempts.failed), gave_up: Number(gaveUp[0].count) };
 }
 
-/** A job that ended, with what its events carry; undefined unless it is processed, failed or canceled. */
-export async function endedJob(db: Knex, jobId: string) {
-  return db('job')
-    .join('project', 'project.id', 'job.project_id')
-    .join('report', 'report.id', 'job.report_id')
-    .join('branch', 'branch.id', 'report.branch_id')
-    .join('testbed', 'testbed.id', 'report.testbed_id')
-    .leftJoin('spec', 'spec.id', 'job.spec_id')
-    .where('job.id', jobId)
-    .whereIn('job.status', ['processed', 'failed', 'canceled'])
-    .first<
-      | { id: string; status: 'processed' | 'failed' | 'canceled'; project_id: string; project: string; branch: string; testbed: string; spec: string | null;
-          pipeline_id: string | null; pipeline_key: string | null; report_id: string; error: string | null; exit_code: number | null; created_at: Date; finished_at: Date | null }
-      | undefined
-    >(
-      'job.id', 'job.status', 'job.project_id', 'project.slug as project', 'branch.slug as branch', 'testbed.slug as testbed', 'spec.slug as spec',
-      'job.pipeline_id', 'job.pipeline_key', 'job.report_id', 'job.error', 'job.exit_code', 'job.created_at', 'job.finished_at',
-    );
+/** A job that ended, with what its events carry. */
+export interface EndedJobRow {
+  id: string; status: 'processed' | 'failed' | 'canceled'; project_id: string; project: string; branch: string; testbed: string; spec: string | null;
+  pipeline_id: string | null; pipeline_key: string | null; report_id: string; error: string | null; exit_code: number | null; created_at: Date; finished_at: Date | null;
+}
+
+/** The job with its project's, branch's, testbed's and spec's slugs; undefined unless it is processed, failed or canceled. */
+export async function endedJob(db: Knex, jobId: string): Promise<EndedJobRow | undefined> {
+  const { rows } = await db.raw(
+    `SELECT job.id, job.status, job.project_id, project.slug AS project, branch.slug AS branch, testbed.slug AS testbed, spec.slug AS spec,
+            job.pipeline_id, job.pipeline_key, job.report_id, job.error, job.exit_code, job.created_at, job.finished_at
+       FROM job
+       JOIN project ON project.id = job.project_id
+       JOIN report ON report.id = job.report_id
+       JOIN branch ON branch.id = report.branch_id
+       JOIN testbed ON testbed.id = report.testbed_id
+       LEFT JOIN spec ON spec.id = job.spec_id
+      WHERE job.id = ? AND job.status IN ('processed', 'failed', 'canceled')`,
+    [jobId],
+  );
+  return rows[0];
 }
 
 /** A pipeline that ended, with its project's slug; undefined while it runs. */
