@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Knex } from 'knex';
@@ -16,6 +16,7 @@ import {
 import { escapeNul } from '../common/postgres-text';
 import { DELIVERY_HEADER, EVENT_HEADER, interpolateHeaders, SIGNATURE_HEADER, signatureHeader, type TemplateValues } from '../common/webhook-headers';
 import { alertsQuery } from '../db/alerts';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { deliveryToSend, endedJob, endedPipeline, recordEventDeliveries, recordWebhookAttempt, subscribedWebhooks, type WebhookEvent } from '../db/webhooks';
 import { OutboundError, type OutboundGuard } from '../net/outbound';
 
@@ -87,7 +88,19 @@ async function post(outbound: OutboundGuard, url: string, headers: Record<string
   }
 }
 
-export function createWebhookActivities(db: Knex, client: Client, outbound: OutboundGuard, settings: WebhookSettings): WebhookActivities {
+/** What the activities that settle jobs and pipelines call once they have (see withWebhookEvents). */
+export interface WebhookEvents {
+  /**
+   * A job that ended (processed, failed, canceled): its event, and for a processed job one per alert
+   * it raised, stored and delivered to the project's subscribed webhooks. Idempotent (event ids are
+   * derived from the job, deliveries from event and webhook); a job not ended is a no-op.
+   */
+  jobEnded(jobId: string): Promise<void>;
+  /** The same for a pipeline that ended: `pipeline.finished`. */
+  pipelineEnded(pipelineId: string): Promise<void>;
+}
+
+export function createWebhookActivities(db: Knex, client: Client, outbound: OutboundGuard, settings: WebhookSettings): { activities: WebhookActivities; events: WebhookEvents } {
   /** Stores the events with a delivery per subscribed webhook, then starts those deliveries. */
   async function emit(projectId: string, events: { event: WebhookEvent; type: WebhookEventType }[]): Promise<void> {
     const subscribers = new Map<WebhookEventType, string[]>();
@@ -96,8 +109,8 @@ export function createWebhookActivities(db: Knex, client: Client, outbound: Outb
     await startDeliveries(client, settings, await recordEventDeliveries(db, deliveries));
   }
 
-  return {
-    async emitJobEvents(jobId: string): Promise<void> {
+  const events: WebhookEvents = {
+    async jobEnded(jobId: string): Promise<void> {
       const job = await endedJob(db, jobId);
       if (!job) return;
       const fields: TemplateValues = {
@@ -123,7 +136,7 @@ export function createWebhookActivities(db: Knex, client: Client, outbound: Outb
       await emit(job.project_id, events);
     },
 
-    async emitPipelineEvents(pipelineId: string): Promise<void> {
+    async pipelineEnded(pipelineId: string): Promise<void> {
       const pipeline = await endedPipeline(db, pipelineId);
       if (!pipeline) return;
       const data = {
@@ -132,7 +145,9 @@ export function createWebhookActivities(db: Knex, client: Client, outbound: Outb
       const fields: TemplateValues = { 'project.slug': pipeline.project, 'pipeline.id': pipeline.id, 'pipeline.status': pipeline.status };
       await emit(pipeline.project_id, [{ type: 'pipeline.finished', event: { id: `pipeline-${pipeline.id}-finished`, projectId: pipeline.project_id, type: 'pipeline.finished', data, fields } }]);
     },
+  };
 
+  const activities: WebhookActivities = {
     /**
      * One attempt: the stored event, signed now (a fresh timestamp per attempt, the same body and
      * event id), posted through the outbound guard; stored before this returns or throws for the
@@ -171,5 +186,41 @@ export function createWebhookActivities(db: Knex, client: Client, outbound: Outb
       if (!delivered) throw ApplicationFailure.create({ type: WEBHOOK_ATTEMPT_FAILED, message: `attempt ${attempt}: ${result.error}`, nonRetryable: last });
       return 'delivered';
     },
+  };
+  return { activities, events };
+}
+
+/** How many attempts of a settling activity an event that cannot be stored or started holds it back. */
+const EVENT_ATTEMPTS = 5;
+
+type Settling = (id: string, ...rest: never[]) => Promise<unknown>;
+
+/**
+ * Wraps the activities that settle a job (by its id, their first argument) or a pipeline, so that
+ * once one has, its webhook events are emitted in the same activity: retried with it (the events
+ * and deliveries are idempotent), never in workflow code, so job and pipeline histories are
+ * unchanged. An event that still fails after EVENT_ATTEMPTS attempts is logged and dropped: webhooks
+ * must never change how a job ends.
+ */
+export function withWebhookEvents<T extends Record<string, unknown>>(activities: T, events: WebhookEvents, settle: { jobs: (keyof T)[]; pipelines: (keyof T)[] }): T {
+  const wrap = (name: keyof T, emit: (id: string) => Promise<void>) => {
+    const settleOne = activities[name] as unknown as Settling;
+    return async (id: string, ...rest: never[]) => {
+      const result = await settleOne(id, ...rest);
+      try {
+        await emit(id);
+      } catch (err) {
+        const { attempt } = Context.current().info;
+        // An unreachable database is waited out like any (withOutageWindow decides when to stop).
+        if (attempt < EVENT_ATTEMPTS || isDatabaseUnavailable(err)) throw err;
+        log.error('webhook events dropped', { activity: String(name), id, attempt, error: (err as Error).message });
+      }
+      return result;
+    };
+  };
+  return {
+    ...activities,
+    ...Object.fromEntries(settle.jobs.map((name) => [name, wrap(name, events.jobEnded)])),
+    ...Object.fromEntries(settle.pipelines.map((name) => [name, wrap(name, events.pipelineEnded)])),
   };
 }

@@ -38,7 +38,6 @@ import {
   type RunJobResult,
   type RunnerActivities,
 } from '../common/contracts';
-import { announceJobEnd } from './announce';
 
 const DEFAULT_COMMIT_WINDOW_SECONDS = 60;
 
@@ -145,8 +144,6 @@ async function runJobToEnd(input: JobWorkflowInput): Promise<JobOutcome> {
   } finally {
     // A job that failed or was canceled before its run still holds the permit its submission took.
     await permit.release();
-    // However it ended (a job that never committed is a no-op there): its webhook events.
-    await announceJobEnd(jobId);
   }
 }
 

@@ -26,7 +26,6 @@ import {
   type PipelineWorkflowInput,
   type UnstartedJob,
 } from '../common/contracts';
-import { announcePipelineEnd } from './announce';
 import { CONTROL_OPTIONS } from './job';
 
 const control = proxyActivities<PipelineActivities>(CONTROL_OPTIONS);
@@ -120,7 +119,6 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       if (unsaved.length) await control.settleUnstartedJobs(unsaved, 'skipped');
       if (never.length) await control.settleUnstartedJobs(never.map((i) => ({ jobId: jobs[i].input.jobId, reason: 'canceled: the pipeline was canceled' })), 'canceled');
       await control.finishPipeline(input.pipelineId, { status: 'canceled', counts: countOf(ended) });
-      await announcePipelineEnd(input.pipelineId);
     });
     throw err;
   }
@@ -128,7 +126,6 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   const counts = countOf(ended);
   const outcome: PipelineOutcome = { status: counts.processed === jobs.length ? 'succeeded' : 'failed', counts };
   await control.finishPipeline(input.pipelineId, outcome);
-  await announcePipelineEnd(input.pipelineId);
   setCurrentDetails(`${outcome.status}: ${describeCounts(counts)}`);
   // As a job's workflow does: the Temporal UI's status filter tells a failed pipeline from one that succeeded.
   if (outcome.status === 'failed') throw ApplicationFailure.create({ message: describeCounts(counts), type: PIPELINE_FAILED_FAILURE, nonRetryable: true, details: [outcome] });

@@ -36,14 +36,6 @@ export const WEBHOOK_ATTEMPT_FAILED = 'WebhookAttemptFailed';
 
 export interface WebhookActivities {
   /**
-   * A job that ended (processed, failed, canceled): its event, and for a processed job one per alert
-   * it raised, stored and delivered to the project's subscribed webhooks. Idempotent (event ids are
-   * derived from the job); a job not ended is a no-op.
-   */
-  emitJobEvents(jobId: string): Promise<void>;
-  /** The same for a pipeline that ended: `pipeline.finished`. */
-  emitPipelineEvents(pipelineId: string): Promise<void>;
-  /**
    * One HTTP attempt of a delivery, stored (idempotently, by delivery and attempt) before it returns
    * or throws WEBHOOK_ATTEMPT_FAILED; the last allowed attempt marks the delivery given up. 'gone':
    * the webhook (and so the delivery) was deleted meanwhile.
