@@ -23,12 +23,13 @@ export function createControlActivities(db: Knex, client: Client, outbound: Outb
   const { activities: delivery, events } = createWebhookActivities(db, client, outbound, webhooks);
   const settling = withWebhookEvents({ ...createJobStateActivities(db), ...createProcessResultsActivities(db), ...createPipelineActivities(db) }, events, {
     jobs: ['recordRunResult', 'markJobFailed', 'markJobCanceled', 'processResults'],
+    jobLists: ['settleUnstartedJobs'],
     pipelines: ['finishPipeline'],
   });
   return {
     ...createGateActivities(db, client),
     ...withOutageWindow({ ...createResolveActivities(db, outbound), ...settling, ...createScheduledRunActivities(db) }, dbOutageWindowSeconds),
-    ...createReconcileActivities(db, client),
+    ...createReconcileActivities(db, client, events),
     ...delivery,
   };
 }

@@ -193,34 +193,48 @@ export function createWebhookActivities(db: Knex, client: Client, outbound: Outb
 /** How many attempts of a settling activity an event that cannot be stored or started holds it back. */
 const EVENT_ATTEMPTS = 5;
 
-type Settling = (id: string, ...rest: never[]) => Promise<unknown>;
+type Settling = (first: unknown, ...rest: never[]) => Promise<unknown>;
 
 /**
- * Wraps the activities that settle a job (by its id, their first argument) or a pipeline, so that
- * once one has, its webhook events are emitted in the same activity: retried with it (the events
- * and deliveries are idempotent), never in workflow code, so job and pipeline histories are
- * unchanged. An event that still fails after EVENT_ATTEMPTS attempts is logged and dropped: webhooks
- * must never change how a job ends.
+ * Wraps the activities that settle jobs or a pipeline, so that once one has, its webhook events are
+ * emitted in the same activity: retried with it (events and deliveries are idempotent), never in
+ * workflow code, so job and pipeline histories are unchanged. Each activity named in `settle` maps
+ * its first argument to what it settled: a job id (`jobs`), a list of `{jobId}` (`jobLists`: a
+ * pipeline's jobs that never started), a pipeline id (`pipelines`). An event that still fails after
+ * EVENT_ATTEMPTS attempts is logged and dropped: webhooks must never change how a job ends.
  */
-export function withWebhookEvents<T extends Record<string, unknown>>(activities: T, events: WebhookEvents, settle: { jobs: (keyof T)[]; pipelines: (keyof T)[] }): T {
-  const wrap = (name: keyof T, emit: (id: string) => Promise<void>) => {
-    const settleOne = activities[name] as unknown as Settling;
-    return async (id: string, ...rest: never[]) => {
-      const result = await settleOne(id, ...rest);
-      try {
-        await emit(id);
-      } catch (err) {
-        const { attempt } = Context.current().info;
-        // An unreachable database is waited out like any (withOutageWindow decides when to stop).
-        if (attempt < EVENT_ATTEMPTS || isDatabaseUnavailable(err)) throw err;
-        log.error('webhook events dropped', { activity: String(name), id, attempt, error: (err as Error).message });
-      }
-      return result;
-    };
+export function withWebhookEvents<T extends Record<string, unknown>>(
+  activities: T,
+  events: WebhookEvents,
+  settle: { jobs: (keyof T)[]; jobLists: (keyof T)[]; pipelines: (keyof T)[] },
+): T {
+  const wrap = (name: keyof T, emit: (first: never) => Promise<void>) => {
+    const settleIt = activities[name] as unknown as Settling;
+    return [
+      name,
+      async (first: never, ...rest: never[]) => {
+        const result = await settleIt(first, ...rest);
+        try {
+          await emit(first);
+        } catch (err) {
+          const { attempt } = Context.current().info;
+          // An unreachable database is waited out like any (withOutageWindow decides when to stop).
+          if (attempt < EVENT_ATTEMPTS || isDatabaseUnavailable(err)) throw err;
+          log.error('webhook events dropped', { activity: String(name), attempt, error: (err as Error).message });
+        }
+        return result;
+      },
+    ];
+  };
+  const eachJob = async (jobs: { jobId: string }[]) => {
+    for (const { jobId } of jobs) await events.jobEnded(jobId);
   };
   return {
     ...activities,
-    ...Object.fromEntries(settle.jobs.map((name) => [name, wrap(name, events.jobEnded)])),
-    ...Object.fromEntries(settle.pipelines.map((name) => [name, wrap(name, events.pipelineEnded)])),
+    ...Object.fromEntries([
+      ...settle.jobs.map((name) => wrap(name, events.jobEnded)),
+      ...settle.jobLists.map((name) => wrap(name, eachJob)),
+      ...settle.pipelines.map((name) => wrap(name, events.pipelineEnded)),
+    ]),
   };
 }
