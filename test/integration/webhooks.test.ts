@@ -263,6 +263,28 @@ describe('webhooks on a development server', () => {
     expect(count('gave_up')).toBeGreaterThanOrEqual(1);
     expect(count('failed_attempt')).toBeGreaterThanOrEqual(FAST_RETRY.maximumAttempts);
     expect(count('delivered')).toBeGreaterThanOrEqual(1);
+    expect((await stack.request('DELETE', `/v0/projects/${stack.project.slug}/webhooks/${created.body.uuid}`)).status).toBe(204);
+  });
+
+  it("announces a canceled pipeline's jobs that never started, and the pipeline", async () => {
+    const target = await receiver();
+    const created = await createWebhook(stack, { url: target.url, events: ['job.canceled', 'pipeline.finished'] });
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    const pipeline = await stack.request<{ uuid: string; jobs: { uuid: string; key: string }[] }>('POST', '/v0/pipelines', {
+      project: stack.project.slug,
+      jobs: [
+        { key: 'first', branch: 'main', testbed: 'ci', adapter: 'json', job: { image }, start_after: later, needs: [] },
+        { key: 'second', branch: 'main', testbed: 'ci', adapter: 'json', job: { image }, needs: [{ job: 'first' }] },
+      ],
+    });
+    expect(pipeline.status).toBe(202);
+    expect((await stack.request('POST', `/v0/pipelines/${pipeline.body.uuid}/cancel`, {})).status).toBe(202);
+    const requests = await target.received(3);
+    const ids = requests.map((r) => JSON.parse(r.body).id).sort();
+    expect(ids).toEqual([...pipeline.body.jobs.map((j) => `job-${j.uuid}-canceled`), `pipeline-${pipeline.body.uuid}-finished`].sort());
+    const finished = JSON.parse(requests.find((r) => r.headers['benchline-event'] === 'pipeline.finished')!.body);
+    expect(finished.data.pipeline).toMatchObject({ status: 'canceled', counts: { canceled: 2 } });
+    expect((await stack.request('DELETE', `/v0/projects/${stack.project.slug}/webhooks/${created.body.uuid}`)).status).toBe(204);
   });
 
   it('deleting a webhook stops its deliveries and hides it', async () => {
