@@ -17,7 +17,7 @@ import { escapeNul } from '../common/postgres-text';
 import { DELIVERY_HEADER, EVENT_HEADER, interpolateHeaders, SIGNATURE_HEADER, signatureHeader, type TemplateValues } from '../common/webhook-headers';
 import { alertsQuery } from '../db/alerts';
 import { isDatabaseUnavailable } from '../db/unavailable';
-import { deliveryToSend, endedJob, endedPipeline, recordEventDeliveries, recordWebhookAttempt, subscribedWebhooks, type WebhookEvent } from '../db/webhooks';
+import { deliveryToSend, endedJob, giveUpDelivery, endedPipeline, recordEventDeliveries, recordWebhookAttempt, subscribedWebhooks, type WebhookEvent } from '../db/webhooks';
 import { OutboundError, type OutboundGuard } from '../net/outbound';
 
 /** Where delivery workflows run (the orchestrator's queue) and how their attempts are retried. */
@@ -186,6 +186,8 @@ export function createWebhookActivities(db: Knex, client: Client, outbound: Outb
       if (!delivered) throw ApplicationFailure.create({ type: WEBHOOK_ATTEMPT_FAILED, message: `attempt ${attempt}: ${result.error}`, nonRetryable: last });
       return 'delivered';
     },
+
+    giveUpDelivery: (deliveryId: string) => giveUpDelivery(db, deliveryId),
   };
   return { activities, events };
 }

@@ -131,6 +131,19 @@ export async function recordWebhookAttempt(db: Knex, attempt: WebhookAttemptRow,
   });
 }
 
+/**
+ * Gives a delivery up once its workflow has run out of attempts, whatever the last one failed of (its
+ * own write may not have happened: the database, a timeout). A delivered one stays so.
+ */
+export async function giveUpDelivery(db: Knex, deliveryId: string): Promise<void> {
+  await db('webhook_delivery').where({ id: deliveryId }).whereNotIn('status', ['delivered', 'gave_up']).update({ status: 'gave_up', finished_at: db.fn.now() });
+}
+
+/** A redelivery whose workflow could not be started: nothing will ever attempt it. */
+export async function dropDelivery(db: Knex, deliveryId: string): Promise<void> {
+  await db('webhook_delivery').where({ id: deliveryId, status: 'pending' }).delete();
+}
+
 /** Counts for benchline_webhook_deliveries_total: attempts that delivered or failed, and deliveries given up. */
 export async function webhookOutcomeCounts(db: Knex): Promise<{ delivered: number; failed_attempt: number; gave_up: number }> {
   const [attempts, gaveUp] = await Promise.all([

@@ -7,6 +7,7 @@ import type { WebhookActivities, WebhookDeliveryInput, WebhookDeliveryOutcome } 
  * so a delivery survives restarts of every process; each attempt is stored by the activity itself.
  */
 export async function webhookDeliveryWorkflow({ deliveryId, retry }: WebhookDeliveryInput): Promise<WebhookDeliveryOutcome> {
+  const { giveUpDelivery } = proxyActivities<WebhookActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '1 minute', maximumAttempts: 20 } });
   const { deliverWebhook } = proxyActivities<WebhookActivities>({
     // Above the attempt's own 10 s deadline, plus the database writes around it.
     startToCloseTimeout: '1 minute',
@@ -23,7 +24,8 @@ export async function webhookDeliveryWorkflow({ deliveryId, retry }: WebhookDeli
     return outcome;
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
-    // Every attempt is stored, with its error, in webhook_attempt: the workflow ends quietly.
+    // Every attempt is stored, with its error, in webhook_attempt; the last one may not have been able to say it was the last.
+    await giveUpDelivery(deliveryId);
     setCurrentDetails(`gave up after ${retry.maximumAttempts} attempts`);
     return 'gave_up';
   }

@@ -11,6 +11,7 @@ import type { ProjectRow } from '../../db/rows';
 import {
   attemptsOf,
   deleteWebhook,
+  dropDelivery,
   deliveriesQuery,
   findDelivery,
   findWebhook,
@@ -22,7 +23,7 @@ import {
   type WebhookRow,
 } from '../../db/webhooks';
 import { OutboundError, OutboundGuard } from '../../net/outbound';
-import { badRequest, notFound } from '../errors';
+import { badRequest, HttpError, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso, writableProject } from '../resources';
 
@@ -194,7 +195,14 @@ const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       const original = await findDelivery(app.db, webhook.id, request.params.delivery);
       if (!original) throw notFound(`delivery ${request.params.delivery}`);
       const delivery = await insertRedelivery(app.db, original);
-      await startDeliveries(app.temporal, { taskQueue: app.config.controlTaskQueue, retry: app.config.webhookRetry }, [delivery.id]);
+      try {
+        await startDeliveries(app.temporal, { taskQueue: app.config.controlTaskQueue, retry: app.config.webhookRetry }, [delivery.id]);
+      } catch (err) {
+        // Nothing would ever attempt it: no row that says otherwise.
+        await dropDelivery(app.db, delivery.id);
+        request.log.warn({ err }, 'redelivery not started');
+        throw new HttpError(503, 'unavailable', 'the delivery could not be started (Temporal unavailable); retry later');
+      }
       return reply.status(202).send(toDeliveryView(delivery, []));
     },
   );

@@ -41,4 +41,6 @@ export interface WebhookActivities {
    * the webhook (and so the delivery) was deleted meanwhile.
    */
   deliverWebhook(deliveryId: string, maximumAttempts: number): Promise<'delivered' | 'gone'>;
+  /** Marks the delivery given up after its last attempt failed, in case that attempt could not (idempotent). */
+  giveUpDelivery(deliveryId: string): Promise<void>;
 }
