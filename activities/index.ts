@@ -10,16 +10,26 @@ import { createProcessResultsActivities } from './process-results';
 import { createReconcileActivities } from './reconcile';
 import { createResolveActivities } from './resolve';
 import { createScheduledRunActivities } from './scheduled-run';
+import { createWebhookActivities, withWebhookEvents, type WebhookSettings } from './webhooks';
 
 /**
  * The control-plane activities the orchestrator worker registers. `outbound` guards every connection
  * to a host a user named (registries and their token services). A job's database activities are
  * bounded by the database outage window; the gate and the reconciler keep retrying on their own terms.
+ * The activities that settle a job or a pipeline also emit its webhook events; the deliveries go
+ * through `outbound` too, their workflows on `webhooks.taskQueue`.
  */
-export function createControlActivities(db: Knex, client: Client, outbound: OutboundGuard, dbOutageWindowSeconds: number): ControlActivities {
+export function createControlActivities(db: Knex, client: Client, outbound: OutboundGuard, dbOutageWindowSeconds: number, webhooks: WebhookSettings): ControlActivities {
+  const { activities: delivery, events } = createWebhookActivities(db, client, outbound, webhooks);
+  const settling = withWebhookEvents({ ...createJobStateActivities(db), ...createProcessResultsActivities(db), ...createPipelineActivities(db) }, events, {
+    jobs: ['recordRunResult', 'markJobFailed', 'markJobCanceled', 'processResults'],
+    jobLists: ['settleUnstartedJobs'],
+    pipelines: ['finishPipeline'],
+  });
   return {
     ...createGateActivities(db, client),
-    ...withOutageWindow({ ...createResolveActivities(db, outbound), ...createJobStateActivities(db), ...createProcessResultsActivities(db), ...createPipelineActivities(db), ...createScheduledRunActivities(db) }, dbOutageWindowSeconds),
-    ...createReconcileActivities(db, client),
+    ...withOutageWindow({ ...createResolveActivities(db, outbound), ...settling, ...createScheduledRunActivities(db) }, dbOutageWindowSeconds),
+    ...createReconcileActivities(db, client, events),
+    ...delivery,
   };
 }

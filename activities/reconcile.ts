@@ -1,9 +1,11 @@
+import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { InvalidTransitionError, JOB_STATUSES, isTerminal, jobWorkflowId, pipelineWorkflowId } from '../common/contracts';
 import { transitionJob } from '../db/jobs';
 import { finishOrphanedPipeline, openPipelineJobs, runningPipelinesBefore, settleUnstartedJobs } from '../db/pipelines';
 import { releaseAndHandOn } from './gate';
+import type { WebhookEvents } from './webhooks';
 import { workflowStatus } from './workflow-status';
 
 const BATCH = 500;
@@ -11,7 +13,18 @@ const BATCH = 500;
 /** A workflow that may still write its rows: neither reconciler touches what it answers for. */
 const isLive = (status: string) => status === 'RUNNING' || status === 'CONTINUED_AS_NEW';
 
-export function createReconcileActivities(db: Knex, client: Client) {
+/**
+ * `events`: the webhook events of what a pass settles. Best effort: a job or pipeline settled here is
+ * not found again by a retried pass, so an event that fails is logged, not retried.
+ */
+export function createReconcileActivities(db: Knex, client: Client, events?: WebhookEvents) {
+  const announce = async (emit: () => Promise<void> | undefined) => {
+    try {
+      await emit();
+    } catch (err) {
+      log.error('webhook events of a reconciled job or pipeline dropped', { error: (err as Error).message });
+    }
+  };
   return {
     /**
      * Settles jobs whose workflow ended without settling them (terminated in the Temporal UI, or
@@ -37,6 +50,7 @@ export function createReconcileActivities(db: Knex, client: Client) {
         try {
           await transitionJob(db, id, 'failed', { error: `the job's workflow ended (${status.toLowerCase()}) without settling it`, finished_at: new Date() });
           settled++;
+          await announce(() => events?.jobEnded(id));
         } catch (err) {
           // Settled meanwhile by its own workflow: nothing to do.
           if (!(err instanceof InvalidTransitionError)) throw err;
@@ -67,8 +81,12 @@ export function createReconcileActivities(db: Knex, client: Client) {
         // With the pipeline's workflow gone, nothing will start these: conditional on pending, so a job that ended keeps how.
         const reason = `canceled: the pipeline's workflow ended (${status.toLowerCase()}) before the job started`;
         if (unstarted.length) await settleUnstartedJobs(db, unstarted.map((jobId) => ({ jobId, reason })), 'canceled');
+        for (const jobId of unstarted) await announce(() => events?.jobEnded(jobId));
         if (open > unstarted.length) continue;
-        if (await finishOrphanedPipeline(db, pipelineId, status === 'TERMINATED' || status === 'CANCELED')) settled++;
+        if (await finishOrphanedPipeline(db, pipelineId, status === 'TERMINATED' || status === 'CANCELED')) {
+          settled++;
+          await announce(() => events?.pipelineEnded(pipelineId));
+        }
       }
       return settled;
     },

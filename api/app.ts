@@ -33,6 +33,7 @@ import reportRoutes from './routes/reports';
 import resultRoutes from './routes/results';
 import perfRoutes from './routes/perf';
 import projectListRoutes from './routes/project-lists';
+import webhookRoutes from './routes/webhooks';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -106,5 +107,6 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(resultRoutes);
   await app.register(perfRoutes);
   await app.register(projectListRoutes);
+  await app.register(webhookRoutes);
   return app;
 }

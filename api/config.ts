@@ -1,4 +1,5 @@
-import { CONTROL_TASK_QUEUE } from '../common/contracts';
+import { CONTROL_TASK_QUEUE, type WebhookRetry } from '../common/contracts';
+import { webhookRetryFromEnv } from '../common/webhook-retry';
 import { outboundEnv, outboundPolicyFromEnv, ownRegistriesFromEnv, type OutboundPolicy } from '../net/outbound';
 import { commonEnv, envBool, envInt, envList, envPositive, envString, envUrl, parseEnv } from '../common/env';
 import { databaseConfig, databaseEnv, type DatabaseConfig } from '../db/config';
@@ -67,6 +68,8 @@ export interface ApiConfig {
    * notice), then stops accepting and gives in-flight requests up to `timeoutMs` to finish.
    */
   shutdown: { delayMs: number; timeoutMs: number };
+  /** How a redelivery's attempts are retried: the orchestrator's policy for events (BENCHLINE_WEBHOOK_*). */
+  webhookRetry: WebhookRetry;
 }
 
 /** Every variable the api reads, parsed (parseEnv: a bad one fails the start, naming it). */
@@ -124,6 +127,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     outbound: outboundPolicyFromEnv(env),
     imageResolveBudgetMs: e.BENCHLINE_IMAGE_RESOLVE_BUDGET_MS,
     shutdown: { delayMs: e.BENCHLINE_SHUTDOWN_DELAY_MS, timeoutMs: e.BENCHLINE_SHUTDOWN_TIMEOUT_MS },
+    webhookRetry: webhookRetryFromEnv(env),
   };
 }
 

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { bearerToken } from '../common/tokens';
 import { dbHealth } from '../db/connection';
+import { webhookOutcomeCounts } from '../db/webhooks';
 import { forbidden } from './errors';
 
 declare module 'fastify' {
@@ -30,6 +31,22 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
     jobsSubmitted: new Counter({ name: 'benchline_jobs_submitted_total', help: 'Jobs accepted: single runs (POST /v0/run) and the jobs of pipelines', labelNames: ['tier'] as const, registers: [registry] }),
   });
   registerDatabaseMetrics(app, registry);
+  const db = app.db;
+  new Counter({
+    name: 'benchline_webhook_deliveries_total',
+    help: 'Webhook attempts that delivered or failed (to be retried or not), and deliveries given up; counted from the database at each scrape, so every replica reports the whole server',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    async collect() {
+      try {
+        const counts = await webhookOutcomeCounts(db);
+        this.reset();
+        for (const [outcome, n] of Object.entries(counts)) this.inc({ outcome }, n);
+      } catch {
+        // The database is down: the scrape still answers, with the last counts.
+      }
+    },
+  });
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: labels must not grow with ids.
     requests.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);

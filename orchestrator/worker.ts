@@ -3,8 +3,9 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Knex } from 'knex';
 import { createControlActivities } from '../activities';
 import { DEFAULT_DB_OUTAGE_WINDOW_SECONDS, MAX_DB_OUTAGE_WINDOW_SECONDS } from '../activities/outage';
-import { CONTROL_TASK_QUEUE } from '../common/contracts';
+import { CONTROL_TASK_QUEUE, DEFAULT_WEBHOOK_RETRY, type WebhookRetry } from '../common/contracts';
 import { commonEnv, envInt, envString, parseEnv } from '../common/env';
+import { webhookRetryFromEnv } from '../common/webhook-retry';
 import { OutboundGuard, outboundEnv, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
 
 export interface OrchestratorOptions {
@@ -16,6 +17,8 @@ export interface OrchestratorOptions {
   outbound: OutboundPolicy;
   /** How long control activities retry against an unreachable database before the job fails (default 300 s). */
   dbOutageWindowSeconds?: number;
+  /** How webhook deliveries are retried (default: BENCHLINE_WEBHOOK_* or DEFAULT_WEBHOOK_RETRY). */
+  webhookRetry?: WebhookRetry;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -32,13 +35,14 @@ const orchestratorEnvShape = {
  * The orchestrator's settings from the environment (the orchestrator process, or an api hosting a
  * control worker); a ConfigError names each variable that does not parse.
  */
-export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<OrchestratorOptions, 'namespace' | 'taskQueue' | 'outbound' | 'dbOutageWindowSeconds'>> {
+export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<OrchestratorOptions, 'namespace' | 'taskQueue' | 'outbound' | 'dbOutageWindowSeconds' | 'webhookRetry'>> {
   const e = parseEnv(orchestratorEnvShape, env);
   return {
     namespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.BENCHLINE_CONTROL_TASK_QUEUE,
     outbound: outboundPolicyFromEnv(env),
     dbOutageWindowSeconds: e.BENCHLINE_DB_OUTAGE_WINDOW_SECONDS,
+    webhookRetry: webhookRetryFromEnv(env),
   };
 }
 
@@ -56,7 +60,10 @@ export function createOrchestratorWorker(options: OrchestratorOptions): Promise<
     connection: options.connection,
     namespace,
     taskQueue,
-    activities: createControlActivities(options.db, client, new OutboundGuard(options.outbound), outageWindow),
+    activities: createControlActivities(options.db, client, new OutboundGuard(options.outbound), outageWindow, {
+      taskQueue,
+      retry: options.webhookRetry ?? DEFAULT_WEBHOOK_RETRY,
+    }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     // Every job's first workflow task comes through the ordinary queue (later ones through this
     // worker's sticky queue): the SDK's default ratio, 0.2, leaves 2 of its 10 pollers for them, and a

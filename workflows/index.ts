@@ -3,3 +3,4 @@ export { jobWorkflow } from './job';
 export { reconcileJobsWorkflow } from './reconcile';
 export { pipelineWorkflow } from './pipeline';
 export { scheduledRunWorkflow } from './scheduled-run';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

@@ -2,6 +2,7 @@ import type { JobStatus } from './job-status';
 import type { PipelineActivities, ScheduledPipeline } from './pipelines';
 import type { RunJobResult } from './run-job';
 import type { JobOutcome, RetryOn, JobTimings, ScheduledJob, TierGate } from './workflows';
+import type { WebhookActivities } from './webhooks';
 
 export type RecordedRun = { status: 'completed' } | { status: 'failed' | 'canceled'; error: string };
 
@@ -31,7 +32,7 @@ export const SCHEDULED_RUN_REFUSED = 'ScheduledRunRefused';
  * The control-plane activities the orchestrator worker registers (activities/), as the workflows
  * call them. The implementation is checked against this interface where the worker is built.
  */
-export interface ControlActivities extends PipelineActivities {
+export interface ControlActivities extends PipelineActivities, WebhookActivities {
   /**
    * Pins the job to its image's digest, before any runner time is spent, and stores runJob attempt
    * 1's claim ticket (hashed) in the same step, so dispatch waits on nothing more. The api starts

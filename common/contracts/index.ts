@@ -11,3 +11,4 @@ export * from './signals';
 export * from './task-queues';
 export * from './workflows';
 export * from './search-attributes';
+export * from './webhooks';

@@ -7,7 +7,7 @@ import { buildApp } from '../../api/app';
 import { apiConfigFromEnv } from '../../api/config';
 import type { JobView, ReportView, RunAccepted } from '../../common/schemas';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { isTerminal, jobWorkflowId, type RunJobInput, type RunnerActivities } from '../../common/contracts';
+import { isTerminal, jobWorkflowId, type RunJobInput, type RunnerActivities, type WebhookRetry } from '../../common/contracts';
 import type { Plan } from '../../common/tiers';
 import { connect, type Db } from '../../db/connection';
 import type { ProjectRow, SpecRow } from '../../db/rows';
@@ -55,6 +55,8 @@ export interface StackOptions {
    * ordinary starts, on a connection of the api's own.
    */
   controlWorker?: boolean;
+  /** How webhook deliveries are retried (the orchestrator's events and the api's redeliveries); default: the environment's. */
+  webhookRetry?: WebhookRetry;
   /** False: no orchestrator worker in this process; the test runs one (e.g. orchestrator/main.ts as a child process) on `control-<id>`. */
   orchestrator?: boolean;
 }
@@ -126,6 +128,7 @@ export class Stack {
         db: this.db,
         taskQueue: controlTaskQueue,
         outbound: this.outbound,
+        webhookRetry: options.webhookRetry,
         workflowBundle: { codePath: process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE! },
       });
       this.orchestrator = { worker: orchestrator, running: orchestrator.run() };
@@ -144,6 +147,7 @@ export class Stack {
       queueLimitSeconds: options.queueLimitSeconds ?? 3600,
       permitCheckIntervalSeconds: options.permitCheckIntervalSeconds ?? 60,
       outbound: this.outbound,
+      ...(options.webhookRetry ? { webhookRetry: options.webhookRetry } : {}),
     };
     await this.startApi(0);
     const { port } = this.app.server.address() as { port: number };
