@@ -91,8 +91,8 @@ function Dag({ view, critical, project }: { view: PipelineView; critical: string
     <div class="dag-scroll">
       <svg id="dag" class="dag" width={drawing.width} height={drawing.height} viewBox={`0 0 ${drawing.width} ${drawing.height}`} data-nodes={drawing.nodes.length} data-edges={drawing.edges.length} role="img" aria-label={`pipeline of ${view.jobs.length} jobs`}>
         <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" /></marker>
-          <marker id="arrow-critical" class="critical" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" /></marker>
+          <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" /></marker>
+          <marker id="arrow-critical" class="critical" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" /></marker>
         </defs>
         {drawing.edges.map((e) => {
           const hot = isCriticalEdge(pathEdges, e);
