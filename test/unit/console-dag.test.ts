@@ -1,6 +1,6 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { PipelineView } from '../../common/schemas/pipelines';
-import { criticalEdges, isCriticalEdge, layoutInput, NODE_HEIGHT, NODE_WIDTH, shapeKey, toDrawing } from '../../web/src/dag';
+import { criticalEdges, isCriticalEdge, layoutInput, NODE_HEIGHT, NODE_WIDTH, pollInterval, shapeKey, toDrawing } from '../../web/src/dag';
 
 /** The console's pipeline DAG shaping: the graph handed to elkjs and its answer turned into boxes and paths. */
 describe('console pipeline DAG', () => {
@@ -56,5 +56,9 @@ describe('console pipeline DAG', () => {
     const running = { ...graph, jobs: graph.jobs.map((j) => ({ ...j, status: 'running' })) } as typeof graph;
     expect(shapeKey(running)).toBe(shapeKey(graph));
     expect(shapeKey({ ...graph, edges: [...graph.edges, { job: 'e', needs: 'a', requires_success: true }] })).not.toBe(shapeKey(graph));
+  });
+
+  it('polls a live pipeline every 1.5 s, slower for large ones, never less often than every 10 s', () => {
+    expect([1, 75, 100, 500].map(pollInterval)).toEqual([1500, 1500, 2000, 10000]);
   });
 });

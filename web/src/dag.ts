@@ -91,3 +91,9 @@ export function criticalEdges(path: readonly string[]): Set<string> {
 }
 
 export const isCriticalEdge = (edges: Set<string>, e: Pick<DagEdge, 'from' | 'to'>) => edges.has(edgeId(e.from, e.to));
+
+/**
+ * How often a live pipeline page polls its view: every 1.5 s for pipelines of up to 75 jobs, then
+ * slower in proportion to the size of the answer (a 500-job view is some 300 kB), at most every 10 s.
+ */
+export const pollInterval = (jobs: number): number => Math.min(10000, Math.max(1500, jobs * 20));

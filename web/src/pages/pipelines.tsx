@@ -4,14 +4,18 @@ import type { CriticalPathView, PipelineSummary, PipelineView } from '../../../c
 import { getToken, projectPath, query } from '../api';
 import { ActionButton } from '../components/action';
 import { Pager } from '../components/pager';
-import { criticalEdges, isCriticalEdge, layoutInput, shapeKey, toDrawing, type DagDrawing } from '../dag';
+import { criticalEdges, isCriticalEdge, layoutInput, pollInterval, shapeKey, toDrawing, type DagDrawing } from '../dag';
 import { formatTime, short } from '../format';
 import { Status, useApi } from '../hooks';
 import { navigate } from '../router';
 
 const PER_PAGE = 25;
-/** Live pages poll while something can still change; an ended pipeline changes no more and is fetched once. */
-const REFRESH_MS = 1500;
+/**
+ * Live pages poll (one request at a time, only while the tab is visible) while something can still
+ * change: the list for new and ending pipelines; a pipeline until it ends (then it changes no more),
+ * at pollInterval for its size.
+ */
+const LIST_REFRESH_MS = 3000;
 /** The critical path is a heavier read (median run times of past jobs) and moves slowly: polled less often. */
 const CRITICAL_REFRESH_MS = 5000;
 
@@ -22,7 +26,7 @@ const counts = (c: Record<string, number>) => Object.entries(c).filter(([, n]) =
 /** A project's pipelines, newest first, paged, their status kept live. */
 export function PipelinesPage({ project, params }: { project: string; params: URLSearchParams }) {
   const page = Math.max(1, Number(params.get('page') ?? 1) || 1);
-  const list = useApi<PipelineSummary[]>(`${projectPath(project)}/pipelines${query({ page, per_page: PER_PAGE })}`, REFRESH_MS);
+  const list = useApi<PipelineSummary[]>(`${projectPath(project)}/pipelines${query({ page, per_page: PER_PAGE })}`, LIST_REFRESH_MS);
   return (
     <section id="pipelines-page">
       <h1>Pipelines <small><a href={`/projects/${encodeURIComponent(project)}`}>{project}</a></small></h1>
@@ -132,11 +136,14 @@ function Dag({ view, critical, project }: { view: PipelineView; critical: string
 /** One pipeline: its DAG, kept live while it runs, its critical path, and its controls. */
 export function PipelinePage({ project, pipeline }: { project: string; pipeline: string }) {
   const [ended, setEnded] = useState(false);
+  const [size, setSize] = useState(0);
   const path = `/v0/pipelines/${encodeURIComponent(pipeline)}`;
-  const loaded = useApi<PipelineView>(path, ended ? undefined : REFRESH_MS);
-  const critical = useApi<CriticalPathView>(`${path}/critical-path`, ended ? undefined : CRITICAL_REFRESH_MS);
+  const loaded = useApi<PipelineView>(path, ended ? undefined : pollInterval(size));
+  const critical = useApi<CriticalPathView>(`${path}/critical-path`, ended ? undefined : Math.max(CRITICAL_REFRESH_MS, pollInterval(size)));
   const status = loaded.state === 'ok' ? loaded.data.rows.status : null;
+  const jobCount = loaded.state === 'ok' ? loaded.data.rows.jobs.length : 0;
   useEffect(() => setEnded(status !== null && status !== 'running'), [status]);
+  useEffect(() => setSize(jobCount), [jobCount]);
   if (loaded.state !== 'ok') return <Status of={loaded} />;
   const p = loaded.data.rows;
   const chain = critical.state === 'ok' ? critical.data.rows.path.map((j) => j.key) : [];
