@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { CriticalPathView, PipelineView } from '../../common/schemas/pipelines';
 import { ConsoleBrowser } from '../harness/browser';
@@ -128,5 +130,25 @@ describe('web console: pipelines', () => {
     await outsider.getByText('Not found').waitFor();
     expect(await outsider.locator('#dag').count()).toBe(0);
     await outsider.context().close();
+  });
+
+  it('draws a 200-job pipeline whole, and records how long the page took', async () => {
+    // Ten jobs a layer, each needing two of the layer before; held scheduled by a start_after, then canceled.
+    const jobs: Job[] = Array.from({ length: 200 }, (_, i) => ({
+      key: `j${i}`,
+      image: fast,
+      needs: i < 10 ? [] : [{ job: `j${i - 10}` }, { job: `j${i - 10 + ((i + 1) % 10) - (i % 10)}` }],
+    }));
+    const pipeline = await submit(jobs, { start_after: new Date(Date.now() + 120000).toISOString() });
+    const started = Date.now();
+    const page = await browser.open(pipelinePath(pipeline.uuid), stack.userToken);
+    await page.locator('#dag[data-nodes="200"]').waitFor({ timeout: 60000 });
+    const drawnMs = Date.now() - started;
+    expect(await page.getAttribute('#dag', 'data-edges')).toBe(String(jobs.reduce((n, j) => n + j.needs!.length, 0)));
+    await browser.shot(page, 'pipeline-200');
+    const layoutMs = await page.evaluate(`performance.getEntriesByName('benchline:dag-layout')[0].duration`);
+    await writeFile(join(browser.shots, 'pipeline-200.json'), JSON.stringify({ jobs: 200, edges: 380, page_to_dag_ms: drawnMs, layout_ms: layoutMs }));
+    await page.context().close();
+    expect((await stack.request('POST', `/v0/pipelines/${pipeline.uuid}/cancel`)).status).toBe(202);
   });
 });
