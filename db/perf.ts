@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { BenchmarkTableQuery } from '../common/schemas/perf';
 import { isUuid } from './refs';
+import type { HistorySegment } from './reports';
 
 /** Reads behind the console's benchmarks table and plots: a fixed number of statements, whatever the number of series. */
 
@@ -106,6 +107,7 @@ async function benchmarkTableCount(db: Knex, recent: { id: string }[], q: string
 }
 
 export interface PlotPointRow {
+  /** The plotted branch (a start point's report is a point of each branch whose history it is). */
   branch_id: string;
   testbed_id: string;
   benchmark_id: string;
@@ -126,31 +128,39 @@ export interface PlotPointRow {
 }
 
 /**
- * Every point of the chosen series (each branch's own reports, in time order) in one statement:
- * the cross product of the given branches, testbeds, benchmarks and measures, with each point's
- * boundary, alert and change point.
+ * Every point of the chosen series in one statement: the cross product of the given branches,
+ * testbeds, benchmarks and measures, with each point's boundary, alert and change point. A branch's
+ * points are those of its history segments (its own reports, and with its start point the start
+ * point's before the fork): the segments join as a VALUES list naming the plotted branch, so one
+ * report can belong to two plotted branches (a branch and the branch it started from). Change
+ * points are the plotted branch's, as its series detected them.
  */
 export function plotPoints(
   db: Knex,
-  s: { branchIds: string[]; testbedIds: string[]; benchmarkIds: string[]; measureIds: string[]; startTime?: Date; endTime?: Date },
+  s: { branches: Array<{ id: string; segments: readonly HistorySegment[] }>; testbedIds: string[]; benchmarkIds: string[]; measureIds: string[]; startTime?: Date; endTime?: Date },
 ): Promise<PlotPointRow[]> {
+  const segments = s.branches.flatMap((b) => b.segments.map((g) => [b.id, g.branchId, g.since, g.until]));
   return db('metric')
     .join('report', 'report.id', 'metric.report_id')
+    .joinRaw(
+      `JOIN (VALUES ${segments.map(() => '(CAST(? AS uuid), CAST(? AS uuid), CAST(? AS timestamptz), CAST(? AS timestamptz))').join(', ')}) AS segment(plot_branch_id, branch_id, since, until)
+         ON report.branch_id = segment.branch_id AND report.start_time < segment.until AND (segment.since IS NULL OR report.start_time >= segment.since)`,
+      segments.flat(),
+    )
     .leftJoin('job', 'job.report_id', 'report.id')
     .leftJoin('boundary', 'boundary.metric_id', 'metric.id')
     .leftJoin('alert', 'alert.metric_id', 'metric.id')
     .leftJoin('change_point', (j) =>
-      j.on('change_point.metric_id', 'metric.id').andOn('change_point.branch_id', 'report.branch_id').andOn('change_point.testbed_id', 'report.testbed_id'),
+      j.on('change_point.metric_id', 'metric.id').andOn('change_point.branch_id', 'segment.plot_branch_id').andOn('change_point.testbed_id', 'report.testbed_id'),
     )
     .whereIn('metric.benchmark_id', s.benchmarkIds)
     .whereIn('metric.measure_id', s.measureIds)
-    .whereIn('report.branch_id', s.branchIds)
     .whereIn('report.testbed_id', s.testbedIds)
     .modify((qb) => (s.startTime ? qb.where('report.start_time', '>=', s.startTime) : qb))
     .modify((qb) => (s.endTime ? qb.where('report.start_time', '<', s.endTime) : qb))
-    .orderBy(['report.branch_id', 'report.testbed_id', 'metric.benchmark_id', 'metric.measure_id', 'report.start_time', 'report.created_at', 'metric.id'])
+    .orderBy(['segment.plot_branch_id', 'report.testbed_id', 'metric.benchmark_id', 'metric.measure_id', 'report.start_time', 'report.created_at', 'metric.id'])
     .select(
-      'report.branch_id',
+      'segment.plot_branch_id as branch_id',
       'report.testbed_id',
       'metric.benchmark_id',
       'metric.measure_id',

@@ -185,6 +185,18 @@ export async function historySegments(db: Knex, branchId: string, until: Date): 
   return segments;
 }
 
+/** Far enough ahead that every report is before it: the whole of a series. */
+const END_OF_TIME = new Date('9999-12-31T00:00:00Z');
+
+/**
+ * A branch's whole history as reads show it: with its start point, what thresholds judge it by
+ * (its own reports since its last reset, then its start point's before the fork, up the chain);
+ * without, every report of its own.
+ */
+export async function branchHistory(db: Knex, branchId: string, withStartPoint: boolean): Promise<HistorySegment[]> {
+  return withStartPoint ? historySegments(db, branchId, END_OF_TIME) : [{ branchId, since: null, until: END_OF_TIME }];
+}
+
 /** Restricts a query over `report` to the segments' reports. */
 export function inSegments(query: Knex.QueryBuilder, segments: readonly HistorySegment[]): Knex.QueryBuilder {
   return query.where((q) => {

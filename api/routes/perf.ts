@@ -6,6 +6,7 @@ import { TOTAL_COUNT_HEADER, pageWindow } from '../../common/schemas/pagination'
 import { MAX_PLOT_SERIES, benchmarkTableQuery, benchmarkTableRow, perfData, perfQuery, perfSvgQuery, type BenchmarkTableRow, type PerfData, type PerfQuery, type PerfSeries } from '../../common/schemas/perf';
 import { renderPerfSvg } from '../perf-svg';
 import { benchmarkTable, plotPoints, seriesParts, type PlotPointRow } from '../../db/perf';
+import { branchHistory } from '../../db/reports';
 import type { ProjectRow } from '../../db/rows';
 import { badRequest } from '../errors';
 import { readableProject, seriesPlace } from '../project-access';
@@ -76,7 +77,7 @@ const perfRoutes: FastifyPluginAsyncZod = async (app) => {
       preHandler: app.optionalUser,
       schema: {
         summary: 'Plot data: each branch × testbed × benchmark × measure series over a time range, with boundaries, alerts and change points, downsampled to max_points',
-        description: `Each branch's own reports. At most ${MAX_PLOT_SERIES} series. Series with more points than max_points are thinned by min/max buckets (each bucket of the time range keeps its lowest and highest point; alerts, change points and the first and last points are always kept).`,
+        description: `Each branch's history: by default its own reports since its last reset and its start point's before the fork (start_point=false: its own reports only). At most ${MAX_PLOT_SERIES} series. Series with more points than max_points are thinned by min/max buckets (each bucket of the time range keeps its lowest and highest point; alerts, change points and the first and last points are always kept).`,
         tags: ['metrics'],
         params: projectParams,
         querystring: perfQuery,
@@ -121,7 +122,7 @@ const perfRoutes: FastifyPluginAsyncZod = async (app) => {
       resolve(project, 'measure', q.measure),
     ]);
     const rows = await plotPoints(db, {
-      branchIds: branches.map((b) => b.id),
+      branches: await Promise.all(branches.map(async (b) => ({ id: b.id, segments: await branchHistory(db, b.id, q.start_point !== false) }))),
       testbedIds: testbeds.map((t) => t.id),
       benchmarkIds: benchmarks.map((b) => b.id),
       measureIds: measures.map((m) => m.id),

@@ -21,7 +21,7 @@ import {
 } from '../../common/schemas/results';
 import { alertsQuery, findAlert, setAlertStatus, type AlertListRow } from '../../db/alerts';
 import { benchmarksQuery, findBenchmark, findMeasure, getOrCreateMeasure, measuresQuery } from '../../db/metrics';
-import { historySegments, type HistorySegment } from '../../db/reports';
+import { branchHistory } from '../../db/reports';
 import { findProjectChild, type ProjectChild } from '../../db/resources';
 import type { ProjectRow } from '../../db/rows';
 import { isUuid } from '../../db/refs';
@@ -38,9 +38,6 @@ import { toAlertSummary, toAlertView, toChangePointView, toModelView, toThreshol
 const projectParams = z.object({ project: resourceRef });
 const thresholdParams = z.object({ project: resourceRef, threshold: z.uuid() });
 const alertParams = z.object({ project: resourceRef, alert: z.uuid() });
-/** Far enough ahead that every report is before it: the whole of a series. */
-const END_OF_TIME = new Date('9999-12-31T00:00:00Z');
-
 
 /**
  * Thresholds, alerts, change points, and metric history (the data a plot needs). Reads follow the
@@ -249,7 +246,7 @@ const resultRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!benchmark) throw notFound(`benchmark "${q.benchmark}"`);
       const measure = await findMeasure(db, project.id, q.measure);
       if (!measure) throw notFound(`measure "${q.measure}"`);
-      const segments: HistorySegment[] = q.start_point === false ? [{ branchId: branch.id, since: null, until: END_OF_TIME }] : await historySegments(db, branch.id, END_OF_TIME);
+      const segments = await branchHistory(db, branch.id, q.start_point !== false);
       const query = seriesHistoryQuery(db, {
         branchId: branch.id,
         testbedId: testbed.id,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { MAX_PER_PAGE } from '../limits';
 
-/** Largest page a list endpoint returns. */
-export const MAX_PER_PAGE = 255;
+/** Largest page a list endpoint returns (common/limits.ts, which the console reads too). */
+export { MAX_PER_PAGE };
 
 /**
  * `?page=1&per_page=50` on every list endpoint. Query strings arrive as text, hence the coercion;

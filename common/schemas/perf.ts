@@ -11,8 +11,8 @@ import { alertSide, alertStatus, benchmarkRef, measureRef } from './results';
 
 /** Recent reports the benchmarks table covers: its series, sparklines, alert and change-point states. */
 export const MAX_TABLE_REPORTS = 100;
-/** Series one plot may hold (branches × testbeds × benchmarks × measures). */
-export const MAX_PLOT_SERIES = 64;
+/** Series one plot may hold: common/limits.ts, which the console reads too. */
+export { MAX_PLOT_SERIES } from '../limits';
 /** Points per series a plot may ask for: its width in pixels, generously. */
 export const MAX_PLOT_POINTS = 10000;
 
@@ -55,6 +55,7 @@ export const perfQuery = z.object({
   measure: repeatable(measureRef).describe('measure slug or UUID (repeatable)'),
   start_time: z.iso.datetime({ offset: true }).optional().describe('only reports at or after this time'),
   end_time: z.iso.datetime({ offset: true }).optional().describe('only reports before this time'),
+  start_point: booleanFilter.describe("each branch's history includes its start point's reports before the fork, up the chain of start points, as thresholds judge it (default true); false: the branch's own reports only"),
   max_points: z.coerce.number().int().min(16).max(MAX_PLOT_POINTS).default(1000).describe("points per series at most (the plot's width in pixels): longer series are thinned by min/max buckets, keeping each bucket's extremes and every alert and change point"),
 });
 export type PerfQuery = z.infer<typeof perfQuery>;

@@ -5,6 +5,7 @@ import { BenchmarksPage } from './pages/benchmarks';
 import { HomePage } from './pages/home';
 import { JobPage, JobsPage } from './pages/jobs';
 import { PerfPage } from './pages/perf';
+import { PipelinePage, PipelinesPage } from './pages/pipelines';
 import { ProjectPage } from './pages/project';
 import { ReportPage } from './pages/report';
 import { onLinkClick, useLocation } from './router';
@@ -38,9 +39,25 @@ function Route() {
     if (parts[2] === 'perf') return <PerfPage project={project} params={params} />;
     if (parts[2] === 'jobs') return parts[3] ? <JobPage project={project} job={parts[3]} /> : <JobsPage project={project} params={params} />;
     if (parts[2] === 'reports' && parts[3]) return <ReportPage project={project} report={parts[3]} />;
+    if (parts[2] === 'pipelines') return parts[3] ? <PipelinePage project={project} pipeline={parts[3]} /> : <PipelinesPage project={project} params={params} />;
   }
   if (parts.length === 0) return <HomePage />;
   return <p class="error">No page at {path}.</p>;
+}
+
+/** A project's pages, on every page under it. */
+function ProjectNav() {
+  const { path } = useLocation();
+  const [, section, project, page] = path.split('/');
+  if (section !== 'projects' || !project) return null;
+  const links = [['', 'overview'], ['/perf', 'perf'], ['/jobs', 'jobs'], ['/pipelines', 'pipelines']] as const;
+  return (
+    <nav class="project-nav" id="project-nav">
+      {links.map(([sub, label]) => (
+        <a key={label} href={`/projects/${project}${sub}`} class={(page ?? '') === sub.slice(1) ? 'current' : undefined}>{label}</a>
+      ))}
+    </nav>
+  );
 }
 
 function App() {
@@ -51,6 +68,7 @@ function App() {
         <SignIn />
       </header>
       <main>
+        <ProjectNav />
         <Route />
       </main>
     </div>

@@ -1,7 +1,7 @@
-import { useState } from 'preact/hooks';
 import { isTerminal, type JobStatus } from '../../../common/contracts';
 import type { JobSummary } from '../../../common/schemas';
 import { getToken, projectPath, query } from '../api';
+import { ActionButton } from '../components/action';
 import { JobDetail } from '../components/job';
 import { Pager } from '../components/pager';
 import { formatTime, short } from '../format';
@@ -14,21 +14,9 @@ const PER_PAGE = 25;
  */
 const REFRESH_MS = 1500;
 
-/** Asks the API to cancel; it alone decides who may (submitter, organization leaders, server admins) and says why not. */
+/** Cancel, for those the API allows. */
 function CancelButton({ project, job }: { project: string; job: string }) {
-  const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
-  const cancel = async () => {
-    setState({ busy: true });
-    const response = await fetch(`${projectPath(project)}/jobs/${job}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${getToken()}`, 'content-type': 'application/json' }, body: '{}' });
-    const body = response.ok ? null : await response.json().catch(() => ({ message: response.statusText }));
-    setState(body ? { busy: false, error: body.message } : { busy: true });
-  };
-  return (
-    <>
-      <button type="button" class="cancel" disabled={state.busy} onClick={cancel}>{state.busy ? 'canceling…' : 'Cancel'}</button>
-      {state.error && <small class="error"> {state.error}</small>}
-    </>
-  );
+  return <ActionButton url={`${projectPath(project)}/jobs/${job}/cancel`} name="cancel" label="Cancel" busyLabel="canceling…" />;
 }
 
 /** Only signed-in viewers can cancel (anonymous submitters use their claim token from the CLI). */

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { MAX_PER_PAGE, MAX_PLOT_SERIES } from '../../../common/limits';
 import type { PerfData, PerfSeries } from '../../../common/schemas/perf';
 import { projectPath, query } from '../api';
 import { formatTime, formatValue, short } from '../format';
@@ -134,6 +135,7 @@ function Chart({ data, log, project }: { data: PerfData; log: boolean; project: 
       el.dataset.changePoints = String(changes);
       el.dataset.bands = String(banded.length);
       el.dataset.points = String(lines.reduce((n, s) => n + s.values.length, 0));
+      el.dataset.series = lines.map(label).join('\n');
       // User timing: when the plot was first drawn, as `npm run bench` reads it.
       if (!performance.getEntriesByName(PLOT_DRAWN).length) performance.mark(PLOT_DRAWN);
     };
@@ -218,22 +220,54 @@ function Chart({ data, log, project }: { data: PerfData; log: boolean; project: 
   );
 }
 
+/** What each part of a series is listed by: a branch's or testbed's or measure's slug, a benchmark's name. */
+const LISTS = { branch: 'branches', testbed: 'testbeds', benchmark: 'benchmarks', measure: 'measures' } as const;
+const PICKER_FILTER_FROM = 8;
+
+/**
+ * One part's choices as checkboxes over the project's list (its first MAX_PER_PAGE, in name order),
+ * with a filter once the list is long; names chosen beyond the list stay chosen (the text field).
+ */
+function Picker({ project, part, chosen, onChange }: { project: string; part: (typeof PARTS)[number]; chosen: string[]; onChange: (chosen: string[]) => void }) {
+  const list = useApi<Array<{ slug?: string; name: string }>>(`${projectPath(project)}/${LISTS[part]}${query({ per_page: MAX_PER_PAGE })}`);
+  const [filter, setFilter] = useState('');
+  const names = list.state === 'ok' ? list.data.rows.map((r) => (part === 'benchmark' ? r.name : r.slug!)) : [];
+  const shown = names.filter((n) => n.toLowerCase().includes(filter.toLowerCase()));
+  const toggle = (name: string) => onChange(chosen.includes(name) ? chosen.filter((c) => c !== name) : [...chosen, name]);
+  return (
+    <fieldset class="picker" id={`pick-${part}`}>
+      <legend>{LISTS[part]} <small>{chosen.length} chosen{list.state === 'ok' && list.data.total > names.length && ` · first ${names.length} of ${list.data.total} listed`}</small></legend>
+      {names.length > PICKER_FILTER_FROM && <input type="search" name={`filter-${part}`} placeholder="filter" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />}
+      {list.state === 'ok' ? (
+        <div class="options">
+          {shown.map((name) => (
+            <label key={name}><input type="checkbox" value={name} checked={chosen.includes(name)} onChange={() => toggle(name)} /> {name}</label>
+          ))}
+        </div>
+      ) : <Status of={list} />}
+    </fieldset>
+  );
+}
+
 /** The perf plot; every choice (series, time range, axis) is in the URL, so it can be shared and the back button works. */
 export function PerfPage({ project, params }: { project: string; params: URLSearchParams }) {
   const chosen = Object.fromEntries(PARTS.map((p) => [p, params.getAll(p)])) as Record<(typeof PARTS)[number], string[]>;
   const start = params.get('start') ?? '';
   const end = params.get('end') ?? '';
   const log = params.get('log') === '1';
+  // A branch's history reaches into its start point unless asked not to (`own=1`).
+  const own = params.get('own') === '1';
   const [draft, setDraft] = useState<Record<string, string>>({});
   useEffect(() => setDraft({ ...Object.fromEntries(PARTS.map((p) => [p, chosen[p].join(', ')])), start, end }), [params.toString()]);
-  const complete = PARTS.every((p) => chosen[p].length > 0);
+  const count = PARTS.reduce((n, p) => n * chosen[p].length, 1);
+  const complete = count > 0 && count <= MAX_PLOT_SERIES;
   const maxPoints = Math.max(16, Math.min(10000, Math.round(window.innerWidth)));
   const api = complete
-    ? `${projectPath(project)}/perf${query({ ...chosen, start_time: start ? new Date(start).toISOString() : undefined, end_time: end ? new Date(end).toISOString() : undefined, max_points: maxPoints })}`
+    ? `${projectPath(project)}/perf${query({ ...chosen, start_point: own ? 'false' : undefined, start_time: start ? new Date(start).toISOString() : undefined, end_time: end ? new Date(end).toISOString() : undefined, max_points: maxPoints })}`
     : null;
   const loaded = useApi<PerfData>(api);
   const url = (changes: Record<string, string | string[] | undefined>) =>
-    `/projects/${encodeURIComponent(project)}/perf${query({ ...chosen, start: start || undefined, end: end || undefined, log: log ? '1' : undefined, ...changes })}`;
+    `/projects/${encodeURIComponent(project)}/perf${query({ ...chosen, start: start || undefined, end: end || undefined, log: log ? '1' : undefined, own: own ? '1' : undefined, ...changes })}`;
   const apply = () => {
     const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     navigate(url({ ...Object.fromEntries(PARTS.map((p) => [p, list(draft[p])])), start: draft.start || undefined, end: draft.end || undefined }));
@@ -258,8 +292,15 @@ export function PerfPage({ project, params }: { project: string; params: URLSear
         <label class="check">
           <input type="checkbox" name="log" checked={log} onChange={() => navigate(url({ log: log ? undefined : '1' }))} /> log axis
         </label>
+        <label class="check" title="a branch's history includes the reports of the branch it started from, before the fork">
+          <input type="checkbox" name="start-point" checked={!own} onChange={() => navigate(url({ own: own ? undefined : '1' }))} /> with start-point history
+        </label>
       </form>
-      {!complete && <p class="muted">Choose at least one branch, testbed, benchmark and measure.</p>}
+      <div class="pickers">
+        {PARTS.map((part) => <Picker key={part} project={project} part={part} chosen={chosen[part]} onChange={(list) => navigate(url({ [part]: list }))} />)}
+      </div>
+      <p class={count > MAX_PLOT_SERIES ? 'error' : 'muted'} id="series-count">{count} series{count > MAX_PLOT_SERIES && ` (a plot holds at most ${MAX_PLOT_SERIES}: choose fewer)`}</p>
+      {count === 0 && <p class="muted">Choose at least one branch, testbed, benchmark and measure.</p>}
       {api && <Status of={loaded} />}
       {loaded.state === 'ok' && api && (
         <>
