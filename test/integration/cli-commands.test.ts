@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command, CommanderError } from 'commander';
 import type { JobSummary, JobView, ReportView } from '../../common/schemas';
 import type { ReportListItem } from '../../common/schemas/perf';
 import type { AlertView, ThresholdView } from '../../common/schemas/results';
@@ -54,19 +54,29 @@ printf '{"cli-cmd": {"latency": {"value": %s}}}' "$1" | tee /work/out.json
     for (const expected of [['job', 'wait'], ['job', 'logs'], ['report', 'view'], ['alert', 'silence'], ['runner', 'rotate-token'], ['spec', 'list'], ['threshold', 'delete'], ['pipeline', 'run'], ['schedule', 'create']]) {
       expect(paths).toContainEqual(expected);
     }
-    // A few at a time: each is a node process.
-    for (let i = 0; i < paths.length; i += 6) {
-      await Promise.all(
-        paths.slice(i, i + 6).map(async (path) => {
-          const r = await cli([...path, '--help']);
-          expect([path, r.code, r.stderr]).toEqual([path, 0, '']);
-          expect(r.stdout).toContain(`Usage: benchline ${path.join(' ')}`.trim());
-          // Every command (each leaf of the tree) takes --format.
-          const leaf = path.length > 0 && !paths.some((p) => p.length > path.length && p.slice(0, path.length).join(' ') === path.join(' '));
-          if (leaf) expect([path, r.stdout]).toEqual([path, expect.stringContaining('--format <format>')]);
-        }),
-      );
+    // Every command parses --help as the binary does (in this process: a node process each would take a minute here).
+    for (const path of paths) {
+      const program = buildProgram();
+      let out = '';
+      const capture = (command: Command) => {
+        command.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
+        command.commands.forEach(capture);
+      };
+      capture(program);
+      const exit = await program.parseAsync(['node', 'benchline', ...path, '--help']).then(() => undefined, (err: CommanderError) => err);
+      expect([path, exit?.exitCode, exit?.code]).toEqual([path, 0, 'commander.helpDisplayed']);
+      expect(out).toContain(`Usage: benchline ${path.join(' ')}`.trim());
+      // Every command (each leaf of the tree) takes --format.
+      const leaf = path.length > 0 && !paths.some((p) => p.length > path.length && p.slice(0, path.length).join(' ') === path.join(' '));
+      if (leaf) expect([path, out]).toEqual([path, expect.stringContaining('--format <format>')]);
     }
+    // The binary exits 0 for the help of the program, a group and a command, and prints the exit codes.
+    for (const path of [[], ['runner'], ['job', 'wait']]) {
+      const r = await cli([...path, '--help']);
+      expect([path, r.code, r.stderr]).toEqual([path, 0, '']);
+      expect(r.stdout).toContain(`Usage: benchline ${path.join(' ')}`.trim());
+    }
+    expect((await cli(['job', 'wait', '--help'])).stdout).toContain('Exit codes: 0 ok; 1 the job failed');
   });
 
   it('run --show-output, then job list/view/logs and report list/view on its job', async () => {
@@ -90,7 +100,7 @@ printf '{"cli-cmd": {"latency": {"value": %s}}}' "$1" | tee /work/out.json
     expect(human.stdout).toMatch(/^file +out\.json +\d+$/m);
 
     const stdout = await cli(['job', 'logs', jobId]);
-    expect([stdout.code, stdout.stdout]).toEqual([0, '{"cli-cmd": {"latency": {"value": 12.5}}}\n']);
+    expect([stdout.code, stdout.stdout]).toEqual([0, '{"cli-cmd": {"latency": {"value": 12.5}}}']);
     expect((await cli(['job', 'logs', jobId, 'stderr'])).stdout).toBe('bench stderr line\n');
     expect((await cli(['job', 'logs', jobId, 'out.json'])).stdout).toBe('{"cli-cmd": {"latency": {"value": 12.5}}}');
     expect(json<{ output: string; content: string }>(await cli(['job', 'logs', jobId, 'stderr', '--format', 'json']))).toMatchObject({ output: 'stderr', content: 'bench stderr line\n' });
@@ -223,8 +233,10 @@ printf '{"cli-cmd": {"latency": {"value": %s}}}' "$1" | tee /work/out.json
     expect((await cli(['report', 'view', unknown])).code).toBe(4);
     expect((await cli(['alert', 'dismiss', unknown])).code).toBe(4);
 
-    const usage = await cli(['job', 'list'], { BENCHLINE_PROJECT: '' });
-    expect([usage.code, usage.stderr]).toEqual([2, "error: required option '--project <project>' not specified\n"]);
+    const usage = await cli(['job', 'view']);
+    expect([usage.code, usage.stderr]).toEqual([2, "error: missing required argument 'job'\n"]);
+    const empty = await cli(['job', 'list'], { BENCHLINE_PROJECT: '' });
+    expect([empty.code, empty.stderr]).toEqual([2, expect.stringMatching(/^benchline: params\.project: .* \(HTTP 400\)\n$/)]);
     expect((await cli(['job', 'list', '--format', 'yaml'])).code).toBe(2);
     expect((await cli(['job'])).code).toBe(2);
     const badStatus = await cli(['job', 'list', '--status', 'bogus']);
