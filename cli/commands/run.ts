@@ -200,6 +200,8 @@ async function runImage(client: BenchlineClient, cmd: string[], o: RunOptions, s
   sayClaim(accepted.claim, say);
   if (!interrupts) {
     say(`Follow it with: ${waitCommand(o.project, accepted.job)}`);
+    // A script that detaches reads the job's id from stdout.
+    if (o.format === 'json') console.log(JSON.stringify(accepted, null, 2));
     return EXIT.ok;
   }
   // Without an API token, the claim token is what shows the submitter its job's error and output.

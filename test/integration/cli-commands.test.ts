@@ -120,10 +120,10 @@ printf '{"cli-cmd": {"latency": {"value": %s}}}' "$1" | tee /work/out.json
       const r = await stack.request('POST', `/v0/projects/${stack.project.slug}/reports`, { branch: 'gate', testbed: 'ci', adapter: 'json', results: [JSON.stringify({ 'cli-cmd': { latency: { value: v } } })] });
       expect(r.status).toBe(201);
     }
-    const detached = await cli(runArgs('--branch', 'gate', '--detach', '--threshold-measure', 'latency', '--threshold-test', 't_test', '--threshold-upper-boundary', '0.99', '--', '140'));
-    expect(detached.code).toBe(0);
-    const jobId = submittedJob(detached.stdout)!;
-    expect(detached.stdout).toContain(`Follow it with: benchline job wait ${jobId} --project ${stack.project.slug}\n`);
+    const detached = await cli(runArgs('--branch', 'gate', '--detach', '--format', 'json', '--threshold-measure', 'latency', '--threshold-test', 't_test', '--threshold-upper-boundary', '0.99', '--', '140'));
+    // A script reads the job from stdout; people read the command that follows it on stderr.
+    const { job: jobId } = json<{ job: string }>(detached);
+    expect(detached.stderr).toContain(`Follow it with: benchline job wait ${jobId} --project ${stack.project.slug}\n`);
 
     const waited = await cli(['job', 'wait', jobId, '--project', stack.project.slug, '--err', '--format', 'json', '--poll-interval', '200']);
     const report = json<ReportView>(waited, 1);
