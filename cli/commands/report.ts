@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import type { ReportListItem } from '../../common/schemas/perf';
 import { printReport } from '../attach';
+import { projectPath } from '../client';
 import { clientOf, listQuery, print, projectCommand, withFormat, withPaging, type FormatOptions, type ProjectOptions } from '../options';
 import { FORMATS, table, type Format } from '../render';
-import { projectPath } from '../client';
 
 /** `benchline report list|view`: a project's reports; `view` prints one as `run` does (same formats, --err). */
 export function reportCommand(): Command {

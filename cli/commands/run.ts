@@ -90,7 +90,7 @@ export function runCommand(): Command {
     .option('--thresholds-reset', "remove the branch + testbed's thresholds for measures not given")
     .option('--start-point <branch>', 'branch this branch starts from: its history counts for this branch')
     .option('--start-point-clone-thresholds', "copy the start point's thresholds")
-    .option('--start-point-reset', "restart the branch's history (from the start point's latest)")
+    .option('--start-point-reset', "restart the branch's history (from the start point's latest)");
   return withFollowOptions(withImageJobOptions(command))
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the same job')
     .option('--start-after <time>', 'RFC 3339 time before which the job does not start (it is scheduled until then; at most 30 days ahead)')
