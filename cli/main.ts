@@ -1,13 +1,15 @@
-import { Command } from 'commander';
-import { version } from '../package.json';
-import { ApiError } from './client';
-import { pipelineCommand } from './commands/pipeline';
-import { runCommand } from './commands/run';
-import { scheduleCommand } from './commands/schedule';
+import { CommanderError } from 'commander';
+import { describeError, exitCodeFor } from './exit';
+import { buildProgram } from './program';
 
-const program = new Command('benchline').description('Continuous benchmarking on dedicated hardware').version(version).addCommand(runCommand()).addCommand(pipelineCommand()).addCommand(scheduleCommand());
-
-program.parseAsync(process.argv).catch((err) => {
-  console.error(`benchline: ${err instanceof ApiError ? `${err.message} (HTTP ${err.status})` : (err as Error).message}`);
-  process.exitCode = 2;
-});
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    if (err instanceof CommanderError) {
+      // Commander has printed the help or the error already; --help and --version are not failures.
+      process.exitCode = err.exitCode === 0 ? 0 : exitCodeFor(err);
+      return;
+    }
+    console.error(`benchline: ${describeError(err)}`);
+    process.exitCode = exitCodeFor(err);
+  });

@@ -3,30 +3,31 @@ import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { ReportView } from '../../common/schemas';
 import type { PipelineView } from '../../common/schemas/pipelines';
-import { BenchlineClient } from '../client';
+import type { BenchlineClient } from '../client';
+import { EXIT } from '../exit';
+import { clientOf, listQuery, print, repeatable, withApi, withFormat, withPaging, withProject, type ApiOptions, type FormatOptions, type ListFormat } from '../options';
 import { renderReport, table } from '../render';
 import { UsageError } from '../thresholds';
-import { EXIT } from './run';
 
 /**
  * `benchline pipeline …`: submit a plan (the body POST /v0/pipelines takes, as YAML or JSON) and
  * follow it, view, list, cancel, pause and resume pipelines. `pipeline run` exits 0 when every required job
  * processed, 1 when one did not (failed, canceled or skipped; `--optional` names jobs whose outcome
- * does not count), 2 for usage and API errors (cli/main.ts).
+ * does not count); other errors exit as cli/exit.ts says. With `--format json` the progress goes to
+ * stderr and stdout holds the ended pipeline's view.
  */
 export function pipelineCommand(): Command {
   const pipeline = new Command('pipeline').description('Pipelines: DAGs of benchmark jobs submitted together');
   pipeline.addCommand(
-    withApi(new Command('run'))
+    withFormat(withApi(new Command('run')), 'json: stdout is {pipeline, reports} alone (reports by job key), progress goes to stderr')
       .description('Submit a pipeline plan (YAML or JSON: the body of POST /v0/pipelines), follow its jobs and print their results')
       .argument('<plan>', 'plan file; - reads standard input')
       .option('--project <project>', "the plan's project, when the plan names none (or to override it)")
       .option('--idempotency-key <key>', 'resubmitting with the same key follows the same pipeline')
-      .option('--optional <key>', "a job whose failure does not fail the command (repeatable)", (v: string, all: string[] = []) => [...all, v])
+      .option('--optional <key>', 'a job whose failure does not fail the command (repeatable)', repeatable)
       .option('--detach', 'submit and return at once')
       .addOption(new Option('--poll-interval <ms>', 'how often to check the pipeline').default(1000).argParser(Number))
-      .addOption(new Option('--format <format>', 'json: stdout is {pipeline, reports} alone (reports by job key), progress goes to stderr').choices(['human', 'json']).default('human'))
-      .action(async (file: string, o: ApiOptions & { project?: string; idempotencyKey?: string; optional?: string[]; detach?: boolean; pollInterval: number; format: 'human' | 'json' }) => {
+      .action(async (file: string, o: ApiOptions & FormatOptions & { project?: string; idempotencyKey?: string; optional?: string[]; detach?: boolean; pollInterval: number }) => {
         const plan = await readPlan(file);
         if (o.project) plan.project = o.project;
         if (o.idempotencyKey) plan.idempotency_key = o.idempotencyKey;
@@ -36,33 +37,27 @@ export function pipelineCommand(): Command {
         const submitted = await client.submitPipeline(plan);
         say(`Pipeline ${submitted.uuid} submitted: ${submitted.jobs.length} job${submitted.jobs.length === 1 ? '' : 's'}`);
         say(`Temporal: ${submitted.temporal_ui_url}`);
-        if (o.detach) return;
+        if (o.detach) {
+          if (o.format === 'json') print(o, { pipeline: submitted, reports: {} }, () => '');
+          return;
+        }
         const ended = await follow(client, submitted.uuid, o.pollInterval, say);
         process.exitCode = await printResults(client, ended, new Set(o.optional ?? []), o.format, say);
       }),
   );
   pipeline.addCommand(
-    withApi(new Command('view'))
+    withFormat(withApi(new Command('view')))
       .description("A pipeline's status, jobs and edges")
       .argument('<pipeline>', 'pipeline UUID')
-      .addOption(new Option('--format <format>', 'how to print it').choices(['human', 'json']).default('human'))
-      .action(async (id: string, o: ApiOptions & { format: 'human' | 'json' }) => {
-        const view = await clientOf(o).pipeline(id);
-        console.log(o.format === 'json' ? JSON.stringify(view, null, 2) : renderPipeline(view));
-      }),
+      .action(async (id: string, o: ApiOptions & FormatOptions) => print(o, await clientOf(o).pipeline(id), renderPipeline)),
   );
   pipeline.addCommand(
-    withApi(new Command('list'))
+    withPaging(withFormat(withProject(withApi(new Command('list')))))
       .description("A project's pipelines, newest first")
-      .addOption(new Option('--project <project>', 'project slug or UUID').env('BENCHLINE_PROJECT').makeOptionMandatory())
-      .option('--status <status>', 'only pipelines in this status (repeatable)', (v: string, all: string[] = []) => [...all, v])
-      .option('--page <n>', 'page number', '1')
-      .option('--per-page <n>', 'pipelines per page', '20')
-      .action(async (o: ApiOptions & { project: string; status?: string[]; page: string; perPage: string }) => {
-        const query = new URLSearchParams({ page: o.page, per_page: o.perPage });
-        for (const s of o.status ?? []) query.append('status', s);
-        const rows = await clientOf(o).pipelines(o.project, query);
-        console.log(
+      .option('--status <status>', 'only pipelines in this status (repeatable)', repeatable)
+      .action(async (o: ApiOptions & FormatOptions & { project: string; status?: string[]; page: string; perPage: string }) => {
+        const rows = await clientOf(o).pipelines(o.project, listQuery(o, { status: o.status }));
+        print(o, rows, () =>
           table(
             ['pipeline', 'status', 'jobs', 'created', 'duration'],
             rows.map((p) => [p.uuid, p.status, String(p.job_count), p.created, p.duration_seconds === null ? '-' : `${p.duration_seconds.toFixed(1)}s`]),
@@ -71,13 +66,10 @@ export function pipelineCommand(): Command {
       }),
   );
   pipeline.addCommand(
-    withApi(new Command('cancel'))
+    withFormat(withApi(new Command('cancel')), 'human: one line; json: the pipeline as the cancel left it')
       .description('Cancel a pipeline: its running jobs are canceled, the others never start')
       .argument('<pipeline>', 'pipeline UUID')
-      .action(async (id: string, o: ApiOptions) => {
-        await clientOf(o).controlPipeline(id, 'cancel');
-        console.log(`Pipeline ${id}: cancel requested`);
-      }),
+      .action(async (id: string, o: ApiOptions & FormatOptions) => print(o, await clientOf(o).controlPipeline(id, 'cancel'), () => `Pipeline ${id}: cancel requested`)),
   );
   const pauses = [
     { action: 'pause', description: 'Pause a pipeline: none of its jobs starts until it is resumed; running jobs finish' },
@@ -85,31 +77,14 @@ export function pipelineCommand(): Command {
   ] as const;
   for (const { action, description } of pauses) {
     pipeline.addCommand(
-      withApi(new Command(action))
+      withFormat(withApi(new Command(action)), 'how to print the pipeline it leaves')
         .description(description)
         .argument('<pipeline>', 'pipeline UUID')
-        .addOption(new Option('--format <format>', 'how to print the pipeline it leaves').choices(['human', 'json']).default('human'))
-        .action(async (id: string, o: ApiOptions & { format: 'human' | 'json' }) => {
-          const view = await clientOf(o).controlPipeline(id, action);
-          console.log(o.format === 'json' ? JSON.stringify(view, null, 2) : renderPipeline(view));
-        }),
+        .action(async (id: string, o: ApiOptions & FormatOptions) => print(o, await clientOf(o).controlPipeline(id, action), renderPipeline)),
     );
   }
   return pipeline;
 }
-
-interface ApiOptions {
-  apiUrl: string;
-  token?: string;
-}
-
-function withApi(command: Command): Command {
-  return command
-    .addOption(new Option('--api-url <url>', 'Benchline API').env('BENCHLINE_API_URL').default('http://127.0.0.1:8080'))
-    .addOption(new Option('--token <token>', 'user API token').env('BENCHLINE_TOKEN'));
-}
-
-const clientOf = (o: ApiOptions) => new BenchlineClient(o.apiUrl.replace(/\/$/, ''), o.token);
 
 /** The plan as an object: YAML, of which JSON is a subset, so one parser reads both. */
 async function readPlan(file: string): Promise<Record<string, unknown>> {
@@ -151,7 +126,7 @@ async function follow(client: BenchlineClient, id: string, intervalMs: number, s
 }
 
 /** Each job's results (or why it has none), in key order; the exit code. */
-async function printResults(client: BenchlineClient, view: PipelineView, optional: Set<string>, format: 'human' | 'json', say: (s: string) => void): Promise<number> {
+async function printResults(client: BenchlineClient, view: PipelineView, optional: Set<string>, format: ListFormat, say: (s: string) => void): Promise<number> {
   const reports: Record<string, ReportView> = {};
   for (const job of view.jobs) {
     if (format === 'json') {

@@ -1,14 +1,14 @@
 import { Command, Option } from 'commander';
-import { isTerminal } from '../../common/contracts';
-import type { JobView, NewRun, ReportView, RunAccepted } from '../../common/schemas';
+import type { NewRun, ReportView, RunAccepted } from '../../common/schemas';
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { FOLDS } from '../../results/fold';
+import { attach, Interrupts, printReport, progressFor, waitCommand, type AttachOptions } from '../attach';
 import { ApiError, BenchlineClient } from '../client';
+import { EXIT } from '../exit';
 import { CommandFailedError, fileSizes, runLocally, type LocalIteration } from '../local';
-import { alertCount, FORMATS, renderReport, type Format } from '../render';
+import { clientOf, repeatable as collect, withApi, withProject, type ApiOptions } from '../options';
+import { FORMATS, type Format } from '../render';
 import { thresholdsFromFlags, UsageError, type ThresholdFlags } from '../thresholds';
-
-export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function parseEnv(pairs: string[] = []): Record<string, string> | undefined {
   if (pairs.length === 0) return undefined;
@@ -21,12 +21,6 @@ function parseEnv(pairs: string[] = []): Record<string, string> | undefined {
   );
 }
 
-/**
- * Exit codes: 0 when the run succeeded (and, with --err, raised no alert); 1 when the benchmark
- * failed (job failed or canceled, local command failed, output not understood) or --err saw an
- * alert; 2 for usage and API errors (cli/main.ts).
- */
-export const EXIT = { ok: 0, failed: 1, alert: 1 } as const;
 
 /** The flags of withImageJobOptions. */
 export interface ImageJobFlags {
@@ -38,9 +32,7 @@ export interface ImageJobFlags {
   filePath?: string[];
 }
 
-export interface RunOptions extends ThresholdFlags, ImageJobFlags {
-  apiUrl: string;
-  token?: string;
+export interface RunOptions extends ThresholdFlags, ImageJobFlags, ApiOptions, AttachOptions {
   claimToken?: string;
   project: string;
   branch: string;
@@ -55,12 +47,10 @@ export interface RunOptions extends ThresholdFlags, ImageJobFlags {
   startPoint?: string;
   startPointCloneThresholds?: boolean;
   startPointReset?: boolean;
-  err?: boolean;
   format: Format;
   idempotencyKey?: string;
   startAfter?: string;
   detach?: boolean;
-  pollInterval: number;
 }
 
 /** The flags that describe an image job (`benchline schedule create` takes them too: see imageJob). */
@@ -75,16 +65,13 @@ export function withImageJobOptions(command: Command): Command {
 }
 
 export function runCommand(): Command {
-  const command = new Command('run')
+  const command = withProject(withApi(new Command('run')))
     .description(
       'Run a benchmark and print its results judged against their history.\n' +
         'With --image, the image runs on a Benchline runner; without it, the command after `--` runs here and its output is submitted.',
     )
     .argument('[cmd...]', "with --image: the job's command (instead of the image's CMD); without: the command to run locally")
-    .addOption(new Option('--api-url <url>', 'Benchline API').env('BENCHLINE_API_URL').default('http://127.0.0.1:8080'))
-    .addOption(new Option('--token <token>', 'user API token').env('BENCHLINE_TOKEN'))
-    .addOption(new Option('--claim-token <token>', "without --token: the claim token of the anonymous project's first run, to see later runs' errors and output").env('BENCHLINE_CLAIM_TOKEN'))
-    .addOption(new Option('--project <project>', 'project slug or UUID').env('BENCHLINE_PROJECT').makeOptionMandatory())
+    .addOption(claimTokenOption())
     .addOption(new Option('--branch <branch>', 'branch').env('BENCHLINE_BRANCH').default('main'))
     .addOption(new Option('--testbed <testbed>', 'testbed').env('BENCHLINE_TESTBED').default('localhost'))
     .addOption(new Option('--adapter <adapter>', 'how to read the output').choices(ADAPTER_NAMES).default('magic'))
@@ -103,18 +90,35 @@ export function runCommand(): Command {
     .option('--thresholds-reset', "remove the branch + testbed's thresholds for measures not given")
     .option('--start-point <branch>', 'branch this branch starts from: its history counts for this branch')
     .option('--start-point-clone-thresholds', "copy the start point's thresholds")
-    .option('--start-point-reset', "restart the branch's history (from the start point's latest)")
-    .option('--err', 'exit 1 when an alert fires')
-    .addOption(new Option('--format <format>', 'how to print the results').choices(FORMATS).default('human'));
-  return withImageJobOptions(command)
+    .option('--start-point-reset', "restart the branch's history (from the start point's latest)");
+  return withFollowOptions(withImageJobOptions(command))
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the same job')
     .option('--start-after <time>', 'RFC 3339 time before which the job does not start (it is scheduled until then; at most 30 days ahead)')
-    .option('--detach', 'submit and return at once')
-    .addOption(new Option('--poll-interval <ms>', 'how often to check the job').default(1000).argParser(Number))
+    .option('--detach', 'submit and return at once, printing the command that follows the job (benchline job wait)')
+    .addHelpText('after', EXIT_HELP)
     .action(async (cmd: string[], options: RunOptions) => {
       process.exitCode = await run(cmd, options);
     });
 }
+
+/** --claim-token, for anonymous submitters (run, job wait). */
+export const claimTokenOption = () =>
+  new Option('--claim-token <token>', "without --token: the claim token of the anonymous project's first run, to see later runs' errors and output").env('BENCHLINE_CLAIM_TOKEN');
+
+/** How a followed job is printed and ended: `run` and `job wait` take the same flags (see attach). */
+export function withFollowOptions(command: Command): Command {
+  return command
+    .option('--err', 'exit 1 when an alert fires')
+    .addOption(new Option('--format <format>', 'how to print the results').choices(FORMATS).default('human'))
+    .option('--show-output', "print the job's stdout and stderr once it has ended")
+    .option('--keep-on-interrupt', 'on Ctrl-C (SIGINT) or SIGTERM, leave the job running instead of canceling it')
+    .addOption(new Option('--poll-interval <ms>', 'how often to check the job').default(1000).argParser((v) => positiveInt('--poll-interval', v)));
+}
+
+export const EXIT_HELP = `
+Exit codes: 0 ok; 1 the job failed or was canceled (or, with --err, an alert fired); 2 usage error or
+request refused by the API; 3 API unreachable or failing; 4 not found; 130/143 interrupted by
+SIGINT/SIGTERM (the job is canceled first, unless --keep-on-interrupt).`;
 
 export function positiveInt(flag: string, value: string): number {
   const n = Number(value);
@@ -137,12 +141,12 @@ function resultsOptions(o: RunOptions) {
 }
 
 export async function run(cmd: string[], o: RunOptions): Promise<number> {
-  const client = new BenchlineClient(o.apiUrl.replace(/\/$/, ''), o.token);
+  const client = clientOf(o);
   // Machine-readable formats keep stdout for the report alone; progress goes to stderr.
-  const say = o.format === 'human' ? (s: string) => console.log(s) : (s: string) => console.error(s);
-  let report: ReportView | undefined;
+  const say = progressFor(o.format);
   try {
-    report = o.image ? await runImage(client, cmd, o, say) : await runLocal(client, cmd, o, say);
+    if (o.image) return await runImage(client, cmd, o, say);
+    return printReport(await runLocal(client, cmd, o, say), o);
   } catch (err) {
     if (err instanceof CommandFailedError) {
       console.error(`benchline: ${err.message}`);
@@ -155,16 +159,6 @@ export async function run(cmd: string[], o: RunOptions): Promise<number> {
     }
     throw err;
   }
-  if (!report) return o.detach ? EXIT.ok : EXIT.failed;
-  const color = o.format === 'human' && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  if (o.format === 'human') console.log('');
-  console.log(renderReport(report, o.format, { color, consoleUrl: o.apiUrl.replace(/\/$/, '') }));
-  const alerts = alertCount(report);
-  if (o.err && alerts > 0) {
-    console.error(`benchline: ${alerts} alert${alerts === 1 ? '' : 's'} (--err)`);
-    return EXIT.alert;
-  }
-  return EXIT.ok;
 }
 
 /** The job of an image run, from its flags (`benchline schedule create` takes the same). */
@@ -180,41 +174,45 @@ export function imageJob(cmd: string[], o: ImageJobFlags): NewRun['job'] {
   };
 }
 
-async function runImage(client: BenchlineClient, cmd: string[], o: RunOptions, say: (s: string) => void): Promise<ReportView | undefined> {
+async function runImage(client: BenchlineClient, cmd: string[], o: RunOptions, say: (s: string) => void): Promise<number> {
   if (o.iter > 1) throw new UsageError('--iter runs a local command several times; an image job prints its iterations itself (see --fold)');
-  const accepted = await client.submit({
-    project: o.project,
-    branch: o.branch,
-    testbed: o.testbed,
-    ...resultsOptions(o),
-    file_size: o.fileSize,
-    build_time: o.buildTime,
-    idempotency_key: o.idempotencyKey,
-    start_after: o.startAfter,
-    job: imageJob(cmd, o),
-  });
+  // Listening before the job exists: a Ctrl-C while it is being submitted still cancels it.
+  const interrupts = o.detach ? undefined : new Interrupts();
+  let accepted: RunAccepted;
+  try {
+    accepted = await client.submit({
+      project: o.project,
+      branch: o.branch,
+      testbed: o.testbed,
+      ...resultsOptions(o),
+      file_size: o.fileSize,
+      build_time: o.buildTime,
+      idempotency_key: o.idempotencyKey,
+      start_after: o.startAfter,
+      job: imageJob(cmd, o),
+    });
+  } catch (err) {
+    interrupts?.dispose();
+    throw err;
+  }
   say(`Job ${accepted.job} submitted (report ${accepted.report})`);
   say(`Temporal: ${accepted.temporal_ui_url}`);
   sayClaim(accepted.claim, say);
-  if (o.detach) return undefined;
-
+  if (!interrupts) {
+    say(`Follow it with: ${waitCommand(o.project, accepted.job)}`);
+    // A script that detaches reads the job's id from stdout.
+    if (o.format === 'json') console.log(JSON.stringify(accepted, null, 2));
+    return EXIT.ok;
+  }
   // Without an API token, the claim token is what shows the submitter its job's error and output.
   // A later anonymous run of the same project gets no claim token: the first one's can be given.
   const claimToken = accepted.claim?.claim_token ?? o.claimToken;
-  const reader = claimToken ? client.withClaimToken(claimToken) : client;
-  const job = await follow(reader, o.project, accepted.job, o.pollInterval, say);
-  if (job.status !== 'processed') {
-    console.error(`\nJob ${job.status}: ${job.error ?? 'no reason recorded'}`);
-    const stderr = (await reader.output(o.project, job.uuid, 'stderr')).trimEnd();
-    if (stderr) console.error(`--- stderr (last lines) ---\n${stderr.split('\n').slice(-20).join('\n')}`);
-    return undefined;
-  }
-  return reader.report(o.project, accepted.report);
+  return attach(claimToken ? client.withClaimToken(claimToken) : client, o.project, accepted.job, o, interrupts);
 }
 
 async function runLocal(client: BenchlineClient, cmd: string[], o: RunOptions, say: (s: string) => void): Promise<ReportView> {
   if (cmd.length === 0) throw new UsageError('give --image to run an image on a runner, or a command to run here: benchline run [options] -- <command>');
-  for (const flag of ['entrypoint', 'env', 'timeout', 'spec', 'idempotencyKey', 'startAfter', 'detach'] as const) {
+  for (const flag of ['entrypoint', 'env', 'timeout', 'spec', 'idempotencyKey', 'startAfter', 'detach', 'showOutput', 'keepOnInterrupt'] as const) {
     if (o[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} only applies to --image runs`);
   }
   const thresholds = resultsOptions(o);
@@ -245,19 +243,4 @@ async function runLocal(client: BenchlineClient, cmd: string[], o: RunOptions, s
 /** Shown once, to the anonymous run that created the project: whoever holds it can claim the organization and its jobs. */
 function sayClaim(claim: RunAccepted['claim'], say: (s: string) => void): void {
   if (claim) say(`Claim this project: POST /v0/organizations/${claim.organization}/claim {"claim_token": "${claim.claim_token}"}`);
-}
-
-/** Polls the job, printing each status it passes through, until it is terminal. */
-async function follow(client: BenchlineClient, project: string, jobId: string, intervalMs: number, say: (s: string) => void): Promise<JobView> {
-  let last = '';
-  for (;;) {
-    const job = await client.job(project, jobId);
-    const line = job.runner && job.status !== 'pending' ? `${job.status} (runner ${job.runner})` : job.status;
-    if (line !== last) {
-      say(`  ${new Date().toISOString().slice(11, 19)}  ${line}`);
-      last = line;
-    }
-    if (isTerminal(job.status)) return job;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }

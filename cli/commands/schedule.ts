@@ -2,27 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { SCHEDULE_OVERLAP_POLICIES, type RunTemplate, type ScheduleTemplate, type ScheduleView } from '../../common/schemas/schedules';
 import { ADAPTER_NAMES } from '../../results/adapters';
-import { BenchlineClient } from '../client';
+import type { BenchlineClient } from '../client';
+import { clientOf as client, withApi, withFormat, withProject, type FormatOptions, type ProjectOptions } from '../options';
 import { UsageError } from '../thresholds';
 import { imageJob, withImageJobOptions, type ImageJobFlags } from './run';
 
-interface Connection {
-  apiUrl: string;
-  token?: string;
-  project: string;
-  format: 'human' | 'json';
-}
+type Connection = ProjectOptions & FormatOptions;
 
 /** The options every schedule subcommand takes: where the API is, who calls, which project, how to print. */
-function withConnection(command: Command): Command {
-  return command
-    .addOption(new Option('--api-url <url>', 'Benchline API').env('BENCHLINE_API_URL').default('http://127.0.0.1:8080'))
-    .addOption(new Option('--token <token>', 'user API token (a member of the project)').env('BENCHLINE_TOKEN'))
-    .addOption(new Option('--project <project>', 'project slug or UUID').env('BENCHLINE_PROJECT').makeOptionMandatory())
-    .addOption(new Option('--format <format>', 'how to print the schedule').choices(['human', 'json']).default('human'));
-}
-
-const client = (o: Connection) => new BenchlineClient(o.apiUrl.replace(/\/$/, ''), o.token);
+const withConnection = (command: Command) => withFormat(withProject(withApi(command, 'user API token (a member of the project)')), 'how to print the schedule');
 
 function print(o: Connection, schedules: ScheduleView | ScheduleView[]): void {
   if (o.format === 'json') return console.log(JSON.stringify(schedules, null, 2));
@@ -76,7 +64,7 @@ async function runTemplate(cmd: string[], o: CreateOptions): Promise<RunTemplate
 
 /**
  * `benchline schedule create|list|view|pause|resume|trigger|delete`: Temporal Schedules that run a
- * job template on a cron expression (nightly benchmarks of main). API errors exit 2 (cli/main.ts).
+ * job template on a cron expression (nightly benchmarks of main). Errors exit as cli/exit.ts says.
  */
 export function scheduleCommand(): Command {
   const create = withImageJobOptions(withConnection(new Command('create')))
@@ -111,7 +99,8 @@ export function scheduleCommand(): Command {
     .addCommand(
       action('delete', 'Delete a schedule (runs already started go on)', async (c, o, id) => {
         await c.schedules('DELETE', o.project, id);
-        console.error(`schedule ${id} deleted`);
+        if (o.format === 'json') console.log(JSON.stringify({ uuid: id, deleted: true }));
+        else console.error(`schedule ${id} deleted`);
         return undefined;
       }),
     );

@@ -16,3 +16,17 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** `bin/benchline` started and left running, for tests that signal it: its output so far, and how it exits. */
+export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  const child = spawn(BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, exited, output: () => stdout + stderr };
+}
