@@ -28,3 +28,20 @@ export function jobSummariesQuery(db: Knex, filter: JobFilter): Knex.QueryBuilde
   if (filter.until) query.where('job.created_at', '<', filter.until);
   return query;
 }
+
+/**
+ * A project's jobs created or changed since `since` (a cursor from an earlier call; migration 016
+ * says why it is a transaction id), at most `limit`, and the cursor to pass next time. Without
+ * `since`, only the cursor. The cursor is read before the rows, in its own statement: a row its
+ * snapshot could not see is stamped at or above it, so it comes in the next call, never lost.
+ */
+export async function jobChangesSince(db: Knex, projectId: string, since: string | undefined, limit: number): Promise<{ cursor: string; rows: JobSummaryRow[] }> {
+  const { rows: [{ cursor }] } = await db.raw<{ rows: [{ cursor: string }] }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS cursor');
+  if (since === undefined) return { cursor, rows: [] };
+  const rows = await jobSummariesQuery(db, { projectId })
+    .where('job.change_xid', '>=', db.raw('?::xid8', [since]))
+    .orderBy('job.change_xid')
+    .orderBy('job.id')
+    .limit(limit);
+  return { cursor, rows };
+}

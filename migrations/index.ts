@@ -14,6 +14,7 @@ import * as schedules from './012_schedules';
 import * as seriesSums from './013_series_sums';
 import * as jobAttempts from './014_job_attempts';
 import * as concurrencyRules from './015_concurrency_rules';
+import * as jobChanges from './016_job_changes';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '013_series_sums': seriesSums,
   '014_job_attempts': jobAttempts,
   '015_concurrency_rules': concurrencyRules,
+  '016_job_changes': jobChanges,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
