@@ -1,11 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { BenchmarkTableRow, PerfData } from '../../common/schemas/perf';
+import { ConsoleBrowser } from '../harness/browser';
 import { Stack, type Tenant } from '../harness/stack';
-
-/** Debian's chromium (scripts/bootstrap.sh installs it); playwright-core only drives it, it downloads nothing. */
-const CHROMIUM = process.env.BENCHLINE_CHROMIUM ?? '/usr/bin/chromium';
 
 /**
  * The web console in a real browser, served by the api it reads, on a private project with a known
@@ -15,10 +11,9 @@ const CHROMIUM = process.env.BENCHLINE_CHROMIUM ?? '/usr/bin/chromium';
  */
 describe('web console', () => {
   let stack: Stack;
-  let browser: Browser;
+  let browser: ConsoleBrowser;
   let publicTenant: Tenant;
   let base: string;
-  const shots = join(process.env.BENCHLINE_TEST_SCRATCH!, 'artifacts', 'console');
   const BENCHMARKS = 60;
   const STEP = [100.3, 99.2, 100.9, 99.7, 100.4, 99.6, 100.1, 100.2, 99.8, 100.5, 99.9, 160];
   // Shifts by 30 % half way: a change point at its seventh report.
@@ -40,23 +35,16 @@ describe('web console', () => {
       });
       if (response.status !== 201) throw new Error(`report: HTTP ${response.status} ${JSON.stringify(response.body)}`);
     }
-    await mkdir(shots, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await ConsoleBrowser.launch(stack.apiUrl, 'console');
   });
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
   });
 
-  async function open(path: string, token?: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    if (token) await context.addInitScript(`sessionStorage.setItem('benchline.token', ${JSON.stringify(token)})`);
-    const page = await context.newPage();
-    await page.goto(`${stack.apiUrl}${path}`);
-    return page;
-  }
+  const open = (path: string, token?: string) => browser.open(path, token);
   const firstRow = (page: Page, name: string) => page.locator('#benchmark-table tbody tr:first-child td.name', { hasText: new RegExp(`^${name}$`) }).waitFor();
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const shot = (page: Page, name: string) => browser.shot(page, name);
 
   describe('endpoints', () => {
     it('pages, sorts and filters the benchmarks table on the server', async () => {

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { getToken, setToken } from './api';
+import { AlertsPage } from './pages/alerts';
 import { BenchmarksPage } from './pages/benchmarks';
 import { HomePage } from './pages/home';
 import { JobPage, JobsPage } from './pages/jobs';
@@ -38,9 +39,24 @@ function Route() {
     if (parts[2] === 'perf') return <PerfPage project={project} params={params} />;
     if (parts[2] === 'jobs') return parts[3] ? <JobPage project={project} job={parts[3]} /> : <JobsPage project={project} params={params} />;
     if (parts[2] === 'reports' && parts[3]) return <ReportPage project={project} report={parts[3]} />;
+    if (parts[2] === 'alerts' && !parts[3]) return <AlertsPage project={project} params={params} />;
   }
   if (parts.length === 0) return <HomePage />;
   return <p class="error">No page at {path}.</p>;
+}
+
+/** Within a project, its pages that need no further choice (the benchmarks table needs a branch and testbed: the overview links it). */
+function ProjectNav() {
+  const { path } = useLocation();
+  const [, root, slug, section = ''] = path.split('/');
+  if (root !== 'projects' || !slug) return null;
+  const pages = [['', 'overview'], ['jobs', 'jobs'], ['alerts', 'alerts']] as const;
+  return (
+    <nav id="project-nav">
+      <span class="project">{decodeURIComponent(slug)}</span>
+      {pages.map(([p, label]) => <a key={p} href={`/projects/${slug}${p && `/${p}`}`} class={section === p ? 'current' : ''}>{label}</a>)}
+    </nav>
+  );
 }
 
 function App() {
@@ -48,6 +64,7 @@ function App() {
     <div onClick={onLinkClick}>
       <header>
         <a href="/" class="brand">Benchline</a>
+        <ProjectNav />
         <SignIn />
       </header>
       <main>

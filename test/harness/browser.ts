@@ -1,0 +1,42 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/** Debian's chromium (scripts/bootstrap.sh installs it); playwright-core only drives it, it downloads nothing. */
+const CHROMIUM = process.env.BENCHLINE_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * A real browser for console tests: pages opened on the api's console, signed in or not, and
+ * screenshots kept as artifacts under the run's scratch folder (artifacts/<name>/).
+ */
+export class ConsoleBrowser {
+  private constructor(
+    private readonly browser: Browser,
+    private readonly apiUrl: string,
+    private readonly shots: string,
+  ) {}
+
+  static async launch(apiUrl: string, artifacts: string): Promise<ConsoleBrowser> {
+    const shots = join(process.env.BENCHLINE_TEST_SCRATCH!, 'artifacts', artifacts);
+    await mkdir(shots, { recursive: true });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    return new ConsoleBrowser(browser, apiUrl, shots);
+  }
+
+  /** A fresh context (its own session storage) at `path`, signed in with `token` when given. */
+  async open(path: string, token?: string): Promise<Page> {
+    const context = await this.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    if (token) await context.addInitScript(`sessionStorage.setItem('benchline.token', ${JSON.stringify(token)})`);
+    const page = await context.newPage();
+    await page.goto(`${this.apiUrl}${path}`);
+    return page;
+  }
+
+  shot(page: Page, name: string): Promise<Buffer> {
+    return page.screenshot({ path: join(this.shots, `${name}.png`), fullPage: true });
+  }
+
+  close(): Promise<void> {
+    return this.browser.close();
+  }
+}
