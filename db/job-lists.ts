@@ -30,18 +30,24 @@ export function jobSummariesQuery(db: Knex, filter: JobFilter): Knex.QueryBuilde
 }
 
 /**
- * A project's jobs created or changed since `since` (a cursor from an earlier call; migration 016
- * says why it is a transaction id), at most `limit`, and the cursor to pass next time. Without
- * `since`, only the cursor. The cursor is read before the rows, in its own statement: a row its
- * snapshot could not see is stamped at or above it, so it comes in the next call, never lost.
+ * A project's jobs created or changed since `since` (a cursor from an earlier call: the snapshot it
+ * read under, migration 016), at most `limit`, and the cursor to pass next time. Without `since`,
+ * only the cursor. Rows and cursor come from one snapshot (a read-only repeatable-read transaction),
+ * so the rows are exactly those whose last write the earlier snapshot could not see.
  */
-export async function jobChangesSince(db: Knex, projectId: string, since: string | undefined, limit: number): Promise<{ cursor: string; rows: JobSummaryRow[] }> {
-  const { rows: [{ cursor }] } = await db.raw<{ rows: [{ cursor: string }] }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS cursor');
-  if (since === undefined) return { cursor, rows: [] };
-  const rows = await jobSummariesQuery(db, { projectId })
-    .where('job.change_xid', '>=', db.raw('?::xid8', [since]))
-    .orderBy('job.change_xid')
-    .orderBy('job.id')
-    .limit(limit);
-  return { cursor, rows };
+export function jobChangesSince(db: Knex, projectId: string, since: string | undefined, limit: number): Promise<{ cursor: string; rows: JobSummaryRow[] }> {
+  return db.transaction(
+    async (trx) => {
+      const { rows: [{ cursor }] } = await trx.raw<{ rows: [{ cursor: string }] }>('SELECT pg_current_snapshot()::text AS cursor');
+      if (since === undefined) return { cursor, rows: [] };
+      const rows = await jobSummariesQuery(trx, { projectId })
+        // The range bound lets the (project_id, change_xid) index skip every row older than the earlier snapshot.
+        .whereRaw('job.change_xid >= pg_snapshot_xmin(?::pg_snapshot) AND NOT pg_visible_in_snapshot(job.change_xid, ?::pg_snapshot)', [since, since])
+        .orderBy('job.change_xid')
+        .orderBy('job.id')
+        .limit(limit);
+      return { cursor, rows };
+    },
+    { isolationLevel: 'repeatable read', readOnly: true },
+  );
 }

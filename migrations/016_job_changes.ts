@@ -3,9 +3,9 @@ import type { Knex } from 'knex';
 /**
  * Job change cursors for live views (GET /v0/projects/{project}/job-changes). Every insert and update
  * of a job row stamps it with the writing transaction's id (`change_xid`, set by a trigger so no
- * writer can forget it). A cursor is a reader's snapshot xmin: every transaction below it has ended,
- * so rows stamped below it were all visible to that reader, and any row it could not yet see carries
- * an id at or above it and is returned next time. A sequence or timestamp would not do: their values
+ * writer can forget it). A cursor is the snapshot a reader read under: the jobs changed since are
+ * exactly those whose stamp that snapshot could not see (pg_visible_in_snapshot), committed late or
+ * not, and no job is sent twice for one write. A sequence or timestamp would not do: their values
  * are taken before commit, so a row committed late with a smaller value would slip behind a cursor.
  *
  * The partial index serves queue positions: the waiting jobs of a spec in dispatch order.
