@@ -17,13 +17,14 @@ export function mergeJobChanges(page: Page<JobListItem[]>, changes: JobChanges, 
   // A page with room left holds the project's oldest jobs: any job not on it is newer.
   const fresh = changes.jobs.filter((j) => !shown.has(j.uuid) && (page.rows.length < perPage || !last || byCreated(j, last) < 0));
   let touched = fresh.length > 0;
-  const rows = page.rows.map((row) => {
+  const current = (row: JobListItem) => {
     const next = changed.get(row.uuid) ?? row;
     const position = next.status === 'pending' ? positions.get(row.uuid) ?? null : null;
     if (next === row && position === row.queue_position) return row;
     touched = true;
     return { ...next, queue_position: position };
-  });
+  };
+  const rows = [...fresh, ...page.rows].map(current);
   if (!touched) return page;
-  return { rows: [...fresh, ...rows].sort(byCreated).slice(0, perPage), total: page.total + fresh.length };
+  return { rows: rows.sort(byCreated).slice(0, perPage), total: page.total + fresh.length };
 }
