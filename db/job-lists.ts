@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { JobStatus } from '../common/contracts';
+import { MAX_JOB_CURSOR } from '../common/schemas';
 import type { JobRow } from './rows';
 
 /** A job as lists show it: with its project's and runner's slugs. */
@@ -38,7 +39,12 @@ export function jobSummariesQuery(db: Knex, filter: JobFilter): Knex.QueryBuilde
 export function jobChangesSince(db: Knex, projectId: string, since: string | undefined, limit: number): Promise<{ cursor: string; rows: JobSummaryRow[] }> {
   return db.transaction(
     async (trx) => {
-      const { rows: [{ cursor }] } = await trx.raw<{ rows: [{ cursor: string }] }>('SELECT pg_current_snapshot()::text AS cursor');
+      const { rows: [{ snapshot, xmin }] } = await trx.raw<{ rows: [{ snapshot: string; xmin: string }] }>(
+        'SELECT pg_current_snapshot()::text AS snapshot, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin',
+      );
+      // A snapshot with very many transactions in progress is longer than a cursor may be: the
+      // snapshot that sees nothing from xmin on stands in for it (a job may then come twice, none is lost).
+      const cursor = snapshot.length <= MAX_JOB_CURSOR ? snapshot : `${xmin}:${xmin}:`;
       if (since === undefined) return { cursor, rows: [] };
       const rows = await jobSummariesQuery(trx, { projectId })
         // The range bound lets the (project_id, change_xid) index skip every row older than the earlier snapshot.

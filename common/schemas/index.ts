@@ -176,9 +176,11 @@ function isSnapshot(text: string): boolean {
   const [xmin, xmax, ...xip] = text.split(/[:,]/).filter((part, i) => i < 2 || part !== '').map(BigInt);
   return xmin >= 1n && xmax >= xmin && xip.every((x, i) => x >= xmin && x < xmax && (i === 0 || x >= xip[i - 1]));
 }
+/** A cursor's length at most: a URL stays well inside the server's header limit, whatever the characters sent. */
+export const MAX_JOB_CURSOR = 1024;
 const jobCursor = z
   .string()
-  .max(4000)
+  .max(MAX_JOB_CURSOR)
   .regex(SNAPSHOT, 'not a cursor from an earlier answer')
   .refine(isSnapshot, 'not a cursor from an earlier answer');
 

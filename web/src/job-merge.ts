@@ -1,5 +1,7 @@
 import type { JobChanges, JobListItem } from '../../common/schemas';
-import type { Page } from './api';
+
+/** A page of the list as the console holds it (api.ts's Page, restated: this module is also tested outside a browser). */
+type Page<T> = { rows: T; total: number };
 
 /** The list's order (the api's): newest first, then by uuid. */
 const byCreated = (a: JobListItem, b: JobListItem) => (a.created === b.created ? (a.uuid < b.uuid ? -1 : 1) : a.created > b.created ? -1 : 1);
