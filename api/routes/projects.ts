@@ -23,10 +23,14 @@ const reportParams = z.object({ project: resourceRef, report: z.string() });
  * submitter with its organization's claim token (X-Benchline-Claim-Token) while it is unclaimed;
  * others only public projects' public fields.
  */
-/** A page of jobs as lists show them, the waiting ones' queue positions found in one query. */
-async function jobListItems(db: Knex, config: ApiConfig, projectId: string, rows: JobSummaryRow[], member: boolean) {
-  const positions = await queuePositions(db, { jobIds: rows.filter((r) => r.status === 'pending').map((r) => r.id), projectId });
-  return rows.map((row) => ({ ...toJobSummary(config, row, member), queue_position: positions.get(row.id) ?? null }));
+/**
+ * Jobs as lists show them, with the queue positions of the waiting ones among them and of `watched`
+ * (more jobs of the project), all found in one query. Returns the positions found too.
+ */
+async function jobListItems(db: Knex, config: ApiConfig, projectId: string, rows: JobSummaryRow[], member: boolean, watched: string[] = []) {
+  const waiting = rows.filter((r) => r.status === 'pending').map((r) => r.id);
+  const positions = await queuePositions(db, { jobIds: [...new Set([...waiting, ...watched])], projectId });
+  return { items: rows.map((row) => ({ ...toJobSummary(config, row, member), queue_position: positions.get(row.id) ?? null })), positions };
 }
 
 const projectRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -63,7 +67,7 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
         until: until ? new Date(until) : undefined,
       });
       const rows = await paginate<JobSummaryRow>(app.db, reply, query, page, [{ column: 'job.created_at', order: 'desc' }, { column: 'job.id' }]);
-      return jobListItems(app.db, app.config, project.id, rows, member);
+      return (await jobListItems(app.db, app.config, project.id, rows, member)).items;
     },
   );
 
@@ -91,13 +95,11 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
       const { project, member } = await readableProject(app.db, request, request.params.project);
       const { since, queued } = request.query;
       const { cursor, rows } = await jobChangesSince(app.db, project.id, since, MAX_JOB_CHANGES + 1);
-      const changed = rows.slice(0, MAX_JOB_CHANGES);
-      const watched = [...new Set([...(queued ? [queued].flat() : []), ...changed.filter((r) => r.status === 'pending').map((r) => r.id)])];
-      const positions = await queuePositions(app.db, { jobIds: watched, projectId: project.id });
+      const { items, positions } = await jobListItems(app.db, app.config, project.id, rows.slice(0, MAX_JOB_CHANGES), member, queued ? [queued].flat() : []);
       return {
         cursor,
         complete: rows.length <= MAX_JOB_CHANGES,
-        jobs: changed.map((row) => ({ ...toJobSummary(app.config, row, member), queue_position: positions.get(row.id) ?? null })),
+        jobs: items,
         queue_positions: [...positions].map(([job, position]) => ({ job, position })),
       };
     },
