@@ -126,12 +126,28 @@ export async function markJobRunning(db: Knex, claim: ClaimRequest, patch: Patch
  * How many jobs run before this one: pending jobs for the same spec that have a better priority,
  * or the same priority and an earlier submission. Null once the job is no longer waiting.
  */
-export async function queuePosition(db: Knex, job: Pick<JobRow, 'id' | 'status' | 'spec_id' | 'priority' | 'created_at'>): Promise<number | null> {
+export async function queuePosition(db: Knex, job: Pick<JobRow, 'id' | 'status' | 'spec_id'>): Promise<number | null> {
   if (job.status !== 'pending' || !job.spec_id) return null;
-  const [{ count }] = await db('job')
-    .where({ status: 'pending', spec_id: job.spec_id })
-    .whereNot({ id: job.id })
-    .where((q) => q.where('priority', '<', job.priority).orWhere((q2) => q2.where('priority', job.priority).where('created_at', '<', job.created_at)))
-    .count<{ count: string }[]>({ count: '*' });
-  return Number(count);
+  return (await queuePositions(db, { jobIds: [job.id] })).get(job.id) ?? null;
+}
+
+/**
+ * queuePosition for many jobs in one statement (a page of a list): the waiting jobs of each spec
+ * some of them wait for are ranked once, and rank() - 1 counts those strictly ahead (peers, same
+ * priority and time, are not ahead of each other). Jobs no longer waiting are absent. `projectId`
+ * narrows `jobIds` to one project's, so a caller's list of ids reveals nothing of other projects.
+ */
+export async function queuePositions(db: Knex, scope: { jobIds: string[]; projectId?: string }): Promise<Map<string, number>> {
+  if (!scope.jobIds.length) return new Map();
+  const within = (q: Knex.QueryBuilder) => {
+    q.whereIn('id', scope.jobIds);
+    if (scope.projectId) q.where('project_id', scope.projectId);
+  };
+  const specs = db('job').where({ status: 'pending' }).whereNotNull('spec_id').modify(within).select('spec_id');
+  const ranked = db('job')
+    .where({ status: 'pending' })
+    .whereIn('spec_id', specs)
+    .select('id', 'project_id', db.raw('rank() OVER (PARTITION BY spec_id ORDER BY priority, created_at) - 1 AS position'));
+  const rows = await db.from(ranked.as('ranked')).modify(within).select<{ id: string; position: string }[]>('id', 'position');
+  return new Map(rows.map((r) => [r.id, Number(r.position)]));
 }

@@ -14,6 +14,7 @@ import * as schedules from './012_schedules';
 import * as seriesSums from './013_series_sums';
 import * as jobAttempts from './014_job_attempts';
 import * as concurrencyRules from './015_concurrency_rules';
+import * as jobChanges from './016_job_changes';
 import * as webhooks from './017_webhooks';
 
 /**
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '013_series_sums': seriesSums,
   '014_job_attempts': jobAttempts,
   '015_concurrency_rules': concurrencyRules,
+  '016_job_changes': jobChanges,
   '017_webhooks': webhooks,
 };
 

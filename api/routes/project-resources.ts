@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { resourceRef } from '../../common/schemas/fields';
 import { paginationQuery } from '../../common/schemas/pagination';
-import { branchUpdate, branchView, newBranch, newProject, newTestbed, projectUpdate, projectView, testbedUpdate, testbedView } from '../../common/schemas/projects';
+import { branchUpdate, branchView, newBranch, newProject, newTestbed, projectDetail, projectUpdate, projectView, testbedUpdate, testbedView } from '../../common/schemas/projects';
 import { findOrganization, memberRole } from '../../db/organizations';
 import { getOrganization, insertProject, organizationProjectsQuery, updateProject } from '../../db/projects';
 import { findProjectChild, insertProjectChild, projectChildQuery, updateProjectChild, type ChildRow } from '../../db/resources';
@@ -68,10 +68,11 @@ const projectResourceRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/v0/projects/:project',
-    { preHandler: app.optionalUser, schema: { summary: 'View a project', tags: ['projects'], params: projectParams, response: { 200: projectView, ...errorResponses } } },
+    { preHandler: app.optionalUser, schema: { summary: 'View a project', tags: ['projects'], params: projectParams, response: { 200: projectDetail, ...errorResponses } } },
     async (request) => {
-      const { project } = await readableProject(app.db, request, request.params.project);
-      return toProjectView(project, (await getOrganization(app.db, project.organization_id)).slug);
+      const { project, role } = await readableProject(app.db, request, request.params.project);
+      // A claim token reads like a member but changes nothing: only an organization role counts.
+      return { ...toProjectView(project, (await getOrganization(app.db, project.organization_id)).slug), member: role !== undefined };
     },
   );
 

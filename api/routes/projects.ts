@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errorBody, jobListQuery, jobSummary, jobView, reportView, resourceRef } from '../../common/schemas';
+import { errorBody, jobChanges, jobChangesQuery, jobListItem, jobListQuery, jobView, MAX_JOB_CHANGES, reportView, resourceRef } from '../../common/schemas';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { isTerminal, jobWorkflowId } from '../../common/contracts';
-import { getJob } from '../../db/jobs';
-import { jobSummariesQuery, type JobSummaryRow } from '../../db/job-lists';
+import { getJob, queuePositions } from '../../db/jobs';
+import { jobChangesSince, jobSummariesQuery, type JobSummaryRow } from '../../db/job-lists';
 import { getOutput } from '../../db/outputs';
 import { getReport } from '../../db/reports';
 import { isUuid } from '../../db/refs';
@@ -12,6 +12,8 @@ import { conflict, notFound } from '../errors';
 import { cancelableJob, readableProject } from '../project-access';
 import { paginate } from '../pagination';
 import { toJobSummary, toJobView, toReportView } from '../views';
+import type { Knex } from 'knex';
+import type { ApiConfig } from '../config';
 
 const jobParams = z.object({ project: resourceRef, job: z.string() });
 const reportParams = z.object({ project: resourceRef, report: z.string() });
@@ -21,6 +23,16 @@ const reportParams = z.object({ project: resourceRef, report: z.string() });
  * submitter with its organization's claim token (X-Benchline-Claim-Token) while it is unclaimed;
  * others only public projects' public fields.
  */
+/**
+ * Jobs as lists show them, with the queue positions of the waiting ones among them and of `watched`
+ * (more jobs of the project), all found in one query. Returns the positions found too.
+ */
+async function jobListItems(db: Knex, config: ApiConfig, projectId: string, rows: JobSummaryRow[], member: boolean, watched: string[] = []) {
+  const waiting = rows.filter((r) => r.status === 'pending').map((r) => r.id);
+  const positions = await queuePositions(db, { jobIds: [...new Set([...waiting, ...watched])], projectId });
+  return { items: rows.map((row) => ({ ...toJobSummary(config, row, member), queue_position: positions.get(row.id) ?? null })), positions };
+}
+
 const projectRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v0/projects/:project/jobs/:job',
@@ -37,7 +49,13 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
     '/v0/projects/:project/jobs',
     {
       preHandler: [app.optionalUser, app.optionalClaimant],
-      schema: { summary: "List a project's jobs, newest first", tags: ['jobs'], params: z.object({ project: resourceRef }), querystring: jobListQuery, response: { 200: z.array(jobSummary), 404: errorBody } },
+      schema: {
+        summary: "List a project's jobs, newest first, waiting ones with their queue position",
+        tags: ['jobs'],
+        params: z.object({ project: resourceRef }),
+        querystring: jobListQuery,
+        response: { 200: z.array(jobListItem), 404: errorBody },
+      },
     },
     async (request, reply) => {
       const { project, member } = await readableProject(app.db, request, request.params.project);
@@ -49,7 +67,41 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
         until: until ? new Date(until) : undefined,
       });
       const rows = await paginate<JobSummaryRow>(app.db, reply, query, page, [{ column: 'job.created_at', order: 'desc' }, { column: 'job.id' }]);
-      return rows.map((row) => toJobSummary(app.config, row, member));
+      return (await jobListItems(app.db, app.config, project.id, rows, member)).items;
+    },
+  );
+
+  /**
+   * What a live list needs between reloads: the jobs changed since its cursor (usually none, one
+   * indexed range scan) and the positions of the waiting jobs it shows. Polled rather than streamed:
+   * a plain request is authorised like any read, passes every proxy, and the OpenAPI fuzzers handle it.
+   */
+  app.get(
+    '/v0/projects/:project/job-changes',
+    {
+      preHandler: [app.optionalUser, app.optionalClaimant],
+      schema: {
+        summary: "A project's jobs created or changed since a cursor, and queue positions: for live lists",
+        description:
+          'Call it first without `since` for a cursor, then load the list, then poll with `since` set to the latest cursor: ' +
+          'merge the jobs returned into the list by `uuid`. Jobs are shown as the list shows them, redacted the same way for non-members.',
+        tags: ['jobs'],
+        params: z.object({ project: resourceRef }),
+        querystring: jobChangesQuery,
+        response: { 200: jobChanges, 400: errorBody, 404: errorBody },
+      },
+    },
+    async (request) => {
+      const { project, member } = await readableProject(app.db, request, request.params.project);
+      const { since, queued } = request.query;
+      const { cursor, rows } = await jobChangesSince(app.db, project.id, since, MAX_JOB_CHANGES + 1);
+      const { items, positions } = await jobListItems(app.db, app.config, project.id, rows.slice(0, MAX_JOB_CHANGES), member, queued ? [queued].flat() : []);
+      return {
+        cursor,
+        complete: rows.length <= MAX_JOB_CHANGES,
+        jobs: items,
+        queue_positions: [...positions].map(([job, position]) => ({ job, position })),
+      };
     },
   );
 

@@ -157,6 +157,51 @@ export const jobListQuery = paginationQuery.extend({
   until: z.iso.datetime({ offset: true }).optional().describe('only jobs created before this time'),
 });
 
+/** A job in a project's list: its summary and, while it waits, its queue position (one query per page). */
+export const jobListItem = jobSummary.extend({ queue_position: jobView.shape.queue_position });
+export type JobListItem = z.infer<typeof jobListItem>;
+
+/** Jobs one change answer holds at most; beyond it the caller reloads its list. */
+export const MAX_JOB_CHANGES = 500;
+/** Queue positions one change answer may be asked for (a page of jobs, generously). */
+export const MAX_QUEUED_WATCH = 100;
+/**
+ * A cursor is a Postgres snapshot in its text form (`xmin:xmax:xip,…`, migration 016). What Postgres
+ * would refuse to read as one is refused here first (a 400 naming the field, never a failed query).
+ */
+const SNAPSHOT = /^[0-9]{1,19}:[0-9]{1,19}:([0-9]{1,19}(,[0-9]{1,19})*)?$/;
+function isSnapshot(text: string): boolean {
+  // Zod runs every check even after one failed: this one must not throw on what the pattern refused.
+  if (!SNAPSHOT.test(text)) return false;
+  const [xmin, xmax, ...xip] = text.split(/[:,]/).filter((part, i) => i < 2 || part !== '').map(BigInt);
+  return xmin >= 1n && xmax >= xmin && xip.every((x, i) => x >= xmin && x < xmax && (i === 0 || x >= xip[i - 1]));
+}
+/** A cursor's length at most: a URL stays well inside the server's header limit, whatever the characters sent. */
+export const MAX_JOB_CURSOR = 1024;
+const jobCursor = z
+  .string()
+  .max(MAX_JOB_CURSOR)
+  .regex(SNAPSHOT, 'not a cursor from an earlier answer')
+  .refine(isSnapshot, 'not a cursor from an earlier answer');
+
+export const jobChangesQuery = z.object({
+  since: jobCursor.optional().describe('the `cursor` of an earlier answer: only jobs changed since then are returned; absent, only a cursor to start from'),
+  queued: z
+    .union([z.uuid(), z.array(z.uuid()).max(MAX_QUEUED_WATCH)])
+    .optional()
+    .describe(`jobs whose current queue position to return (those the caller shows as waiting; repeatable, at most ${MAX_QUEUED_WATCH})`),
+});
+
+export const jobChanges = z.object({
+  cursor: z.string().describe('pass it as `since` next time (opaque)'),
+  complete: z.boolean().describe(`false when more than ${MAX_JOB_CHANGES} jobs changed: \`jobs\` holds only some, reload the list (and keep the new cursor)`),
+  jobs: z.array(jobListItem).describe('jobs created or changed since `since`, each as the list shows it'),
+  queue_positions: z
+    .array(z.object({ job: z.uuid(), position: z.number().int() }))
+    .describe("the waiting jobs among `queued` and `jobs`, with their positions now: a position moves when jobs ahead leave the queue, with no change to the job's own row. A job asked for but absent is no longer waiting"),
+});
+export type JobChanges = z.infer<typeof jobChanges>;
+
 export const metricView = z.object({
   benchmark: z.string(),
   measure: z.string(),

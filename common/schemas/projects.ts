@@ -13,6 +13,10 @@ export const projectView = z.object({
   visibility,
   created: timestamp,
 });
+/** One project as its own view shows it: with what the caller may do there (the console shows only the actions allowed). */
+export const projectDetail = projectView.extend({
+  member: z.boolean().describe("whether the caller belongs to the project's organization: members may change its alerts and thresholds"),
+});
 
 export const newBranch = z.strictObject({ name, slug: slug.optional() });
 export const branchUpdate = z.strictObject({ name: name.optional(), slug: slug.optional() });

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 
 /** Debian's chromium (scripts/bootstrap.sh installs it); playwright-core only drives it, it downloads nothing. */
 export const CHROMIUM = process.env.BENCHLINE_CHROMIUM ?? '/usr/bin/chromium';
@@ -24,11 +24,15 @@ export class ConsoleBrowser {
     return new ConsoleBrowser(browser, apiUrl, shots);
   }
 
-  /** A fresh context (its own sessionStorage) with a page at `path`. */
-  async open(path: string, token?: string): Promise<Page> {
+  /**
+   * A fresh context (its own sessionStorage) with a page at `path`, signed in with `token` when
+   * given; `onRequest` sees every request the page makes, from the first.
+   */
+  async open(path: string, token?: string, onRequest?: (request: Request) => void): Promise<Page> {
     const context = await this.browser.newContext({ viewport: { width: 1280, height: 900 } });
     if (token) await context.addInitScript(`sessionStorage.setItem('benchline.token', ${JSON.stringify(token)})`);
     const page = await context.newPage();
+    if (onRequest) page.on('request', onRequest);
     await page.goto(`${this.apiUrl}${path}`);
     return page;
   }

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { getToken, setToken } from './api';
+import { AlertsPage } from './pages/alerts';
 import { BenchmarksPage } from './pages/benchmarks';
 import { HomePage } from './pages/home';
 import { JobPage, JobsPage } from './pages/jobs';
@@ -40,6 +41,7 @@ function Route() {
     if (parts[2] === 'jobs') return parts[3] ? <JobPage project={project} job={parts[3]} /> : <JobsPage project={project} params={params} />;
     if (parts[2] === 'reports' && parts[3]) return <ReportPage project={project} report={parts[3]} />;
     if (parts[2] === 'pipelines') return parts[3] ? <PipelinePage project={project} pipeline={parts[3]} /> : <PipelinesPage project={project} params={params} />;
+    if (parts[2] === 'alerts' && !parts[3]) return <AlertsPage project={project} params={params} />;
   }
   if (parts.length === 0) return <HomePage />;
   return <p class="error">No page at {path}.</p>;
@@ -50,9 +52,10 @@ function ProjectNav() {
   const { path } = useLocation();
   const [, section, project, page] = path.split('/');
   if (section !== 'projects' || !project) return null;
-  const links = [['', 'overview'], ['/perf', 'perf'], ['/jobs', 'jobs'], ['/pipelines', 'pipelines']] as const;
+  const links = [['', 'overview'], ['/perf', 'perf'], ['/jobs', 'jobs'], ['/pipelines', 'pipelines'], ['/alerts', 'alerts']] as const;
   return (
-    <nav class="project-nav" id="project-nav">
+    <nav id="project-nav">
+      <span class="project">{decodeURIComponent(project)}</span>
       {links.map(([sub, label]) => (
         <a key={label} href={`/projects/${project}${sub}`} class={(page ?? '') === sub.slice(1) ? 'current' : undefined}>{label}</a>
       ))}
@@ -65,10 +68,10 @@ function App() {
     <div onClick={onLinkClick}>
       <header>
         <a href="/" class="brand">Benchline</a>
+        <ProjectNav />
         <SignIn />
       </header>
       <main>
-        <ProjectNav />
         <Route />
       </main>
     </div>

@@ -1,10 +1,11 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { isTerminal } from '../../../common/contracts';
 import type { JobView } from '../../../common/schemas';
 import { getToken, projectPath, query } from '../api';
 import { formatTime, short } from '../format';
 import { Status, useApi } from '../hooks';
+import { useLiveJobs, type LiveJobs } from '../live';
 
 /** Nested facts (the executor, its accelerator, the host's tuning) as `a.b: value` lines. */
 function flatten(value: unknown, prefix = ''): [string, string][] {
@@ -28,16 +29,28 @@ function Output({ base, job, kind, path, size }: { base: string; job: string; ki
   );
 }
 
+/** A job's detail stays live: it is fetched again when the job changed or its queue position moved. */
+const liveJob: LiveJobs<JobView> = {
+  queued: (j) => (j.status === 'pending' ? [j.uuid] : []),
+  merge: (page, changes) => {
+    const j = page.rows;
+    const position = changes.queue_positions.find((p) => p.job === j.uuid)?.position ?? null;
+    return changes.jobs.some((c) => c.uuid === j.uuid) || position !== j.queue_position ? 'reload' : page;
+  },
+  // An ended job changes no more.
+  done: (j) => isTerminal(j.status),
+};
+
 /**
- * A job: its status and phases, where it ran, its outputs and its workflow. With `refreshMs` it stays
- * live until the job ends (an ended job changes no more).
+ * A job: its status and phases, where it ran, its outputs and its workflow. `live`, it stays current
+ * until the job ends, from the project's job changes (api/routes/projects.ts).
  */
-export function JobDetail({ project, job, refreshMs, actions }: { project: string; job: string; refreshMs?: number; actions?: (job: JobView) => ComponentChildren }) {
+export function JobDetail({ project, job, live, actions }: { project: string; job: string; live?: boolean; actions?: (job: JobView) => ComponentChildren }) {
   const base = projectPath(project);
-  const [ended, setEnded] = useState(false);
-  const loaded = useApi<JobView>(`${base}/jobs/${job}`, ended ? undefined : refreshMs);
-  const status = loaded.state === 'ok' ? loaded.data.rows.status : null;
-  useEffect(() => setEnded(status !== null && isTerminal(status)), [status]);
+  const path = `${base}/jobs/${job}`;
+  const once = useApi<JobView>(live ? null : path);
+  const kept = useLiveJobs<JobView>(project, live ? path : null, liveJob);
+  const loaded = live ? kept : once;
   if (loaded.state !== 'ok') return <Status of={loaded} />;
   const j = loaded.data.rows;
   const phases = [['created', j.created], ['claimed', j.claimed], ['started', j.started], ['completed', j.completed], ['finished', j.finished]] as const;
