@@ -17,6 +17,7 @@ import { documentTransform, securitySchemes } from './openapi';
 import { frameworkErrors, MAX_URL_LENGTH, registerRouting } from './routing';
 import activeJobRoutes from './routes/active-jobs';
 import healthRoutes from './routes/health';
+import statusRoutes from './routes/status';
 import pipelineRoutes from './routes/pipelines';
 import criticalPathRoutes from './routes/critical-path';
 import concurrencyRuleRoutes from './routes/concurrency-rules';
@@ -90,6 +91,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   await app.register(metrics, { token: config.metricsToken });
   await app.register(auth);
   await app.register(healthRoutes);
+  await app.register(statusRoutes);
   await app.register(runRoutes);
   await app.register(pipelineRoutes);
   await app.register(criticalPathRoutes);

@@ -5,10 +5,11 @@ import { bearerToken } from '../common/tokens';
 import { dbHealth } from '../db/connection';
 import { webhookOutcomeCounts } from '../db/webhooks';
 import { forbidden } from './errors';
+import { registerJobMetrics } from './job-metrics';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    metrics: { jobsSubmitted: Counter<'tier'> };
+    metrics: { jobsSubmitted: Counter<'tier'>; dispatchLatency: Histogram<'spec'> };
   }
 }
 
@@ -27,7 +28,9 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
     labelNames: ['method', 'route', 'status'] as const,
     registers: [registry],
   });
+  const jobs = registerJobMetrics(registry, app.db, app.log);
   app.decorate('metrics', {
+    dispatchLatency: jobs.dispatchLatency,
     jobsSubmitted: new Counter({ name: 'benchline_jobs_submitted_total', help: 'Jobs accepted: single runs (POST /v0/run) and the jobs of pipelines', labelNames: ['tier'] as const, registers: [registry] }),
   });
   registerDatabaseMetrics(app, registry);

@@ -117,9 +117,10 @@ export function holdsClaim(job: JobRow, runnerId: string, ticketHash: string): b
  * claimed → running, only by the holder of the current attempt's claim (a runner of an earlier
  * attempt cannot move a later attempt's job); repeating it once running changes nothing.
  */
-export async function markJobRunning(db: Knex, claim: ClaimRequest, patch: Patch): Promise<boolean> {
+export async function markJobRunning(db: Knex, claim: ClaimRequest, patch: Patch): Promise<'started' | 'repeated' | false> {
   const [row] = await heldClaim(db, claim).whereIn('status', sourcesOf('running')).update({ ...patch, status: 'running' }).returning('id');
-  return Boolean(row) || Boolean(await heldClaim(db, claim).where({ status: 'running' }).first('id'));
+  if (row) return 'started';
+  return (await heldClaim(db, claim).where({ status: 'running' }).first('id')) ? 'repeated' : false;
 }
 
 /**

@@ -16,6 +16,7 @@ import * as jobAttempts from './014_job_attempts';
 import * as concurrencyRules from './015_concurrency_rules';
 import * as jobChanges from './016_job_changes';
 import * as webhooks from './017_webhooks';
+import * as jobFinishedAt from './019_job_finished_at';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '015_concurrency_rules': concurrencyRules,
   '016_job_changes': jobChanges,
   '017_webhooks': webhooks,
+  '019_job_finished_at': jobFinishedAt,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -123,6 +123,12 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
         execution: { executor: request.body.executor, ...request.body.execution },
       });
       if (!moved) throw conflict(`job ${job.id} is ${(await getJob(app.db, job.id))?.status}; it cannot start`);
+      // Once per job, when its command first starts: a retry's wait would include the earlier attempt's run.
+      if (moved === 'started' && job.started_at === null) {
+        const runnable = Math.max(job.created_at.getTime(), job.start_after?.getTime() ?? 0);
+        const spec = (job.spec_id && (await slugById(app.db, 'spec', job.spec_id))) || '';
+        app.metrics.dispatchLatency.observe({ spec }, Math.max(0, Date.now() - runnable) / 1000);
+      }
       return reply.status(204).send(null);
     },
   );
