@@ -9,6 +9,7 @@ import { CLAIM_TOKEN_HEADER } from '../common/tokens';
 import auth from './auth';
 import { registerConsole } from './console';
 import metrics from './metrics';
+import tracing from './tracing';
 import type { ApiConfig } from './config';
 import { registerErrorHandler } from './errors';
 import { guardInputText } from './input-text';
@@ -75,6 +76,8 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
   registerLifecycle(app);
   registerRouting(app);
   guardInputText(app);
+  // First: its onRoute hook must see every route.
+  await app.register(tracing);
 
   await app.register(swagger, {
     openapi: {

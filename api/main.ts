@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { exitOnStartupError } from '../common/env';
 import { logger } from '../common/logger';
+import { startTracing, stopTracing, temporalTracingPlugins } from '../common/tracing';
 import { installWorkerRuntime } from '../common/worker-runtime';
 import { createOrchestratorWorker, orchestratorEnv } from '../orchestrator/worker';
 import { connect } from '../db/connection';
@@ -13,6 +14,7 @@ import { drain } from './lifecycle';
 async function main() {
   // Every setting parsed, the database reached and its migrations current, before the port opens.
   const config = apiConfigFromEnv();
+  startTracing('api');
   const orchestrator = config.controlWorker ? orchestratorEnv() : undefined;
   await checkDatabaseAtStart(config.database, logger);
   const { breaker, slowQueryMs } = config.database;
@@ -21,7 +23,7 @@ async function main() {
   // A hosted control worker and the client share one native connection: eager workflow start needs it.
   const native = config.controlWorker ? await NativeConnection.connect({ address: config.temporalAddress }) : undefined;
   const connection = native ?? (await Connection.connect({ address: config.temporalAddress }));
-  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace, plugins: temporalTracingPlugins() });
   const worker = native && orchestrator
     ? await createOrchestratorWorker({ connection: native, db, ...orchestrator, namespace: config.temporalNamespace, taskQueue: config.controlTaskQueue })
     : undefined;
@@ -35,6 +37,7 @@ async function main() {
     await working;
     await connection.close();
     await db.destroy();
+    await stopTracing();
     process.exit(drained ? 0 : 1);
   };
   process.once('SIGINT', shutdown);

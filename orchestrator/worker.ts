@@ -5,6 +5,7 @@ import { createControlActivities } from '../activities';
 import { DEFAULT_DB_OUTAGE_WINDOW_SECONDS, MAX_DB_OUTAGE_WINDOW_SECONDS } from '../activities/outage';
 import { CONTROL_TASK_QUEUE, DEFAULT_WEBHOOK_RETRY, type WebhookRetry } from '../common/contracts';
 import { commonEnv, envInt, envString, parseEnv } from '../common/env';
+import { temporalTracingPlugins } from '../common/tracing';
 import { webhookRetryFromEnv } from '../common/webhook-retry';
 import { OutboundGuard, outboundEnv, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
 
@@ -55,7 +56,7 @@ export function createOrchestratorWorker(options: OrchestratorOptions): Promise<
     throw new Error(`the database outage window must be between 1 and ${MAX_DB_OUTAGE_WINDOW_SECONDS} seconds, got ${outageWindow}`);
   }
   // Activities that signal or describe workflows (the tier permits, the reconciler) share the worker's connection.
-  const client = new Client({ connection: options.connection, namespace });
+  const client = new Client({ connection: options.connection, namespace, plugins: temporalTracingPlugins() });
   return Worker.create({
     connection: options.connection,
     namespace,
@@ -65,6 +66,9 @@ export function createOrchestratorWorker(options: OrchestratorOptions): Promise<
       retry: options.webhookRetry ?? DEFAULT_WEBHOOK_RETRY,
     }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    // When tracing (common/tracing.ts): workflow and activity spans, the workflow interceptors bundled
+    // with the workflows. A prebuilt bundle (tests) has none: trace with workflowsPath.
+    plugins: temporalTracingPlugins(),
     // Every job's first workflow task comes through the ordinary queue (later ones through this
     // worker's sticky queue): the SDK's default ratio, 0.2, leaves 2 of its 10 pollers for them, and a
     // burst of submissions queued behind those two (7 workflows/s reached the runner queue here).

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withClientSpan } from '../common/tracing';
 import { CLAIM_TICKET_HEADER, type ClaimedJob, type RunnerRegistered } from '../common/schemas';
 import type { OutputKind } from '../db/rows';
 
@@ -113,16 +114,19 @@ export class RunnerApi {
   private async send<T>(method: string, path: string, headers: Record<string, string>, body?: unknown, signal?: AbortSignal): Promise<T> {
     const binary = Buffer.isBuffer(body);
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-    const response = await fetch(`${this.baseUrl}/v0/runners/${encodeURIComponent(this.runner)}/${path}`, {
+    // The route's shape, not its ids, names the span; the traceparent header continues the job's trace in the api.
+    const operation = path.split('?')[0].replace(/^jobs\/[^/]+/, 'jobs/:job');
+    const response = await withClientSpan(`${method} /v0/runners/:runner/${operation}`, { 'http.request.method': method }, (trace) => fetch(`${this.baseUrl}/v0/runners/${encodeURIComponent(this.runner)}/${path}`, {
       method,
       headers: {
         authorization: `Bearer ${this.token}`,
         ...(body === undefined ? {} : { 'content-type': binary ? 'application/octet-stream' : 'application/json' }),
         ...headers,
+        ...trace,
       },
       body: body === undefined ? undefined : binary ? new Uint8Array(body) : JSON.stringify(body),
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
+    }));
     if (response.status === 204) return undefined as T;
     const data = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
     if (!response.ok) {

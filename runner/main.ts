@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, exitOnStartupError } from '../common/env';
 import { logger } from '../common/logger';
+import { startTracing, stopTracing } from '../common/tracing';
 import { installWorkerRuntime } from '../common/worker-runtime';
 import { outboundPolicyFromEnv } from '../net/outbound';
 import { version } from '../package.json';
@@ -18,6 +19,7 @@ async function main() {
     throw new ConfigError(`--executor must be microvm or sandbox, got "${values.executor}"`);
   }
   const requested = (values.executor as ExecutorName | undefined) ?? config.executor;
+  startTracing('runner');
   installWorkerRuntime();
   await runDaemon({
     apiUrl: config.apiUrl,
@@ -34,6 +36,7 @@ async function main() {
     shutdownGraceTime: `${config.shutdownGraceSeconds}s`,
     outbound: outboundPolicyFromEnv(),
   });
+  await stopTracing();
 }
 
 main().catch((err) => exitOnStartupError('runner', err, () => logger.fatal({ err }, err instanceof Error ? err.message : String(err))));

@@ -1,6 +1,7 @@
 import type { Duration } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { RunnerActivities } from '../common/contracts';
+import { temporalTracingPlugins } from '../common/tracing';
 
 export interface RunnerWorkerOptions {
   connection: NativeConnection;
@@ -27,5 +28,7 @@ export function createRunnerWorker(options: RunnerWorkerOptions): Promise<Worker
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: options.shutdownGraceTime ?? '5m',
+    // runJob continues the job's trace when tracing is on (common/tracing.ts).
+    plugins: temporalTracingPlugins(),
   });
 }
