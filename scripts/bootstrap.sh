@@ -36,7 +36,8 @@ apt_install() {
 # gcc + libc6-dev build the microVM guest's static init; xz-utils/zstd unpack kernel modules;
 # apache2-utils' htpasswd sets up the private registry the tests pull from with credentials.
 # chromium: the console's browser tests drive Debian's build through playwright-core (no browser download).
-apt_install docker-registry skopeo umoci bubblewrap busybox-static qemu-system-x86 cpio gcc libc6-dev xz-utils zstd apache2-utils chromium
+# prometheus: its promtool checks and unit-tests the alert rules in deploy/prometheus.
+apt_install docker-registry skopeo umoci bubblewrap busybox-static qemu-system-x86 cpio gcc libc6-dev xz-utils zstd apache2-utils chromium prometheus
 
 # --- Postgres: DATABASE_URL, else the local server, else an embedded cluster (needs the binaries) ---
 if [ -z "${DATABASE_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
