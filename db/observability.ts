@@ -23,7 +23,7 @@ export async function specQueues(db: Knex, onlineWithinSeconds: number): Promise
   const { rows } = await db.raw<{ rows: SpecQueue[] }>(
     `with queued as (
        select spec_id, count(*)::int as queued,
-              extract(epoch from now() - min(greatest(created_at, start_after)))::float8 as oldest
+              greatest(extract(epoch from now() - min(greatest(created_at, start_after)))::float8, 0) as oldest
          from job where status = 'pending' and spec_id is not null group by spec_id
      ), online as (
        select rs.spec_id, count(*)::int as runners
@@ -32,7 +32,7 @@ export async function specQueues(db: Knex, onlineWithinSeconds: number): Promise
         group by rs.spec_id
      )
      select s.slug as spec, s.paused_at is not null as paused, coalesce(q.queued, 0) as queued,
-            greatest(q.oldest, 0) as oldest_queued_seconds, coalesce(o.runners, 0) as runners_online
+            q.oldest as oldest_queued_seconds, coalesce(o.runners, 0) as runners_online
        from spec s left join queued q on q.spec_id = s.id left join online o on o.spec_id = s.id
       where s.archived_at is null
       order by s.slug`,
