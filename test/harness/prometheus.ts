@@ -30,3 +30,14 @@ export function sampleValue(samples: Sample[], name: string, labels: Record<stri
 export function familyNames(text: string): Set<string> {
   return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
 }
+
+/** The metric families deploy/grafana/benchline.json queries (histogram series folded into their family). */
+export function dashboardMetricNames(dashboard: { panels: unknown[] }): Set<string> {
+  const exprs: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) (k === 'expr' && typeof v === 'string' ? exprs.push(v) : walk(v));
+  };
+  walk(dashboard.panels);
+  return new Set(exprs.flatMap((e) => [...e.matchAll(/\bbenchline_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''))));
+}

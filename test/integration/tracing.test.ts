@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Service } from '../../bench/chaos-services';
@@ -8,6 +9,7 @@ import { ROOT } from '../../devenv/paths';
 import { freePort, waitFor } from '../../devenv/wait';
 import { RECONCILE_SCHEDULE_ID } from '../../orchestrator/schedules';
 import { OtlpReceiver, type ReceivedSpan } from '../harness/otlp-receiver';
+import { dashboardMetricNames, familyNames } from '../harness/prometheus';
 import { startRunnerProcess, type RunnerProcess } from '../harness/runner-process';
 import { Stack } from '../harness/stack';
 
@@ -16,6 +18,8 @@ import { Stack } from '../harness/stack';
  * (api/main.ts), the orchestrator (orchestrator/main.ts, bundling its workflows with the Temporal
  * OpenTelemetry interceptors) and a runner daemon (runner/main.ts). The test's OTLP receiver stands
  * in for a collector. The stack is used for its seeded tenant, spec and Temporal client only.
+ * The two workers also serve the Temporal SDK's Prometheus metrics (BENCHLINE_METRICS_ADDRESS),
+ * which the dashboard's worker panels query.
  */
 describe('tracing', () => {
   let stack: Stack;
@@ -23,6 +27,7 @@ describe('tracing', () => {
   const services: Service[] = [];
   let runner: RunnerProcess | undefined;
   let apiUrl: string;
+  const workerMetrics: string[] = [];
   const scratch = join(process.env.BENCHLINE_TEST_SCRATCH!, 'tracing');
 
   beforeAll(async () => {
@@ -32,9 +37,11 @@ describe('tracing', () => {
     const queue = `control-${stack.id}`;
     const traced = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, BENCHLINE_TRACING_EXPORT_DELAY_MS: '200', BENCHLINE_ALLOW_PRIVATE_NETWORKS: '1', BENCHLINE_CONTROL_TASK_QUEUE: queue };
     const tsx = ['--require', join(ROOT, 'node_modules/tsx/dist/cjs/index.cjs')];
+    const [orchestratorMetrics, runnerMetrics] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
+    workerMetrics.push(orchestratorMetrics, runnerMetrics);
     const port = await freePort();
     apiUrl = `http://127.0.0.1:${port}`;
-    const orchestrator = new Service({ name: 'orchestrator', command: process.execPath, args: [...tsx, join(ROOT, 'orchestrator/main.ts')], env: traced, ready: (s) => polling(stack.client, queue, s.pid), readyTimeoutMs: 240000 }, scratch);
+    const orchestrator = new Service({ name: 'orchestrator', command: process.execPath, args: [...tsx, join(ROOT, 'orchestrator/main.ts')], env: { ...traced, BENCHLINE_METRICS_ADDRESS: orchestratorMetrics }, ready: (s) => polling(stack.client, queue, s.pid), readyTimeoutMs: 240000 }, scratch);
     const api = new Service({
       name: 'api', command: process.execPath, args: [...tsx, join(ROOT, 'api/main.ts')],
       env: { ...traced, BENCHLINE_API_PORT: String(port) },
@@ -44,7 +51,7 @@ describe('tracing', () => {
     await Promise.all(services.map((s) => s.start()));
     const slug = `traced-runner-${stack.id}`;
     const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id] });
-    runner = await startRunnerProcess({ apiUrl, runner: slug, token, env: { ...traced, BENCHLINE_EXECUTOR: 'sandbox' } });
+    runner = await startRunnerProcess({ apiUrl, runner: slug, token, env: { ...traced, BENCHLINE_EXECUTOR: 'sandbox', BENCHLINE_METRICS_ADDRESS: runnerMetrics } });
   }, 300000);
 
   afterAll(async () => {
@@ -93,5 +100,13 @@ describe('tracing', () => {
     const chain = ancestors(started).map((s) => `${s.service} ${s.name}`);
     expect(chain).toEqual(expect.arrayContaining(['benchline-runner RunActivity:runJob', 'benchline-api POST /v0/run']));
     expect(chain.some((c) => c.startsWith('benchline-orchestrator'))).toBe(true);
+  });
+
+  it("serves the Temporal SDK's worker metrics that the dashboard queries", async () => {
+    const exported = new Set<string>();
+    for (const address of workerMetrics) for (const name of familyNames(await (await fetch(`http://${address}/metrics`)).text())) exported.add(name);
+    const used = [...dashboardMetricNames(JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/benchline.json'), 'utf8')))].filter((n) => n.startsWith('benchline_temporal_'));
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.filter((n) => !exported.has(n))).toEqual([]);
   });
 });
