@@ -43,39 +43,26 @@ export function registerJobMetrics(registry: Registry, db: Knex, log: { warn(obj
     return snapshot.data;
   };
 
-  new Gauge({
-    name: 'benchline_queue_depth',
-    help: 'Jobs waiting for a runner (pending), per spec',
-    labelNames: ['spec'] as const,
-    registers: [registry],
-    async collect() {
-      const data = await read();
-      this.reset();
-      for (const q of data?.queues ?? []) this.set({ spec: q.spec }, q.queued);
-    },
-  });
-  new Gauge({
-    name: 'benchline_queue_oldest_age_seconds',
-    help: 'How long the longest-waiting pending job of each spec has waited since it became runnable (0 when none waits)',
-    labelNames: ['spec'] as const,
-    registers: [registry],
-    async collect() {
-      const data = await read();
-      this.reset();
-      for (const q of data?.queues ?? []) this.set({ spec: q.spec }, q.oldest_queued_seconds ?? 0);
-    },
-  });
-  new Gauge({
-    name: 'benchline_spec_runners_online',
-    help: 'Unlocked runners serving each spec that called the api within the last minute',
-    labelNames: ['spec'] as const,
-    registers: [registry],
-    async collect() {
-      const data = await read();
-      this.reset();
-      for (const q of data?.queues ?? []) this.set({ spec: q.spec }, q.runners_online);
-    },
-  });
+  /** A per-spec gauge set from the scrape's queue read. */
+  const specGauge = (name: string, help: string, value: (q: SpecQueue) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['spec'] as const,
+      registers: [registry],
+      async collect() {
+        const data = await read();
+        this.reset();
+        for (const q of data?.queues ?? []) this.set({ spec: q.spec }, value(q));
+      },
+    });
+  specGauge('benchline_queue_depth', 'Jobs waiting for a runner (pending), per spec', (q) => q.queued);
+  specGauge(
+    'benchline_queue_oldest_age_seconds',
+    'How long the longest-waiting pending job of each spec has waited since it became runnable (0 when none waits)',
+    (q) => q.oldest_queued_seconds ?? 0,
+  );
+  specGauge('benchline_spec_runners_online', 'Unlocked runners serving each spec that called the api within the last minute', (q) => q.runners_online);
   new Counter({
     name: 'benchline_jobs_finished_total',
     help: 'Jobs that reached a final status, by outcome (completed, failed, canceled, skipped), tier and spec; counted in Postgres',

@@ -47,3 +47,10 @@ export { rotateRunnerToken } from './runners';
 export async function grantAdmin(db: Knex, userId: string): Promise<void> {
   await db('app_user').where({ id: userId }).update({ admin: true });
 }
+
+/** A new server admin's API token (a user made admin at once). */
+export async function createAdmin(db: Knex, slug: string): Promise<string> {
+  const { user, token } = await createUser(db, { slug });
+  await grantAdmin(db, user.id);
+  return token;
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { timestamp } from './fields';
+import { runnerView } from './runners';
 
 const reachability = z.object({
   reachable: z.boolean(),
@@ -32,15 +33,10 @@ export const statusView = z.object({
     .describe('every unarchived spec; empty while the database is unreachable'),
   runners: z
     .array(
-      z.object({
-        slug: z.string(),
-        specs: z.array(z.string()),
-        online: z.boolean(),
+      runnerView.pick({ slug: true, specs: true, last_seen: true, version: true, executor: true }).extend({
+        online: z.boolean().describe('unlocked and seen in the last minute'),
         locked: z.boolean(),
-        last_seen: timestamp.nullable(),
-        version: z.string().nullable(),
-        executor: z.string().nullable(),
-        current_job: z.uuid().nullable(),
+        current_job: z.uuid().nullable().describe('the job it holds (claimed or running)'),
       }),
     )
     .optional()

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobView, RunAccepted } from '../../common/schemas';
 import type { StatusView } from '../../common/schemas/status';
-import { createUser, grantAdmin } from '../../db/seed';
+import { createAdmin } from '../../db/seed';
 import { ROOT } from '../../devenv/paths';
 import { waitFor } from '../../devenv/wait';
 import { dashboardMetricNames, familyNames, parseExposition, sampleValue, type Sample } from '../harness/prometheus';
@@ -38,9 +38,7 @@ describe('status page and job metrics', () => {
 
   beforeAll(async () => {
     stack = await Stack.start({ permitCheckIntervalSeconds: 1 });
-    const created = await createUser(stack.db, { slug: `admin-${stack.id}` });
-    await grantAdmin(stack.db, created.user.id);
-    admin = created.token;
+    admin = await createAdmin(stack.db, `admin-${stack.id}`);
     [ok, failing] = await Promise.all([
       stack.pushImage('ok', { entrypoint: ['/bin/echo', '{"b": {"latency": {"value": 1}}}'] }),
       stack.pushImage('failing', { entrypoint: ['/bin/sh', '-c', 'exit 3'] }),
