@@ -17,5 +17,10 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 COPY --from=console /app/web/dist ./web/dist
 ENV NODE_ENV=production
+# The build every process reports (GET /v0/status, runner registration), for an image without .git:
+# docker build --build-arg BENCHLINE_GIT_SHA=$(git rev-parse HEAD) --build-arg BUILD_ID=<ci run> .
+ARG BENCHLINE_GIT_SHA=
+ARG BUILD_ID=
+ENV BENCHLINE_GIT_SHA=$BENCHLINE_GIT_SHA BUILD_ID=$BUILD_ID
 # e.g. api/main.ts, orchestrator/main.ts, runner/main.ts
 ENTRYPOINT ["node", "--require", "/app/node_modules/tsx/dist/cjs/index.cjs"]
