@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { JOB_STATUSES, isTerminal } from '../common/contracts';
+import { within } from '../common/within';
 import { finishedJobCounts, jobsFinishedSince, specQueues, type FinishedCount, type SpecQueue } from '../db/observability';
 
 /** Final statuses, and the outcome label each is reported under: `processed` is a completed job (results stored). */
@@ -13,6 +14,9 @@ const outcome = (status: string) => (status === 'processed' ? 'completed' : stat
  * ids it has already observed.
  */
 const LOOKBACK_MS = 5 * 60 * 1000;
+
+/** A scrape must answer within Prometheus' scrape timeout (10 s by default) even while Postgres hangs. */
+const READ_TIMEOUT_MS = 3000;
 
 /** Seconds a runner may go without calling the api and still count as online (its pings come every few seconds). */
 export const ONLINE_WITHIN_SECONDS = 60;
@@ -30,7 +34,7 @@ export function registerJobMetrics(registry: Registry, db: Knex, log: { warn(obj
   let snapshot: { at: number; data: Promise<{ queues: SpecQueue[]; finished: FinishedCount[] } | undefined> } | undefined;
   const read = () => {
     if (!snapshot || Date.now() - snapshot.at > 1000) {
-      const data = Promise.all([specQueues(db, ONLINE_WITHIN_SECONDS), finishedJobCounts(db, FINAL_STATUSES)]).then(
+      const data = within(Promise.all([specQueues(db, ONLINE_WITHIN_SECONDS), finishedJobCounts(db, FINAL_STATUSES)]), READ_TIMEOUT_MS, 'job metrics read').then(
         ([queues, finished]) => ({ queues, finished }),
         (err) => {
           // A scrape during a database outage still answers (process metrics, request durations); these series are absent.
@@ -87,7 +91,7 @@ export function registerJobMetrics(registry: Registry, db: Knex, log: { warn(obj
     buckets: SECONDS_BUCKETS,
     registers: [registry],
     async collect() {
-      const rows = await jobsFinishedSince(db, FINAL_STATUSES, new Date(since.getTime() - LOOKBACK_MS)).catch((err) => {
+      const rows = await within(jobsFinishedSince(db, FINAL_STATUSES, new Date(since.getTime() - LOOKBACK_MS)), READ_TIMEOUT_MS, 'job duration read').catch((err) => {
         log.warn({ err }, 'job duration metrics: database read failed');
         return [];
       });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { buildInfo } from '../../common/build-info';
+import { within } from '../../common/within';
 import { statusView, type StatusView } from '../../common/schemas/status';
 import { ping } from '../../db/connection';
 import { runnerStatuses, specQueues } from '../../db/observability';
@@ -12,13 +13,10 @@ const PROBE_TIMEOUT_MS = 2000;
 /** When this process started (uptime counts from there, not from this module loading). */
 const started = new Date(Date.now() - process.uptime() * 1000);
 
-/** Times `probe`; null when it failed or outlived the timeout (the probe is left to settle on its own). */
+/** Times `run`; null when it failed or outlived the timeout. */
 async function probe(run: () => Promise<unknown>): Promise<number | null> {
   const begun = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS)));
-  const ok = await Promise.race([run().then(() => true, () => false), timeout]);
-  clearTimeout(timer);
+  const ok = await within(run(), PROBE_TIMEOUT_MS, 'probe').then(() => true, () => false);
   return ok ? Math.round((performance.now() - begun) * 10) / 10 : null;
 }
 
