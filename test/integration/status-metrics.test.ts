@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { buildApp } from '../../api/app';
+import { apiConfigFromEnv } from '../../api/config';
 import { join } from 'node:path';
 import type { JobView, RunAccepted } from '../../common/schemas';
 import type { StatusView } from '../../common/schemas/status';
+import { connect } from '../../db/connection';
 import { createAdmin } from '../../db/seed';
 import { ROOT } from '../../devenv/paths';
-import { waitFor } from '../../devenv/wait';
+import { freePort, waitFor } from '../../devenv/wait';
 import { dashboardMetricNames, familyNames, parseExposition, sampleValue, type Sample } from '../harness/prometheus';
 import { Stack, type TestRunner } from '../harness/stack';
 
@@ -135,6 +139,32 @@ describe('status page and job metrics', () => {
     // Every job metric of this api is on the dashboard.
     for (const name of ['benchline_jobs_finished_total', 'benchline_queue_depth', 'benchline_queue_oldest_age_seconds', 'benchline_dispatch_latency_seconds', 'benchline_job_duration_seconds']) {
       expect(used).toContain(name);
+    }
+  });
+
+  it('says degraded, naming what does not answer, when Postgres and Temporal are unreachable; still within the probe timeout', async () => {
+    // An api of its own, on addresses nothing listens on (the refusal is immediate; the timeout bounds a hang).
+    const [dbPort, temporalPort] = [await freePort(), await freePort()];
+    const db = connect(`postgres://postgres@127.0.0.1:${dbPort}/none`, { min: 0, max: 1 });
+    const connection = Connection.lazy({ address: `127.0.0.1:${temporalPort}` });
+    const app = await buildApp({ db, temporal: new Client({ connection }), config: apiConfigFromEnv(), logger: false });
+    try {
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      const begun = Date.now();
+      const res = await fetch(`${url}/v0/status`);
+      expect(Date.now() - begun).toBeLessThan(10000);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: 'degraded', database: { reachable: false, latency_ms: null }, temporal: { reachable: false, latency_ms: null }, specs: [] });
+      // A scrape still answers, without the job series it cannot read.
+      const metrics = await fetch(`${url}/metrics`);
+      expect(metrics.status).toBe(200);
+      const samples = parseExposition(await metrics.text());
+      expect(sampleValue(samples, 'benchline_queue_depth', spec())).toBeUndefined();
+      expect(samples.some((s) => s.name === 'benchline_api_process_cpu_seconds_total')).toBe(true);
+    } finally {
+      await app.close();
+      await connection.close().catch(() => undefined);
+      await db.destroy();
     }
   });
 });
