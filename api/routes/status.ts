@@ -7,7 +7,7 @@ import { runnerStatuses, specQueues } from '../../db/observability';
 import { ONLINE_WITHIN_SECONDS } from '../job-metrics';
 import { isAdmin, iso } from '../resources';
 
-/** A status page must answer while a dependency hangs: each probe gets this long. */
+/** A status page must answer while a dependency hangs: each probe gets this long (Temporal's call, retries included, is given it as its deadline). */
 const PROBE_TIMEOUT_MS = 2000;
 
 /** When this process started (uptime counts from there, not from this module loading). */
@@ -31,7 +31,7 @@ const statusRoutes: FastifyPluginAsyncZod = async (app) => {
     { preHandler: app.optionalUser, schema: { summary: 'Server status: build, uptime, dependencies, queues and runners', tags: ['health'], response: { 200: statusView } } },
     async (request): Promise<StatusView> => {
       const admin = isAdmin(request.user);
-      const [database, temporal] = await Promise.all([probe(() => ping(app.db)), probe(() => app.temporal.workflowService.getSystemInfo({}))]);
+      const [database, temporal] = await Promise.all([probe(() => ping(app.db)), probe(() => app.temporal.connection.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => app.temporal.workflowService.getSystemInfo({})))]);
       const [specs, runners] = database === null
         ? [[], undefined]
         : await Promise.all([specQueues(app.db, ONLINE_WITHIN_SECONDS), admin ? runnerStatuses(app.db, ONLINE_WITHIN_SECONDS) : undefined]);

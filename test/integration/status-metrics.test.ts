@@ -87,7 +87,13 @@ describe('status page and job metrics', () => {
     expect((await stack.request('POST', `/v0/specs/${stack.spec.slug}/pause`, { reason: 'observability test' }, admin)).status).toBe(200);
     runner = await stack.startRunner();
     const held: RunAccepted = await stack.submit({ image: ok });
-    await waitFor('the job to wait on its paused spec', async () => ((await stack.job(held.job)).waiting?.startsWith('spec paused') ? true : undefined));
+    // The runner took it from the queue and its claim was refused: the job waits in its workflow.
+    // (Resuming before that refusal races the claim: see the report of this change.)
+    await waitFor(`job ${held.job}'s claim to be refused`, async () => {
+      const events = (await stack.client.workflow.getHandle(held.workflow_id).fetchHistory()).events!;
+      return events.some((e) => e.activityTaskFailedEventAttributes) || undefined;
+    });
+    expect((await stack.job(held.job)).waiting).toBe('spec paused: observability test');
 
     const waiting = await waitFor('the queued job to have aged', async () => {
       const s = ours(await status());
@@ -146,7 +152,8 @@ describe('status page and job metrics', () => {
     // An api of its own, on addresses nothing listens on (the refusal is immediate; the timeout bounds a hang).
     const [dbPort, temporalPort] = [await freePort(), await freePort()];
     const db = connect(`postgres://postgres@127.0.0.1:${dbPort}/none`, { min: 0, max: 1 });
-    const connection = Connection.lazy({ address: `127.0.0.1:${temporalPort}` });
+    // No retry interceptor: the SDK's would keep retrying the abandoned probe past the connection's close.
+    const connection = Connection.lazy({ address: `127.0.0.1:${temporalPort}`, interceptors: [] });
     const app = await buildApp({ db, temporal: new Client({ connection }), config: apiConfigFromEnv(), logger: false });
     try {
       const url = await app.listen({ host: '127.0.0.1', port: 0 });
