@@ -4,6 +4,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { buildInfo } from './build-info';
+import { envBool, envInt, envString, parseEnv } from './env';
 
 // The SDK, the exporter and the Temporal interceptors load only when tracing starts: a process
 // that does not trace never reads them (every runner API call imports this module).
@@ -26,31 +27,41 @@ interface Tracing {
 
 let active: Tracing | undefined;
 
-/** Tracing is on when an OTLP endpoint is configured (the standard variables), or BENCHLINE_TRACING=1 for the exporter's default (localhost:4318). */
-export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.BENCHLINE_TRACING === '1' || env.BENCHLINE_TRACING === 'true');
-}
+const optionalHttpUrl = () => envString(undefined).refine((v) => v === undefined || (URL.canParse(v) && ['http:', 'https:'].includes(new URL(v).protocol)), 'expected an http or https URL');
+
+/** The variables tracing reads (the exporter reads the other OTEL_EXPORTER_OTLP_* itself). */
+export const tracingEnv = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalHttpUrl(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalHttpUrl(),
+  OTEL_SERVICE_NAME: envString(undefined),
+  /** On without an endpoint: the exporter's default, localhost:4318. */
+  BENCHLINE_TRACING: envBool(false),
+  /** How long spans are batched before export (the SDK's default is 5 s). */
+  BENCHLINE_TRACING_EXPORT_DELAY_MS: envInt(2000, { min: 10, max: 60000 }),
+};
 
 /**
  * Starts exporting this process's spans over OTLP/HTTP (JSON) when configured, else does nothing:
  * with no provider registered, @opentelemetry/api hands out no-op tracers and the Temporal
  * interceptors are not installed, so tracing that is off costs nothing. Call first in main, before
  * any Temporal connection or fastify instance is made. The exporter reads the OTEL_EXPORTER_OTLP_*
- * variables itself (endpoint, headers, timeout); OTEL_SERVICE_NAME overrides the service name.
+ * variables itself (endpoint, headers, timeout); OTEL_SERVICE_NAME overrides the service name. A
+ * variable that does not parse is a ConfigError naming it, as for every other setting.
  */
 export function startTracing(role: TracedRole, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (active || !tracingEnabled(env)) return Boolean(active);
+  const config = parseEnv(tracingEnv, env);
+  if (active || !(config.OTEL_EXPORTER_OTLP_ENDPOINT || config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || config.BENCHLINE_TRACING)) return Boolean(active);
   const { BatchSpanProcessor, NodeTracerProvider, OTLPTraceExporter, Resource } = sdk();
   const build = buildInfo();
   const resource = new Resource({
-    'service.name': env.OTEL_SERVICE_NAME || `benchline-${role}`,
+    'service.name': config.OTEL_SERVICE_NAME ?? `benchline-${role}`,
     'service.namespace': 'benchline',
     'service.version': build.version,
     'service.instance.id': `${process.pid}`,
     ...(build.sha ? { 'vcs.ref.head.revision': build.sha } : {}),
     ...(build.buildId ? { 'benchline.build_id': build.buildId } : {}),
   });
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: Number(env.BENCHLINE_TRACING_EXPORT_DELAY_MS ?? 2000) });
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: config.BENCHLINE_TRACING_EXPORT_DELAY_MS });
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   // The AsyncLocalStorage context manager and the W3C traceparent/baggage propagators.
   provider.register();

@@ -14,7 +14,7 @@ import { Stack, type TestRunner } from '../harness/stack';
 
 /**
  * Metric names the dashboard and alert rules use that other parts of the fleet export: the runner
- * lease and build metrics and the webhook deliveries, added with those features. The Temporal SDK's
+ * lease and build metrics and the per-endpoint webhook state, added with those features. The Temporal SDK's
  * own (benchline_temporal_*, on the workers) are checked by tracing.test.ts, which runs them.
  */
 const EXPORTED_ELSEWHERE = new Set([
@@ -23,7 +23,6 @@ const EXPORTED_ELSEWHERE = new Set([
   'benchline_runner_lease_conflicts_total',
   'benchline_runner_last_seen_seconds',
   'benchline_runner_stopping_seconds',
-  'benchline_webhook_deliveries_total',
   'benchline_webhook_endpoint_failing',
 ]);
 
