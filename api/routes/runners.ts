@@ -59,8 +59,13 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const claim = claimOf(request);
-      const job = claim ? await claimJob(app.db, claim) : undefined;
-      if (!job) throw await claimRefusal(request.runner!, request.params.job, claim);
+      let job = claim ? await claimJob(app.db, claim) : undefined;
+      if (!job) {
+        const refusal = await claimRefusal(request.runner!, request.params.job, claim);
+        // Nothing refuses it now: its spec was resumed between the claim and these reads. Once more.
+        if (!refusal) job = await claimJob(app.db, claim!);
+        if (!job) throw refusal ?? conflict(`job ${request.params.job} cannot be claimed yet`);
+      }
       const spec = await getSpec(app.db, job.spec_id!);
       const image = parseImageRef(job.config.image);
       return {
@@ -85,7 +90,10 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
     return { jobId: request.params.job, runnerId: request.runner!.id, ticketHash: hashToken(ticket) };
   }
 
-  /** Says why a claim failed, in the most specific words the state allows. */
+  /**
+   * Says why a claim failed, in the most specific words the state allows; undefined when nothing
+   * refuses it any more (a pending job, its ticket valid and its spec no longer paused).
+   */
   async function claimRefusal(runner: RunnerRow, jobId: string, claim: ClaimRequest | undefined) {
     const job = isUuid(jobId) ? await getJob(app.db, jobId) : undefined;
     if (!job) return notFound(`job "${jobId}"`);
@@ -97,6 +105,7 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
     if (!(await servesSpec(app.db, runner.id, job.spec_id))) return forbidden(`runner ${runner.slug} does not serve this job's spec`);
     const paused = job.status === 'pending' ? await specPauseOf(app.db, job.id) : null;
     if (paused !== null) return new HttpError(409, SPEC_PAUSED_CODE, `job ${jobId}'s spec is paused (${paused}); it waits until the spec is resumed`);
+    if (job.status === 'pending' && claim) return undefined;
     return conflict(`job ${jobId} is ${job.status}; it cannot be claimed`);
   }
 
