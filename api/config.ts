@@ -3,6 +3,7 @@ import { webhookRetryFromEnv } from '../common/webhook-retry';
 import { outboundEnv, outboundPolicyFromEnv, ownRegistriesFromEnv, type OutboundPolicy } from '../net/outbound';
 import { commonEnv, envBool, envInt, envList, envPositive, envString, envUrl, parseEnv } from '../common/env';
 import { databaseConfig, databaseEnv, type DatabaseConfig } from '../db/config';
+import type { LeaseTimeouts } from '../db/runner-lease';
 import type { RateLimits } from './rate-limit';
 
 /** The api's settings, all from the environment with embedded defaults for the dev stack. */
@@ -70,6 +71,12 @@ export interface ApiConfig {
   shutdown: { delayMs: number; timeoutMs: number };
   /** How a redelivery's attempts are retried: the orchestrator's policy for events (BENCHLINE_WEBHOOK_*). */
   webhookRetry: WebhookRetry;
+  /**
+   * When a runner daemon's lease expires unless renewed (its pings renew it): staleSeconds, or
+   * stoppingSeconds once the daemon announced it is draining a job. Only then may another daemon
+   * of the runner take over.
+   */
+  runnerLease: LeaseTimeouts;
 }
 
 /** Every variable the api reads, parsed (parseEnv: a bad one fails the start, naming it). */
@@ -96,6 +103,8 @@ const apiEnv = {
   BENCHLINE_IMAGE_RESOLVE_BUDGET_MS: envInt(1000),
   BENCHLINE_SHUTDOWN_DELAY_MS: envInt(0, { max: 600000 }),
   BENCHLINE_SHUTDOWN_TIMEOUT_MS: envInt(25000, { min: 1, max: 600000 }),
+  BENCHLINE_RUNNER_LEASE_STALE_SECONDS: envPositive(30),
+  BENCHLINE_RUNNER_LEASE_STOPPING_SECONDS: envPositive(60),
 };
 
 /** Throws a ConfigError naming every variable that does not parse. */
@@ -128,6 +137,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     imageResolveBudgetMs: e.BENCHLINE_IMAGE_RESOLVE_BUDGET_MS,
     shutdown: { delayMs: e.BENCHLINE_SHUTDOWN_DELAY_MS, timeoutMs: e.BENCHLINE_SHUTDOWN_TIMEOUT_MS },
     webhookRetry: webhookRetryFromEnv(env),
+    runnerLease: { staleSeconds: e.BENCHLINE_RUNNER_LEASE_STALE_SECONDS, stoppingSeconds: e.BENCHLINE_RUNNER_LEASE_STOPPING_SECONDS },
   };
 }
 

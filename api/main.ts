@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { exitOnStartupError } from '../common/env';
 import { logger } from '../common/logger';
 import { startTracing, stopTracing, temporalTracingPlugins } from '../common/tracing';
+import { buildInfo } from '../common/build-info';
 import { installWorkerRuntime } from '../common/worker-runtime';
 import { createOrchestratorWorker, orchestratorEnv } from '../orchestrator/worker';
 import { connect } from '../db/connection';
@@ -29,6 +30,8 @@ async function main() {
     : undefined;
   const working = worker?.run();
   const app = await buildApp({ db, temporal, config });
+  // Read once at start: the runner board compares every runner's build with this one.
+  app.log.info({ build: buildInfo() }, 'api starting');
   // Once: a second SIGTERM or Ctrl-C takes the default action and ends the process at once.
   const shutdown = async (signal: NodeJS.Signals) => {
     app.log.info({ signal, ...config.shutdown }, 'draining: readiness false, finishing requests in flight');

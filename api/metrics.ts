@@ -5,11 +5,12 @@ import { bearerToken } from '../common/tokens';
 import { dbHealth } from '../db/connection';
 import { webhookOutcomeCounts } from '../db/webhooks';
 import { forbidden } from './errors';
+import { registerFleetMetrics } from './fleet-metrics';
 import { registerJobMetrics } from './job-metrics';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    metrics: { jobsSubmitted: Counter<'tier'>; dispatchLatency: Histogram<'spec'> };
+    metrics: { jobsSubmitted: Counter<'tier'>; dispatchLatency: Histogram<'spec'>; leaseConflicts: Counter<'runner'> };
   }
 }
 
@@ -32,6 +33,12 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
   app.decorate('metrics', {
     dispatchLatency: jobs.dispatchLatency,
     jobsSubmitted: new Counter({ name: 'benchline_jobs_submitted_total', help: 'Jobs accepted: single runs (POST /v0/run) and the jobs of pipelines', labelNames: ['tier'] as const, registers: [registry] }),
+    leaseConflicts: new Counter({
+      name: 'benchline_runner_lease_conflicts_total',
+      help: "Daemons refused because another daemon holds the runner's lease (second daemons, and holders that lost it)",
+      labelNames: ['runner'] as const,
+      registers: [registry],
+    }),
   });
   registerDatabaseMetrics(app, registry);
   const db = app.db;
@@ -50,6 +57,7 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
       }
     },
   });
+  registerFleetMetrics(app, registry);
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: labels must not grow with ids.
     requests.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);

@@ -42,3 +42,22 @@ function gitHead(): string | null {
     return null;
   }
 }
+
+/** What a process reports of its build, as runners send it and the api compares it for drift. */
+export interface ReportedBuild {
+  /** The build's identity: BUILD_ID when set (a CI build), else the git SHA, else 'unknown'. */
+  id: string;
+  git_sha: string | null;
+  version: string;
+  node: string;
+  platform: string;
+}
+
+export function reportedBuild(info: BuildInfo = buildInfo()): ReportedBuild {
+  return { id: info.buildId ?? info.sha ?? 'unknown', git_sha: info.sha, version: info.version, node: info.node, platform: info.platform };
+}
+
+/** A build id short enough for a label or a badge (a SHA's first 12 hex digits). */
+export function shortBuild(id: string): string {
+  return /^[0-9a-f]{40}$/.test(id) ? id.slice(0, 12) : id;
+}

@@ -26,6 +26,8 @@ export interface RunnerRow {
   id: string; slug: string; name: string; token_hash: string; organization_id: string | null;
   locked_at: Date | null; archived_at: Date | null; last_seen_at: Date | null;
   version: string | null; executor: string | null; host: Record<string, unknown> | null; created_at: Date;
+  /** What its daemon last reported of its build (common/build-info.ts). */
+  build: { id: string; git_sha: string | null; version: string; node: string; platform: string } | null;
 }
 export interface ReportRow {
   id: string; project_id: string; branch_id: string; testbed_id: string; adapter: string;

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { generateToken, hashToken } from '../common/tokens';
 import type { JobStatus } from '../common/contracts';
 import { byRef } from './refs';
+import { leaseColumns, type LeaseFields, type LeaseTimeouts } from './runner-lease';
 import type { RunnerRow, SpecRow } from './rows';
 
 /** A runner and the specs it serves; the plaintext token is returned once and stored only hashed. */
@@ -35,12 +36,15 @@ export async function setRunnerSpecs(db: Knex, runnerId: string, specIds: string
   });
 }
 
-/** A runner as admins list it: with its dedicated organization's slug. */
-export type ListedRunner = RunnerRow & { organization_slug: string | null };
+/** A runner as admins list it: with its dedicated organization's slug and its daemon's lease. */
+export type ListedRunner = RunnerRow & { organization_slug: string | null } & LeaseFields;
 
-/** Runners with their dedicated organization's slug, only (un)archived or (un)locked ones where asked; sort and paginate it. */
-export function runnersQuery(db: Knex, filter: { archived?: boolean; locked?: boolean } = {}): Knex.QueryBuilder {
-  const query = db('runner').leftJoin('organization', 'organization.id', 'runner.organization_id').select('runner.*', 'organization.slug as organization_slug');
+/** Runners with their dedicated organization's slug and lease, only (un)archived or (un)locked ones where asked; sort and paginate it. */
+export function runnersQuery(db: Knex, lease: LeaseTimeouts, filter: { archived?: boolean; locked?: boolean } = {}): Knex.QueryBuilder {
+  const query = db('runner')
+    .leftJoin('organization', 'organization.id', 'runner.organization_id')
+    .leftJoin('runner_lease', 'runner_lease.runner_id', 'runner.id')
+    .select('runner.*', 'organization.slug as organization_slug', ...leaseColumns(db, lease));
   for (const [flag, column] of [['archived', 'runner.archived_at'], ['locked', 'runner.locked_at']] as const) {
     const value = filter[flag];
     if (value !== undefined) query[value ? 'whereNotNull' : 'whereNull'](column);
@@ -49,8 +53,8 @@ export function runnersQuery(db: Knex, filter: { archived?: boolean; locked?: bo
 }
 
 /** A runner by UUID or slug, as admins list it. */
-export function findListedRunner(db: Knex, ref: string): Promise<ListedRunner | undefined> {
-  return byRef(runnersQuery(db), ref, { table: 'runner' }).first();
+export function findListedRunner(db: Knex, lease: LeaseTimeouts, ref: string): Promise<ListedRunner | undefined> {
+  return byRef(runnersQuery(db, lease), ref, { table: 'runner' }).first();
 }
 
 export interface RunnerDetails {

@@ -17,6 +17,7 @@ import * as concurrencyRules from './015_concurrency_rules';
 import * as jobChanges from './016_job_changes';
 import * as webhooks from './017_webhooks';
 import * as jobFinishedAt from './019_job_finished_at';
+import * as runnerLease from './018_runner_lease';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from TypeScript
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '016_job_changes': jobChanges,
   '017_webhooks': webhooks,
   '019_job_finished_at': jobFinishedAt,
+  '018_runner_lease': runnerLease,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

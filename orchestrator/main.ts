@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { commonEnv, exitOnStartupError, parseEnv } from '../common/env';
+import { buildInfo } from '../common/build-info';
 import { logger } from '../common/logger';
 import { startTracing, stopTracing, temporalTracingPlugins } from '../common/tracing';
 import { installWorkerRuntime } from '../common/worker-runtime';
@@ -13,6 +14,8 @@ import { createOrchestratorWorker, orchestratorEnv } from './worker';
 async function main() {
   // Every setting parsed, the database reached and its migrations current, before any work is taken.
   const env = parseEnv({ ...commonEnv, ...databaseEnv }, process.env);
+  // Recorded at start, so a log line says which build handled what (drift shows on the api's runner board).
+  logger.info({ build: buildInfo() }, 'orchestrator starting');
   const options = orchestratorEnv();
   startTracing('orchestrator');
   const database = databaseConfig(env);

@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withClientSpan } from '../common/tracing';
+import { reportedBuild, type ReportedBuild } from '../common/build-info';
+import { RUNNER_LEASE_HELD } from '../common/contracts';
 import { CLAIM_TICKET_HEADER, type ClaimedJob, type RunnerRegistered } from '../common/schemas';
 import type { OutputKind } from '../db/rows';
 
@@ -21,7 +25,7 @@ export class ApiUnreachableError extends Error {}
 
 /** The api refused this runner itself rather than a job: it must stop taking work. */
 export function isRunnerRefusal(err: RunnerApiError): boolean {
-  return err.status === 401 || err.code === 'runner_unavailable';
+  return err.status === 401 || err.code === 'runner_unavailable' || err.code === RUNNER_LEASE_HELD;
 }
 
 export interface RunnerApiOptions {
@@ -53,6 +57,10 @@ export class RunnerApi {
   private readonly outageWindowMs: number;
   private readonly maxBackoffMs: number;
   private readonly requestTimeoutMs: number;
+  /** This daemon process, as the runner's lease names it. */
+  readonly instance = randomUUID();
+  /** BENCHLINE_HOSTNAME overrides the OS's name (containers with generated names; tests posing as two hosts). */
+  readonly hostname = process.env.BENCHLINE_HOSTNAME || osHostname();
 
   constructor(
     private readonly baseUrl: string,
@@ -65,9 +73,18 @@ export class RunnerApi {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   }
 
-  /** Not retried: the daemon registers once at start and then pings; a missed ping is simply the next one's. */
-  register(body: { version: string; executor: string; host: Record<string, unknown> }): Promise<RunnerRegistered> {
-    return this.send('POST', 'register', {}, body);
+  /**
+   * Registers, and with each later call (the daemon's pings) renews this daemon's lease on the
+   * runner; a 409 runner_lease_held says another daemon holds it. Not retried: the daemon registers
+   * once at start and then pings; a missed ping is simply the next one's.
+   */
+  register(body: { version: string; executor: string; host: Record<string, unknown>; stopping?: boolean; build?: ReportedBuild }): Promise<RunnerRegistered> {
+    return this.send('POST', 'register', {}, { instance: this.instance, hostname: this.hostname, pid: process.pid, build: reportedBuild(), ...body });
+  }
+
+  /** Gives the lease back on a clean exit, so the next daemon need not wait for it to expire. */
+  release(): Promise<void> {
+    return this.send('POST', 'release', {}, { instance: this.instance });
   }
 
   claim(jobId: string, call: JobCall): Promise<ClaimedJob> {

@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import type { Duration } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { RUNNER_LEASE_HELD } from '../common/contracts';
 import { logger } from '../common/logger';
 import { createRunnerActivities } from './activities/run-job';
 import { isRunnerRefusal, RunnerApi, RunnerApiError } from './api-client';
 import type { Executor } from './executors/executor';
 import { detectHostTuning } from './host/tuning';
 import { ImageCache } from './images';
+import { JobSlot } from './job-slot';
 import { OutboundGuard, type OutboundPolicy } from '../net/outbound';
-import { acquireInstanceLock } from './instance-lock';
 import { clearStaleScratch } from './stale-mounts';
 import { createRunnerWorker } from './worker';
 
@@ -19,13 +20,13 @@ export interface DaemonOptions {
   temporalAddress: string;
   namespace?: string;
   cacheDir: string;
-  /** Builds the executor once the instance lock is held (a microVM executor probes by booting). */
+  /** Builds the executor once the runner's lease is held (a microVM executor probes by booting). */
   createExecutor: () => Promise<Executor>;
   version: string;
-  /** Which served spec to take jobs for, when the runner serves several. */
+  /** Take jobs of this served spec only; default: of every spec the runner serves. */
   spec?: string;
   host?: Record<string, unknown>;
-  /** How often the daemon checks in with the api (last seen; notices a lock). */
+  /** How often the daemon checks in with the api: renews its lease, updates last seen, notices a lock. */
   pingIntervalMs?: number;
   /** How long a job's api calls are retried through an api outage before the job fails (default 300 s). */
   apiOutageWindowSeconds?: number;
@@ -35,74 +36,95 @@ export interface DaemonOptions {
   log?: (message: string) => void;
 }
 
+/** The api refused this daemon the runner's lease: another daemon runs it. */
+export class RunnerLeaseHeldError extends Error {}
+
 /**
- * The runner daemon: registers with the api, polls its spec's task queue, and keeps checking in.
- * When the api refuses it (locked, archived, token rotated) it stops taking work and exits.
+ * The runner daemon: takes its runner's lease from the api (one active daemon per runner, on any
+ * host), polls the task queue of every spec the runner serves with one job slot between them, and
+ * keeps checking in, which renews the lease. When the api refuses it (locked, archived, token
+ * rotated, lease lost to another daemon) it stops taking work and exits.
  * SIGINT/SIGTERM drain it (the SDK's graceful shutdown): no new job is taken, the current one may
- * finish within `shutdownGraceTime`, after which it is canceled and its sandbox or VM killed.
+ * finish within `shutdownGraceTime`, after which it is canceled and its sandbox or VM killed. While
+ * draining, its pings say so, which makes its lease last the api's longer stopping timeout; on a
+ * clean exit it gives the lease back.
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const log = options.log ?? ((m: string) => logger.info({ runner: options.runner }, m));
-  const lock = await acquireInstanceLock(options.runner);
-  const executor = await options.createExecutor();
   const api = new RunnerApi(options.apiUrl, options.runner, options.token, { outageWindowSeconds: options.apiOutageWindowSeconds });
   const hostTuning = await detectHostTuning();
-  const registration = {
-    version: options.version,
-    executor: executor.name,
-    host: { ...executor.describe(), tuning: hostTuning, ...options.host },
-  };
-  const registered = await api.register(registration);
-  // The runner may have been named by slug or UUID: hold its canonical names too, so a second daemon
-  // started under the other name is refused as well.
-  const locks = [lock];
-  for (const name of new Set([registered.uuid, registered.slug])) if (name !== options.runner) locks.push(await acquireInstanceLock(name));
-  const spec = registered.specs.find((s) => !options.spec || s.slug === options.spec);
-  if (!spec) throw new Error(`runner ${registered.slug} serves ${options.spec ? `no spec "${options.spec}"` : 'no spec'}: assign one first`);
-  const unpolled = registered.specs.filter((s) => s !== spec).map((s) => s.slug);
-  // One job at a time means one queue: a runner serving several specs polls the chosen one only.
-  if (unpolled.length) log(`serving spec ${spec.slug}; not polling ${unpolled.join(', ')} (set BENCHLINE_SPEC to choose)`);
-
-  // Per runner: two runners on one host share the cache but never each other's scratch (or mounts).
-  const scratchRoot = join(options.cacheDir, 'jobs', registered.uuid);
-  // Only now, holding every name's lock: a second daemon for this runner never clears the live one's jobs.
-  const stale = await clearStaleScratch(scratchRoot);
-  if (stale.dirs.length) log(`removed ${stale.dirs.length} job scratch dir(s) (${stale.mounts.length} mount(s)) a previous run left behind`);
-  const images = new ImageCache(join(options.cacheDir, 'images'), new OutboundGuard(options.outbound));
-  const leftovers = await images.removeLeftovers();
-  if (leftovers.length) log(`removed ${leftovers.join(', ')} from the image cache: pulls a previous run left half-finished, unpacks of the old digest-keyed layout`);
-  const connection = await NativeConnection.connect({ address: options.temporalAddress });
-  let worker: Worker | undefined;
-  const stop = (reason: string) => {
-    if (worker?.getState() !== 'RUNNING') return;
-    log(`runner ${registered.slug}: ${reason}; no longer taking jobs`);
-    worker.shutdown();
-  };
-  worker = await createRunnerWorker({
-    connection,
-    namespace: options.namespace,
-    taskQueue: spec.task_queue,
-    shutdownGraceTime: options.shutdownGraceTime,
-    activities: createRunnerActivities({
-      api,
-      images,
-      executor,
-      scratchRoot,
-      host: { tuning: hostTuning, runnerVersion: options.version },
-      onRunnerRefused: stop,
-    }),
+  // The lease first, before anything touches this host's cache or scratch: a second daemon is
+  // refused before it probes an executor or clears a live daemon's job directories.
+  const registered = await api.register({ version: options.version, executor: 'starting', host: { tuning: hostTuning, ...options.host } }).catch((err) => {
+    if (err instanceof RunnerApiError && err.code === RUNNER_LEASE_HELD) throw new RunnerLeaseHeldError(`not starting: ${err.message}`);
+    throw err;
   });
-  const ping = setInterval(() => {
-    api.register(registration).catch((err) => {
-      if (err instanceof RunnerApiError && isRunnerRefusal(err)) stop(err.message);
-    });
-  }, options.pingIntervalMs ?? 15000);
-  log(`runner ${registered.slug} (${executor.name}) polling ${spec.task_queue}`);
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await api.release().catch((err) => log(`could not give the lease back (${err.message}); it expires by itself`));
+  };
   try {
-    await worker.run();
+    const executor = await options.createExecutor();
+    const registration = { version: options.version, executor: executor.name, host: { ...executor.describe(), tuning: hostTuning, ...options.host } };
+    await api.register(registration);
+    const specs = registered.specs.filter((s) => !options.spec || s.slug === options.spec);
+    if (!specs.length) throw new Error(`runner ${registered.slug} serves ${options.spec ? `no spec "${options.spec}"` : 'no spec'}: assign one first`);
+
+    // Per runner: two runners on one host share the cache but never each other's scratch (or mounts).
+    const scratchRoot = join(options.cacheDir, 'jobs', registered.uuid);
+    // Only now, holding the lease: no other daemon of this runner runs jobs in it.
+    const stale = await clearStaleScratch(scratchRoot);
+    if (stale.dirs.length) log(`removed ${stale.dirs.length} job scratch dir(s) (${stale.mounts.length} mount(s)) a previous run left behind`);
+    const images = new ImageCache(join(options.cacheDir, 'images'), new OutboundGuard(options.outbound));
+    const leftovers = await images.removeLeftovers();
+    if (leftovers.length) log(`removed ${leftovers.join(', ')} from the image cache: pulls a previous run left half-finished, unpacks of the old digest-keyed layout`);
+    const connection = await NativeConnection.connect({ address: options.temporalAddress });
+    const workers: Worker[] = [];
+    let refusal: string | undefined;
+    const stop = (reason: string) => {
+      const running = workers.filter((w) => w.getState() === 'RUNNING');
+      if (!running.length) return;
+      log(`runner ${registered.slug}: ${reason}; no longer taking jobs`);
+      for (const w of running) w.shutdown();
+    };
+    const refused = (reason: string) => {
+      refusal ??= reason;
+      stop(reason);
+    };
+    const activities = createRunnerActivities({ api, images, executor, scratchRoot, host: { tuning: hostTuning, runnerVersion: options.version }, onRunnerRefused: refused });
+    // One Worker per spec queue (a Worker polls one queue), all sharing the one job slot.
+    const slot = new JobSlot();
+    for (const spec of specs) {
+      workers.push(await createRunnerWorker({ connection, namespace: options.namespace, taskQueue: spec.task_queue, shutdownGraceTime: options.shutdownGraceTime, activities, slot }));
+    }
+    // A draining daemon keeps renewing its lease (its job may run for minutes), flagged as stopping.
+    const ping = setInterval(() => {
+      const stopping = workers.some((w) => w.getState() !== 'RUNNING');
+      api.register({ ...registration, stopping }).catch((err) => {
+        if (err instanceof RunnerApiError && isRunnerRefusal(err)) refused(err.message);
+      });
+    }, options.pingIntervalMs ?? 15000);
+    log(`runner ${registered.slug} (${executor.name}) polling ${specs.map((s) => s.task_queue).join(', ')}`);
+    const runs = workers.map((w) => w.run());
+    try {
+      // One worker failing stops the others: the daemon exits rather than serve some specs silently.
+      await Promise.all(runs.map((run) => run.catch((err) => {
+        stop(`a worker failed (${err instanceof Error ? err.message : err})`);
+        throw err;
+      })));
+    } finally {
+      await Promise.allSettled(runs);
+      clearInterval(ping);
+      await connection.close();
+    }
+    // Lost to another daemon, the lease is not ours to give back; otherwise give it back now.
+    if (refusal) {
+      released = true;
+      throw new Error(`runner ${registered.slug} stopped: ${refusal}`);
+    }
   } finally {
-    clearInterval(ping);
-    await connection.close();
-    for (const held of locks) held.close();
+    await release();
   }
 }

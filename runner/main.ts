@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, exitOnStartupError } from '../common/env';
+import { buildInfo } from '../common/build-info';
 import { logger } from '../common/logger';
 import { startTracing, stopTracing } from '../common/tracing';
 import { installWorkerRuntime } from '../common/worker-runtime';
@@ -13,6 +14,7 @@ import { selectExecutor } from './executors/select';
 async function main() {
   // Every setting parsed before anything starts: a typo is one line naming the variable, exit 2.
   const config = runnerConfigFromEnv();
+  logger.info({ build: buildInfo() }, 'runner daemon starting');
   // `--executor sandbox` (or BENCHLINE_EXECUTOR) for development; microVMs are the default where they can run.
   const { values } = parseArgs({ options: { executor: { type: 'string' } } });
   if (values.executor !== undefined && values.executor !== 'microvm' && values.executor !== 'sandbox') {

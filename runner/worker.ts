@@ -2,6 +2,7 @@ import type { Duration } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { RunnerActivities } from '../common/contracts';
 import { temporalTracingPlugins } from '../common/tracing';
+import { JobSlot } from './job-slot';
 
 export interface RunnerWorkerOptions {
   connection: NativeConnection;
@@ -10,6 +11,11 @@ export interface RunnerWorkerOptions {
   activities: RunnerActivities;
   /** How long a SIGTERM'd runner lets its current job finish before cancelling it. */
   shutdownGraceTime?: Duration;
+  /**
+   * The runner's job slot, when it serves several specs: one Worker per spec queue, all sharing it,
+   * so the runner still runs one job at a time. Default: a slot of this Worker's own.
+   */
+  slot?: JobSlot;
 }
 
 /**
@@ -22,7 +28,15 @@ export function createRunnerWorker(options: RunnerWorkerOptions): Promise<Worker
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     activities: options.activities,
-    maxConcurrentActivityTaskExecutions: 1,
+    tuner: {
+      activityTaskSlotSupplier: options.slot ?? new JobSlot(),
+      // An activity-only worker runs no workflow, local activity or Nexus task; the tuner still needs all four.
+      workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+      localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+      nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+    },
+    // One poller per queue: with the slot shared, each queue waits in the slot's line once.
+    maxConcurrentActivityTaskPolls: 1,
     // Cancellation reaches an activity only when a heartbeat is flushed: flush every second so a
     // canceled job's sandbox or VM dies within seconds, not after the default 30 s throttle.
     maxHeartbeatThrottleInterval: '1s',

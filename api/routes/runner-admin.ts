@@ -4,9 +4,10 @@ import { resourceRef } from '../../common/schemas/fields';
 import { createdRunner, newRunner, rotatedRunnerToken, runnerListQuery, runnerSpecsUpdate, runnerUpdate, runnerView, type RunnerView } from '../../common/schemas/runners';
 import { findOrganization } from '../../db/organizations';
 import {
-  findListedRunner, insertRunner, rotateRunnerToken, runnerDetails, runnersQuery, setRunnerSpecs, updateRunner, type ListedRunner,
+  findListedRunner, insertRunner, rotateRunnerToken, runnersQuery, setRunnerSpecs, updateRunner, type ListedRunner,
 } from '../../db/runners';
 import { usableSpec } from '../resources';
+import { fleetOf } from '../runner-fleet';
 import { badRequest, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso, requireAdmin, slugFor, writeOrConflict } from '../resources';
@@ -24,20 +25,23 @@ const runnerAdminRoutes: FastifyPluginAsyncZod = async (app) => {
 
   /** Views for a page of runners, with their specs and current jobs fetched for all of them at once. */
   async function toViews(rows: ListedRunner[]): Promise<RunnerView[]> {
-    const details = await runnerDetails(app.db, rows.map((r) => r.id));
-    return rows.map((r) => ({
-      uuid: r.id, slug: r.slug, name: r.name, organization: r.organization_slug, specs: details.get(r.id)!.specs,
+    return (await fleetOf(app.db, rows, app.config.runnerLease)).map(({ row: r, details, ...fleet }) => ({
+      uuid: r.id, slug: r.slug, name: r.name, organization: r.organization_slug, specs: details.specs,
       locked: iso(r.locked_at), archived: iso(r.archived_at), last_seen: iso(r.last_seen_at),
-      version: r.version, executor: r.executor, host: r.host, current_job: details.get(r.id)!.currentJob, created: r.created_at.toISOString(),
+      version: r.version, executor: r.executor, host: r.host, current_job: details.currentJob, created: r.created_at.toISOString(),
+      state: fleet.state, build: r.build, drift: fleet.drift, accelerator: fleet.accelerator, tuning_warnings: fleet.tuningWarnings,
+      daemon: r.lease_host === null ? null : {
+        host: r.lease_host, pid: r.lease_pid!, since: r.lease_started_at!.toISOString(), stopping: iso(r.lease_stopping_at), live: r.lease_live,
+      },
     }));
   }
 
   async function view(runnerId: string): Promise<RunnerView> {
-    return (await toViews([(await findListedRunner(app.db, runnerId))!]))[0];
+    return (await toViews([(await findListedRunner(app.db, app.config.runnerLease, runnerId))!]))[0];
   }
 
   async function existing(ref: string): Promise<ListedRunner> {
-    const row = await findListedRunner(app.db, ref);
+    const row = await findListedRunner(app.db, app.config.runnerLease, ref);
     if (!row) throw notFound(`runner "${ref}"`);
     return row;
   }
@@ -65,7 +69,7 @@ const runnerAdminRoutes: FastifyPluginAsyncZod = async (app) => {
     '/v0/runners',
     { preHandler: admin, schema: { summary: 'List runners (server admins)', tags, querystring: runnerListQuery, response: { 200: z.array(runnerView), ...errorResponses } } },
     async (request, reply) => {
-      const query = runnersQuery(app.db, { archived: request.query.archived, locked: request.query.locked });
+      const query = runnersQuery(app.db, app.config.runnerLease, { archived: request.query.archived, locked: request.query.locked });
       return toViews(await paginate<ListedRunner>(app.db, reply, query, request.query, [{ column: 'runner.slug' }]));
     },
   );

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseImageRef } from '../../common/image-ref';
-import { CLAIM_TICKET_HEADER, claimedJob, claimTicketHeaders, errorBody, jobStarted, outputUploadQuery, resourceRef, runnerRegistered, runnerRegistration } from '../../common/schemas';
-import { runnerTaskQueue, SPEC_PAUSED_CODE } from '../../common/contracts';
+import { CLAIM_TICKET_HEADER, claimedJob, claimTicketHeaders, errorBody, jobStarted, outputUploadQuery, resourceRef, runnerRegistered, runnerRegistration, runnerRelease } from '../../common/schemas';
+import { RUNNER_LEASE_HELD, runnerTaskQueue, SPEC_PAUSED_CODE } from '../../common/contracts';
 import { hashToken } from '../../common/tokens';
 import { claimJob, getJob, holdsClaim, markJobRunning, type ClaimRequest } from '../../db/jobs';
 import { putOutput } from '../../db/outputs';
 import type { FastifyRequest } from 'fastify';
 import type { JobRow, RunnerRow } from '../../db/rows';
+import { leaseExpiry, releaseLease, takeLease, type LeaseRow } from '../../db/runner-lease';
 import { servedSpecs, servesSpec, updateRunner } from '../../db/runners';
 import { getSpec, specPauseOf } from '../../db/specs';
 import { isUuid, slugById } from '../../db/refs';
@@ -34,7 +35,17 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
     { preHandler: app.requireRunner, schema: { summary: 'A runner daemon starts', tags: ['runners'], params: runnerParams, body: runnerRegistration, response: { 200: runnerRegistered, ...responses } } },
     async (request) => {
       const runner = request.runner!;
-      await updateRunner(app.db, runner.id, { version: request.body.version, executor: request.body.executor, host: request.body.host });
+      const { instance, hostname, pid, stopping, build, version, executor, host } = request.body;
+      // The lease and what the daemon reports change together: a refused daemon changes nothing.
+      const taken = await app.db.transaction(async (trx) => {
+        const lease = await takeLease(trx, { runnerId: runner.id, instanceId: instance, host: hostname, pid, stopping }, app.config.runnerLease);
+        if (lease.held) await updateRunner(trx, runner.id, { version, executor, host, build });
+        return lease;
+      });
+      if (!taken.held) {
+        app.metrics.leaseConflicts.inc({ runner: runner.slug });
+        throw leaseHeld(runner, taken.lease);
+      }
       const org = runner.organization_id ? await slugById(app.db, 'organization', runner.organization_id) : undefined;
       const specs = await servedSpecs(app.db, runner.id);
       return {
@@ -42,6 +53,31 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
         slug: runner.slug,
         specs: specs.map((s) => ({ uuid: s.id, slug: s.slug, task_queue: runnerTaskQueue(s.slug, org) })),
       };
+    },
+  );
+
+  /** Names the daemon that holds the runner, so the refused one's operator knows where to look. */
+  function leaseHeld(runner: RunnerRow, lease: LeaseRow) {
+    const expires = leaseExpiry(lease, app.config.runnerLease);
+    const holder = { host: lease.host, pid: lease.pid, since: lease.started_at.toISOString(), stopping: lease.stopping_at?.toISOString() ?? null, expires: expires.toISOString() };
+    return new HttpError(
+      409,
+      RUNNER_LEASE_HELD,
+      `runner ${runner.slug} already has an active daemon: host ${holder.host}, pid ${holder.pid}, since ${holder.since}${holder.stopping ? ` (stopping since ${holder.stopping})` : ''}; ` +
+        `its lease expires at ${holder.expires} unless renewed`,
+      { holder },
+    );
+  }
+
+  app.post(
+    '/v0/runners/:runner/release',
+    {
+      preHandler: app.requireRunner,
+      schema: { summary: "A daemon exiting cleanly gives back the runner's lease (a no-op unless it holds it)", tags: ['runners'], params: runnerParams, body: runnerRelease, response: { 204: z.null(), ...responses } },
+    },
+    async (request, reply) => {
+      await releaseLease(app.db, request.runner!.id, request.body.instance);
+      return reply.status(204).send(null);
     },
   );
 

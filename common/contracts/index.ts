@@ -12,3 +12,4 @@ export * from './task-queues';
 export * from './workflows';
 export * from './search-attributes';
 export * from './webhooks';
+export * from './runner-fleet';

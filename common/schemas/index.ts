@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_RETRY_POLICY, JOB_STATUSES, RETRY_ON } from '../contracts';
 import { ADAPTER_NAMES } from '../../results/adapters';
 import { MAX_START_AFTER_DAYS } from '../start-after';
+import { buildInfoBody } from './build';
 import { labels, resourceRef, slug } from './fields';
 import { paginationQuery } from './pagination';
 import { alertView, jobResultsOptionsShape, judgedMetricShape, resultsOptionsShape } from './results';
@@ -244,7 +245,14 @@ export const runnerRegistration = z.strictObject({
   version: z.string().max(64),
   executor: z.string().max(32),
   host: z.record(z.string(), z.unknown()).default({}),
+  instance: z.uuid().describe("this daemon process: one instance at a time holds the runner's lease"),
+  hostname: z.string().min(1).max(253).describe('the host the daemon runs on, named to a second daemon that is refused'),
+  pid: z.number().int().min(1).max(2147483647),
+  build: buildInfoBody,
+  stopping: z.boolean().default(false).describe('the daemon is draining: its lease lasts the longer stopping timeout'),
 });
+
+export const runnerRelease = z.strictObject({ instance: z.uuid() });
 
 export const runnerRegistered = z.object({
   uuid: z.uuid(),

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from '../contracts';
+import { ACCELERATORS, RUNNER_STATES } from '../contracts/runner-fleet';
+import { buildInfoBody } from './build';
 import { name, resourceRef, slug, timestamp } from './fields';
 import { booleanFilter, paginationQuery } from './pagination';
 
@@ -34,6 +36,15 @@ export const runnerView = z.object({
   host: z.record(z.string(), z.unknown()).nullable(),
   current_job: z.object({ uuid: z.uuid(), project: z.string(), status: z.enum(JOB_STATUSES) }).nullable().describe('the job it holds (claimed or running)'),
   created: timestamp,
+  state: z.enum(RUNNER_STATES).describe('locked (by an admin), offline (no daemon holds its lease), busy (holds a job) or idle'),
+  build: buildInfoBody.nullable().describe("what its daemon last reported of its build"),
+  drift: z.object({ reason: z.string() }).nullable().describe("set when a live runner runs another build than the api, or its spec's live runners run several"),
+  daemon: z
+    .object({ host: z.string(), pid: z.number(), since: timestamp, stopping: timestamp.nullable(), live: z.boolean() })
+    .nullable()
+    .describe("the daemon holding (or that last held) the runner's lease; live false once it expired"),
+  accelerator: z.enum(ACCELERATORS).nullable().describe('how its jobs run: firecracker, kvm (QEMU), emulation (QEMU TCG) or none (sandbox)'),
+  tuning_warnings: z.array(z.string()).describe('host settings that make results noisier (SMT or turbo on, governor not performance)'),
 });
 export type RunnerView = z.infer<typeof runnerView>;
 

@@ -59,6 +59,8 @@ export interface StackOptions {
   webhookRetry?: WebhookRetry;
   /** False: no orchestrator worker in this process; the test runs one (e.g. orchestrator/main.ts as a child process) on `control-<id>`. */
   orchestrator?: boolean;
+  /** The api's runner lease timeouts (short ones let a test see a crashed daemon replaced). */
+  runnerLease?: { staleSeconds: number; stoppingSeconds: number };
 }
 
 export interface Tenant {
@@ -148,6 +150,7 @@ export class Stack {
       permitCheckIntervalSeconds: options.permitCheckIntervalSeconds ?? 60,
       outbound: this.outbound,
       ...(options.webhookRetry ? { webhookRetry: options.webhookRetry } : {}),
+      ...(options.runnerLease && { runnerLease: options.runnerLease }),
     };
     await this.startApi(0);
     const { port } = this.app.server.address() as { port: number };

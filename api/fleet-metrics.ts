@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import { Gauge, type Registry } from 'prom-client';
+import { reportedBuild } from '../common/build-info';
+import { runnersQuery } from '../db/runners';
+import { fleetOf, type FleetRunner } from './runner-fleet';
+
+/** One scrape reads the fleet once, however many gauges it fills. */
+const SNAPSHOT_MS = 1000;
+
+/**
+ * Gauges of the runner fleet, computed from the database at each scrape (so every api replica
+ * reports the same fleet): runners by state, build and spec, and per runner its drift, how long
+ * since it was last seen and how long its daemon has been stopping. Alerts built on them: a
+ * runner stale or stuck stopping, builds drifting apart.
+ */
+export function registerFleetMetrics(app: FastifyInstance, registry: Registry): void {
+  let snapshot: { at: number; fleet: Promise<FleetRunner[]> } | undefined;
+  const fleet = () => {
+    if (!snapshot || Date.now() - snapshot.at > SNAPSHOT_MS) {
+      const read = runnersQuery(app.db, app.config.runnerLease, { archived: false }).then((rows) => fleetOf(app.db, rows, app.config.runnerLease));
+      snapshot = { at: Date.now(), fleet: read };
+      // A failed read is not cached: the next scrape tries again.
+      read.catch(() => (snapshot = undefined));
+    }
+    return snapshot.fleet;
+  };
+  const secondsSince = (at: Date) => Math.max(0, (Date.now() - at.getTime()) / 1000);
+
+  const build = reportedBuild();
+  new Gauge({ name: 'benchline_build_info', help: "This api process's build (always 1)", labelNames: ['process', 'build', 'version', 'node', 'platform'] as const, registers: [registry] })
+    .set({ process: 'api', build: build.id, version: build.version, node: build.node, platform: build.platform }, 1);
+
+  new Gauge({
+    name: 'benchline_runners',
+    help: 'Unarchived runners by state (idle, busy, offline, locked), reported build and served spec (a runner counts once per spec)',
+    labelNames: ['state', 'build', 'spec'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await fleet()) {
+        for (const spec of r.details.specs.length ? r.details.specs : ['none']) this.inc({ state: r.state, build: r.build ?? 'unknown', spec });
+      }
+    },
+  });
+  perRunner('benchline_runner_build_drift', 'Whether a live runner runs another build than the api, or than its specs\' other live runners (1) or not (0)', (r) => (r.drift ? 1 : 0));
+  perRunner('benchline_runner_last_seen_seconds', 'Seconds since the runner last called the api', (r) => (r.row.last_seen_at ? secondsSince(r.row.last_seen_at) : undefined));
+  perRunner('benchline_runner_stopping_seconds', 'Seconds since the daemon holding the runner\'s lease said it is stopping (0 when it is not)', (r) => (r.row.lease_stopping_at ? secondsSince(r.row.lease_stopping_at) : 0));
+
+  function perRunner(name: string, help: string, value: (r: FleetRunner) => number | undefined) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['runner'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const r of await fleet()) {
+          const v = value(r);
+          if (v !== undefined) this.set({ runner: r.row.slug }, v);
+        }
+      },
+    });
+  }
+}

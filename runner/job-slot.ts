@@ -1,0 +1,49 @@
+import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit, SlotReserveContext } from '@temporalio/worker';
+
+/**
+ * The runner's one job slot, shared by the Workers of every spec queue it serves: a benchmark
+ * needs the whole machine, so at most one job runs, whichever queue it came from.
+ *
+ * The SDK reserves a slot before it polls, so only the holder's queue is being polled. Waiters are
+ * served first come, first served, and the holder rejoins the back of the line when it gives the slot
+ * back (after a job, or after a long poll that found its queue empty), so the queues take turns: a
+ * busy queue cannot keep the slot from an idle-looking one, and no queue waits longer than the
+ * others' turns (at most one job, or one empty long poll, each).
+ */
+export class JobSlot implements CustomSlotSupplier<ActivitySlotInfo> {
+  readonly type = 'custom';
+  private held = false;
+  private readonly waiters: { grant: (permit: SlotPermit) => void }[] = [];
+
+  reserveSlot(_ctx: SlotReserveContext, abortSignal: AbortSignal): Promise<SlotPermit> {
+    if (!this.held && this.waiters.length === 0) {
+      this.held = true;
+      return Promise.resolve({});
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = { grant: resolve };
+      this.waiters.push(waiter);
+      abortSignal.addEventListener('abort', () => {
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+        // The SDK accepts only an AbortError here.
+        reject(Object.assign(new Error('slot reservation aborted'), { name: 'AbortError' }));
+      }, { once: true });
+    });
+  }
+
+  /** Eager tasks (never sent to a runner's activity-only queues) get a slot only when it is free. */
+  tryReserveSlot(): SlotPermit | null {
+    if (this.held || this.waiters.length) return null;
+    this.held = true;
+    return {};
+  }
+
+  markSlotUsed(): void {}
+
+  releaseSlot(): void {
+    const next = this.waiters.shift();
+    if (next) next.grant({});
+    else this.held = false;
+  }
+}
