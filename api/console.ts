@@ -9,7 +9,7 @@ export const CONSOLE_DIR = resolve(__dirname, '../web/dist');
 
 /**
  * The web console at `/`: its hashed assets under /assets/, and its page for every client route
- * (`/`, `/projects/…`), where the single-page app takes over. Only these paths are served, so the
+ * (`/`, `/projects/…`, `/runners`), where the single-page app takes over. Only these paths are served, so the
  * API's 404 and 405 answers stay as they are, and every route is hidden from the OpenAPI document.
  */
 export async function registerConsole(app: FastifyInstance, dir = CONSOLE_DIR): Promise<void> {
@@ -24,4 +24,5 @@ export async function registerConsole(app: FastifyInstance, dir = CONSOLE_DIR): 
   };
   app.get('/', { schema: { hide: true } }, page);
   app.get('/projects/*', { schema: { hide: true } }, page);
+  app.get('/runners', { schema: { hide: true } }, page);
 }

@@ -1,6 +1,6 @@
 import { render } from 'preact';
-import { useState } from 'preact/hooks';
-import { getToken, setToken } from './api';
+import { useEffect, useState } from 'preact/hooks';
+import { apiGet, getToken, setToken } from './api';
 import { AlertsPage } from './pages/alerts';
 import { BenchmarksPage } from './pages/benchmarks';
 import { HomePage } from './pages/home';
@@ -9,6 +9,7 @@ import { PerfPage } from './pages/perf';
 import { PipelinePage, PipelinesPage } from './pages/pipelines';
 import { ProjectPage } from './pages/project';
 import { ReportPage } from './pages/report';
+import { RunnersPage } from './pages/runners';
 import { onLinkClick, useLocation } from './router';
 import './style.css';
 
@@ -43,6 +44,7 @@ function Route() {
     if (parts[2] === 'pipelines') return parts[3] ? <PipelinePage project={project} pipeline={parts[3]} /> : <PipelinesPage project={project} params={params} />;
     if (parts[2] === 'alerts' && !parts[3]) return <AlertsPage project={project} params={params} />;
   }
+  if (parts[0] === 'runners' && parts.length === 1) return <RunnersPage />;
   if (parts.length === 0) return <HomePage />;
   return <p class="error">No page at {path}.</p>;
 }
@@ -63,12 +65,25 @@ function ProjectNav() {
   );
 }
 
+/**
+ * Links for server admins. The console asks the API what the token may see rather than being told
+ * who is an admin: the runner list answers admins only.
+ */
+function AdminNav() {
+  const [admin, setAdmin] = useState(false);
+  useEffect(() => {
+    if (getToken() !== null) apiGet('/v0/runners?per_page=1').then(() => setAdmin(true), () => setAdmin(false));
+  }, []);
+  return <nav class="admin-nav">{admin && <a href="/runners">Runners</a>}</nav>;
+}
+
 function App() {
   return (
     <div onClick={onLinkClick}>
       <header>
         <a href="/" class="brand">Benchline</a>
         <ProjectNav />
+        <AdminNav />
         <SignIn />
       </header>
       <main>

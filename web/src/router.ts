@@ -21,7 +21,7 @@ export function useLocation(): { path: string; params: URLSearchParams } {
 export function onLinkClick(event: MouseEvent): void {
   const link = (event.target as Element).closest?.('a');
   if (!link || link.target || link.origin !== location.origin || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
-  if (!link.pathname.startsWith('/projects') && link.pathname !== '/') return;
+  if (!link.pathname.startsWith('/projects') && link.pathname !== '/' && link.pathname !== '/runners') return;
   event.preventDefault();
   navigate(link.pathname + link.search);
 }
