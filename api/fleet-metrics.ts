@@ -4,26 +4,18 @@ import { reportedBuild } from '../common/build-info';
 import { runnersQuery } from '../db/runners';
 import { fleetOf, type FleetRunner } from './runner-fleet';
 
-/** One scrape reads the fleet once, however many gauges it fills. */
-const SNAPSHOT_MS = 1000;
-
 /**
  * Gauges of the runner fleet, computed from the database at each scrape (so every api replica
  * reports the same fleet): runners by state, build and spec, and per runner its drift, how long
  * since it was last seen and how long its daemon has been stopping. Alerts built on them: a
  * runner stale or stuck stopping, builds drifting apart.
  */
-export function registerFleetMetrics(app: FastifyInstance, registry: Registry): void {
-  let snapshot: { at: number; fleet: Promise<FleetRunner[]> } | undefined;
-  const fleet = () => {
-    if (!snapshot || Date.now() - snapshot.at > SNAPSHOT_MS) {
-      const read = runnersQuery(app.db, app.config.runnerLease, { archived: false }).then((rows) => fleetOf(app.db, rows, app.config.runnerLease));
-      snapshot = { at: Date.now(), fleet: read };
-      // A failed read is not cached: the next scrape tries again.
-      read.catch(() => (snapshot = undefined));
-    }
-    return snapshot.fleet;
-  };
+export function registerFleetMetrics(app: FastifyInstance, registry: Registry): { beginScrape(): void } {
+  // One scrape reads the fleet once, however many gauges it fills; the next scrape reads it afresh.
+  let snapshot: Promise<FleetRunner[]> | undefined;
+  const read = () => (snapshot ??= runnersQuery(app.db, app.config.runnerLease, { archived: false }).then((rows) => fleetOf(app.db, rows, app.config.runnerLease)));
+  // The database is down: the scrape still answers, each gauge with its last values.
+  const fleet = () => read().catch(() => undefined);
   const secondsSince = (at: Date) => Math.max(0, (Date.now() - at.getTime()) / 1000);
 
   const build = reportedBuild();
@@ -36,8 +28,10 @@ export function registerFleetMetrics(app: FastifyInstance, registry: Registry): 
     labelNames: ['state', 'build', 'spec'] as const,
     registers: [registry],
     async collect() {
+      const runners = await fleet();
+      if (!runners) return;
       this.reset();
-      for (const r of await fleet()) {
+      for (const r of runners) {
         for (const spec of r.details.specs.length ? r.details.specs : ['none']) this.inc({ state: r.state, build: r.build ?? 'unknown', spec });
       }
     },
@@ -46,6 +40,8 @@ export function registerFleetMetrics(app: FastifyInstance, registry: Registry): 
   perRunner('benchline_runner_last_seen_seconds', 'Seconds since the runner last called the api', (r) => (r.row.last_seen_at ? secondsSince(r.row.last_seen_at) : undefined));
   perRunner('benchline_runner_stopping_seconds', 'Seconds since the daemon holding the runner\'s lease said it is stopping (0 when it is not)', (r) => (r.row.lease_stopping_at ? secondsSince(r.row.lease_stopping_at) : 0));
 
+  return { beginScrape: () => (snapshot = undefined) };
+
   function perRunner(name: string, help: string, value: (r: FleetRunner) => number | undefined) {
     new Gauge({
       name,
@@ -53,8 +49,10 @@ export function registerFleetMetrics(app: FastifyInstance, registry: Registry): 
       labelNames: ['runner'] as const,
       registers: [registry],
       async collect() {
+        const runners = await fleet();
+        if (!runners) return;
         this.reset();
-        for (const r of await fleet()) {
+        for (const r of runners) {
           const v = value(r);
           if (v !== undefined) this.set({ runner: r.row.slug }, v);
         }

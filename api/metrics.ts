@@ -57,7 +57,7 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
       }
     },
   });
-  registerFleetMetrics(app, registry);
+  const fleet = registerFleetMetrics(app, registry);
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: labels must not grow with ids.
     requests.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -66,6 +66,7 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
   const authorised = (request: FastifyRequest) => (options.token ? bearerToken(request.headers.authorization) === options.token : LOOPBACK.has(request.ip));
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (!authorised(request)) throw forbidden('metrics need BENCHLINE_METRICS_TOKEN (or a loopback client when none is set)');
+    fleet.beginScrape();
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 });

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { buildInfo } from '../../common/build-info';
 import { waitFor } from '../../devenv/wait';
 import { startRunnerProcess, type RunnerProcess } from './runner-process';
 
@@ -36,4 +38,9 @@ export async function superviseUntilRunning(options: Parameters<typeof startRunn
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`no daemon of ${options.runner} took over within ${timeoutMs} ms`);
+}
+
+/** A complete registration body, as a daemon sends it (runner/api-client.ts), for tests that post it raw. */
+export function registrationBody(fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return { version: '1', executor: 'sandbox', host: {}, instance: randomUUID(), hostname: 'test-host', pid: process.pid, build: buildInfo(), ...fields };
 }

@@ -5,6 +5,7 @@ import { apiConfigFromEnv } from '../../api/config';
 import { generateToken } from '../../common/tokens';
 import { connect, type Db } from '../../db/connection';
 import { freePort } from '../../devenv/wait';
+import { registrationBody } from '../harness/fleet';
 
 /**
  * Postgres unreachable: the api answers every database-backed route 503 + Retry-After in the one
@@ -35,7 +36,7 @@ describe('database down', () => {
     ['an anonymous read', '/v0/projects/some-project', {}],
     ['a token holder (the token lookup needs the database)', '/v0/tokens', { headers: { authorization: `Bearer ${generateToken('user')}` } }],
     ['a submission', '/v0/run', { method: 'POST', headers: json, body: JSON.stringify({ project: 'p', branch: 'main', testbed: 'ci', job: { image: 'registry.example/x:1' } }) }],
-    ['a runner call', '/v0/runners/r/register', { method: 'POST', headers: { ...json, authorization: `Bearer ${generateToken('runner')}` }, body: JSON.stringify({ version: '1', executor: 'sandbox' }) }],
+    ['a runner call', '/v0/runners/r/register', { method: 'POST', headers: { ...json, authorization: `Bearer ${generateToken('runner')}` }, body: JSON.stringify(registrationBody()) }],
   ];
 
   it.each(requests)('%s: 503 with Retry-After', async (_name, path, init) => {

@@ -1,5 +1,6 @@
 import { MAX_INPUT_DEPTH } from '../../api/input-text';
 import { createRunner } from '../../db/seed';
+import { registrationBody } from '../harness/fleet';
 import { Stack } from '../harness/stack';
 
 /**
@@ -38,9 +39,10 @@ describe('input the database refuses', () => {
     ['unpaired surrogate', 'body.job.env.A', () => ['POST', '/v0/run', run({ env: { A: 'x\ud800' } }), 'user']],
     ['results body', 'body.results.0', () => ['POST', `/v0/projects/${stack.project.slug}/reports`, { branch: 'main', testbed: 'ci', results: [`{"b":${NUL}}`] }, 'user']],
     ['results file path', 'body.results.0.files', () => ['POST', `/v0/projects/${stack.project.slug}/reports`, { branch: 'main', testbed: 'ci', results: [{ files: { [`f${NUL}`]: '{}' } }] }, 'user']],
-    ['runner registration', 'body.version', () => ['POST', `/v0/runners/${runner.slug}/register`, { version: `1${NUL}`, executor: 'sandbox' }, 'runner']],
-    ['runner registration host facts', 'body.host.cpu.model', () => ['POST', `/v0/runners/${runner.slug}/register`, { version: '1', executor: 'sandbox', host: { cpu: { model: NUL } } }, 'runner']],
-    ['runner registration, no token', 'body.version', () => ['POST', `/v0/runners/${runner.slug}/register`, { version: NUL, executor: 'sandbox' }, null]],
+    ['runner registration', 'body.version', () => ['POST', `/v0/runners/${runner.slug}/register`, registrationBody({ version: `1${NUL}` }), 'runner']],
+    ['runner registration host facts', 'body.host.cpu.model', () => ['POST', `/v0/runners/${runner.slug}/register`, registrationBody({ host: { cpu: { model: NUL } } }), 'runner']],
+    ['runner registration, no token', 'body.version', () => ['POST', `/v0/runners/${runner.slug}/register`, registrationBody({ version: NUL }), null]],
+    ['runner registration host name', 'body.hostname', () => ['POST', `/v0/runners/${runner.slug}/register`, registrationBody({ hostname: `h${NUL}` }), 'runner']],
     ['organization name', 'body.name', () => ['POST', '/v0/organizations', { name: `Org${NUL}` }, 'user']],
     ['project name', 'body.name', () => ['POST', `/v0/organizations/org-${stack.id}/projects`, { name: `P${NUL}` }, 'user']],
     ['token name', 'body.name', () => ['POST', '/v0/tokens', { name: `t${NUL}` }, 'user']],
@@ -67,7 +69,9 @@ describe('input the database refuses', () => {
     const tooDeep = (field: string, levels: number) => `${field}${'.0'.repeat(levels)}: nested deeper than ${MAX_INPUT_DEPTH} levels`;
     const submission = JSON.stringify(run({ env: '<deep>' })).replace('"<deep>"', deep);
     expect(await post('/v0/run', submission, null)).toMatchObject({ status: 400, body: { message: tooDeep('body.job.env', MAX_INPUT_DEPTH - 1) } });
-    const register = (host: string) => post(`/v0/runners/${runner.slug}/register`, `{"version": "1", "executor": "sandbox", "host": {"cpu": ${host}}}`, runner.token);
+    // One daemon instance for both: the second registration renews the first's lease.
+    const body = JSON.stringify(registrationBody({ host: { cpu: '<host>' } }));
+    const register = (host: string) => post(`/v0/runners/${runner.slug}/register`, body.replace('"<host>"', host), runner.token);
     expect(await register(deep)).toMatchObject({ status: 400, body: { message: tooDeep('body.host.cpu', MAX_INPUT_DEPTH - 1) } });
     // Its innermost array exactly at the limit: input like any other.
     const levels = MAX_INPUT_DEPTH - 1;

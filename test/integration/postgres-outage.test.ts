@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, migrateLatest } from '../../db/connection';
 import { ensureDatabase, ownedCluster, type OwnedCluster } from '../../devenv/postgres';
 import { busyQueue } from '../harness/outage';
+import { registrationBody } from '../harness/fleet';
 import { Stack } from '../harness/stack';
 
 /**
@@ -40,7 +41,7 @@ describe('postgres outage', () => {
     const refused = await fetch(`${s.apiUrl}/v0/runners/${runner.slug}/register`, {
       method: 'POST',
       headers: { authorization: `Bearer ${runner.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ version: 'test', executor: 'sandbox', host: {} }),
+      body: JSON.stringify(registrationBody()),
     });
     expect({ status: refused.status, retryAfter: refused.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: expect.any(String) });
     // The outage itself: its length is the point, not a wait for some state.

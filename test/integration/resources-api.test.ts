@@ -2,6 +2,7 @@ import { hashToken } from '../../common/tokens';
 import { getOrCreateBranch } from '../../db/projects';
 import { createOrganization, createUser, grantAdmin } from '../../db/seed';
 import { issueClaimToken } from '../../db/organizations';
+import { registrationBody } from '../harness/fleet';
 import { Stack } from '../harness/stack';
 
 // Response bodies are checked field by field; their exact types are the schemas' business.
@@ -286,7 +287,9 @@ describe('resource API', () => {
   });
 
   describe('runners', () => {
-    const register = (slug: string, token: string) => req('POST', `/v0/runners/${slug}/register`, token, { version: '1.2.3', executor: 'sandbox', host: { cpus: 8 } });
+    // Every call as the same daemon instance: a later one renews the lease the first took.
+    const daemon = registrationBody({ version: '1.2.3', host: { cpus: 8 } });
+    const register = (slug: string, token: string) => req('POST', `/v0/runners/${slug}/register`, token, daemon);
 
     it('lets only server admins manage runners', async () => {
       expect((await req('POST', '/v0/runners', leader, { name: 'mine' })).status).toBe(403);

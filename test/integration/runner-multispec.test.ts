@@ -47,7 +47,7 @@ describe('runners serving several specs, and build drift', () => {
     const slug = `both-${stack.id}`;
     const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id, other.id] });
     daemon = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: slug, token, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
-    expect(daemon.output()).toContain(`polling runner.${stack.spec.slug}, runner.${other.slug}`);
+    expect(daemon.output()).toContain(`polling ${[stack.spec.slug, other.slug].sort().map((s) => `runner.${s}`).join(', ')}`);
     // Both queues hold two jobs before either is dispatched.
     const jobs: { spec: string; accepted: RunAccepted }[] = [];
     for (const spec of [stack.spec.slug, other.slug, stack.spec.slug, other.slug]) jobs.push({ spec, accepted: await stack.submit({ image, cmd: ['1'], spec }) });
