@@ -44,7 +44,7 @@ function Route() {
     if (parts[2] === 'pipelines') return parts[3] ? <PipelinePage project={project} pipeline={parts[3]} /> : <PipelinesPage project={project} params={params} />;
     if (parts[2] === 'alerts' && !parts[3]) return <AlertsPage project={project} params={params} />;
   }
-  if (parts[0] === 'runners' && parts.length === 1) return <RunnersPage />;
+  if (parts[0] === 'runners' && parts.length === 1) return <RunnersPage params={params} />;
   if (parts.length === 0) return <HomePage />;
   return <p class="error">No page at {path}.</p>;
 }

@@ -1,9 +1,12 @@
 import type { RunnerView } from '../../../common/schemas/runners';
+import { query } from '../api';
+import { Pager } from '../components/pager';
 import { formatTime, short } from '../format';
 import { Status, useApi } from '../hooks';
 
 /** Live like the job list: the list endpoint again every few seconds, re-rendering only what changed. */
 const REFRESH_MS = 3000;
+const PER_PAGE = 100;
 
 const ACCELERATOR_LABELS: Record<NonNullable<RunnerView['accelerator']>, string> = {
   firecracker: 'Firecracker (KVM)',
@@ -47,8 +50,9 @@ function RunnerRow({ runner }: { runner: RunnerView }) {
 }
 
 /** The fleet board (server admins): what each runner serves and runs, on which build, and whether its host is tuned for benchmarks. */
-export function RunnersPage() {
-  const runners = useApi<RunnerView[]>('/v0/runners?archived=false&per_page=100', REFRESH_MS);
+export function RunnersPage({ params }: { params: URLSearchParams }) {
+  const page = Math.max(1, Number(params.get('page')) || 1);
+  const runners = useApi<RunnerView[]>(`/v0/runners${query({ archived: 'false', per_page: PER_PAGE, page })}`, REFRESH_MS);
   if (runners.state !== 'ok') {
     return (
       <>
@@ -61,7 +65,7 @@ export function RunnersPage() {
   const drifting = rows.filter((r) => r.drift).length;
   return (
     <>
-      <h1>Runners <small>{rows.length} shown of {runners.data.total}{drifting > 0 && <span class="error"> · {drifting} on a drifting build</span>}</small></h1>
+      <h1>Runners <small>{runners.data.total} unarchived{drifting > 0 && <span class="error"> · {drifting} on a drifting build</span>}</small></h1>
       <table class="list" id="runner-board">
         <thead>
           <tr><th>Runner</th><th>Specs</th><th>State</th><th>Current job</th><th>Version and build</th><th>Accelerator</th><th>Host tuning</th><th>Last seen</th></tr>
@@ -70,6 +74,7 @@ export function RunnersPage() {
           {rows.map((r) => <RunnerRow key={r.uuid} runner={r} />)}
         </tbody>
       </table>
+      <Pager page={page} pages={Math.max(1, Math.ceil(runners.data.total / PER_PAGE))} href={(p) => `/runners${query({ page: p === 1 ? undefined : p })}`} />
     </>
   );
 }
