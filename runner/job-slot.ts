@@ -9,6 +9,12 @@ import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit, SlotReserveConte
  * back (after a job, or after a long poll that found its queue empty), so the queues take turns: a
  * busy queue cannot keep the slot from an idle-looking one, and no queue waits longer than the
  * others' turns (at most one job, or one empty long poll, each).
+ *
+ * The price: a turn given to an empty queue lasts until the server ends its long poll (about a
+ * minute on a default server), and meanwhile the other queues' waiting jobs wait too. Polling every
+ * queue at once would avoid that idle time, but a second queue's outstanding poll could then hand
+ * this runner a job while another runs, holding it from the spec's idle runners; a benchmark runner
+ * prefers idle time to that.
  */
 export class JobSlot implements CustomSlotSupplier<ActivitySlotInfo> {
   readonly type = 'custom';
