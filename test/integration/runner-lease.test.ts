@@ -8,8 +8,8 @@ import { startRunnerProcess, type RunnerProcess } from '../harness/runner-proces
 import { Stack } from '../harness/stack';
 
 /** Short lease times so a crash is seen replaced within the test; the daemons ping every 500 ms. */
-const STALE_SECONDS = 6;
-const STOPPING_SECONDS = 15;
+const STALE_SECONDS = 10;
+const STOPPING_SECONDS = 20;
 
 /**
  * One active daemon per runner, on any host (the runner's lease row): real daemon processes racing
