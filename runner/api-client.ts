@@ -35,6 +35,8 @@ export interface RunnerApiOptions {
   maxBackoffMs?: number;
   /** One try's limit: a hung api counts as an unreachable one (default 60 s). */
   requestTimeoutMs?: number;
+  /** The host name the runner's lease shows (default: the OS's). */
+  hostname?: string;
 }
 
 /** Answers that mean "not now" (a proxy without a backend, an api without its database, overload), not "no". */
@@ -59,8 +61,7 @@ export class RunnerApi {
   private readonly requestTimeoutMs: number;
   /** This daemon process, as the runner's lease names it. */
   readonly instance = randomUUID();
-  /** BENCHLINE_HOSTNAME overrides the OS's name (containers with generated names; tests posing as two hosts). */
-  readonly hostname = process.env.BENCHLINE_HOSTNAME || osHostname();
+  readonly hostname: string;
 
   constructor(
     private readonly baseUrl: string,
@@ -71,6 +72,7 @@ export class RunnerApi {
     this.outageWindowMs = (options.outageWindowSeconds ?? 300) * 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.hostname = options.hostname || osHostname();
   }
 
   /**

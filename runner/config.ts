@@ -18,6 +18,7 @@ const runnerEnv = {
   BENCHLINE_API_OUTAGE_WINDOW_SECONDS: envInt(undefined, { min: 1 }),
   BENCHLINE_PING_INTERVAL_MS: envInt(undefined, { min: 1 }),
   BENCHLINE_SHUTDOWN_GRACE_SECONDS: envInt(300),
+  BENCHLINE_HOSTNAME: envString(undefined),
 };
 
 export interface RunnerConfig {
@@ -34,6 +35,8 @@ export interface RunnerConfig {
   apiOutageWindowSeconds?: number;
   pingIntervalMs?: number;
   shutdownGraceSeconds: number;
+  /** The host name the runner's lease shows (containers with generated names; tests posing as other hosts). */
+  hostname?: string;
 }
 
 /** Throws a ConfigError naming each variable that does not parse. */
@@ -52,5 +55,6 @@ export function runnerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Runne
     apiOutageWindowSeconds: e.BENCHLINE_API_OUTAGE_WINDOW_SECONDS,
     pingIntervalMs: e.BENCHLINE_PING_INTERVAL_MS,
     shutdownGraceSeconds: e.BENCHLINE_SHUTDOWN_GRACE_SECONDS,
+    hostname: e.BENCHLINE_HOSTNAME,
   };
 }

@@ -28,6 +28,8 @@ export interface DaemonOptions {
   host?: Record<string, unknown>;
   /** How often the daemon checks in with the api: renews its lease, updates last seen, notices a lock. */
   pingIntervalMs?: number;
+  /** The host name its lease shows; default: the OS's. */
+  hostname?: string;
   /** How long a job's api calls are retried through an api outage before the job fails (default 300 s). */
   apiOutageWindowSeconds?: number;
   shutdownGraceTime?: Duration;
@@ -51,7 +53,7 @@ export class RunnerLeaseHeldError extends Error {}
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const log = options.log ?? ((m: string) => logger.info({ runner: options.runner }, m));
-  const api = new RunnerApi(options.apiUrl, options.runner, options.token, { outageWindowSeconds: options.apiOutageWindowSeconds });
+  const api = new RunnerApi(options.apiUrl, options.runner, options.token, { outageWindowSeconds: options.apiOutageWindowSeconds, hostname: options.hostname });
   const hostTuning = await detectHostTuning();
   // The lease first, before anything touches this host's cache or scratch: a second daemon is
   // refused before it probes an executor or clears a live daemon's job directories.

@@ -35,6 +35,7 @@ async function main() {
     spec: config.spec,
     apiOutageWindowSeconds: config.apiOutageWindowSeconds,
     pingIntervalMs: config.pingIntervalMs,
+    hostname: config.hostname,
     shutdownGraceTime: `${config.shutdownGraceSeconds}s`,
     outbound: outboundPolicyFromEnv(),
   });
