@@ -68,9 +68,9 @@ describe('runners serving several specs, and build drift', () => {
     for (let i = 0; i < 3; i++) accepted.push(await stack.submit({ image, cmd: ['1'], spec: other.slug }));
     const done = await Promise.all(accepted.map((a) => stack.waitForJob(a.job, undefined, 240000)));
     expect(done.map((j) => j.status)).toEqual(['processed', 'processed', 'processed']);
-    const windows = (await Promise.all(done.map((j) => windowOf(j.report!)))).sort((a, b) => a.start - b.start);
+    const starts = done.map((j) => Date.parse(j.started!)).sort((a, b) => a - b);
     // Without the backlog check, the idle spec's queue took a turn between jobs: a long poll of about a minute each.
-    for (let i = 1; i < windows.length; i++) expect((windows[i].start - windows[i - 1].end) / 1e6).toBeLessThan(30);
+    for (let i = 1; i < starts.length; i++) expect((starts[i] - starts[i - 1]) / 1000).toBeLessThan(40);
   });
 
   it('flags drift: a runner on another build than the api, and runners of one spec on two builds', async () => {
