@@ -8,7 +8,7 @@ import { isRunnerRefusal, RunnerApi, RunnerApiError } from './api-client';
 import type { Executor } from './executors/executor';
 import { detectHostTuning } from './host/tuning';
 import { ImageCache } from './images';
-import { JobSlot, type BacklogOf } from './job-slot';
+import { JobSlot } from './job-slot';
 import { OutboundGuard, type OutboundPolicy } from '../net/outbound';
 import { clearStaleScratch } from './stale-mounts';
 import { createRunnerWorker } from './worker';
@@ -36,20 +36,6 @@ export interface DaemonOptions {
   /** Which registry hosts image pulls may reach (private networks only in development). */
   outbound: OutboundPolicy;
   log?: (message: string) => void;
-}
-
-/** Temporal's approximate count of jobs waiting in a runner queue: which queue the job slot goes to next. */
-function queueBacklog(connection: NativeConnection, namespace: string): BacklogOf {
-  return async (taskQueue) => {
-    const { stats } = await connection.workflowService.describeTaskQueue({
-      namespace,
-      // TASK_QUEUE_KIND_NORMAL, TASK_QUEUE_TYPE_ACTIVITY (the proto enums; @temporalio/proto is no direct dependency).
-      taskQueue: { name: taskQueue, kind: 1 },
-      taskQueueType: 2,
-      reportStats: true,
-    });
-    return stats?.approximateBacklogCount == null ? undefined : Number(stats.approximateBacklogCount);
-  };
 }
 
 /** The api refused this daemon the runner's lease: another daemon runs it. */
@@ -111,7 +97,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     };
     const activities = createRunnerActivities({ api, images, executor, scratchRoot, host: { tuning: hostTuning, runnerVersion: options.version }, onRunnerRefused: refused });
     // One Worker per spec queue (a Worker polls one queue), all sharing the one job slot.
-    const slot = new JobSlot(queueBacklog(connection, options.namespace ?? 'default'));
+    const slot = new JobSlot();
     for (const spec of specs) {
       workers.push(await createRunnerWorker({ connection, namespace: options.namespace, taskQueue: spec.task_queue, shutdownGraceTime: options.shutdownGraceTime, activities, slot }));
     }

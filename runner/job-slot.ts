@@ -1,52 +1,33 @@
-import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit, SlotReleaseContext, SlotReserveContext } from '@temporalio/worker';
-
-/** How many tasks wait in a queue (Temporal's approximate backlog), or undefined when unknown. */
-export type BacklogOf = (taskQueue: string) => Promise<number | undefined>;
-
-/** How long a freed slot is kept for its releaser's queue (which has a backlog) to poll again. */
-const REPOLL_GRACE_MS = 1000;
-
-interface Waiter {
-  taskQueue: string;
-  grant: (permit: SlotPermit) => void;
-}
+import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit, SlotReserveContext } from '@temporalio/worker';
 
 /**
  * The runner's one job slot, shared by the Workers of every spec queue it serves: a benchmark
  * needs the whole machine, so at most one job runs, whichever queue it came from.
  *
- * The SDK reserves a slot before it polls, so only the holder's queue is polled, and a poll of an
- * empty queue holds the slot until the server ends it (about a minute). So when the slot comes
- * back, it goes to the longest-waiting queue that has jobs waiting (`backlogOf`), then to the
- * releasing queue if it has more, and only when no queue has a backlog (or backlogs are unknown)
- * to the longest-waiting poller. Busy queues take turns job by job; an idle queue costs a long
- * poll only when nothing else waits. A job arriving on a queue that is not being polled still waits
- * for the current long poll (up to a minute) — polling every queue at once would avoid that, but
- * could hand the runner a second job while one runs, holding it from the spec's idle runners.
+ * The SDK reserves a slot before it polls, so only the holder's queue is being polled. Waiters are
+ * served first come, first served, and the holder rejoins the back of the line when it gives the slot
+ * back (after a job, or after a long poll that found its queue empty), so the queues take turns: a
+ * busy queue cannot keep the slot from an idle-looking one, and no queue waits longer than the
+ * others' turns (at most one job, or one empty long poll, each).
+ *
+ * The price: a turn given to an empty queue lasts until the server ends its long poll (about a
+ * minute on a default server), and meanwhile the other queues' waiting jobs wait too. Polling every
+ * queue at once would avoid that idle time, but a second queue's outstanding poll could then hand
+ * this runner a job while another runs, holding it from the spec's idle runners; a benchmark runner
+ * prefers idle time to that.
  */
 export class JobSlot implements CustomSlotSupplier<ActivitySlotInfo> {
   readonly type = 'custom';
   private held = false;
-  private readonly waiters: Waiter[] = [];
-  /** A freed slot kept for this queue's next poll (it has a backlog). */
-  private reservedFor?: { taskQueue: string; timer: ReturnType<typeof setTimeout> };
+  private readonly waiters: { grant: (permit: SlotPermit) => void }[] = [];
 
-  constructor(private readonly backlogOf: BacklogOf = async () => undefined) {}
-
-  reserveSlot(ctx: SlotReserveContext, abortSignal: AbortSignal): Promise<SlotPermit> {
-    const permit = { taskQueue: ctx.taskQueue };
-    if (this.reservedFor?.taskQueue === ctx.taskQueue) {
-      clearTimeout(this.reservedFor.timer);
-      this.reservedFor = undefined;
+  reserveSlot(_ctx: SlotReserveContext, abortSignal: AbortSignal): Promise<SlotPermit> {
+    if (!this.held && this.waiters.length === 0) {
       this.held = true;
-      return Promise.resolve(permit);
-    }
-    if (!this.held && !this.reservedFor && this.waiters.length === 0) {
-      this.held = true;
-      return Promise.resolve(permit);
+      return Promise.resolve({});
     }
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { taskQueue: ctx.taskQueue, grant: () => resolve(permit) };
+      const waiter = { grant: resolve };
       this.waiters.push(waiter);
       abortSignal.addEventListener('abort', () => {
         const at = this.waiters.indexOf(waiter);
@@ -59,47 +40,16 @@ export class JobSlot implements CustomSlotSupplier<ActivitySlotInfo> {
 
   /** Eager tasks (never sent to a runner's activity-only queues) get a slot only when it is free. */
   tryReserveSlot(): SlotPermit | null {
-    if (this.held || this.reservedFor || this.waiters.length) return null;
+    if (this.held || this.waiters.length) return null;
     this.held = true;
     return {};
   }
 
   markSlotUsed(): void {}
 
-  releaseSlot(ctx: SlotReleaseContext<ActivitySlotInfo>): void {
-    // Nobody waits (a runner of one spec, always): whoever asks next, the releaser's poller most likely, takes it.
-    if (this.waiters.length === 0) {
-      this.held = false;
-      return;
-    }
-    // Held while deciding, so no reservation slips in between.
-    void this.handOn((ctx.permit as { taskQueue?: string }).taskQueue).catch(() => this.grantFirst());
-  }
-
-  private async handOn(releasedBy: string | undefined): Promise<void> {
-    const queues = [...new Set([...this.waiters.map((w) => w.taskQueue), ...(releasedBy ? [releasedBy] : [])])];
-    const backlogs = new Map(await Promise.all(queues.map(async (q) => [q, await this.backlogOf(q).catch(() => undefined)] as const)));
-    const busy = this.waiters.find((w) => (backlogs.get(w.taskQueue) ?? 0) > 0);
-    if (busy) return this.grant(busy);
-    if (releasedBy && (backlogs.get(releasedBy) ?? 0) > 0) {
-      // Its poller asks again right after giving the slot back; keep the slot for it a moment.
-      this.held = false;
-      this.reservedFor = { taskQueue: releasedBy, timer: setTimeout(() => { this.reservedFor = undefined; this.held = true; this.grantFirst(); }, REPOLL_GRACE_MS) };
-      return;
-    }
-    this.grantFirst();
-  }
-
-  private grant(waiter: Waiter): void {
-    this.waiters.splice(this.waiters.indexOf(waiter), 1);
-    this.held = true;
-    waiter.grant({});
-  }
-
-  /** First come, first served; free when nobody waits. */
-  private grantFirst(): void {
-    const next = this.waiters[0];
-    if (next) this.grant(next);
+  releaseSlot(): void {
+    const next = this.waiters.shift();
+    if (next) next.grant({});
     else this.held = false;
   }
 }

@@ -2,10 +2,6 @@ import { accelerator, buildDrift, runnerState, tuningWarnings } from '../../api/
 import { buildInfo, shortBuild } from '../../common/build-info';
 import { JobSlot } from '../../runner/job-slot';
 
-const waitUntil = async (done: () => boolean) => {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
-};
-const releaseCtx = { permit: {}, slotInfo: { type: 'activity' as const, activityType: 'runJob' } };
 const reserveCtx = { slotType: 'activity' as const, taskQueue: 'q', workerIdentity: 'w', workerBuildId: '', isSticky: false };
 
 describe('the runner job slot', () => {
@@ -16,47 +12,14 @@ describe('the runner job slot', () => {
     const b = slot.reserveSlot({ ...reserveCtx, taskQueue: 'b' }, new AbortController().signal).then(() => order.push('b'));
     const a = slot.reserveSlot({ ...reserveCtx, taskQueue: 'a' }, new AbortController().signal).then(() => order.push('a'));
     expect(slot.tryReserveSlot()).toBeNull();
-    slot.releaseSlot(releaseCtx);
+    slot.releaseSlot();
     await b;
     expect(order).toEqual(['b']);
-    slot.releaseSlot(releaseCtx);
+    slot.releaseSlot();
     await a;
     expect(order).toEqual(['b', 'a']);
-    slot.releaseSlot(releaseCtx);
+    slot.releaseSlot();
     expect(slot.tryReserveSlot()).toEqual({});
-  });
-
-  it('hands the slot to a queue with jobs waiting before an idle one, the releaser included', async () => {
-    const backlog: Record<string, number> = { a: 1, b: 0, c: 2 };
-    const slot = new JobSlot(async (q) => backlog[q]);
-    const signal = new AbortController().signal;
-    const order: string[] = [];
-    const reserve = (q: string) => slot.reserveSlot({ ...reserveCtx, taskQueue: q }, signal).then(() => order.push(q));
-    /** As the SDK does: the holder gives the slot back, then its poller asks again at once. */
-    const releaseAndRepoll = (q: string) => {
-      slot.releaseSlot({ ...releaseCtx, permit: { taskQueue: q } });
-      return reserve(q);
-    };
-    await reserve('a');
-    void reserve('b');
-    void reserve('c');
-    void releaseAndRepoll('a');
-    await waitUntil(() => order.length === 2);
-    // c has jobs waiting, b none: c goes before b although b asked first.
-    expect(order).toEqual(['a', 'c']);
-    backlog.c = 0;
-    void releaseAndRepoll('c');
-    await waitUntil(() => order.length === 3);
-    expect(order).toEqual(['a', 'c', 'a']);
-    // Only the releaser has jobs left: the slot is kept for its next poll.
-    void releaseAndRepoll('a');
-    await waitUntil(() => order.length === 4);
-    expect(order).toEqual(['a', 'c', 'a', 'a']);
-    // Nothing waits anywhere: first come, first served (b has waited longest).
-    backlog.a = 0;
-    void releaseAndRepoll('a');
-    await waitUntil(() => order.length === 5);
-    expect(order).toEqual(['a', 'c', 'a', 'a', 'b']);
   });
 
   it('drops an aborted waiter from the line with an AbortError', async () => {
@@ -66,7 +29,7 @@ describe('the runner job slot', () => {
     const waiting = slot.reserveSlot(reserveCtx, abort.signal);
     abort.abort();
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
-    slot.releaseSlot(releaseCtx);
+    slot.releaseSlot();
     // Nobody waits now: the slot is free again.
     expect(slot.tryReserveSlot()).toEqual({});
   });
