@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { buildInfo } from '../../common/build-info';
+import { reportedBuild } from '../../common/build-info';
 import { waitFor } from '../../devenv/wait';
 import { startRunnerProcess, type RunnerProcess } from './runner-process';
 
@@ -42,5 +42,5 @@ export async function superviseUntilRunning(options: Parameters<typeof startRunn
 
 /** A complete registration body, as a daemon sends it (runner/api-client.ts), for tests that post it raw. */
 export function registrationBody(fields: Record<string, unknown> = {}): Record<string, unknown> {
-  return { version: '1', executor: 'sandbox', host: {}, instance: randomUUID(), hostname: 'test-host', pid: process.pid, build: buildInfo(), ...fields };
+  return { version: '1', executor: 'sandbox', host: {}, instance: randomUUID(), hostname: 'test-host', pid: process.pid, build: reportedBuild(), ...fields };
 }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildInfo } from '../../common/build-info';
+import { reportedBuild } from '../../common/build-info';
 import { createRunner, createSpec, createUser, grantAdmin } from '../../db/seed';
 import { RunnerApi } from '../../runner/api-client';
 import { WINDOW_SH } from '../harness/benchmarks';
@@ -34,9 +34,9 @@ describe('console runner board', () => {
       const spec = await createSpec(stack.db, { slug: `${name}-spec-${stack.id}` });
       const slug = (slugs[name] = `0board-${name}-${stack.id}`);
       const { token: runnerToken } = await createRunner(stack.db, { slug, specIds: [spec.id] });
-      await new RunnerApi(stack.apiUrl, slug, runnerToken).register({ version: '0.1.0', executor: String(host.executor), host, build: { ...buildInfo(), id: build } });
+      await new RunnerApi(stack.apiUrl, slug, runnerToken).register({ version: '0.1.0', executor: String(host.executor), host, build: { ...reportedBuild(), id: build } });
     };
-    await register('current', buildInfo().id, { executor: 'microvm', vmm: 'firecracker', accel: 'kvm', tuning: { smt: 'off', turbo: 'off', governor: 'performance' } });
+    await register('current', reportedBuild().id, { executor: 'microvm', vmm: 'firecracker', accel: 'kvm', tuning: { smt: 'off', turbo: 'off', governor: 'performance' } });
     await register('stray', 'build-from-elsewhere', { executor: 'microvm', vmm: 'qemu', accel: 'tcg', tuning: { smt: 'on', turbo: 'on', governor: 'powersave' } });
     await createRunner(stack.db, { slug: (slugs.never = `0board-never-${stack.id}`), specIds: [] });
     // A busy one: the stack's own runner, running a job.
@@ -64,11 +64,11 @@ describe('console runner board', () => {
   it('shows each runner with its state, job, build, accelerator and tuning, and marks the one on another build', async () => {
     const page = await open('/', adminToken);
     // Admins get the board's link in the header; it navigates in place.
-    await page.locator('header nav a', { hasText: 'Runners' }).click();
+    await page.locator('header nav.admin-nav a', { hasText: 'Runners' }).click();
     await row(page, 'stray').locator('.badge.drift').waitFor();
     expect(new URL(page.url()).pathname).toBe('/runners');
     expect(await row(page, 'stray').getAttribute('class')).toContain('drifting');
-    expect(await row(page, 'stray').locator('.drift-reason').innerText()).toBe(`runs build build-from-elsewhere; the api runs ${buildInfo().id.slice(0, 12)}`);
+    expect(await row(page, 'stray').locator('.drift-reason').innerText()).toBe(`runs build build-from-elsewhere; the api runs ${reportedBuild().id.slice(0, 12)}`);
     expect(await row(page, 'stray').locator('td.tuning').innerText()).toBe(['SMT is on', 'turbo is on', 'governor is powersave, not performance'].join(''));
     expect(await row(page, 'stray').innerText()).toContain('emulation (QEMU TCG)');
     expect(await row(page, 'current').locator('.badge.drift').count()).toBe(0);
@@ -88,6 +88,6 @@ describe('console runner board', () => {
   it('is for server admins only: a member gets neither the link nor the board', async () => {
     const page = await open('/runners', stack.userToken);
     await page.locator('p.error', { hasText: 'Only server admins see the runner board.' }).waitFor();
-    expect(await page.locator('header nav a').count()).toBe(0);
+    expect(await page.locator('header nav.admin-nav a').count()).toBe(0);
   });
 });

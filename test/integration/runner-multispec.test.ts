@@ -1,4 +1,4 @@
-import { buildInfo } from '../../common/build-info';
+import { reportedBuild } from '../../common/build-info';
 import type { RunAccepted } from '../../common/schemas';
 import type { RunnerView } from '../../common/schemas/runners';
 import { createRunner, createSpec, createUser, grantAdmin } from '../../db/seed';
@@ -62,7 +62,7 @@ describe('runners serving several specs, and build drift', () => {
   });
 
   it('flags drift: a runner on another build than the api, and runners of one spec on two builds', async () => {
-    const api = buildInfo();
+    const api = reportedBuild();
     const register = async (name: string, build: string) => {
       const slug = `${name}-${stack.id}`;
       const { token } = await createRunner(stack.db, { slug, specIds: [other.id] });

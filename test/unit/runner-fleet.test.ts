@@ -1,5 +1,5 @@
 import { accelerator, buildDrift, runnerState, tuningWarnings } from '../../api/runner-fleet';
-import { buildInfo, shortBuild } from '../../common/build-info';
+import { reportedBuild, shortBuild } from '../../common/build-info';
 import { JobSlot } from '../../runner/job-slot';
 
 const reserveCtx = { slotType: 'activity' as const, taskQueue: 'q', workerIdentity: 'w', workerBuildId: '', isSticky: false };
@@ -46,7 +46,7 @@ describe('runner fleet facts', () => {
   });
 
   it('drift: another build than the api, or a spec whose live runners disagree; never for an offline runner', () => {
-    const build = (id: string) => ({ ...buildInfo(), id });
+    const build = (id: string) => ({ ...reportedBuild(), id });
     const sha = 'a'.repeat(40);
     const specs = new Map([['s', new Set([sha])], ['t', new Set([sha, 'ci-42'])]]);
     expect(buildDrift({ lease_live: true, build: build('ci-41') }, ['s'], sha, specs)).toEqual({ reason: `runs build ci-41; the api runs ${'a'.repeat(12)}` });
