@@ -22,40 +22,32 @@ export function registerFleetMetrics(app: FastifyInstance, registry: Registry): 
   new Gauge({ name: 'benchline_build_info', help: "This api process's build (always 1)", labelNames: ['process', 'build', 'version', 'node', 'platform'] as const, registers: [registry] })
     .set({ process: 'api', build: build.id, version: build.version, node: build.node, platform: build.platform }, 1);
 
-  new Gauge({
-    name: 'benchline_runners',
-    help: 'Unarchived runners by state (idle, busy, offline, locked), reported build and served spec (a runner counts once per spec)',
-    labelNames: ['state', 'build', 'spec'] as const,
-    registers: [registry],
-    async collect() {
-      const runners = await fleet();
-      if (!runners) return;
-      this.reset();
-      for (const r of runners) {
-        for (const spec of r.details.specs.length ? r.details.specs : ['none']) this.inc({ state: r.state, build: r.build ?? 'unknown', spec });
-      }
-    },
+  fleetGauge('benchline_runners', 'Unarchived runners by state (idle, busy, offline, locked), reported build and served spec (a runner counts once per spec)', ['state', 'build', 'spec'], (gauge, r) => {
+    for (const spec of r.details.specs.length ? r.details.specs : ['none']) gauge.inc({ state: r.state, build: r.build ?? 'unknown', spec });
   });
+  const perRunner = (name: string, help: string, value: (r: FleetRunner) => number | undefined) =>
+    fleetGauge(name, help, ['runner'], (gauge, r) => {
+      const v = value(r);
+      if (v !== undefined) gauge.set({ runner: r.row.slug }, v);
+    });
   perRunner('benchline_runner_build_drift', 'Whether a live runner runs another build than the api, or than its specs\' other live runners (1) or not (0)', (r) => (r.drift ? 1 : 0));
   perRunner('benchline_runner_last_seen_seconds', 'Seconds since the runner last called the api', (r) => (r.row.last_seen_at ? secondsSince(r.row.last_seen_at) : undefined));
   perRunner('benchline_runner_stopping_seconds', 'Seconds since the daemon holding the runner\'s lease said it is stopping (0 when it is not)', (r) => (r.row.lease_stopping_at ? secondsSince(r.row.lease_stopping_at) : 0));
 
   return { beginScrape: () => (snapshot = undefined) };
 
-  function perRunner(name: string, help: string, value: (r: FleetRunner) => number | undefined) {
-    new Gauge({
+  /** A gauge refilled from the fleet at each scrape, one runner at a time. */
+  function fleetGauge<L extends string>(name: string, help: string, labelNames: L[], fill: (gauge: Gauge<L>, r: FleetRunner) => void) {
+    new Gauge<L>({
       name,
       help,
-      labelNames: ['runner'] as const,
+      labelNames,
       registers: [registry],
       async collect() {
         const runners = await fleet();
         if (!runners) return;
         this.reset();
-        for (const r of runners) {
-          const v = value(r);
-          if (v !== undefined) this.set({ runner: r.row.slug }, v);
-        }
+        for (const r of runners) fill(this, r);
       },
     });
   }
