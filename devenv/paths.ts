@@ -22,6 +22,9 @@ const TEMPORAL_DYNAMIC_CONFIG: readonly string[] = [
   'matching.enableFairness=true',
   'matching.numTaskqueueReadPartitions=1',
   'matching.numTaskqueueWritePartitions=1',
+  // A runner serving several specs polls one queue at a time (runner/job-slot.ts): a poll of an empty
+  // queue holds its turn until the server ends it, so a short long poll keeps the other queues' waits short.
+  'matching.longPollExpirationInterval="5s"',
 ].flatMap((kv) => ['--dynamic-config-value', kv]);
 
 /** The search attributes job workflows carry, registered when the dev server starts. */

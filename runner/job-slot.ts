@@ -10,9 +10,11 @@ import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit, SlotReserveConte
  * busy queue cannot keep the slot from an idle-looking one, and no queue waits longer than the
  * others' turns (at most one job, or one empty long poll, each).
  *
- * The price: a turn given to an empty queue lasts until the server ends its long poll (about a
- * minute on a default server), and meanwhile the other queues' waiting jobs wait too (measured: a
- * spec with jobs queued behind an idle one runs one job per ~55-60 s). Polling every
+ * The price: a turn given to an empty queue lasts until the server ends its long poll, and
+ * meanwhile the other queues' waiting jobs wait too: on a server's default (about a minute) a spec
+ * with jobs queued beside an idle one ran one job per ~55-60 s. Benchline's Temporal settings
+ * (deploy/temporal-dynamicconfig.yaml, devenv/paths.ts) end long polls after 5 s, which bounds that
+ * wait (measured: 5.1 s between jobs; runner-multispec.test). Polling every
  * queue at once would avoid that idle time, but a second queue's outstanding poll could then hand
  * this runner a job while another runs, holding it from the spec's idle runners; a benchmark runner
  * prefers idle time to that.

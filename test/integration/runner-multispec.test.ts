@@ -61,6 +61,19 @@ describe('runners serving several specs, and build drift', () => {
     expect((await view(slug)).specs).toEqual([stack.spec.slug, other.slug].sort());
   });
 
+  it('a busy spec beside an idle one is not held up by the idle queue\'s long poll', async () => {
+    expect(daemon).toBeDefined(); // the runner of both specs, from the test above
+    const jobs: RunAccepted[] = [];
+    for (let i = 0; i < 3; i++) jobs.push(await stack.submit({ image, cmd: ['1'], spec: stack.spec.slug }));
+    const done = await Promise.all(jobs.map((j) => stack.waitForJob(j.job, undefined, 240000)));
+    const windows = (await Promise.all(done.map((j) => windowOf(j.report!)))).sort((a, b) => a.start - b.start);
+    // Seconds between one job's end and the next one's start. An empty queue's turn lasts one long
+    // poll: about a minute on a server's default (measured gaps of 55-60 s), 5 s with the dynamic
+    // config devenv/paths.ts and deploy/ set. Half a minute tells the two apart on a loaded machine.
+    const gaps = windows.slice(1).map((w, i) => (w.start - windows[i].end) / 1e9);
+    expect(Math.max(...gaps)).toBeLessThan(30);
+  }, 300000);
+
   it('flags drift: a runner on another build than the api, and runners of one spec on two builds', async () => {
     const api = reportedBuild();
     const register = async (name: string, build: string) => {
