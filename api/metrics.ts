@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { bearerToken } from '../common/tokens';
 import { dbHealth } from '../db/connection';
-import { webhookOutcomeCounts } from '../db/webhooks';
+import { webhookEndpointsFailing, webhookOutcomeCounts } from '../db/webhooks';
 import { forbidden } from './errors';
 import { registerFleetMetrics } from './fleet-metrics';
 import { registerJobMetrics } from './job-metrics';
@@ -54,6 +54,21 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
         for (const [outcome, n] of Object.entries(counts)) this.inc({ outcome }, n);
       } catch {
         // The database is down: the scrape still answers, with the last counts.
+      }
+    },
+  });
+  new Gauge({
+    name: 'benchline_webhook_endpoint_failing',
+    help: "1 while a webhook's newest attempt (in the last hour) failed, 0 once one got through; from the database at each scrape",
+    labelNames: ['webhook'] as const,
+    registers: [registry],
+    async collect() {
+      try {
+        const endpoints = await webhookEndpointsFailing(db);
+        this.reset();
+        for (const e of endpoints) this.set({ webhook: e.webhook_id }, e.failing ? 1 : 0);
+      } catch {
+        // The database is down: the scrape still answers, with the last values.
       }
     },
   });

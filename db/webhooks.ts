@@ -153,6 +153,21 @@ export async function webhookOutcomeCounts(db: Knex): Promise<{ delivered: numbe
   return { delivered: Number(attempts.delivered), failed_attempt: Number(attempts.failed), gave_up: Number(gaveUp[0].count) };
 }
 
+/**
+ * Webhooks attempted in the last hour, each with whether its newest attempt failed: an endpoint
+ * that keeps failing stays 1 across its retries, and drops to 0 once one attempt gets through.
+ */
+export async function webhookEndpointsFailing(db: Knex): Promise<{ webhook_id: string; failing: boolean }[]> {
+  const { rows } = await db.raw(
+    `SELECT DISTINCT ON (d.webhook_id) d.webhook_id, NOT a.delivered AS failing
+       FROM webhook_attempt a
+       JOIN webhook_delivery d ON d.id = a.delivery_id
+      WHERE a.started_at > now() - interval '1 hour'
+      ORDER BY d.webhook_id, a.started_at DESC`,
+  );
+  return rows;
+}
+
 /** A job that ended, with what its events carry. */
 export interface EndedJobRow {
   id: string; status: 'processed' | 'failed' | 'canceled'; project_id: string; project: string; branch: string; testbed: string; spec: string | null;

@@ -246,6 +246,8 @@ describe('webhooks on a development server', () => {
     expect(gaps[1]).toBeGreaterThan(gaps[0]);
     expect(delivery.attempts.every((a) => a.duration_ms >= 0)).toBe(true);
     expect(flaky.requests).toHaveLength(3);
+    // Its newest attempt got through: no longer a failing endpoint (the next test sees one that is).
+    expect(await endpointFailing(stack, created.body.uuid)).toBe(0);
     expect((await stack.request('DELETE', `/v0/projects/${stack.project.slug}/webhooks/${created.body.uuid}`)).status).toBe(204);
   });
 
@@ -263,6 +265,7 @@ describe('webhooks on a development server', () => {
     expect(count('gave_up')).toBeGreaterThanOrEqual(1);
     expect(count('failed_attempt')).toBeGreaterThanOrEqual(FAST_RETRY.maximumAttempts);
     expect(count('delivered')).toBeGreaterThanOrEqual(1);
+    expect(await endpointFailing(stack, created.body.uuid)).toBe(1);
     expect((await stack.request('DELETE', `/v0/projects/${stack.project.slug}/webhooks/${created.body.uuid}`)).status).toBe(204);
   });
 
@@ -427,3 +430,9 @@ describe('a webhook delivery across an orchestrator kill', () => {
     expect(await stack.closedStatus(webhookDeliveryWorkflowId(delivery.uuid))).toBe('COMPLETED');
   }, 300000);
 });
+
+/** benchline_webhook_endpoint_failing for one webhook, from the api's /metrics. */
+async function endpointFailing(stack: Stack, webhook: string): Promise<number> {
+  const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+  return Number(new RegExp(`benchline_webhook_endpoint_failing\\{webhook="${webhook}"\\} (\\d+)`).exec(metrics)?.[1]);
+}
