@@ -1,10 +1,12 @@
+import { NOW_US_SH } from '../../devenv/images';
+
 /**
  * Benchmark scripts for test images (busybox sh). WINDOW records when it really ran — microsecond
  * kernel time at start and end, reported as BMF — so tests can check concurrency from the
  * benchmarks' own clocks rather than from bookkeeping timestamps.
  */
 export const WINDOW_SH = `#!/bin/sh
-now_us() { adjtimex | awk '/tv_sec/ {s=$2} /tv_usec/ {u=$2} END {printf "%d%06d\\n", s, u}'; }
+${NOW_US_SH}
 t0=$(now_us); sleep "\${1:-1}"; t1=$(now_us)
 printf '{"window": {"start": {"value": %s}, "end": {"value": %s}}}\\n' "$t0" "$t1"
 `;

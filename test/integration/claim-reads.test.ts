@@ -112,11 +112,12 @@ describe('reads with the claim token of an anonymous submission', () => {
     expect((await cancel({ [CLAIM_TOKEN_HEADER]: claimToken })).status).toBe(409);
   });
 
-  it('the OpenAPI document declares the claim header on the reads of jobs, reports and outputs only (no anonymous submitter has a pipeline)', async () => {
+  it('the OpenAPI document declares the claim header on the reads of jobs (and their changes), reports and outputs only (no anonymous submitter has a pipeline)', async () => {
     const doc = (await read<{ components: { securitySchemes: Record<string, unknown> }; paths: Record<string, Record<string, { security: unknown[] }>> }>('/v0/openapi.json')).body;
     expect(doc.components.securitySchemes.claim).toMatchObject({ type: 'apiKey', in: 'header', name: CLAIM_TOKEN_HEADER });
     const claimable = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).filter(([, op]) => op.security?.some((s) => 'claim' in (s as object))).map(([method]) => `${method} ${path}`));
     expect(claimable.sort()).toEqual([
+      'get /v0/projects/{project}/job-changes',
       'get /v0/projects/{project}/jobs',
       'get /v0/projects/{project}/jobs/{job}',
       'get /v0/projects/{project}/jobs/{job}/outputs/{kind}',

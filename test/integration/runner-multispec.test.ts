@@ -67,10 +67,10 @@ describe('runners serving several specs, and build drift', () => {
     for (let i = 0; i < 3; i++) jobs.push(await stack.submit({ image, cmd: ['1'], spec: stack.spec.slug }));
     const done = await Promise.all(jobs.map((j) => stack.waitForJob(j.job, undefined, 240000)));
     const windows = (await Promise.all(done.map((j) => windowOf(j.report!)))).sort((a, b) => a.start - b.start);
-    // Seconds between one job's end and the next one's start. An empty queue's turn lasts one long
+    // Seconds between one job's end and the next one's start (windows are in microseconds). An empty queue's turn lasts one long
     // poll: about a minute on a server's default (measured gaps of 55-60 s), 5 s with the dynamic
     // config devenv/paths.ts and deploy/ set. Half a minute tells the two apart on a loaded machine.
-    const gaps = windows.slice(1).map((w, i) => (w.start - windows[i].end) / 1e9);
+    const gaps = windows.slice(1).map((w, i) => (w.start - windows[i].end) / 1e6);
     expect(Math.max(...gaps)).toBeLessThan(30);
   }, 300000);
 
