@@ -97,6 +97,10 @@ describe('database circuit breaker', () => {
     const terminator = connect(adminUrl.toString(), { min: 0, max: 1 }, { breaker: false });
     await terminator.raw("select pg_terminate_backend(pid) from pg_stat_activity where datname = 'benchline'");
     await terminator.destroy();
+    // The api's pooled clients see their backends end asynchronously; until knex has marked each one
+    // disposed (it then replaces it on the next acquire), a read could fail fast on a dead one instead.
+    const free = () => (db.client as unknown as { pool: { free: { resource: { __knex__disposed?: unknown } }[] } }).pool.free;
+    await waitFor('the pool to notice its ended connections', async () => free().every((f) => f.resource.__knex__disposed) || undefined, 10000, 20);
     postmaster = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     process.kill(postmaster, 'SIGSTOP');
 
