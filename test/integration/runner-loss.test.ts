@@ -9,12 +9,15 @@ import { processesMatching } from '../harness/processes';
 import { Stack } from '../harness/stack';
 
 const HEARTBEAT_TIMEOUT_SECONDS = 3;
+// A killed daemon's lease must expire before its restart may take over (one daemon per runner).
+const LEASE_STALE_SECONDS = 4;
+const DAEMON_ENV = { BENCHLINE_EXECUTOR: 'sandbox', BENCHLINE_PING_INTERVAL_MS: '500' };
 
 describe('a runner that dies mid-job', () => {
   let stack: Stack;
   let doomed: RunnerProcess | undefined;
   beforeAll(async () => {
-    stack = await Stack.start({ heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_SECONDS });
+    stack = await Stack.start({ heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_SECONDS, runnerLease: { staleSeconds: LEASE_STALE_SECONDS, stoppingSeconds: 2 * LEASE_STALE_SECONDS } });
   });
   afterAll(async () => {
     doomed?.child.kill('SIGKILL');
@@ -25,7 +28,7 @@ describe('a runner that dies mid-job', () => {
     const doomedSlug = `doomed-${stack.id}`;
     const { token } = await createRunner(stack.db, { slug: doomedSlug, specIds: [stack.spec.id] });
     // The sandbox: its benchmark is a host process this test can watch die with the runner.
-    doomed = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: doomedSlug, token, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
+    doomed = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: doomedSlug, token, env: DAEMON_ENV });
     const image = await stack.pushImage('long', { entrypoint: ['/bin/sleep', '619'] });
     const accepted = await stack.submit({ image });
     const running = await stack.waitForJob(accepted.job, (j) => j.status === 'running');
@@ -56,7 +59,14 @@ describe('a runner that dies mid-job', () => {
     writeFileSync(join(pulls, doomedPulls, 'half-a-layer'), 'x');
 
     // Restarted, the runner clears the dead job's scratch and mount, and the dead runner's pulls, before it polls again.
-    const restarted = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: doomedSlug, token, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
+    await waitFor("the killed daemon's lease to expire", async () => {
+      const { rows } = await stack.db.raw(
+        `SELECT 1 FROM runner_lease JOIN runner ON runner.id = runner_lease.runner_id WHERE runner.slug = ? AND runner_lease.renewed_at > now() - make_interval(secs => ?)`,
+        [doomedSlug, LEASE_STALE_SECONDS],
+      );
+      return rows.length === 0 || undefined;
+    }, 30000, 200);
+    const restarted = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: doomedSlug, token, env: DAEMON_ENV });
     expect(readdirSync(scratchRoot)).toEqual([]);
     expect(mountsUnderScratch()).toEqual([]);
     expect(restarted.output()).toContain('removed 1 job scratch dir(s) (1 mount(s)) a previous run left behind');
