@@ -31,7 +31,11 @@ export function registerFleetMetrics(app: FastifyInstance, registry: Registry): 
       if (v !== undefined) gauge.set({ runner: r.row.slug }, v);
     });
   perRunner('benchline_runner_build_drift', 'Whether a live runner runs another build than the api, or than its specs\' other live runners (1) or not (0)', (r) => (r.drift ? 1 : 0));
-  perRunner('benchline_runner_last_seen_seconds', 'Seconds since the runner last called the api', (r) => (r.row.last_seen_at ? secondsSince(r.row.last_seen_at) : undefined));
+  // Only for runners a daemon still holds (a clean exit releases the lease) and that are not locked:
+  // the stale-runner alert is about a daemon that vanished, not one an operator stopped.
+  perRunner('benchline_runner_last_seen_seconds', 'Seconds since the runner last called the api; runners whose daemon still holds the lease, unlocked', (r) =>
+    r.row.last_seen_at && r.row.lease_started_at && r.state !== 'locked' ? secondsSince(r.row.last_seen_at) : undefined,
+  );
   perRunner('benchline_runner_stopping_seconds', 'Seconds since the daemon holding the runner\'s lease said it is stopping (0 when it is not)', (r) => (r.row.lease_stopping_at ? secondsSince(r.row.lease_stopping_at) : 0));
 
   return { beginScrape: () => (snapshot = undefined) };

@@ -92,6 +92,9 @@ describe('runners serving several specs, and build drift', () => {
     expect(await metricValue(stack.apiUrl, 'benchline_runner_build_drift', { runner: current })).toBe(1);
     expect(await metricValue(stack.apiUrl, 'benchline_runners', { state: 'idle', build: 'build-from-elsewhere', spec: other.slug })).toBe(1);
     expect(await metricValue(stack.apiUrl, 'benchline_runner_last_seen_seconds', { runner: stray })).toBeLessThan(60);
+    // Locked by an operator, it is no longer one the stale-runner alert should watch.
+    await stack.request('PATCH', `/v0/runners/${stray}`, { locked: true }, adminToken);
+    expect(await metricValue(stack.apiUrl, 'benchline_runner_last_seen_seconds', { runner: stray })).toBeUndefined();
     // Archived, the stray runner no longer counts: the spec's live runners agree again.
     await stack.request('PATCH', `/v0/runners/${stray}`, { archived: true }, adminToken);
     expect((await view(current)).drift).toBeNull();
