@@ -15,7 +15,7 @@ import { registerErrorHandler } from './errors';
 import { guardInputText } from './input-text';
 import { registerLifecycle } from './lifecycle';
 import { documentTransform, securitySchemes } from './openapi';
-import { frameworkErrors, MAX_URL_LENGTH, registerRouting } from './routing';
+import { clientErrors, frameworkErrors, MAX_URL_LENGTH, registerRouting } from './routing';
 import activeJobRoutes from './routes/active-jobs';
 import healthRoutes from './routes/health';
 import statusRoutes from './routes/status';
@@ -66,6 +66,7 @@ export async function buildApp({ db, temporal, config, logger = true }: ApiDeps)
     // Path parameters are length-checked by their schemas (a 400 naming the field), not cut off by the router as a 404.
     routerOptions: { maxParamLength: MAX_URL_LENGTH },
     frameworkErrors,
+    clientErrorHandler: clientErrors,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { METHODS } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
@@ -12,6 +13,24 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
     return reply.status(414).send({ error: 'uri_too_long', message: `a path parameter is longer than ${MAX_URL_LENGTH} characters` });
   }
   return reply.status(400).send({ error: 'bad_request', message: 'the URL is not validly percent-encoded' });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers over its 16 KiB limit, a
+ * malformed request line, a request that timed out) get the API's error shape, as its OpenAPI
+ * document declares for every route; Fastify's default adds a `statusCode` field it does not.
+ */
+export function clientErrors(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, body] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', { error: 'headers_too_large', message: 'the request headers exceed the 16 KiB limit' }]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', { error: 'request_timeout', message: 'the request was not received in time' }]
+        : [400, 'Bad Request', { error: 'bad_request', message: 'the HTTP request could not be parsed' }];
+  const json = JSON.stringify(body);
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${json}`);
+  socket.destroy(err);
 }
 
 /**

@@ -114,6 +114,10 @@ describe('input the database refuses', () => {
     }
     const badlyEncoded = await stack.request<{ error: string }>('GET', '/v0/projects/%E0%A4%A');
     expect(badlyEncoded).toEqual({ status: 400, body: { error: 'bad_request', message: 'the URL is not validly percent-encoded' } });
+    // Refused by Node's parser before any route: still the documented error shape (no extra fields).
+    const hugeHeaders = await fetch(`${stack.apiUrl}/v0/projects/${stack.project.slug}/jobs`, { headers: { 'x-filler': 'a'.repeat(20000) } });
+    expect(hugeHeaders.status).toBe(431);
+    expect(await hugeHeaders.json()).toEqual({ error: 'headers_too_large', message: 'the request headers exceed the 16 KiB limit' });
   });
 
   it('documents security, error statuses and the text rule per operation, as the server behaves', async () => {
