@@ -42,35 +42,34 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
   });
   registerDatabaseMetrics(app, registry);
   const db = app.db;
+  /**
+   * A collect() refilling a metric from the database at each scrape (so every replica reports the
+   * whole server); with the database down the scrape still answers, with the last values.
+   */
+  const fromDatabase = <R, M extends { reset(): void }>(read: () => Promise<R>, fill: (metric: M, rows: R) => void) =>
+    async function collect(this: M) {
+      const rows = await read().catch(() => undefined);
+      if (rows === undefined) return;
+      this.reset();
+      fill(this, rows);
+    };
   new Counter({
     name: 'benchline_webhook_deliveries_total',
     help: 'Webhook attempts that delivered or failed (to be retried or not), and deliveries given up; counted from the database at each scrape, so every replica reports the whole server',
     labelNames: ['outcome'] as const,
     registers: [registry],
-    async collect() {
-      try {
-        const counts = await webhookOutcomeCounts(db);
-        this.reset();
-        for (const [outcome, n] of Object.entries(counts)) this.inc({ outcome }, n);
-      } catch {
-        // The database is down: the scrape still answers, with the last counts.
-      }
-    },
+    collect: fromDatabase(() => webhookOutcomeCounts(db), (counter: Counter<'outcome'>, counts) => {
+      for (const [outcome, n] of Object.entries(counts)) counter.inc({ outcome }, n);
+    }),
   });
   new Gauge({
     name: 'benchline_webhook_endpoint_failing',
     help: "1 while a webhook's newest attempt (in the last hour) failed, 0 once one got through; from the database at each scrape",
     labelNames: ['webhook'] as const,
     registers: [registry],
-    async collect() {
-      try {
-        const endpoints = await webhookEndpointsFailing(db);
-        this.reset();
-        for (const e of endpoints) this.set({ webhook: e.webhook_id }, e.failing ? 1 : 0);
-      } catch {
-        // The database is down: the scrape still answers, with the last values.
-      }
-    },
+    collect: fromDatabase(() => webhookEndpointsFailing(db), (gauge: Gauge<'webhook'>, endpoints) => {
+      for (const e of endpoints) gauge.set({ webhook: e.webhook_id }, e.failing ? 1 : 0);
+    }),
   });
   const fleet = registerFleetMetrics(app, registry);
   app.addHook('onResponse', async (request, reply) => {
