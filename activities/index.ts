@@ -17,9 +17,16 @@ import { createWebhookActivities, withWebhookEvents, type WebhookSettings } from
  * to a host a user named (registries and their token services). A job's database activities are
  * bounded by the database outage window; the gate and the reconciler keep retrying on their own terms.
  * The activities that settle a job or a pipeline also emit its webhook events; the deliveries go
- * through `outbound` too, their workflows on `webhooks.taskQueue`.
+ * through `outbound` too, their workflows on `webhooks.taskQueue`. Scheduled runs place their jobs
+ * as submissions do: on runners seen within `runnerActiveSeconds`.
  */
-export function createControlActivities(db: Knex, client: Client, outbound: OutboundGuard, dbOutageWindowSeconds: number, webhooks: WebhookSettings): ControlActivities {
+export function createControlActivities(
+  db: Knex,
+  client: Client,
+  outbound: OutboundGuard,
+  settings: { dbOutageWindowSeconds: number; webhooks: WebhookSettings; runnerActiveSeconds: number },
+): ControlActivities {
+  const { dbOutageWindowSeconds, webhooks } = settings;
   const { activities: delivery, events } = createWebhookActivities(db, client, outbound, webhooks);
   const settling = withWebhookEvents({ ...createJobStateActivities(db), ...createProcessResultsActivities(db), ...createPipelineActivities(db) }, events, {
     jobs: ['recordRunResult', 'markJobFailed', 'markJobCanceled', 'processResults'],
@@ -28,7 +35,7 @@ export function createControlActivities(db: Knex, client: Client, outbound: Outb
   });
   return {
     ...createGateActivities(db, client),
-    ...withOutageWindow({ ...createResolveActivities(db, outbound), ...settling, ...createScheduledRunActivities(db) }, dbOutageWindowSeconds),
+    ...withOutageWindow({ ...createResolveActivities(db, outbound), ...settling, ...createScheduledRunActivities(db, settings.runnerActiveSeconds) }, dbOutageWindowSeconds),
     ...createReconcileActivities(db, client, events),
     ...delivery,
   };

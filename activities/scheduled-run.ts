@@ -16,7 +16,8 @@ import { DuplicateSubmission, jobByIdempotencyKey, writeSubmission } from '../db
 
 const refused = (message: string) => ApplicationFailure.nonRetryable(message, SCHEDULED_RUN_REFUSED);
 
-export function createScheduledRunActivities(db: Knex) {
+/** `activeRunnerSeconds`: how recently a runner must have been seen to count for a run's spec (placeJob). */
+export function createScheduledRunActivities(db: Knex, activeRunnerSeconds: number) {
   /**
    * The schedule's template of `kind`, its project and organization's tier, and its checks made
    * again now (they depend on the present: the tier's timeout limit, the spec and a runner serving
@@ -53,7 +54,7 @@ export function createScheduledRunActivities(db: Knex) {
       const labels = { project: project.slug, branch: body.branch, testbed: body.testbed, image: body.job.image };
       const { spec, taskQueue } = await check(async () => {
         checkTimeout(policy, body.job.timeout, 'template.run');
-        return placeJob(db, project, organization, body, 'template.run');
+        return placeJob(db, project, organization, body, 'template.run', activeRunnerSeconds);
       });
       const scheduledJob = async (job: JobRow, admitted: boolean): Promise<ScheduledJob> => {
         // The gates the submission took (or will take) the job's permits at: only labelled jobs read the rules.
@@ -95,7 +96,7 @@ export function createScheduledRunActivities(db: Knex) {
     async submitScheduledPipeline(scheduleId: string, runId: string, gateScope: string, timings: JobTimings): Promise<ScheduledPipeline> {
       const { schedule, template, project, organization, policy, check } = await scheduled(scheduleId, 'pipeline');
       const body = template.pipeline;
-      const checked = await check(() => checkPipeline(db, project, organization, policy, body, 'template.pipeline'));
+      const checked = await check(() => checkPipeline(db, project, organization, policy, body, 'template.pipeline', activeRunnerSeconds));
       const toScheduled = (pipeline: PipelineRow, jobs: JobRow[]): ScheduledPipeline => ({
         input: pipelineWorkflowInput(timings, gateScope, project, pipeline, jobs, body, checked),
         searchAttributes: [{ key: JOB_PROJECT_ATTRIBUTE, value: project.slug }],

@@ -1,5 +1,6 @@
 import { CONTROL_TASK_QUEUE, type WebhookRetry } from '../common/contracts';
 import { webhookRetryFromEnv } from '../common/webhook-retry';
+import { runnerActivityEnv } from '../common/runner-activity';
 import { outboundEnv, outboundPolicyFromEnv, ownRegistriesFromEnv, type OutboundPolicy } from '../net/outbound';
 import { commonEnv, envBool, envInt, envList, envPositive, envString, envUrl, parseEnv } from '../common/env';
 import { databaseConfig, databaseEnv, type DatabaseConfig } from '../db/config';
@@ -77,6 +78,8 @@ export interface ApiConfig {
    * of the runner take over.
    */
   runnerLease: LeaseTimeouts;
+  /** A spec accepts jobs only while a runner serving it was seen within this many seconds (db/specs.ts jobRoute). */
+  runnerActiveSeconds: number;
 }
 
 /** Every variable the api reads, parsed (parseEnv: a bad one fails the start, naming it). */
@@ -84,6 +87,7 @@ const apiEnv = {
   ...commonEnv,
   ...databaseEnv,
   ...outboundEnv,
+  ...runnerActivityEnv,
   TEMPORAL_UI_URL: envUrl('http://127.0.0.1:8233', ['http:', 'https:']),
   BENCHLINE_API_HOST: envString('127.0.0.1'),
   BENCHLINE_API_PORT: envInt(8080, { max: 65535 }),
@@ -138,6 +142,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     shutdown: { delayMs: e.BENCHLINE_SHUTDOWN_DELAY_MS, timeoutMs: e.BENCHLINE_SHUTDOWN_TIMEOUT_MS },
     webhookRetry: webhookRetryFromEnv(env),
     runnerLease: { staleSeconds: e.BENCHLINE_RUNNER_LEASE_STALE_SECONDS, stoppingSeconds: e.BENCHLINE_RUNNER_LEASE_STOPPING_SECONDS },
+    runnerActiveSeconds: e.BENCHLINE_RUNNER_ACTIVE_SECONDS,
   };
 }
 

@@ -51,13 +51,17 @@ export function checkTimeout(policy: TierPolicy, timeout: number | undefined, fi
   }
 }
 
-/** Where the job runs: its spec (explicit → the testbed's → the default) and a runner task queue that serves it. */
+/**
+ * Where the job runs: its spec (explicit → the testbed's → the default) and a runner task queue
+ * that serves it; a runner counts when its daemon was seen within `activeRunnerSeconds`.
+ */
 export async function placeJob(
   db: Knex,
   project: ProjectRow | 'new',
   organization: OrganizationRow | undefined,
   body: Pick<NewRun, 'testbed' | 'job'>,
   field: string,
+  activeRunnerSeconds: number,
 ): Promise<{ spec: SpecRow; taskQueue: string }> {
   const testbed = project === 'new' ? undefined : await findTestbed(db, project.id, body.testbed);
   let spec: SpecRow;
@@ -67,8 +71,13 @@ export async function placeJob(
     if (err instanceof SpecResolutionError) throw new FieldError(`${field}.job.spec`, err.message);
     throw err;
   }
-  const taskQueue = await jobRoute(db, spec, organization);
-  if (!taskQueue) throw new FieldError(`${field}.job.spec`, `no active runner serves spec "${spec.slug}"`);
+  const taskQueue = await jobRoute(db, spec, organization, activeRunnerSeconds);
+  if (!taskQueue) {
+    throw new FieldError(
+      `${field}.job.spec`,
+      `no active runner serves spec "${spec.slug}": none that is unlocked, open to this organization and seen in the last ${activeRunnerSeconds} s`,
+    );
+  }
   return { spec, taskQueue };
 }
 

@@ -30,7 +30,15 @@ export interface CheckedPipeline {
 
 type PipelineBody = PipelineTemplate & { start_after?: string };
 
-export async function checkPipeline(db: Knex, project: ProjectRow, organization: OrganizationRow, policy: TierPolicy, body: PipelineBody, field: string): Promise<CheckedPipeline> {
+export async function checkPipeline(
+  db: Knex,
+  project: ProjectRow,
+  organization: OrganizationRow,
+  policy: TierPolicy,
+  body: PipelineBody,
+  field: string,
+  activeRunnerSeconds: number,
+): Promise<CheckedPipeline> {
   const needs = pipelineNeeds(body.jobs, `${field}.jobs`);
   body.jobs.forEach((job, i) => checkTimeout(policy, job.job.timeout, `${field}.jobs[${i}]`));
   // A job waits for the later of its own and the pipeline's start_after; both are checked.
@@ -42,7 +50,7 @@ export async function checkPipeline(db: Knex, project: ProjectRow, organization:
   const placements = [];
   for (const [i, job] of body.jobs.entries()) {
     const key = JSON.stringify([job.testbed, job.job.spec ?? null]);
-    if (!seen.has(key)) seen.set(key, await placeJob(db, project, organization, job, `${field}.jobs[${i}]`));
+    if (!seen.has(key)) seen.set(key, await placeJob(db, project, organization, job, `${field}.jobs[${i}]`, activeRunnerSeconds));
     placements.push(seen.get(key)!);
   }
   const rules = body.jobs.some((job) => job.labels && Object.keys(job.labels).length) ? await projectRules(db, project.id) : [];

@@ -37,8 +37,15 @@ export async function createSpec(
   return row;
 }
 
-export function createRunner(db: Knex, r: { slug: string; specIds: string[]; organizationId?: string }): Promise<{ runner: RunnerRow; token: string }> {
-  return insertRunner(db, r);
+/**
+ * A runner and its token. `seen` marks it as if its daemon had just checked in, so its specs accept
+ * jobs (db/specs.ts jobRoute) without a daemon: a stand-in for an online runner that is busy elsewhere.
+ */
+export async function createRunner(db: Knex, r: { slug: string; specIds: string[]; organizationId?: string; seen?: boolean }): Promise<{ runner: RunnerRow; token: string }> {
+  const created = await insertRunner(db, r);
+  if (!r.seen) return created;
+  const [runner] = await db<RunnerRow>('runner').where({ id: created.runner.id }).update({ last_seen_at: db.fn.now() }).returning('*');
+  return { runner, token: created.token };
 }
 
 export { rotateRunnerToken } from './runners';

@@ -77,17 +77,24 @@ export async function resolveSpec(db: Knex, explicit: string | undefined, testbe
 
 /**
  * The runner task queue a job of `organization` on `spec` goes to, or undefined when no runner
- * may take it. Eligible runners are active (not archived), not locked, and either shared or the
- * organization's own; the organization's dedicated queue is chosen only when one of its own is
- * eligible, so the job never waits on a queue that only locked or archived runners would poll.
- * One query decides both, so what is accepted and where it is sent cannot disagree.
+ * may take it. Eligible runners are active (not archived, not locked, their daemon seen within
+ * `activeSeconds`), and either shared or the organization's own; the organization's dedicated
+ * queue is chosen only when one of its own is eligible, so the job never waits on a queue that
+ * only locked, archived or long-gone runners would poll. One query decides both, so what is
+ * accepted and where it is sent cannot disagree.
  */
-export async function jobRoute(db: Knex, spec: Pick<SpecRow, 'id' | 'slug'>, organization: { id: string; slug: string } | undefined): Promise<string | undefined> {
+export async function jobRoute(
+  db: Knex,
+  spec: Pick<SpecRow, 'id' | 'slug'>,
+  organization: { id: string; slug: string } | undefined,
+  activeSeconds: number,
+): Promise<string | undefined> {
   const pools: { dedicated: boolean }[] = await db('runner')
     .join('runner_spec', 'runner_spec.runner_id', 'runner.id')
     .where('runner_spec.spec_id', spec.id)
     .whereNull('runner.archived_at')
     .whereNull('runner.locked_at')
+    .where('runner.last_seen_at', '>', db.raw('now() - make_interval(secs => ?)', [activeSeconds]))
     .where((q) => (organization ? q.whereNull('runner.organization_id').orWhere('runner.organization_id', organization.id) : q.whereNull('runner.organization_id')))
     .distinct(db.raw('runner.organization_id is not null as dedicated'));
   if (pools.length === 0) return undefined;

@@ -6,6 +6,7 @@ import { DEFAULT_DB_OUTAGE_WINDOW_SECONDS, MAX_DB_OUTAGE_WINDOW_SECONDS } from '
 import { CONTROL_TASK_QUEUE, DEFAULT_WEBHOOK_RETRY, type WebhookRetry } from '../common/contracts';
 import { commonEnv, envInt, envString, parseEnv } from '../common/env';
 import { temporalTracingPlugins } from '../common/tracing';
+import { DEFAULT_RUNNER_ACTIVE_SECONDS, runnerActivityEnv } from '../common/runner-activity';
 import { webhookRetryFromEnv } from '../common/webhook-retry';
 import { OutboundGuard, outboundEnv, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
 
@@ -20,6 +21,8 @@ export interface OrchestratorOptions {
   dbOutageWindowSeconds?: number;
   /** How webhook deliveries are retried (default: BENCHLINE_WEBHOOK_* or DEFAULT_WEBHOOK_RETRY). */
   webhookRetry?: WebhookRetry;
+  /** How recently a runner must have been seen for a scheduled run's spec to count it (default DEFAULT_RUNNER_ACTIVE_SECONDS). */
+  runnerActiveSeconds?: number;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -30,13 +33,14 @@ const orchestratorEnvShape = {
   BENCHLINE_CONTROL_TASK_QUEUE: envString(CONTROL_TASK_QUEUE),
   BENCHLINE_DB_OUTAGE_WINDOW_SECONDS: envInt(DEFAULT_DB_OUTAGE_WINDOW_SECONDS, { min: 1, max: MAX_DB_OUTAGE_WINDOW_SECONDS }),
   ...outboundEnv,
+  ...runnerActivityEnv,
 };
 
 /**
  * The orchestrator's settings from the environment (the orchestrator process, or an api hosting a
  * control worker); a ConfigError names each variable that does not parse.
  */
-export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<OrchestratorOptions, 'namespace' | 'taskQueue' | 'outbound' | 'dbOutageWindowSeconds' | 'webhookRetry'>> {
+export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<OrchestratorOptions, 'namespace' | 'taskQueue' | 'outbound' | 'dbOutageWindowSeconds' | 'webhookRetry' | 'runnerActiveSeconds'>> {
   const e = parseEnv(orchestratorEnvShape, env);
   return {
     namespace: e.TEMPORAL_NAMESPACE,
@@ -44,6 +48,7 @@ export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Required<
     outbound: outboundPolicyFromEnv(env),
     dbOutageWindowSeconds: e.BENCHLINE_DB_OUTAGE_WINDOW_SECONDS,
     webhookRetry: webhookRetryFromEnv(env),
+    runnerActiveSeconds: e.BENCHLINE_RUNNER_ACTIVE_SECONDS,
   };
 }
 
@@ -61,9 +66,10 @@ export function createOrchestratorWorker(options: OrchestratorOptions): Promise<
     connection: options.connection,
     namespace,
     taskQueue,
-    activities: createControlActivities(options.db, client, new OutboundGuard(options.outbound), outageWindow, {
-      taskQueue,
-      retry: options.webhookRetry ?? DEFAULT_WEBHOOK_RETRY,
+    activities: createControlActivities(options.db, client, new OutboundGuard(options.outbound), {
+      dbOutageWindowSeconds: outageWindow,
+      webhooks: { taskQueue, retry: options.webhookRetry ?? DEFAULT_WEBHOOK_RETRY },
+      runnerActiveSeconds: options.runnerActiveSeconds ?? DEFAULT_RUNNER_ACTIVE_SECONDS,
     }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     // When tracing (common/tracing.ts): workflow and activity spans, the workflow interceptors bundled

@@ -181,7 +181,7 @@ async function main() {
     return (await fetch(`${apiUrl}/ready`)).ok;
   }, 60000, 250);
   launch('orchestrator', process.execPath, ['--require', TSX, join(ROOT, 'orchestrator', 'main.ts')], common);
-  launch('runner', process.execPath, ['--require', TSX, join(ROOT, 'runner', 'main.ts')], {
+  const runner = launch('runner', process.execPath, ['--require', TSX, join(ROOT, 'runner', 'main.ts')], {
     ...common,
     BENCHLINE_API_URL: apiUrl,
     BENCHLINE_RUNNER: demo.runner,
@@ -196,6 +196,13 @@ async function main() {
   const image = `${registry.address}/demo/sha256-bench:latest`;
   const digest = await buildAndPushImage({ reference: image, entrypoint: ['/bench.sh'], files: { '/bench.sh': DEMO_BENCHMARK_SH } });
   console.log(`    ${image} = ${digest}`);
+
+  // A spec accepts jobs only while a runner serving it is active: wait for the demo runner's check-in.
+  await waitFor(`runner ${demo.runner} online`, async () => {
+    if (runner.exitCode !== null) throw new Error(`runner exited; see ${LOGS}/runner.log`);
+    const status = (await (await fetch(`${apiUrl}/v0/status`)).json()) as { specs: { spec: string; runners_online: number }[] };
+    return status.specs.some((s) => s.spec === demo.spec && s.runners_online > 0);
+  }, 60000, 250);
 
   // The spec the demo runner serves, named: a different server default must not strand the demo.
   // A t-test threshold on latency: from the third run on, each result is judged against the history.

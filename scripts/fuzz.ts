@@ -62,7 +62,7 @@ async function main() {
     await grantAdmin(db, user.id);
     const spec = await createSpec(db, { slug: 'fuzz' });
     await createProject(db, { organizationId: org.id, slug: 'fuzz' });
-    const runner = await createRunner(db, { slug: 'fuzz', specIds: [spec.id] });
+    const runner = await createRunner(db, { slug: 'fuzz', specIds: [spec.id], seen: true });
 
     const config = {
       ...apiConfigFromEnv(),

@@ -40,7 +40,7 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
       const existing = await pipelineByIdempotencyKey(app.db, project.id, body.idempotency_key);
       if (existing) return reply.status(202).send(await toPipelineView(app.db, app.config, project, existing, true));
       const organization = await getOrganization(app.db, project.organization_id);
-      const checked = await checkPipeline(app.db, project, organization, tierPolicy(tierOf(organization)), body, 'body');
+      const checked = await checkPipeline(app.db, project, organization, tierPolicy(tierOf(organization)), body, 'body', app.config.runnerActiveSeconds);
 
       try {
         const { pipeline } = await writePipeline(

@@ -56,7 +56,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
         const existing = await jobByIdempotencyKey(app.db, project.id, body.idempotency_key);
         if (existing) return reply.status(202).send(await resume(existing, organization!, labels));
       }
-      const { spec, taskQueue } = await placeJob(app.db, project, organization, body, 'body');
+      const { spec, taskQueue } = await placeJob(app.db, project, organization, body, 'body', app.config.runnerActiveSeconds);
 
       const imageDigest = await digest;
       // Single-use, for attempt 1's runJob only; stored hashed, handed over in the workflow's input.
@@ -92,7 +92,7 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
     if (!spec) return accepted(job);
     // The job was accepted once: if its runners are gone meanwhile, it waits on the shared queue
     // and fails at the queue limit, saying so.
-    const taskQueue = (await jobRoute(app.db, spec, organization)) ?? runnerTaskQueue(spec.slug);
+    const taskQueue = (await jobRoute(app.db, spec, organization, app.config.runnerActiveSeconds)) ?? runnerTaskQueue(spec.slug);
     // Not admitted here: a new workflow takes its permits, or its places in the queues, itself.
     const gates = jobGates(job, app.config.controlTaskQueue, await projectRules(app.db, job.project_id));
     await startWorkflow(job, spec, taskQueue, labels, gates.length ? { gates, admitted: false } : undefined);

@@ -61,7 +61,7 @@ const scheduleRoutes: FastifyPluginAsyncZod = async (app) => {
       } else {
         // Exactly as POST /v0/pipelines checks its body.
         template.pipeline.jobs.forEach((job, i) => checkJobImage(app, request, job.job.image, `body.template.pipeline.jobs[${i}]`));
-        await checkPipeline(app.db, project, organization, policy, template.pipeline, 'body.template.pipeline');
+        await checkPipeline(app.db, project, organization, policy, template.pipeline, 'body.template.pipeline', app.config.runnerActiveSeconds);
       }
       const created = await app.db.transaction(async (trx) => {
         const row = await insertSchedule(trx, {

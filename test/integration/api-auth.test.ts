@@ -14,7 +14,7 @@ describe('api authorisation and validation', () => {
   beforeAll(async () => {
     stack = await Stack.start();
     for (const [slug, set] of [[`ra-${stack.id}`, (r: typeof runnerA) => (runnerA = r)], [`rb-${stack.id}`, (r: typeof runnerB) => (runnerB = r)]] as const) {
-      const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id] });
+      const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id], seen: true });
       set({ slug, token });
     }
   });
@@ -72,7 +72,7 @@ describe('api authorisation and validation', () => {
 
   it('the persisting code refuses transitions outside the state machine', async () => {
     // The runners above are locked and archived now; a submission needs an eligible one.
-    await createRunner(stack.db, { slug: `rc-${stack.id}`, specIds: [stack.spec.id] });
+    await createRunner(stack.db, { slug: `rc-${stack.id}`, specIds: [stack.spec.id], seen: true });
     const accepted = await stack.request<{ job: string }>('POST', '/v0/run', {
       project: stack.project.slug, branch: 'main', testbed: 'ci', adapter: 'json', job: { image: `${stack.registry}/none/x:1` },
     });

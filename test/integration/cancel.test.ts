@@ -9,7 +9,7 @@ describe('cancellation', () => {
   beforeAll(async () => {
     stack = await Stack.start();
     // A registered runner that never polls: the spec counts as served, nothing takes the jobs.
-    await createRunner(stack.db, { slug: `parked-${stack.id}`, specIds: [stack.spec.id] });
+    await createRunner(stack.db, { slug: `parked-${stack.id}`, specIds: [stack.spec.id], seen: true });
   });
   afterAll(() => stack?.stop());
 

@@ -15,7 +15,7 @@ describe('claiming', () => {
     const runners = await Promise.all(
       ['a', 'b'].map(async (n) => {
         const slug = `race-${n}-${stack.id}`;
-        const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id] });
+        const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id], seen: true });
         return new RunnerApi(stack.apiUrl, slug, token);
       }),
     );

@@ -22,7 +22,7 @@ describe('claim tickets', () => {
   /** A runner with a valid token of the stack's spec, calling the api by hand. */
   async function runnerCalls(name: string) {
     const slug = `${name}-${stack.id}`;
-    const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id] });
+    const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id], seen: true });
     const call = async (method: string, jobId: string, path: string, options: { ticket?: string; body?: unknown } = {}) => {
       const binary = Buffer.isBuffer(options.body);
       const response = await fetch(`${stack.apiUrl}/v0/runners/${slug}/jobs/${jobId}/${path}`, {

@@ -193,7 +193,7 @@ printf '{"cli-cmd": {"latency": {"value": %s}}}' "$1" | tee /work/out.json
   });
 
   it('runner and spec commands (server admins)', async () => {
-    const { runner } = await createRunner(stack.db, { slug: `parked-${stack.id}`, specIds: [stack.spec.id] });
+    const { runner } = await createRunner(stack.db, { slug: `parked-${stack.id}`, specIds: [stack.spec.id], seen: true });
     const asAdmin = (args: string[]) => cli(args, { BENCHLINE_TOKEN: admin });
     const runners = json<RunnerView[]>(await asAdmin(['runner', 'list', '--format', 'json', '--per-page', '200']));
     expect(runners.map((r) => r.slug)).toContain(runner.slug);

@@ -22,7 +22,7 @@ describe('web console: live jobs and alerts', () => {
     base = `/v0/projects/${stack.project.slug}`;
     outsider = await stack.tenant('outsider', { plan: 'team' });
     // A runner for the spec that is not polling yet: jobs are accepted and wait in the queue until startRunner.
-    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id] });
+    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id], seen: true });
     image = await stack.pushImage('live-bench', { entrypoint: ['/bench.sh'], files: { '/bench.sh': `#!/bin/sh\necho '{"live": {"latency": {"value": 7}}}'\n` } });
     browser = await ConsoleBrowser.launch(stack.apiUrl, 'console-live');
   });

@@ -12,7 +12,7 @@ describe('input the database refuses', () => {
   let runner: { slug: string; token: string };
   beforeAll(async () => {
     stack = await Stack.start();
-    const created = await createRunner(stack.db, { slug: `input-${stack.id}`, specIds: [stack.spec.id] });
+    const created = await createRunner(stack.db, { slug: `input-${stack.id}`, specIds: [stack.spec.id], seen: true });
     runner = { slug: created.runner.slug, token: created.token };
   });
   afterAll(() => stack?.stop());

@@ -10,7 +10,7 @@ describe('job lists and views', () => {
 
   beforeAll(async () => {
     stack = await Stack.start();
-    const { token } = await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id] });
+    const { token } = await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id], seen: true });
     runner = new RunnerApi(stack.apiUrl, `idle-${stack.id}`, token);
     image = await stack.pushImage('noop', { entrypoint: ['/bin/true'] });
     for (let i = 0; i < 3; i++) jobs.push((await stack.submit({ image, env: { SECRET: 'hunter2' } })).job);

@@ -8,7 +8,7 @@ describe('limits', () => {
   beforeAll(async () => {
     stack = await Stack.start({ queueLimitSeconds: 2 });
     // A registered runner that never polls: submissions are accepted, nothing runs them.
-    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id] });
+    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id], seen: true });
     image = await stack.pushImage('noop', { entrypoint: ['/bin/true'] });
   });
   afterAll(() => stack?.stop());
@@ -40,7 +40,7 @@ describe('limits', () => {
 
   it('refuses runs on an archived spec or a spec no runner serves, naming it', async () => {
     const archived = await createSpec(stack.db, { slug: `archived-${stack.id}` });
-    await createRunner(stack.db, { slug: `arch-runner-${stack.id}`, specIds: [archived.id] });
+    await createRunner(stack.db, { slug: `arch-runner-${stack.id}`, specIds: [archived.id], seen: true });
     await stack.db('spec').where({ id: archived.id }).update({ archived_at: new Date() });
     const unserved = await createSpec(stack.db, { slug: `unserved-${stack.id}` });
     for (const [spec, why] of [[archived.slug, 'is archived'], [unserved.slug, 'no active runner serves']] as const) {
@@ -54,7 +54,7 @@ describe('limits', () => {
   it('resolves the spec: explicit, else the testbed’s, else the default, else a clear error', async () => {
     const explicit = await createSpec(stack.db, { slug: `explicit-${stack.id}` });
     const fallback = await createSpec(stack.db, { slug: `fallback-${stack.id}` });
-    for (const s of [explicit, fallback]) await createRunner(stack.db, { slug: `r-${s.slug}`, specIds: [s.id] });
+    for (const s of [explicit, fallback]) await createRunner(stack.db, { slug: `r-${s.slug}`, specIds: [s.id], seen: true });
     // In a transaction rolled back at the end: other test files may own the server's default spec.
     await stack.db.transaction(async (trx) => {
       await trx('spec').update({ is_default: false });
@@ -72,7 +72,7 @@ describe('limits', () => {
 
   it('an explicit spec becomes the testbed’s current spec', async () => {
     const explicit = await createSpec(stack.db, { slug: `sticky-${stack.id}` });
-    await createRunner(stack.db, { slug: `r-sticky-${stack.id}`, specIds: [explicit.id] });
+    await createRunner(stack.db, { slug: `r-sticky-${stack.id}`, specIds: [explicit.id], seen: true });
     const accepted = await stack.submit({ image, spec: explicit.slug });
     await stack.waitForJob(accepted.job, (j) => j.spec === explicit.slug);
     expect((await stack.db('testbed').where({ project_id: stack.project.id, slug: 'ci' }).first()).spec_id).toBe(explicit.id);
@@ -82,7 +82,7 @@ describe('limits', () => {
   async function burst(limits: { perToken: number; perIp: number }, who: (s: Stack) => Promise<Tenant>, ip?: string) {
     const limited = await Stack.start({ rateLimits: limits });
     try {
-      await createRunner(limited.db, { slug: `idle-${limited.id}`, specIds: [limited.spec.id] });
+      await createRunner(limited.db, { slug: `idle-${limited.id}`, specIds: [limited.spec.id], seen: true });
       const tenant = await who(limited);
       const statuses = [];
       let retryAfter: string | null = null;
@@ -118,7 +118,7 @@ describe('limits', () => {
 
     const limited = await Stack.start({ rateLimits: { perToken: 2, perIp: 10000 } });
     try {
-      await createRunner(limited.db, { slug: `idle-${limited.id}`, specIds: [limited.spec.id] });
+      await createRunner(limited.db, { slug: `idle-${limited.id}`, specIds: [limited.spec.id], seen: true });
       const first = { project: limited.project.slug, token: limited.userToken };
       const second = await limited.tenant('second', { plan: 'team' });
       const ip = '198.51.100.9';
@@ -136,7 +136,7 @@ describe('limits', () => {
   it('refuses images from registries outside the allow-list, naming the registry', async () => {
     const guarded = await Stack.start({ allowedRegistries: [stack.registry] });
     try {
-      await createRunner(guarded.db, { slug: `idle-${guarded.id}`, specIds: [guarded.spec.id] });
+      await createRunner(guarded.db, { slug: `idle-${guarded.id}`, specIds: [guarded.spec.id], seen: true });
       const elsewhere = await guarded.request<{ message: string }>('POST', '/v0/run', { project: guarded.project.slug, branch: 'main', testbed: 'ci', job: { image: '169.254.169.254/latest/meta-data:x' } });
       expect(elsewhere.status).toBe(400);
       expect(elsewhere.body.message).toBe(`body.job.image: registry 169.254.169.254 is not one this server pulls from (${stack.registry})`);

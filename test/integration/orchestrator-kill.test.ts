@@ -43,7 +43,7 @@ describe('the orchestrator killed mid-pipeline', () => {
     await orchestrator.start();
     for (const n of [1, 2]) {
       const slug = `kill-runner-${stack.id}-${n}`;
-      const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id] });
+      const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id], seen: true });
       runners.push(await startRunnerProcess({ apiUrl: stack.apiUrl, runner: slug, token, env: { BENCHLINE_EXECUTOR: 'sandbox', PATH: `${join(scratch, 'shim')}:${process.env.PATH}` } }));
     }
   }, 240000);

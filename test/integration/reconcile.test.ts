@@ -8,7 +8,7 @@ describe('the job reconciler', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await Stack.start();
-    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id] });
+    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id], seen: true });
   });
   afterAll(() => stack?.stop());
 

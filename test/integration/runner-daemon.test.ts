@@ -14,7 +14,7 @@ describe('the runner daemon process', () => {
 
   async function daemon(name: string, graceSeconds: number) {
     const slug = `${name}-${stack.id}`;
-    const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id] });
+    const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id], seen: true });
     // The product's executor: SIGTERM must drain a job running in a microVM.
     const env = { BENCHLINE_SHUTDOWN_GRACE_SECONDS: String(graceSeconds), BENCHLINE_EXECUTOR: 'microvm' };
     return { slug, token, process: await startRunnerProcess({ apiUrl: stack.apiUrl, runner: slug, token, env }) };

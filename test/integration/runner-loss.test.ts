@@ -26,7 +26,7 @@ describe('a runner that dies mid-job', () => {
 
   it('fails its job with a heartbeat-timeout reason within the window; the next job goes to the survivor', async () => {
     const doomedSlug = `doomed-${stack.id}`;
-    const { token } = await createRunner(stack.db, { slug: doomedSlug, specIds: [stack.spec.id] });
+    const { token } = await createRunner(stack.db, { slug: doomedSlug, specIds: [stack.spec.id], seen: true });
     // The sandbox: its benchmark is a host process this test can watch die with the runner.
     doomed = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: doomedSlug, token, env: DAEMON_ENV });
     const image = await stack.pushImage('long', { entrypoint: ['/bin/sleep', '619'] });

@@ -45,7 +45,7 @@ describe('runners serving several specs, and build drift', () => {
 
   it('takes jobs from both specs, one at a time, alternating between the queues', async () => {
     const slug = `both-${stack.id}`;
-    const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id, other.id] });
+    const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id, other.id], seen: true });
     daemon = await startRunnerProcess({ apiUrl: stack.apiUrl, runner: slug, token, env: { BENCHLINE_EXECUTOR: 'sandbox' } });
     expect(daemon.output()).toContain(`polling ${[stack.spec.slug, other.slug].sort().map((s) => `runner.${s}`).join(', ')}`);
     // Both queues hold two jobs before either is dispatched.
@@ -78,7 +78,7 @@ describe('runners serving several specs, and build drift', () => {
     const api = reportedBuild();
     const register = async (name: string, build: string) => {
       const slug = `${name}-${stack.id}`;
-      const { token } = await createRunner(stack.db, { slug, specIds: [other.id] });
+      const { token } = await createRunner(stack.db, { slug, specIds: [other.id], seen: true });
       await new RunnerApi(stack.apiUrl, slug, token).register({ version: '0.1.0', executor: 'sandbox', host: {}, build: { ...api, id: build } });
       return slug;
     };

@@ -25,7 +25,7 @@ describe('runner pools', () => {
 
     // Another organization's job on the same spec is not the dedicated runner's to claim.
     const other = await stack.tenant('other', { plan: 'team' });
-    await createRunner(stack.db, { slug: `shared-${stack.id}`, specIds: [stack.spec.id] });
+    await createRunner(stack.db, { slug: `shared-${stack.id}`, specIds: [stack.spec.id], seen: true });
     const theirs = await stack.submitAs(other, { image });
     await stack.waitForJob(theirs.body.job, (j) => j.image_digest !== null);
     // Even with the attempt's claim ticket in hand.

@@ -1,5 +1,6 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { createScheduledRunActivities } from '../../activities/scheduled-run';
+import { DEFAULT_RUNNER_ACTIVE_SECONDS } from '../../common/runner-activity';
 import { temporalScheduleId } from '../../common/contracts';
 import type { PipelineView } from '../../common/schemas/pipelines';
 import type { ScheduleView } from '../../common/schemas/schedules';
@@ -84,7 +85,7 @@ describe('schedules', () => {
 
   it('a run submits one job per scheduled time, however often its activity is retried; a deleted schedule submits none', async () => {
     const created = await create({ cron: '0 3 * * *', paused: true });
-    const { submitScheduledRun } = createScheduledRunActivities(stack.db);
+    const { submitScheduledRun } = createScheduledRunActivities(stack.db, DEFAULT_RUNNER_ACTIVE_SECONDS);
     const runId = `${temporalScheduleId(created.body.uuid)}-2030-01-01T03:00:00Z`;
     // Two tries racing (a retry while the first is still writing) and a third after both.
     const [first, second] = await Promise.all([0, 1].map(() => submitScheduledRun(created.body.uuid, runId, 'control')));
@@ -127,7 +128,7 @@ describe('schedules', () => {
     expect(shown.stdout).toContain(`: pipeline ${run.pipeline} succeeded\n`);
 
     // A retried submission answers the same pipeline and input.
-    const { submitScheduledPipeline } = createScheduledRunActivities(stack.db);
+    const { submitScheduledPipeline } = createScheduledRunActivities(stack.db, DEFAULT_RUNNER_ACTIVE_SECONDS);
     const again = await submitScheduledPipeline(id, run.workflow_id, 'control', {});
     expect(again.input.pipelineId).toBe(run.pipeline);
     expect(again.input.jobs.map((j) => [j.key, j.input.jobId, j.needs])).toEqual(

@@ -27,7 +27,7 @@ describe('scheduling', () => {
 
   it('one runner takes queued jobs by priority (paid, free, unclaimed), then in submission order', async () => {
     // The spec must have a runner for submissions to be accepted; this one never polls.
-    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id] });
+    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id], seen: true });
     const tenants: Record<string, Tenant> = {
       paid: { project: stack.project.slug, token: stack.userToken },
       free1: await stack.tenant('free1', { plan: 'free' }),
@@ -89,7 +89,7 @@ describe('anonymous submissions', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await Stack.start();
-    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id] });
+    await createRunner(stack.db, { slug: `idle-${stack.id}`, specIds: [stack.spec.id], seen: true });
   });
   afterAll(() => stack?.stop());
 

@@ -26,6 +26,14 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
   });
   afterAll(() => stack?.stop());
 
+  const noActiveRunner = (spec: string) =>
+    `body.job.spec: no active runner serves spec "${spec}": none that is unlocked, open to this organization and seen in the last ${stack.app.config.runnerActiveSeconds} s`;
+  /** What a job's workflow was started with. */
+  const startInput = async (workflowId: string): Promise<JobWorkflowInput> => {
+    const [start] = (await stack.client.workflow.getHandle(workflowId).fetchHistory()).events!;
+    const [payload] = start.workflowExecutionStartedEventAttributes!.input!.payloads!;
+    return defaultPayloadConverter.fromPayload<JobWorkflowInput>(payload as Parameters<typeof defaultPayloadConverter.fromPayload>[0]);
+  };
   const body = (project: string, job: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ project, branch: 'main', testbed: 'ci', adapter: 'json', job, ...extra });
 
   /** What an anonymous submission to `slug` could have written: its organization, project, reports and jobs. */
@@ -45,7 +53,7 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
     const unserved = await createSpec(stack.db, { slug: `unserved-${stack.id}` });
     const refusals: [Record<string, unknown>, string][] = [
       [{ image: unreachable, spec: 'no-such-spec' }, 'body.job.spec: spec "no-such-spec" does not exist'],
-      [{ image: unreachable, spec: unserved.slug }, `body.job.spec: no active runner serves spec "${unserved.slug}"`],
+      [{ image: unreachable, spec: unserved.slug }, noActiveRunner(unserved.slug)],
       [{ image: unreachable, timeout: 61 }, 'body.job.timeout: the unclaimed tier allows at most 60 seconds, got 61'],
     ];
     for (const [job, message] of refusals) {
@@ -159,8 +167,7 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
       expect(Date.now() - started).toBeLessThan(budget + 5000);
       expect(await stack.db('job').where({ id: accepted.job }).first('status', 'image_digest', 'claim_ticket_hash')).toEqual({ status: 'pending', image_digest: null, claim_ticket_hash: null });
       // No ticket in the workflow's input: it resolves the image itself (retried) before dispatching.
-      const [start] = (await stack.client.workflow.getHandle(accepted.workflow_id).fetchHistory()).events!;
-      const [input] = start.workflowExecutionStartedEventAttributes!.input!.payloads!.map((p) => defaultPayloadConverter.fromPayload<JobWorkflowInput>(p as Parameters<typeof defaultPayloadConverter.fromPayload>[0]));
+      const input = await startInput(accepted.workflow_id);
       expect(input).toMatchObject({ jobId: accepted.job });
       expect(input.firstClaimTicket).toBeUndefined();
       await stack.request('POST', `/v0/projects/${stack.project.slug}/jobs/${accepted.job}/cancel`, {});
@@ -185,16 +192,16 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
 
   it('a spec served only by a locked runner, or only by another organization’s runner, is refused at submission', async () => {
     const lockedOnly = await createSpec(stack.db, { slug: `locked-only-${stack.id}` });
-    const { runner } = await createRunner(stack.db, { slug: `locked-${stack.id}`, specIds: [lockedOnly.id] });
+    const { runner } = await createRunner(stack.db, { slug: `locked-${stack.id}`, specIds: [lockedOnly.id], seen: true });
     await stack.db('runner').where({ id: runner.id }).update({ locked_at: new Date() });
     const theirsOnly = await createSpec(stack.db, { slug: `theirs-only-${stack.id}` });
     const other = await stack.tenant('other', { plan: 'team' });
     const otherOrg = await stack.db('project').where({ slug: other.project }).first('organization_id');
-    await createRunner(stack.db, { slug: `theirs-${stack.id}`, specIds: [theirsOnly.id], organizationId: otherOrg.organization_id });
+    await createRunner(stack.db, { slug: `theirs-${stack.id}`, specIds: [theirsOnly.id], organizationId: otherOrg.organization_id, seen: true });
     for (const spec of [lockedOnly.slug, theirsOnly.slug]) {
       const res = await stack.request<ErrorBody>('POST', '/v0/run', body(stack.project.slug, { image: unreachable, spec }));
       expect(res.status).toBe(400);
-      expect(res.body.message).toBe(`body.job.spec: no active runner serves spec "${spec}"`);
+      expect(res.body.message).toBe(noActiveRunner(spec));
     }
     // The owner of the dedicated runner is served by it.
     const own = await stack.submitAs(other, { image: unreachable, spec: theirsOnly.slug });
@@ -202,10 +209,45 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
     await stack.request('POST', `/v0/projects/${other.project}/jobs/${own.body.job}/cancel`, {}, other.token);
   });
 
+  it('a spec whose runners were never seen, or not within the active window, is refused until one checks in', async () => {
+    const gone = await createSpec(stack.db, { slug: `gone-${stack.id}` });
+    const { runner, token } = await createRunner(stack.db, { slug: `gone-${stack.id}`, specIds: [gone.id] });
+    const submit = () => stack.request<ErrorBody & RunAccepted>('POST', '/v0/run', body(stack.project.slug, { image: unreachable, spec: gone.slug }));
+    const refusal = noActiveRunner(gone.slug);
+    // Created, its daemon never started.
+    expect(await submit()).toMatchObject({ status: 400, body: { message: refusal } });
+    // Seen once, just longer ago than the window.
+    await stack.db('runner').where({ id: runner.id }).update({ last_seen_at: stack.db.raw('now() - make_interval(secs => ?)', [stack.app.config.runnerActiveSeconds + 5]) });
+    expect(await submit()).toMatchObject({ status: 400, body: { message: refusal } });
+    expect(await stack.db('job').where({ spec_id: gone.id }).count('* as n').first()).toEqual({ n: '0' });
+    // Its daemon checks in: the spec takes jobs again.
+    await new RunnerApi(stack.apiUrl, runner.slug, token).register({ version: 'test', executor: 'sandbox', host: {} });
+    const accepted = await submit();
+    expect(accepted.status).toBe(202);
+    await stack.request('POST', `/v0/projects/${stack.project.slug}/jobs/${accepted.body.job}/cancel`, {});
+  });
+
+  it('an organization whose dedicated runner is long gone has its jobs sent to the shared queue', async () => {
+    const tenant = await stack.tenant('absent', { plan: 'team' });
+    const { organization_id: orgId } = await stack.db('project').where({ slug: tenant.project }).first('organization_id');
+    const { runner } = await createRunner(stack.db, { slug: `absent-${stack.id}`, specIds: [stack.spec.id], organizationId: orgId });
+    const accepted = await stack.submitAs(tenant, { image: unreachable });
+    expect(accepted.status).toBe(202);
+    const input = await startInput(accepted.body.workflow_id);
+    expect(input.spec.taskQueue).toBe(runnerTaskQueue(stack.spec.slug));
+    await stack.request('POST', `/v0/projects/${tenant.project}/jobs/${accepted.body.job}/cancel`, {}, tenant.token);
+    // Once it checks in, the organization's jobs go to its own queue again.
+    await stack.db('runner').where({ id: runner.id }).update({ last_seen_at: stack.db.fn.now() });
+    const own = await stack.submitAs(tenant, { image: unreachable });
+    const { slug: organization } = await stack.db('organization').where({ id: orgId }).first('slug');
+    expect((await startInput(own.body.workflow_id)).spec.taskQueue).toBe(runnerTaskQueue(stack.spec.slug, organization));
+    await stack.request('POST', `/v0/projects/${tenant.project}/jobs/${own.body.job}/cancel`, {}, tenant.token);
+  });
+
   it('a locked dedicated runner gets none of its organization’s jobs: they go to the shared queue', async () => {
     const tenant = await stack.tenant('pool', { plan: 'team' });
     const { organization_id: orgId } = await stack.db('project').where({ slug: tenant.project }).first('organization_id');
-    const { runner, token } = await createRunner(stack.db, { slug: `own-locked-${stack.id}`, specIds: [stack.spec.id], organizationId: orgId });
+    const { runner, token } = await createRunner(stack.db, { slug: `own-locked-${stack.id}`, specIds: [stack.spec.id], organizationId: orgId, seen: true });
     await stack.db('runner').where({ id: runner.id }).update({ locked_at: new Date() });
     const image = await stack.pushImage('pooled', { entrypoint: ['/bin/echo', '{"b": {"latency": {"value": 2}}}'] });
     const accepted = await stack.submitAs(tenant, { image });

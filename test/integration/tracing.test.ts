@@ -50,7 +50,7 @@ describe('tracing', () => {
     services.push(orchestrator, api);
     await Promise.all(services.map((s) => s.start()));
     const slug = `traced-runner-${stack.id}`;
-    const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id] });
+    const { token } = await createRunner(stack.db, { slug, specIds: [stack.spec.id], seen: true });
     runner = await startRunnerProcess({ apiUrl, runner: slug, token, env: { ...traced, BENCHLINE_EXECUTOR: 'sandbox', BENCHLINE_METRICS_ADDRESS: runnerMetrics } });
   }, 300000);
 
