@@ -36,6 +36,9 @@ export function registerFleetMetrics(app: FastifyInstance, registry: Registry): 
   perRunner('benchline_runner_last_seen_seconds', 'Seconds since the runner last called the api; runners whose daemon still holds the lease, unlocked', (r) =>
     r.row.last_seen_at && r.row.lease_started_at && r.state !== 'locked' ? secondsSince(r.row.last_seen_at) : undefined,
   );
+  perRunner('benchline_runner_daemon_uptime_seconds', "Seconds since the daemon now holding the runner's lease took it; absent when no daemon holds it", (r) =>
+    r.row.lease_live && r.row.lease_started_at ? secondsSince(r.row.lease_started_at) : undefined,
+  );
   perRunner('benchline_runner_stopping_seconds', 'Seconds since the daemon holding the runner\'s lease said it is stopping (0 when it is not)', (r) => (r.row.lease_stopping_at ? secondsSince(r.row.lease_stopping_at) : 0));
 
   return { beginScrape: () => (snapshot = undefined) };

@@ -5,8 +5,8 @@ import { within } from '../common/within';
 import { finishedJobCounts, jobsFinishedSince, specQueues, type FinishedCount, type SpecQueue } from '../db/observability';
 
 /** Final statuses, and the outcome label each is reported under: `processed` is a completed job (results stored). */
-const FINAL_STATUSES = JOB_STATUSES.filter(isTerminal);
-const outcome = (status: string) => (status === 'processed' ? 'completed' : status);
+export const FINAL_STATUSES = JOB_STATUSES.filter(isTerminal);
+export const outcome = (status: string) => (status === 'processed' ? 'completed' : status);
 
 /**
  * How far back each scrape re-reads finished jobs: finished_at is written by the orchestrator's clock

@@ -3,14 +3,15 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { bearerToken } from '../common/tokens';
 import { dbHealth } from '../db/connection';
+import { finishedJobsByRunner } from '../db/observability';
 import { webhookEndpointsFailing, webhookOutcomeCounts } from '../db/webhooks';
 import { forbidden } from './errors';
 import { registerFleetMetrics } from './fleet-metrics';
-import { registerJobMetrics } from './job-metrics';
+import { FINAL_STATUSES, outcome, registerJobMetrics } from './job-metrics';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    metrics: { jobsSubmitted: Counter<'tier'>; dispatchLatency: Histogram<'spec'>; leaseConflicts: Counter<'runner'> };
+    metrics: { jobsSubmitted: Counter<'tier'>; dispatchLatency: Histogram<'spec'>; leaseConflicts: Counter<'runner'>; daemonStarts: Counter<'runner'> };
   }
 }
 
@@ -36,6 +37,12 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
     leaseConflicts: new Counter({
       name: 'benchline_runner_lease_conflicts_total',
       help: "Daemons refused because another daemon holds the runner's lease (second daemons, and holders that lost it)",
+      labelNames: ['runner'] as const,
+      registers: [registry],
+    }),
+    daemonStarts: new Counter({
+      name: 'benchline_runner_daemon_starts_total',
+      help: "Daemons that took their runner's lease (a start, or a restart after a crash or an upgrade): its rate is the restart frequency",
       labelNames: ['runner'] as const,
       registers: [registry],
     }),
@@ -69,6 +76,15 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
     registers: [registry],
     collect: fromDatabase(() => webhookEndpointsFailing(db), (gauge: Gauge<'webhook'>, endpoints) => {
       for (const e of endpoints) gauge.set({ webhook: e.webhook_id }, e.failing ? 1 : 0);
+    }),
+  });
+  new Counter({
+    name: 'benchline_runner_jobs_finished_total',
+    help: 'Jobs that reached a final status, by the runner of their last attempt and outcome; counted in Postgres at each scrape',
+    labelNames: ['runner', 'outcome'] as const,
+    registers: [registry],
+    collect: fromDatabase(() => finishedJobsByRunner(db, FINAL_STATUSES), (counter: Counter<'runner' | 'outcome'>, rows) => {
+      for (const r of rows) counter.inc({ runner: r.runner, outcome: outcome(r.status) }, r.count);
     }),
   });
   const fleet = registerFleetMetrics(app, registry);

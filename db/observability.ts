@@ -91,6 +91,18 @@ export async function finishedJobCounts(db: Knex, statuses: readonly string[]): 
   return rows;
 }
 
+/** Final jobs per runner (the runner of their last attempt) and status. */
+export async function finishedJobsByRunner(db: Knex, statuses: readonly string[]): Promise<{ runner: string; status: string; count: number }[]> {
+  const { rows } = await db.raw<{ rows: { runner: string; status: string; count: number }[] }>(
+    `select r.slug as runner, j.status, count(*)::int as count
+       from job j join runner r on r.id = j.runner_id
+      where j.status in (${marks(statuses)})
+      group by 1, 2`,
+    [...statuses],
+  );
+  return rows;
+}
+
 /** A job that reached its final status, with how long its benchmark took to the end. */
 export interface FinishedJob {
   id: string;

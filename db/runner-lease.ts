@@ -36,7 +36,7 @@ function expired(row: string, t: LeaseTimeouts): string {
  * serialises concurrent upserts of one key, so of daemons racing for one runner exactly one wins,
  * whatever host they run on. Returns the lease when this instance holds it now, else the holder's.
  */
-export async function takeLease(db: Knex, claim: LeaseClaim, timeouts: LeaseTimeouts): Promise<{ held: boolean; lease: LeaseRow }> {
+export async function takeLease(db: Knex, claim: LeaseClaim, timeouts: LeaseTimeouts): Promise<{ held: boolean; taken: boolean; lease: LeaseRow }> {
   const { rows } = await db.raw<{ rows: LeaseRow[] }>(
     `INSERT INTO runner_lease AS l (runner_id, instance_id, host, pid, started_at, renewed_at, stopping_at)
      VALUES (:runnerId, :instanceId, :host, :pid, now(), now(), CASE WHEN :stopping THEN now() END)
@@ -49,10 +49,11 @@ export async function takeLease(db: Knex, claim: LeaseClaim, timeouts: LeaseTime
      RETURNING *`,
     { ...claim },
   );
-  if (rows[0]) return { held: true, lease: rows[0] };
+  // Taken now (not renewed): a new holder's start and renewal are the same statement's now().
+  if (rows[0]) return { held: true, taken: rows[0].started_at.getTime() === rows[0].renewed_at.getTime(), lease: rows[0] };
   const holder = await db<LeaseRow>('runner_lease').where({ runner_id: claim.runnerId }).first();
   // Released between the two statements: the caller's next try will take it.
-  return { held: false, lease: holder ?? { ...rowOf(claim), started_at: new Date(), renewed_at: new Date(), stopping_at: null } };
+  return { held: false, taken: false, lease: holder ?? { ...rowOf(claim), started_at: new Date(), renewed_at: new Date(), stopping_at: null } };
 }
 
 function rowOf(claim: LeaseClaim): Pick<LeaseRow, 'runner_id' | 'instance_id' | 'host' | 'pid'> {

@@ -46,6 +46,7 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
         app.metrics.leaseConflicts.inc({ runner: runner.slug });
         throw leaseHeld(runner, taken.lease);
       }
+      if (taken.taken) app.metrics.daemonStarts.inc({ runner: runner.slug });
       const org = runner.organization_id ? await slugById(app.db, 'organization', runner.organization_id) : undefined;
       const specs = await servedSpecs(app.db, runner.id);
       return {

@@ -59,12 +59,17 @@ describe('runner lease', () => {
       expect(refused.output()).toContain(`runner ${r.slug} already has an active daemon: host ${held.host}, pid ${held.pid}, since ${held.started_at.toISOString()}`);
     }
     expect(await metricValue(stack.apiUrl, 'benchline_runner_lease_conflicts_total', { runner: r.slug })).toBe(4);
+    // One start counted (its second registration, after the executor probe, renews); the holder's uptime shows.
+    expect(await metricValue(stack.apiUrl, 'benchline_runner_daemon_starts_total', { runner: r.slug })).toBe(1);
+    expect(await metricValue(stack.apiUrl, 'benchline_runner_daemon_uptime_seconds', { runner: r.slug })).toBeGreaterThanOrEqual(0);
     expect(await view(r.slug)).toMatchObject({ state: 'idle', daemon: { host: held.host, pid: held.pid, live: true, stopping: null } });
     // A clean stop gives the lease back at once: the next daemon need not wait for it to expire.
     holder.child.kill('SIGTERM');
     expect(await holder.exited).toBe(0);
     expect(await lease(r.id)).toBeUndefined();
+    expect(await metricValue(stack.apiUrl, 'benchline_runner_daemon_uptime_seconds', { runner: r.slug })).toBeUndefined();
     const next = track(await startRunnerProcess(r.options()));
+    expect(await metricValue(stack.apiUrl, 'benchline_runner_daemon_starts_total', { runner: r.slug })).toBe(2);
     next.child.kill('SIGTERM');
     expect(await next.exited).toBe(0);
   });

@@ -21,6 +21,8 @@ const EXPORTED_ELSEWHERE = new Set([
   'benchline_runners',
   'benchline_runner_build_drift',
   'benchline_runner_lease_conflicts_total',
+  'benchline_runner_daemon_starts_total',
+  'benchline_runner_daemon_uptime_seconds',
   'benchline_runner_last_seen_seconds',
   'benchline_runner_stopping_seconds',
   'benchline_webhook_endpoint_failing',
@@ -120,6 +122,8 @@ describe('status page and job metrics', () => {
     expect(sampleValue(samples, 'benchline_queue_oldest_age_seconds', spec())).toBe(0);
     expect(sampleValue(samples, 'benchline_jobs_finished_total', { ...spec(), outcome: 'completed', tier: done.tier })).toBe(1);
     expect(sampleValue(samples, 'benchline_jobs_finished_total', { ...spec(), outcome: 'failed', tier: failed.tier })).toBe(1);
+    expect(sampleValue(samples, 'benchline_runner_jobs_finished_total', { runner: runner.slug, outcome: 'completed' })).toBe(1);
+    expect(sampleValue(samples, 'benchline_runner_jobs_finished_total', { runner: runner.slug, outcome: 'failed' })).toBe(1);
     // Both jobs started their commands: two dispatches, the held one waiting at least as long as the pause lasted.
     expect(sampleValue(samples, 'benchline_dispatch_latency_seconds_count', spec())).toBe(2);
     const heldWait = (new Date(done.started!).getTime() - new Date(done.created).getTime()) / 1000;
