@@ -9,6 +9,7 @@ export type JobSummaryRow = JobRow & { project_slug: string; runner_slug: string
 export interface JobFilter {
   projectId?: string;
   pipelineId?: string;
+  specId?: string;
   statuses?: JobStatus[];
   /** Created at or after. */
   since?: Date;
@@ -24,6 +25,7 @@ export function jobSummariesQuery(db: Knex, filter: JobFilter): Knex.QueryBuilde
     .select('job.*', 'project.slug as project_slug', 'runner.slug as runner_slug');
   if (filter.projectId) query.where('job.project_id', filter.projectId);
   if (filter.pipelineId) query.where('job.pipeline_id', filter.pipelineId);
+  if (filter.specId) query.where('job.spec_id', filter.specId);
   if (filter.statuses) query.whereIn('job.status', filter.statuses);
   if (filter.since) query.where('job.created_at', '>=', filter.since);
   if (filter.until) query.where('job.created_at', '<', filter.until);

@@ -4,12 +4,17 @@ import { z } from 'zod';
 import { resourceRef } from '../../common/schemas/fields';
 import { jobWorkflowId, specResumedUpdate } from '../../common/contracts';
 import { newSpec, specListQuery, specPause, specUpdate, specView, type SpecView } from '../../common/schemas/specs';
+import { jobListItem } from '../../common/schemas';
+import { paginationQuery } from '../../common/schemas/pagination';
+import { jobSummariesQuery, type JobSummaryRow } from '../../db/job-lists';
+import { queuePositions } from '../../db/jobs';
 import { writeSpec } from '../../db/resources';
 import type { SpecRow } from '../../db/rows';
 import { findSpec, pendingJobsOfSpec, setSpecPaused, specsQuery } from '../../db/specs';
 import { conflict, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso, requireAdmin, slugFor, writeOrConflict } from '../resources';
+import { toJobSummary } from '../views';
 
 const specParams = z.object({ spec: resourceRef });
 const tags = ['specs'];
@@ -84,6 +89,33 @@ const specRoutes: FastifyPluginAsyncZod = async (app) => {
    * oldest job first and one after the other, so they dispatch again in their order; each also re-checks the spec
    * periodically, should a signal be lost.
    */
+  /*
+   * The operator's view of a spec's queue (the queue service's GET /queue and its peek at the next
+   * assignment): waiting jobs in the order dispatch takes them, by priority then submission, with
+   * their positions; the first is the one a free runner gets next. Server admins only: it spans
+   * every project.
+   */
+  app.get(
+    '/v0/specs/:spec/queue',
+    {
+      preHandler: admin,
+      schema: {
+        summary: "A spec's waiting jobs in dispatch order, next first (server admins)",
+        tags,
+        params: specParams,
+        querystring: paginationQuery,
+        response: { 200: z.array(jobListItem), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const spec = await existing(request.params.spec);
+      const order = [{ column: 'job.priority' }, { column: 'job.created_at' }, { column: 'job.id' }];
+      const rows = await paginate<JobSummaryRow>(app.db, reply, jobSummariesQuery(app.db, { specId: spec.id, statuses: ['pending'] }), request.query, order);
+      const positions = await queuePositions(app.db, { jobIds: rows.map((r) => r.id) });
+      return rows.map((row) => ({ ...toJobSummary(app.config, row, true), queue_position: positions.get(row.id) ?? null }));
+    },
+  );
+
   app.post(
     '/v0/specs/:spec/pause',
     {

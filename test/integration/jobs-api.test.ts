@@ -1,4 +1,4 @@
-import { createRunner, createUser, grantAdmin } from '../../db/seed';
+import { createAdmin, createRunner, createUser, grantAdmin } from '../../db/seed';
 import { RunnerApi } from '../../runner/api-client';
 import { Stack } from '../harness/stack';
 
@@ -46,6 +46,23 @@ describe('job lists and views', () => {
     const member = await stack.request<Record<string, unknown>>('GET', `/v0/projects/${stack.project.slug}/jobs/${jobs[0]}`);
     expect(member.body.config).toMatchObject({ env: { SECRET: 'hunter2' } });
     expect((await list('', null)).body.length).toBe(3);
+  });
+
+  it('shows a spec’s waiting jobs in dispatch order, the next one first, to server admins only', async () => {
+    const admin = await createAdmin(stack.db, `queue-admin-${stack.id}`);
+    const queue = async () =>
+      (await stack.request<{ uuid: string; queue_position: number | null }[]>('GET', `/v0/specs/${stack.spec.slug}/queue`, undefined, admin)).body.map((j) => [j.uuid, j.queue_position]);
+    expect(await queue()).toEqual([[jobs[0], 0], [jobs[1], 1], [jobs[2], 2]]);
+    // A better priority (a higher tier's job) goes ahead of earlier submissions.
+    const { priority } = await stack.db('job').where({ id: jobs[2] }).first('priority');
+    await stack.db('job').where({ id: jobs[2] }).update({ priority: priority - 1 });
+    try {
+      expect(await queue()).toEqual([[jobs[2], 0], [jobs[0], 1], [jobs[1], 2]]);
+    } finally {
+      await stack.db('job').where({ id: jobs[2] }).update({ priority });
+    }
+    expect((await stack.request('GET', `/v0/specs/${stack.spec.slug}/queue`)).status).toBe(403);
+    expect((await stack.request('GET', '/v0/specs/no-such-spec/queue', undefined, admin)).status).toBe(404);
   });
 
   it('lists active jobs with their runners for server admins only', async () => {
