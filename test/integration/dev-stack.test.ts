@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { connect, migrateLatest } from '../../db/connection';
 import { createSpec } from '../../db/seed';
 import { ROOT } from '../../devenv/paths';
+import { listeningInodes } from '../../devenv/ports';
 import { dropDatabase, ensureDatabase } from '../../devenv/postgres';
 import { freePort, waitFor } from '../../devenv/wait';
 
@@ -21,7 +22,7 @@ describe('npm run dev', () => {
     for (const name of databases) await dropDatabase(adminUrl, name);
   });
 
-  async function devEnv(): Promise<{ env: NodeJS.ProcessEnv; dataDir: string; apiPort: number; databaseUrl: string }> {
+  async function devEnv(): Promise<{ env: NodeJS.ProcessEnv; dataDir: string; apiPort: number; ports: number[]; databaseUrl: string }> {
     const id = randomBytes(4).toString('hex');
     const dataDir = await mkdtemp(join(process.env.BENCHLINE_TEST_SCRATCH!, 'dev-'));
     const name = `benchline_dev_${id}`;
@@ -38,7 +39,7 @@ describe('npm run dev', () => {
       REGISTRY_PORT: String(registryPort),
       BENCHLINE_DEMO_RUNNER: `dev-${id}`,
     };
-    return { env, dataDir, apiPort, databaseUrl };
+    return { env, dataDir, apiPort, ports: [apiPort, temporalPort, uiPort, registryPort], databaseUrl };
   }
 
   /** Live processes started for this data directory: everything dev started inherits it in its environment. */
@@ -58,20 +59,40 @@ describe('npm run dev', () => {
     return found;
   }
 
-  function collect(child: ChildProcess): { output: () => string; exited: Promise<number | null> } {
+  /**
+   * The child's output so far, its exit code, and `seen(text)`: resolves the moment `text` appears
+   * (on the data event itself, not a poll: the signal tests aim at a step that lasts milliseconds).
+   */
+  function collect(child: ChildProcess): { output: () => string; exited: Promise<number | null>; seen: (text: string) => Promise<void> } {
     let output = '';
-    child.stdout!.on('data', (b) => (output += b));
-    child.stderr!.on('data', (b) => (output += b));
-    return { output: () => output, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+    const waiters: { text: string; resolve: () => void }[] = [];
+    const append = (b: Buffer) => {
+      output += b;
+      for (const w of waiters.filter((w) => output.includes(w.text))) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+    };
+    child.stdout!.on('data', append);
+    child.stderr!.on('data', append);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const seen = (text: string) =>
+      output.includes(text)
+        ? Promise.resolve()
+        : Promise.race([
+            new Promise<void>((resolve) => waiters.push({ text, resolve })),
+            exited.then((code) => Promise.reject(new Error(`exited (${code}) before printing ${JSON.stringify(text)}: ${output}`))),
+          ]);
+    return { output: () => output, exited, seen };
   }
 
-  async function expectNothingLeft(dataDir: string): Promise<void> {
-    await waitFor('every process dev started to be gone', async () => processesOf(dataDir).length === 0 || undefined, 20000).catch(() => undefined);
+  /** No process dev started is alive, and none of its ports (`ports`) has a listener left. */
+  async function expectNothingLeft(dataDir: string, ports: number[] = []): Promise<void> {
+    const listening = () => ports.filter((port) => ['/proc/net/tcp', '/proc/net/tcp6'].some((t) => listeningInodes(readFileSync(t, 'utf8'), port).length > 0));
+    await waitFor('every process dev started to be gone', async () => (processesOf(dataDir).length === 0 && listening().length === 0) || undefined, 20000).catch(() => undefined);
     expect(processesOf(dataDir)).toEqual([]);
+    expect(listening()).toEqual([]);
   }
 
   it('Ctrl-C in a terminal after the demo stops every process it started; the demo names its spec', async () => {
-    const { env, dataDir, databaseUrl } = await devEnv();
+    const { env, dataDir, ports, databaseUrl } = await devEnv();
     // A server default no runner serves: a demo that relied on the default would be refused or stranded.
     const db = connect(databaseUrl);
     await migrateLatest(db);
@@ -105,11 +126,49 @@ describe('npm run dev', () => {
       terminal.stdin!.write('\x03');
       expect(await dev.exited).toBe(0);
       expect(dev.output()).toContain('SIGINT: stopping everything this run started');
-      await expectNothingLeft(dataDir);
+      await expectNothingLeft(dataDir, ports);
     } finally {
       for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
     }
   }, 210000);
+
+  it('SIGTERM to npm without a terminal, while the api starts, stops everything started so far; exit 0', async () => {
+    const { env, dataDir, ports } = await devEnv();
+    // As a supervisor or `kill <pid>` would: the signal reaches npm alone, which passes it on to dev.
+    const npm = spawn('npm', ['run', 'dev'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const dev = collect(npm);
+    try {
+      // The api is spawned right after this line: the signal lands while it starts, Temporal and the registry up.
+      await dev.seen('api on http');
+      npm.kill('SIGTERM');
+      expect(await dev.exited).toBe(0);
+      expect(dev.output()).toContain('SIGTERM: stopping everything this run started');
+      expect(dev.output()).not.toContain('Demo benchmark image');
+      await expectNothingLeft(dataDir, ports);
+    } finally {
+      for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
+    }
+  }, 150000);
+
+  it('Ctrl-C pressed twice, 100 ms apart, in a terminal while the registry starts stops everything started so far', async () => {
+    const { env, dataDir, ports } = await devEnv();
+    // A pseudo-terminal, as in the first test: each Ctrl-C signals npm, its shell and dev at once, and npm relays each.
+    const terminal = spawn('script', ['-qfec', 'exec npm run dev', '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const dev = collect(terminal);
+    try {
+      // The registry is spawned right after this line, with Temporal's server just up.
+      await dev.seen('OCI registry on');
+      terminal.stdin!.write('\x03');
+      // The impatient second press the requirement names, not a wait for some state.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      terminal.stdin!.write('\x03');
+      expect(await dev.exited).toBe(0);
+      expect(dev.output()).toContain('SIGINT: stopping everything this run started');
+      await expectNothingLeft(dataDir, ports);
+    } finally {
+      for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
+    }
+  }, 150000);
 
   it('a held port is refused, naming the port and its holder, before anything starts', async () => {
     const { env, dataDir, apiPort } = await devEnv();
