@@ -4,9 +4,11 @@
  * Starts Temporal (SQLite under .data/, Web UI on :8233), Postgres (local or embedded) with
  * migrations, a registry on :5000, the api, the orchestrator and one sandbox runner; seeds a demo
  * tenant; builds and pushes a demo benchmark image; submits it with the CLI and prints its results.
- * Keeps running until Ctrl-C (or SIGTERM, SIGHUP), which stops everything it started; a child that
- * dies stops the rest too (exit 1). `--once` exits after the demo; `--microvm` runs the demo
- * runner's jobs in microVMs instead of the (faster to start) sandbox.
+ * Keeps running until Ctrl-C (or SIGTERM, SIGHUP), which stops everything it started, at any step
+ * of the startup too, and exits 0 once all of it is gone: the stop was asked for, so a supervisor (or
+ * npm, which exits with its script's status) sees a clean stop, not 143. A child that dies stops the
+ * rest too (exit 1). `--once` exits after the demo; `--microvm` runs the demo runner's jobs in
+ * microVMs instead of the (faster to start) sandbox.
  *
  * Refuses to start while any of its ports is taken, naming the holder. Ports, data directory and
  * names move with TEMPORAL_PORT, TEMPORAL_UI_PORT, REGISTRY_PORT, BENCHLINE_API_PORT,
@@ -116,7 +118,7 @@ async function main() {
       if (stopping) return;
       signaled = true;
       step(`${signal}: stopping everything this run started`);
-      void shutdown(0);
+      void shutdown(0); // a stop that was asked for: see the header
     });
   }
   // A closed terminal (SIGHUP) fails our writes: the shutdown must not die of that.
