@@ -138,8 +138,10 @@ describe('npm run dev', () => {
     const npm = spawn('npm', ['run', 'dev'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const dev = collect(npm);
     try {
-      // The api is spawned right after this line: the signal lands while it starts, Temporal and the registry up.
+      // The api is spawned right after this line, and takes seconds to be ready: the signal lands while
+      // it starts, with Temporal and the registry up and the orchestrator and runner not yet spawned.
       await dev.seen('api on http');
+      await waitFor('the api process', async () => processesOf(dataDir).some((p) => p.command.includes('api/main.ts')) || undefined, 10000, 20);
       npm.kill('SIGTERM');
       expect(await dev.exited).toBe(0);
       expect(dev.output()).toContain('SIGTERM: stopping everything this run started');
