@@ -195,10 +195,19 @@ export class RegistryClient {
    * registry, not that host (which goes to the log detail).
    */
   private hopError(url: URL, err: unknown): unknown {
-    if (url.origin === this.base.origin || !(err instanceof OutboundError)) return err;
-    const what = err.failure === 'refused' ? 'a destination that is not allowed' : 'a destination that failed';
-    return new OutboundError(err.failure, `registry ${this.registry} redirected a download to ${what}`, `${url.host}: ${err.message}${err.detail ? ` (${err.detail})` : ''}`);
+    if (url.origin === this.base.origin) return err;
+    return retold(err, url, (refused) => `registry ${this.registry} redirected a download to ${refused ? 'a destination that is not allowed' : 'a destination that failed'}`);
   }
+}
+
+/**
+ * The guard's error for `url`, a host the registry chose (a redirect hop, a token service), told as the
+ * registry's: the guard's message names that host, so it moves to the log detail with the failure kept
+ * (a refusal stays final, an unreachable host stays worth retrying).
+ */
+function retold(err: unknown, url: URL, message: (refused: boolean) => string): unknown {
+  if (!(err instanceof OutboundError)) return err;
+  return new OutboundError(err.failure, message(err.failure === 'refused'), `${url.host}: ${err.message}${err.detail ? ` (${err.detail})` : ''}`);
 }
 
 export interface BearerChallenge {
@@ -225,14 +234,24 @@ function basicAuth({ username, password }: RegistryCredentials): string {
  * job's credentials. The registry names the service, so it goes through the guard like the registry.
  */
 async function registryToken(guard: OutboundGuard, challenge: BearerChallenge, ref: { registry: string; repository: string }, credentials?: RegistryCredentials, timeoutMs?: number): Promise<string> {
-  const url = new URL(challenge.realm);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && guard.isInsecureRegistry(url.host))) {
-    throw new Error(`registry ${ref.registry} named a token service over plain HTTP: ${url.origin}`);
+  // The realm is the registry's choice, never the user's: refusals and failures name the registry,
+  // and the realm goes to the log detail only. A refusal is final (isImageRefusal), as for the registry itself.
+  const refusal = `registry ${ref.registry} named a token service that is not allowed`;
+  const notAllowed = (detail: string) => new OutboundError('refused', refusal, detail);
+  let url: URL;
+  try {
+    url = new URL(challenge.realm);
+  } catch {
+    throw notAllowed(`unparsable realm ${JSON.stringify(challenge.realm)}`);
   }
+  // Plain HTTP would send the job's credentials in the clear: only where the registry itself may be spoken to so.
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && guard.isInsecureRegistry(url.host))) throw notAllowed(`plain HTTP: ${url.origin}`);
   if (challenge.service) url.searchParams.set('service', challenge.service);
   url.searchParams.set('scope', challenge.scope ?? `repository:${ref.repository}:pull`);
   const headers: Record<string, string> = credentials ? { Authorization: basicAuth(credentials) } : {};
-  const response = await guard.fetch(url, { headers, maxBytes: MAX_TOKEN_BYTES, timeoutMs });
+  const response = await guard.fetch(url, { headers, maxBytes: MAX_TOKEN_BYTES, timeoutMs }).catch((err: unknown) => {
+    throw retold(err, url, (refused) => (refused ? refusal : `registry ${ref.registry}'s token service failed`));
+  });
   if (response.status !== 200) throw new ImageNotFoundError(`registry ${ref.registry} refused a token for ${ref.repository}`);
   let token: string | undefined;
   try {

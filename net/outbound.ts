@@ -90,7 +90,7 @@ export interface GuardedRequest {
   method?: 'GET' | 'HEAD' | 'POST' | 'PUT';
   headers?: Record<string, string>;
   body?: string | Buffer;
-  /** Whole exchange, connect to last byte (default 15 s). */
+  /** Whole exchange, from the name lookup to the last byte (default 15 s). */
   timeoutMs?: number;
   /** The response body is cut off (an error) past this many bytes (default 1 MiB). */
   maxBytes?: number;
@@ -142,15 +142,19 @@ export class OutboundGuard {
     return (this.policy.insecureRegistries ?? []).includes(registry);
   }
 
-  /** Resolves `host` once and checks every address it resolves to; the first is the one to use. */
-  async checkTarget(host: string, port: number): Promise<CheckedTarget> {
+  /**
+   * Resolves `host` once and checks every address it resolves to; the first is the one to use. The
+   * lookup gets at most `timeoutMs`: the system resolver is otherwise bounded only by resolv.conf.
+   */
+  async checkTarget(host: string, port: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<CheckedTarget> {
     const bare = host.replace(/^\[(.*)\]$/, '$1');
     let addresses: string[];
     if (isIP(bare)) addresses = [bare];
     else {
       try {
-        addresses = await (this.policy.resolve ?? systemResolve)(bare);
+        addresses = await withDeadline((this.policy.resolve ?? systemResolve)(bare), timeoutMs);
       } catch (err) {
+        if (err === TIMED_OUT) throw new OutboundError('unreachable', `${host} could not be resolved in time`, `lookup took over ${timeoutMs} ms`);
         throw new OutboundError('unreachable', `${host} could not be resolved`, (err as Error).message);
       }
       if (addresses.length === 0) throw new OutboundError('unreachable', `${host} could not be resolved`);
@@ -185,8 +189,11 @@ export class OutboundGuard {
       throw new OutboundError('refused', `only http and https URLs are allowed, not ${target.protocol}`);
     }
     const port = target.port ? Number(target.port) : target.protocol === 'https:' ? 443 : 80;
-    const checked = await this.checkTarget(target.hostname, port);
-    const response = await open(target, checked, request);
+    // One deadline for the whole exchange, the lookup included: the request gets what the lookup left.
+    const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const started = performance.now();
+    const checked = await this.checkTarget(target.hostname, port, timeoutMs);
+    const response = await open(target, checked, { ...request, timeoutMs: Math.max(1, timeoutMs - (performance.now() - started)) });
     if (response.status >= 300 && response.status < 400) {
       response.body.destroy();
       if (request.redirect === 'manual') return response;
@@ -203,6 +210,24 @@ export function pinnedLookup(checked: CheckedTarget): LookupFunction {
     if (options.all) (callback as unknown as (err: null, addresses: { address: string; family: number }[]) => void)(null, checked.all);
     else callback(null, checked.address, checked.family);
   };
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * `promise`, or a rejection with TIMED_OUT after `ms`. A system lookup past its deadline still runs
+ * to its end in libuv's thread pool (getaddrinfo cannot be cancelled); only its answer is dropped.
+ */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function systemResolve(host: string): Promise<string[]> {

@@ -65,17 +65,11 @@ async function checkTargetUrl(outbound: OutboundGuard, given: string): Promise<s
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('body.url', `only http and https URLs are allowed, not ${url.protocol}`);
   if (url.username || url.password) throw badRequest('body.url', 'credentials in the URL are not accepted (views show the URL); send them in a header');
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OutboundError('unreachable', `${url.hostname} could not be resolved in time`)), RESOLVE_BUDGET_MS);
-  });
   try {
-    await Promise.race([outbound.checkTarget(url.hostname, port), timedOut]);
+    await outbound.checkTarget(url.hostname, port, RESOLVE_BUDGET_MS);
   } catch (err) {
     if (err instanceof OutboundError) throw badRequest('body.url', err.message);
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
   return url.toString();
 }

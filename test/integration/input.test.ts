@@ -21,6 +21,13 @@ describe('input the database refuses', () => {
   const run = (job: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
     project: stack.project.slug, branch: 'main', testbed: 'ci', ...extra, job: { image: `${stack.registry}/x/y:1`, ...job },
   });
+  /** A run without its project: a pipeline's job or a schedule's template. */
+  const projectless = (job: Record<string, unknown>) => {
+    const { project: _project, ...rest } = run(job);
+    return rest;
+  };
+  const project = () => `/v0/projects/${stack.project.slug}`;
+  const ANY_UUID = '00000000-0000-4000-8000-000000000000';
 
   type Case = [name: string, field: string, request: () => [method: string, path: string, body: unknown, token: 'user' | 'runner' | null]];
   const cases: Case[] = [
@@ -47,6 +54,18 @@ describe('input the database refuses', () => {
     ['project name', 'body.name', () => ['POST', `/v0/organizations/org-${stack.id}/projects`, { name: `P${NUL}` }, 'user']],
     ['token name', 'body.name', () => ['POST', '/v0/tokens', { name: `t${NUL}` }, 'user']],
     ['claim token', 'body.claim_token', () => ['POST', `/v0/organizations/org-${stack.id}/claim`, { claim_token: NUL }, 'user']],
+    ['pipeline job', 'body.jobs.0.job.cmd.0', () => ['POST', '/v0/pipelines', { project: stack.project.slug, jobs: [{ key: 'a', ...projectless({ cmd: [`a${NUL}`] }) }] }, 'user']],
+    ['pipeline action path parameter', 'params.pipeline', () => ['POST', '/v0/pipelines/a%00b/cancel', {}, 'user']],
+    ['schedule template', 'body.template.run.job.env.A', () => ['POST', `${project()}/schedules`, { cron: '@daily', template: { kind: 'run', run: projectless({ env: { A: NUL } }) } }, 'user']],
+    ['schedule pause note', 'body.note', () => ['POST', `${project()}/schedules/${ANY_UUID}/pause`, { note: `n${NUL}` }, 'user']],
+    ['webhook URL', 'body.url', () => ['POST', `${project()}/webhooks`, { url: `https://hooks.example/${NUL}`, events: ['job.completed'] }, 'user']],
+    ['webhook header value', 'body.headers.X-Token', () => ['POST', `${project()}/webhooks`, { url: 'https://hooks.example/', events: ['job.completed'], headers: { 'X-Token': `t${NUL}` } }, 'user']],
+    ['concurrency rule label', 'body.match.suite', () => ['POST', `${project()}/concurrency-rules`, { match: { suite: `s${NUL}` }, max: 1 }, 'user']],
+    ['spec creation (admin)', 'body.name', () => ['POST', '/v0/specs', { name: `S${NUL}`, cpus: 1, memory_mib: 1024, disk_mib: 1024 }, 'user']],
+    ['spec update (admin)', 'body.name', () => ['PATCH', `/v0/specs/${stack.spec.slug}`, { name: `S${NUL}` }, 'user']],
+    ['runner creation (admin)', 'body.name', () => ['POST', '/v0/runners', { name: `R${NUL}`, specs: [stack.spec.slug] }, 'user']],
+    ['runner specs (admin)', 'body.specs.0', () => ['PUT', `/v0/runners/${runner.slug}/specs`, { specs: [`s${NUL}`] }, 'user']],
+    ['runner update (admin), anonymous', 'body.name', () => ['PATCH', `/v0/runners/${runner.slug}`, { name: `R${NUL}` }, null]],
   ];
 
   it.each(cases)('%s: 400 naming %s', async (_name, field, request) => {

@@ -110,6 +110,61 @@ describe('registry lookups outside development', () => {
   });
 });
 
+/**
+ * A hostile registry: it stands in for one on the internet that answers every request with a 401
+ * whose Bearer challenge names `realm`, pointing the token request wherever it likes. It listens on
+ * loopback only because tests have nowhere else to listen; the guard below reaches it as the
+ * operator's own registry and nothing else private.
+ */
+function challengingRegistry(): Promise<{ server: Server; host: string; requests: string[]; realm: { value: string } }> {
+  const requests: string[] = [];
+  const realm = { value: '' };
+  const server = createServer((req, res) => {
+    requests.push(req.url!);
+    res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm.value}",service="hostile"` }).end();
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, host: `127.0.0.1:${(server.address() as { port: number }).port}`, requests, realm })));
+}
+
+describe('the token service a registry names goes through the guard', () => {
+  let registry: Awaited<ReturnType<typeof challengingRegistry>>;
+  beforeAll(async () => {
+    registry = await challengingRegistry();
+  });
+  afterAll(() => new Promise((r) => registry.server.close(r)));
+
+  it.each([
+    // The last column: the names the guard looked up. Plain HTTP is refused before any lookup.
+    ['a name resolving to the metadata address', 'https://token.metadata.test/token', 'token.metadata.test', ['token.metadata.test']],
+    ['a private address', 'https://10.0.0.1/token', '10.0.0.1', []],
+    ['a private address over plain HTTP', 'http://10.0.0.1/token', '10.0.0.1', []],
+    ['a public host over plain HTTP', 'http://public.example/token', 'public.example', []],
+    ['no URL at all', 'not a url', 'not a url', []],
+  ])('%s is refused, finally, without naming it', async (_name, realm, realmHost, lookedUp) => {
+    registry.realm.value = realm;
+    const lookups: string[] = [];
+    // Not a development guard: private networks are refused except the operator's own registry.
+    const production = new OutboundGuard({
+      allowPrivateNetworks: false,
+      ownHosts: [registry.host],
+      resolve: async (name) => (lookups.push(name), ({ 'token.metadata.test': ['169.254.169.254'], 'public.example': ['93.184.216.34'] } as Record<string, string[]>)[name] ?? []),
+    });
+    const before = registry.requests.length;
+    const err = await resolveDigest(production, { registry: registry.host, repository: 'team/bench', tag: 'v1' }).catch((e) => e);
+    expect(err).toBeInstanceOf(OutboundError);
+    expect(err).toMatchObject({ failure: 'refused', message: `registry ${registry.host} named a token service that is not allowed` });
+    // A refusal: the job fails with it instead of retrying (activities/resolve.ts, runner/images.ts).
+    expect(isImageRefusal(err)).toBe(true);
+    expect(err.message).not.toContain(realmHost);
+    // The realm is for the logs.
+    expect(err.detail).toContain(realmHost);
+    // One manifest request, no token request anywhere: the refusal came before any connection to the realm.
+    expect(registry.requests.slice(before)).toEqual(['/v2/team/bench/manifests/v1']);
+    // A name is resolved by the guard (and refused for its address), never by a connection of its own.
+    expect(lookups).toEqual(lookedUp);
+  });
+});
+
 describe('bearerChallenge', () => {
   it.each([
     ['Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/ubuntu:pull"', { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/ubuntu:pull' }],

@@ -8,7 +8,7 @@ import type { JobSummary, JobView, ReportCreated, RunAccepted } from '../../comm
 import { createRunner, createSpec, createUser, grantAdmin } from '../../db/seed';
 import { freePort } from '../../devenv/wait';
 import { RunnerApi } from '../../runner/api-client';
-import { JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type JobWorkflowInput } from '../../common/contracts';
+import { isTerminal, JOB_WORKFLOW, jobWorkflowId, runnerTaskQueue, type JobWorkflowInput } from '../../common/contracts';
 import { Stack, type Tenant } from '../harness/stack';
 
 type ErrorBody = { error: string; message: string };
@@ -264,11 +264,21 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
 
   describe('cancel at any stage', () => {
     let member: { token: string; userId: string };
+    /** Another plain member of the organization: not the submitter, not a leader. */
+    let otherMember: string;
+    /** A server admin who is no member of the organization. */
+    let admin: string;
     let outsider: Tenant;
     beforeAll(async () => {
       const created = await createUser(stack.db, { slug: `member-${stack.id}` });
       await stack.db('organization_member').insert({ organization_id: stack.project.organization_id, user_id: created.user.id, role: 'member' });
       member = { token: created.token, userId: created.user.id };
+      const other = await createUser(stack.db, { slug: `member2-${stack.id}` });
+      await stack.db('organization_member').insert({ organization_id: stack.project.organization_id, user_id: other.user.id, role: 'member' });
+      otherMember = other.token;
+      const server = await createUser(stack.db, { slug: `admin-${stack.id}` });
+      await grantAdmin(stack.db, server.user.id);
+      admin = server.token;
       outsider = await stack.tenant('outsider', { plan: 'team' });
     });
 
@@ -277,14 +287,16 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
       stack.request<ErrorBody>('POST', `/v0/projects/${project}/jobs/${jobId}/cancel`, claimToken ? { claim_token: claimToken } : {}, token);
     const canceled = async (jobId: string) => expect((await stack.waitForJob(jobId)).status).toBe('canceled');
 
+    /** Neither another member (403) nor an outsider or anonymous caller (404: the project is private, so to them it does not exist) may cancel. */
+    const refusedToOthers = async (jobId: string) => {
+      expect((await cancel(stack.project.slug, jobId, otherMember)).status).toBe(403);
+      expect((await cancel(stack.project.slug, jobId, outsider.token!)).status).toBe(404);
+      expect((await cancel(stack.project.slug, jobId, null)).status).toBe(404);
+    };
+
     it('by its submitter, not by another member or an outsider', async () => {
       const job = await pendingJob(member.token);
-      const other = await createUser(stack.db, { slug: `member2-${stack.id}` });
-      await stack.db('organization_member').insert({ organization_id: stack.project.organization_id, user_id: other.user.id, role: 'member' });
-      expect((await cancel(stack.project.slug, job.job, other.token)).status).toBe(403);
-      // The project is private: to an outsider it does not exist.
-      expect((await cancel(stack.project.slug, job.job, outsider.token!)).status).toBe(404);
-      expect((await cancel(stack.project.slug, job.job, null)).status).toBe(404);
+      await refusedToOthers(job.job);
       expect((await stack.job(job.job)).status).toBe('pending');
       expect((await cancel(stack.project.slug, job.job, member.token)).status).toBe(202);
       await canceled(job.job);
@@ -295,10 +307,29 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
       expect((await cancel(stack.project.slug, first.job, stack.userToken)).status).toBe(202);
       await canceled(first.job);
       const second = await pendingJob(member.token);
-      const admin = await createUser(stack.db, { slug: `admin-${stack.id}` });
-      await grantAdmin(stack.db, admin.user.id);
-      expect((await cancel(stack.project.slug, second.job, admin.token)).status).toBe(202);
+      expect((await cancel(stack.project.slug, second.job, admin)).status).toBe(202);
       await canceled(second.job);
+    });
+
+    it('running, by its submitter and by a server admin who is not a member; others get the answers they get for a pending job', async () => {
+      // A benchmark that outlives the test: it ends only by being canceled.
+      const image = await stack.pushImage('cancel-running', { entrypoint: ['/bin/sleep', '613'] });
+      const runningJob = async () => {
+        // The spec named: an earlier test's explicit spec became the testbed's current one, which no polling runner serves.
+        const accepted = (await stack.submitAs({ project: stack.project.slug, token: member.token }, { image, spec: stack.spec.slug })).body;
+        // A job that ended instead (an image or runner failure) stops the wait at once, with its error.
+        expect(await stack.waitForJob(accepted.job, (j) => j.status === 'running' || isTerminal(j.status))).toMatchObject({ status: 'running' });
+        return accepted.job;
+      };
+      const first = await runningJob();
+      await refusedToOthers(first);
+      expect((await stack.job(first)).status).toBe('running');
+      expect((await cancel(stack.project.slug, first, member.token)).status).toBe(202);
+      await canceled(first);
+      // The stack's one runner is free again once the first job's cancel has ended it.
+      const second = await runningJob();
+      expect((await cancel(stack.project.slug, second, admin)).status).toBe(202);
+      await canceled(second);
     });
 
     it('by an anonymous submitter with the claim token; a public project’s job is 403 to others', async () => {

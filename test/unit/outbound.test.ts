@@ -214,6 +214,33 @@ describe('fetch', () => {
     }
   });
 
+  it('gives up on a name lookup that never answers within the request deadline, naming only the host', async () => {
+    const lookups: string[] = [];
+    // A resolver that hangs (an unreachable DNS server, a getaddrinfo stuck on its resolv.conf retries).
+    const resolve = (host: string) => (lookups.push(host), new Promise<string[]>(() => undefined));
+    const err = await new OutboundGuard({ ...production, resolve }).fetch('https://stuck.example/v2/', { timeoutMs: 200 }).catch((e) => e);
+    expect(err).toBeInstanceOf(OutboundError);
+    expect(err).toMatchObject({ failure: 'unreachable', message: 'stuck.example could not be resolved in time' });
+    expect(lookups).toEqual(['stuck.example']);
+  });
+
+  it('counts the lookup against the deadline: the request gets only what the lookup left', async () => {
+    const target = await peer(() => undefined);
+    try {
+      // A slow resolver (most of the budget), then a peer that never answers: the exchange must end
+      // at the one deadline, not at the lookup's time plus a fresh one.
+      const resolve = () => new Promise<string[]>((done) => setTimeout(() => done(['127.0.0.1']), 900));
+      const started = Date.now();
+      const err = await new OutboundGuard({ ...development, resolve }).fetch(`http://slow.example:${target.port}/`, { timeoutMs: 1000 }).catch((e) => e);
+      expect(err).toMatchObject({ failure: 'unreachable', message: `slow.example:${target.port} could not be reached` });
+      // 1000 ms and scheduling slack; a deadline restarted after the lookup ends at 1900 ms or later.
+      expect(Date.now() - started).toBeLessThan(1700);
+    } finally {
+      target.server.closeAllConnections();
+      target.server.close();
+    }
+  });
+
   it('gives up on a peer that never answers, with a message that names only the host', async () => {
     const target = await peer(() => undefined);
     try {
