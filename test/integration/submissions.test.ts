@@ -212,7 +212,8 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
   it('a spec whose runners were never seen, or not within the active window, is refused until one checks in', async () => {
     const gone = await createSpec(stack.db, { slug: `gone-${stack.id}` });
     const { runner, token } = await createRunner(stack.db, { slug: `gone-${stack.id}`, specIds: [gone.id] });
-    const submit = () => stack.request<ErrorBody & RunAccepted>('POST', '/v0/run', body(stack.project.slug, { image: unreachable, spec: gone.slug }));
+    // A testbed of its own: a spec named explicitly becomes its testbed's current one.
+    const submit = () => stack.request<ErrorBody & RunAccepted>('POST', '/v0/run', body(stack.project.slug, { image: unreachable, spec: gone.slug }, { testbed: `gone-${stack.id}` }));
     const refusal = noActiveRunner(gone.slug);
     // Created, its daemon never started.
     expect(await submit()).toMatchObject({ status: 400, body: { message: refusal } });
@@ -315,8 +316,7 @@ describe('submissions: all or nothing, eligible runners, who may cancel, what ot
       // A benchmark that outlives the test: it ends only by being canceled.
       const image = await stack.pushImage('cancel-running', { entrypoint: ['/bin/sleep', '613'] });
       const runningJob = async () => {
-        // The spec named: an earlier test's explicit spec became the testbed's current one, which no polling runner serves.
-        const accepted = (await stack.submitAs({ project: stack.project.slug, token: member.token }, { image, spec: stack.spec.slug })).body;
+        const accepted = (await stack.submitAs({ project: stack.project.slug, token: member.token }, { image })).body;
         // A job that ended instead (an image or runner failure) stops the wait at once, with its error.
         expect(await stack.waitForJob(accepted.job, (j) => j.status === 'running' || isTerminal(j.status))).toMatchObject({ status: 'running' });
         return accepted.job;
