@@ -11,6 +11,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { Transform, type Readable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 import { envBool, envList } from '../common/env';
+import { DeadlinePassed, within } from '../common/within';
 
 /** Cloud metadata services: refused even in development, where private networks are allowed. */
 const METADATA = ['169.254.169.254', 'fd00:ec2::254'];
@@ -152,9 +153,11 @@ export class OutboundGuard {
     if (isIP(bare)) addresses = [bare];
     else {
       try {
-        addresses = await withDeadline((this.policy.resolve ?? systemResolve)(bare), timeoutMs);
+        // A system lookup past its deadline still runs to its end in libuv's thread pool
+        // (getaddrinfo cannot be cancelled); only its answer is dropped.
+        addresses = await within((this.policy.resolve ?? systemResolve)(bare), timeoutMs, 'the lookup');
       } catch (err) {
-        if (err === TIMED_OUT) throw new OutboundError('unreachable', `${host} could not be resolved in time`, `lookup took over ${timeoutMs} ms`);
+        if (err instanceof DeadlinePassed) throw new OutboundError('unreachable', `${host} could not be resolved in time`, err.message);
         throw new OutboundError('unreachable', `${host} could not be resolved`, (err as Error).message);
       }
       if (addresses.length === 0) throw new OutboundError('unreachable', `${host} could not be resolved`);
@@ -210,24 +213,6 @@ export function pinnedLookup(checked: CheckedTarget): LookupFunction {
     if (options.all) (callback as unknown as (err: null, addresses: { address: string; family: number }[]) => void)(null, checked.all);
     else callback(null, checked.address, checked.family);
   };
-}
-
-const TIMED_OUT = Symbol('timed out');
-
-/**
- * `promise`, or a rejection with TIMED_OUT after `ms`. A system lookup past its deadline still runs
- * to its end in libuv's thread pool (getaddrinfo cannot be cancelled); only its answer is dropped.
- */
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function systemResolve(host: string): Promise<string[]> {
