@@ -7,3 +7,13 @@ export function processesMatching(...markers: string[]): string[] {
     .split('\n')
     .filter((line) => !line.startsWith('ps -eo') && markers.every((m) => line.includes(m)));
 }
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

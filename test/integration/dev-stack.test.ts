@@ -91,6 +91,21 @@ describe('npm run dev', () => {
     expect(listening()).toEqual([]);
   }
 
+  /**
+   * `act` drives a dev run until it sends the stop; then the run must exit 0, say which signal
+   * stopped it and leave nothing behind. Whatever happens, nothing of the run outlives the test.
+   */
+  async function expectStopped(signal: 'SIGINT' | 'SIGTERM', dev: ReturnType<typeof collect>, dataDir: string, ports: number[], act: () => Promise<void>) {
+    try {
+      await act();
+      expect(await dev.exited).toBe(0);
+      expect(dev.output()).toContain(`${signal}: stopping everything this run started`);
+      await expectNothingLeft(dataDir, ports);
+    } finally {
+      for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
+    }
+  }
+
   it('Ctrl-C in a terminal after the demo stops every process it started; the demo names its spec', async () => {
     const { env, dataDir, ports, databaseUrl } = await devEnv();
     // A server default no runner serves: a demo that relied on the default would be refused or stranded.
@@ -105,7 +120,7 @@ describe('npm run dev', () => {
     // the terminal shell's, not dev's.
     const terminal = spawn('script', ['-qfec', 'exec npm run dev', '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const dev = collect(terminal);
-    try {
+    await expectStopped('SIGINT', dev, dataDir, ports, async () => {
       await waitFor('the demo to finish', async () => {
         if (terminal.exitCode !== null) throw new Error(`npm run dev exited: ${dev.output()}`);
         return dev.output().includes('Running. Ctrl-C stops everything.') || undefined;
@@ -124,12 +139,7 @@ describe('npm run dev', () => {
       for (const part of ['scripts/dev.ts', 'api/main.ts', 'orchestrator/main.ts', 'runner/main.ts', 'server start-dev', 'docker-registry serve']) expect(running).toContain(part);
 
       terminal.stdin!.write('\x03');
-      expect(await dev.exited).toBe(0);
-      expect(dev.output()).toContain('SIGINT: stopping everything this run started');
-      await expectNothingLeft(dataDir, ports);
-    } finally {
-      for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
-    }
+    });
   }, 210000);
 
   it('SIGTERM to npm without a terminal, while the api starts, stops everything started so far; exit 0', async () => {
@@ -137,19 +147,14 @@ describe('npm run dev', () => {
     // As a supervisor or `kill <pid>` would: the signal reaches npm alone, which passes it on to dev.
     const npm = spawn('npm', ['run', 'dev'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const dev = collect(npm);
-    try {
+    await expectStopped('SIGTERM', dev, dataDir, ports, async () => {
       // The api is spawned right after this line, and takes seconds to be ready: the signal lands while
       // it starts, with Temporal and the registry up and the orchestrator and runner not yet spawned.
       await dev.seen('api on http');
       await waitFor('the api process', async () => processesOf(dataDir).some((p) => p.command.includes('api/main.ts')) || undefined, 10000, 20);
       npm.kill('SIGTERM');
-      expect(await dev.exited).toBe(0);
-      expect(dev.output()).toContain('SIGTERM: stopping everything this run started');
-      expect(dev.output()).not.toContain('Demo benchmark image');
-      await expectNothingLeft(dataDir, ports);
-    } finally {
-      for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
-    }
+    });
+    expect(dev.output()).not.toContain('Demo benchmark image');
   }, 150000);
 
   it('Ctrl-C pressed twice, 100 ms apart, in a terminal while the registry starts stops everything started so far', async () => {
@@ -157,19 +162,14 @@ describe('npm run dev', () => {
     // A pseudo-terminal, as in the first test: each Ctrl-C signals npm, its shell and dev at once, and npm relays each.
     const terminal = spawn('script', ['-qfec', 'exec npm run dev', '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const dev = collect(terminal);
-    try {
+    await expectStopped('SIGINT', dev, dataDir, ports, async () => {
       // The registry is spawned right after this line, with Temporal's server just up.
       await dev.seen('OCI registry on');
       terminal.stdin!.write('\x03');
       // The impatient second press the requirement names, not a wait for some state.
       await new Promise((resolve) => setTimeout(resolve, 100));
       terminal.stdin!.write('\x03');
-      expect(await dev.exited).toBe(0);
-      expect(dev.output()).toContain('SIGINT: stopping everything this run started');
-      await expectNothingLeft(dataDir, ports);
-    } finally {
-      for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
-    }
+    });
   }, 150000);
 
   it('a held port is refused, naming the port and its holder, before anything starts', async () => {

@@ -3,17 +3,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../devenv/wait';
+import { processAlive } from '../harness/processes';
 
 const ROOT = join(__dirname, '..', '..');
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * `npm run dev` stopped by a signal while it provisions (on a fresh machine that is minutes of
@@ -49,7 +41,7 @@ describe('npm run dev during the bootstrap', () => {
     npm.kill(signal);
     expect(await exited).toBe(0);
     expect(output).toContain('[dev] stopped during the bootstrap');
-    await waitFor('the bootstrap and its child to be gone', async () => pids.every((pid) => !alive(pid)) || undefined, 10000, 50);
+    await waitFor('the bootstrap and its child to be gone', async () => pids.every((pid) => !processAlive(pid)) || undefined, 10000, 50);
     expect(existsSync(join(dir, 'dev-ts-ran'))).toBe(false);
   });
 });

@@ -14,6 +14,7 @@ import { hostTscKhz } from '../../../runner/executors/microvm/tsc';
 import { ensureGuestInit } from '../../../runner/guest/build-static';
 import { encodeExit, encodeFrame, FrameType } from '../../../runner/guest/protocol';
 import { buildBusyboxRootfs } from './busybox-rootfs';
+import { processAlive } from '../../harness/processes';
 
 jest.setTimeout(120_000); // each test boots at least one VM, under software emulation when KVM does not work
 
@@ -67,15 +68,6 @@ async function run(script: string, overrides: Partial<ExecutionRequest> = {}, on
     bootTimes.push({ accel: String(result.metadata.accel), channel: label ?? String(result.metadata.channel), bootMs: result.metadata.bootMs });
   }
   return result;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Any process whose command line mentions `needle` (e.g. a job's scratch directory). */

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { encodeExit, encodeFrame, FrameType } from '../../../runner/guest/protocol';
 import { runSession, SessionSpec } from '../../../runner/executors/microvm/session';
 import { spawnVmm, VmmBackend } from '../../../runner/executors/microvm/vmm';
+import { processAlive } from '../../harness/processes';
 
 /** A "VMM" that is a real process (so killing is real) and a channel the test writes frames into. */
 function fakeBackend(channel: PassThrough, acknowledgeEnd?: () => void): VmmBackend {
@@ -39,21 +40,12 @@ function spec(channel: PassThrough, overrides: Partial<SessionSpec> = {}): Sessi
   };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 describe('VM session watchdog', () => {
   test('kills a VM that never starts the command', async () => {
     const channel = new PassThrough();
     const result = await runSession(spec(channel, { bootTimeoutMs: 200 }));
     expect(result.killedBecause).toBe('boot-timeout');
-    expect(alive(result.pid!)).toBe(false);
+    expect(processAlive(result.pid!)).toBe(false);
     expect(result.vmmExit.signal).toBe('SIGKILL');
   });
 
@@ -123,6 +115,6 @@ describe('VM session watchdog', () => {
     const result = await session;
     expect(result.killedBecause).toBe('canceled');
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(alive(result.pid!)).toBe(false);
+    expect(processAlive(result.pid!)).toBe(false);
   });
 });
