@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { commonEnv, envEnum, envInt, envRequired, envString, envUrl, parseEnv } from '../common/env';
 import { outboundEnv } from '../net/outbound';
 import type { ExecutorName } from './executors/executor';
+import { DEFAULT_IMAGE_CACHE_MAX_BYTES } from './images';
 
 /** Every variable the runner daemon reads (it never touches the database: all goes through the api). */
 const runnerEnv = {
@@ -13,6 +14,7 @@ const runnerEnv = {
   BENCHLINE_RUNNER_TOKEN: envRequired(),
   BENCHLINE_EXECUTOR: envEnum(['microvm', 'sandbox'], undefined),
   BENCHLINE_CACHE_DIR: envString(join(tmpdir(), 'benchline-runner')),
+  BENCHLINE_IMAGE_CACHE_MAX_BYTES: envInt(DEFAULT_IMAGE_CACHE_MAX_BYTES, { min: 1 }),
   BENCHLINE_KERNEL: envString(undefined),
   BENCHLINE_SPEC: envString(undefined),
   BENCHLINE_API_OUTAGE_WINDOW_SECONDS: envInt(undefined, { min: 1 }),
@@ -29,6 +31,8 @@ export interface RunnerConfig {
   namespace: string;
   executor?: ExecutorName;
   cacheDir: string;
+  /** Budget for unpacked images under the cache dir; least recently used ones go beyond it. */
+  imageCacheMaxBytes: number;
   kernelPath?: string;
   spec?: string;
   /** Unset: the daemon's defaults. */
@@ -50,6 +54,7 @@ export function runnerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Runne
     namespace: e.TEMPORAL_NAMESPACE,
     executor: e.BENCHLINE_EXECUTOR,
     cacheDir: e.BENCHLINE_CACHE_DIR,
+    imageCacheMaxBytes: e.BENCHLINE_IMAGE_CACHE_MAX_BYTES,
     kernelPath: e.BENCHLINE_KERNEL,
     spec: e.BENCHLINE_SPEC,
     apiOutageWindowSeconds: e.BENCHLINE_API_OUTAGE_WINDOW_SECONDS,

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { logger } from '../common/logger';
@@ -27,6 +28,12 @@ export interface CachedImage {
   /** Unpacked root filesystem, shared by every job of this image from this source: read-only by contract. */
   rootfs: string;
   config: ImageConfig;
+  /**
+   * Ends this job's use of the rootfs (its in-use marker goes), so eviction may take the entry.
+   * Call it once the executor is done with the rootfs; a process that dies without calling it
+   * releases by dying (its marker names its pid).
+   */
+  release(): Promise<void>;
 }
 
 export interface ImageLocation {
@@ -42,6 +49,37 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
  * named by owner. No pull takes a day.
  */
 const FOREIGN_WORK_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Default budget for the unpacked images: 20 GiB holds a few dozen typical benchmark images (a few
+ * hundred MiB each) and still fits beside the OS and job scratch on a modest benchmark host's disk.
+ */
+export const DEFAULT_IMAGE_CACHE_MAX_BYTES = 20 * 1024 ** 3;
+
+/*
+ * An entry, by-source/<key>/, holds besides rootfs/ and image-config.json:
+ *  - size: the unpack's bytes, counted once at pull time (summing these never re-walks a rootfs);
+ *  - last-used: its mtime is the last ensure() of the entry by any process sharing the cache;
+ *  - in-use/<host>.<pid>.<nonce>: one per job using the rootfs right now (gone on release; a dead
+ *    pid's counts as released);
+ *  - evicting/<host>.<pid>.<nonce>: an evictor about to take the entry away.
+ * A user writes its in-use marker and then looks for evicting ones; an evictor writes its evicting
+ * marker and then looks for in-use ones. Whichever comes second sees the other and backs off, so
+ * no entry is renamed away under a job (and two evictors race harmlessly to one atomic rename).
+ */
+const SIZE_FILE = 'size';
+const LAST_USED_FILE = 'last-used';
+const IN_USE_DIR = 'in-use';
+const EVICTING_DIR = 'evicting';
+/** How long a user waits before looking again at an entry an evictor holds (a readdir and a rename). */
+const EVICTION_RETRY_MS = 50;
+/** A marker from another host's runner (its pid means nothing here) counts this long: no job takes a week. */
+const FOREIGN_MARKER_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface ImageCacheOptions {
+  /** Total bytes of unpacked images the cache keeps; least recently used entries go beyond it. */
+  maxBytes?: number;
+}
 
 /**
  * Pulls images by digest (registry → OCI layout, every connection through the outbound guard, see
@@ -62,12 +100,17 @@ export class ImageCache {
   private readonly work: string;
   /** Configs of the unpacks this process has used, by cache key. */
   private readonly configs = new Map<string, ImageConfig>();
+  private readonly maxBytes: number;
+  /** One eviction pass at a time in this process (others on the host are handled by the markers). */
+  private evicting: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly dir: string,
     private readonly outbound: OutboundGuard,
+    options: ImageCacheOptions = {},
   ) {
     this.work = join(dir, 'tmp', workOwner());
+    this.maxBytes = options.maxBytes ?? DEFAULT_IMAGE_CACHE_MAX_BYTES;
   }
 
   /**
@@ -84,6 +127,8 @@ export class ImageCache {
     }
     if (existsSync(join(this.dir, 'bundles'))) leftovers.push('bundles');
     for (const path of leftovers) await rm(join(this.dir, path), { recursive: true, force: true });
+    // A host that filled its disk before the budget existed (or whose budget was lowered) starts within it.
+    await this.evict();
     return leftovers;
   }
 
@@ -97,12 +142,108 @@ export class ImageCache {
     const manifest = await registry.manifest(image.digest);
     const key = imageKey(image);
     const bundle = join(this.dir, 'by-source', key);
-    let config: ImageConfig | undefined;
-    if (!existsSync(join(bundle, 'image-config.json'))) config = await this.pull(registry, manifest, bundle);
-    // An unpack never changes once renamed into place: read its config once per process, not per job.
-    config ??= this.configs.get(key) ?? (JSON.parse(await readFile(join(bundle, 'image-config.json'), 'utf8')) as ImageConfig);
-    this.configs.set(key, config);
-    return { digest: image.digest, key, rootfs: join(bundle, 'rootfs'), config };
+    for (;;) {
+      let config: ImageConfig | undefined;
+      let pulled = false;
+      if (!existsSync(join(bundle, 'image-config.json'))) {
+        config = await this.pull(registry, manifest, bundle);
+        pulled = true;
+      }
+      const marker = await this.markInUse(bundle);
+      // Renamed away (evicted) before the marker landed, or an evictor holds it: look again.
+      if (!marker) continue;
+      await touch(join(bundle, LAST_USED_FILE));
+      // An unpack never changes once renamed into place: read its config once per process, not per job.
+      config ??= this.configs.get(key) ?? (JSON.parse(await readFile(join(bundle, 'image-config.json'), 'utf8')) as ImageConfig);
+      this.configs.set(key, config);
+      // The new entry is marked in use, so the pass never takes what this job is about to run.
+      if (pulled) await this.evict();
+      return { digest: image.digest, key, rootfs: join(bundle, 'rootfs'), config, release: once(() => rm(marker, { force: true })) };
+    }
+  }
+
+  /**
+   * The path of a new in-use marker in the entry, or undefined when the entry is gone or an evictor
+   * is taking it (then after a short wait, so that the caller's next look finds it settled).
+   */
+  private async markInUse(bundle: string): Promise<string | undefined> {
+    const marker = join(bundle, IN_USE_DIR, markerName());
+    // No mkdir -p: the write must fail if the entry was renamed away, not recreate a husk of it.
+    await mkdir(join(bundle, IN_USE_DIR)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST' && err.code !== 'ENOENT') throw err;
+    });
+    try {
+      await writeFile(marker, '', { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    if ((await liveMarkers(join(bundle, EVICTING_DIR))).length === 0) return marker;
+    await rm(marker, { force: true });
+    await delay(EVICTION_RETRY_MS);
+    return undefined;
+  }
+
+  /**
+   * While the entries add up to more than the budget, removes the least recently used one that no
+   * live job uses. Serialized within this process; safe beside other processes' pulls and passes.
+   */
+  evict(): Promise<void> {
+    const pass = this.evicting.then(() => this.evictPass());
+    this.evicting = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async evictPass(): Promise<void> {
+    const root = join(this.dir, 'by-source');
+    const all: CacheEntry[] = [];
+    for (const key of await entries(root)) {
+      const entry = await readEntry(join(root, key), key);
+      if (entry) all.push(entry);
+    }
+    let total = all.reduce((sum, e) => sum + e.bytes, 0);
+    const oldestFirst = all.sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+    for (const entry of oldestFirst) {
+      if (total <= this.maxBytes) return;
+      if (await this.evictEntry(entry)) {
+        total -= entry.bytes;
+        logger.info(
+          { imageKey: entry.key, bytes: entry.bytes, lastUsed: new Date(entry.lastUsedMs).toISOString(), cacheBytes: total, maxBytes: this.maxBytes },
+          'evicted image from the cache: least recently used while over its size budget',
+        );
+      }
+    }
+    if (total > this.maxBytes) logger.warn({ cacheBytes: total, maxBytes: this.maxBytes }, 'image cache over its size budget: every remaining entry is in use');
+  }
+
+  /** Takes the entry away unless a live job uses it; false when it was left (or another process took it first). */
+  private async evictEntry(entry: CacheEntry): Promise<boolean> {
+    if ((await liveMarkers(join(entry.path, IN_USE_DIR))).length) return false;
+    const claim = join(entry.path, EVICTING_DIR, markerName());
+    try {
+      await mkdir(join(entry.path, EVICTING_DIR), { recursive: true });
+      await writeFile(claim, '', { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // gone already
+      throw err;
+    }
+    // A user that marked the entry before our claim landed is seen here; one after it sees our claim.
+    if ((await liveMarkers(join(entry.path, IN_USE_DIR))).length) {
+      await rm(claim, { force: true });
+      return false;
+    }
+    // Renamed into this process's work dir: a crash mid-delete leaves a leftover removeLeftovers() takes.
+    const away = join(this.work, `evicted-${entry.key}-${randomBytes(4).toString('hex')}`);
+    await mkdir(this.work, { recursive: true, mode: 0o700 });
+    try {
+      await rename(entry.path, away);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // another evictor's rename won
+      throw err;
+    }
+    this.configs.delete(entry.key);
+    await rm(away, { recursive: true, force: true });
+    return true;
   }
 
   /** The pulled image's config (the same one written to the bundle's image-config.json). */
@@ -123,6 +264,9 @@ export class ImageCache {
       await runTool('umoci', ['unpack', '--image', `${work}/layout:${LAYOUT_TAG}`, `${work}/bundle`]);
       const config = await readImageConfig(join(work, 'layout'));
       await writeFile(join(work, 'bundle', 'image-config.json'), JSON.stringify(config));
+      // Counted once here, so that the budget check sums small files instead of walking every rootfs.
+      await writeFile(join(work, 'bundle', SIZE_FILE), String(await treeBytes(join(work, 'bundle', 'rootfs'))));
+      await mkdir(join(work, 'bundle', IN_USE_DIR));
       await mkdir(join(this.dir, 'by-source'), { recursive: true });
       await rename(join(work, 'bundle'), bundle).catch((err) => {
         if (!existsSync(join(bundle, 'image-config.json'))) throw err;
@@ -136,6 +280,82 @@ export class ImageCache {
 
 function workOwner(): string {
   return `${hostname()}.${process.pid}`;
+}
+
+/** host.pid.nonce: whose marker it is (a dead pid on this host releases it), unique per job. */
+function markerName(): string {
+  return `${workOwner()}.${randomBytes(4).toString('hex')}`;
+}
+
+interface CacheEntry {
+  key: string;
+  path: string;
+  bytes: number;
+  lastUsedMs: number;
+}
+
+/** An entry's recorded size and last use; undefined for what is not (or no longer) a complete entry. */
+async function readEntry(path: string, key: string): Promise<CacheEntry | undefined> {
+  try {
+    const config = await stat(join(path, 'image-config.json'));
+    let bytes = Number(await readFile(join(path, SIZE_FILE), 'utf8').catch(() => NaN));
+    if (!Number.isSafeInteger(bytes)) {
+      // Pulled before sizes were recorded: counted once now, and recorded.
+      bytes = await treeBytes(join(path, 'rootfs'));
+      await writeFile(join(path, SIZE_FILE), String(bytes));
+    }
+    const lastUsed = await stat(join(path, LAST_USED_FILE)).catch(() => config);
+    return { key, path, bytes, lastUsedMs: lastUsed.mtimeMs };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Bytes of every file under `dir` (symlinks count as themselves, never followed). */
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? await treeBytes(path) : (await lstat(path)).size;
+  }
+  return total;
+}
+
+/** The markers in `dir` whose owner may still be running: ours, a live pid on this host, or another host's not yet a week old. */
+async function liveMarkers(dir: string): Promise<string[]> {
+  const live: string[] = [];
+  for (const name of await entries(dir)) {
+    const [host, pid] = ownerOf(name);
+    if (host === hostname() ? pid === process.pid || isAlive(pid) : await youngerThan(join(dir, name), FOREIGN_MARKER_MAX_AGE_MS)) live.push(name);
+    // A dead owner's marker is released: tidy it away in passing.
+    else await rm(join(dir, name), { force: true });
+  }
+  return live;
+}
+
+function ownerOf(marker: string): [string, number] {
+  const parts = marker.split('.');
+  return [parts.slice(0, -2).join('.'), Number(parts[parts.length - 2])];
+}
+
+async function youngerThan(path: string, ms: number): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  return !!info && Date.now() - info.mtimeMs < ms;
+}
+
+/** Sets the file's mtime to now (creating it if missing): the entry's last use, seen by every process. */
+async function touch(path: string): Promise<void> {
+  const now = new Date();
+  await utimes(path, now, now).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await writeFile(path, '');
+  });
+}
+
+function once(fn: () => Promise<unknown>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn().then(() => undefined));
 }
 
 async function entries(dir: string): Promise<string[]> {
@@ -157,6 +377,7 @@ async function isLeftoverWork(path: string, name: string): Promise<boolean> {
 }
 
 function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -30,6 +30,7 @@ async function main() {
     temporalAddress: config.temporalAddress,
     namespace: config.namespace,
     cacheDir: config.cacheDir,
+    imageCacheMaxBytes: config.imageCacheMaxBytes,
     createExecutor: () => selectExecutor(requested, { cacheDir: config.cacheDir, kernelPath: config.kernelPath }),
     version,
     spec: config.spec,

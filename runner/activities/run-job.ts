@@ -48,10 +48,11 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
       // Heartbeats go on while api calls are retried through an outage: the job is alive, only waiting.
       const heartbeats = setInterval(beat, deps.heartbeatIntervalMs ?? 1000);
       const scratchDir = join(deps.scratchRoot, `${jobId}-${attempt}`);
+      let image: CachedImage | undefined;
       try {
         const job = await claim(deps, jobId, call);
         setPhase('pulling');
-        const image = await pullImage(deps, job);
+        image = await pullImage(deps, job);
         await mkdir(scratchDir, { recursive: true });
 
         setPhase('booting');
@@ -76,6 +77,8 @@ export function createRunnerActivities(deps: RunnerActivityDeps): RunnerActiviti
         }
       } finally {
         clearInterval(heartbeats);
+        // Normally released as soon as the executor is done (execute()); this covers every way out before that.
+        await image?.release();
         await rm(scratchDir, { recursive: true, force: true });
       }
     },
@@ -132,20 +135,27 @@ async function execute(
 ): Promise<RunJobResult> {
   const argv = resolveArgv(image.config, job.entrypoint, job.cmd);
   if (argv.length === 0) throw ApplicationFailure.nonRetryable('the image has no entrypoint or cmd and the job gave none', 'BenchmarkStarted');
-  const result = await deps.executor.run({
-    jobId: job.uuid,
-    rootfs: image.rootfs,
-    imageKey: image.key,
-    argv,
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...image.config.env, ...job.env },
-    cwd: image.config.workingDir,
-    timeoutMs: job.timeout_seconds * 1000,
-    filePaths: job.file_paths,
-    resources: { cpus: job.spec.cpus, memoryMiB: job.spec.memory_mib },
-    scratchDir,
-    signal: Context.current().cancellationSignal,
-    onPhase: setPhase,
-  });
+  let result: Awaited<ReturnType<Executor['run']>>;
+  try {
+    result = await deps.executor.run({
+      jobId: job.uuid,
+      rootfs: image.rootfs,
+      imageKey: image.key,
+      argv,
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...image.config.env, ...job.env },
+      cwd: image.config.workingDir,
+      timeoutMs: job.timeout_seconds * 1000,
+      filePaths: job.file_paths,
+      resources: { cpus: job.spec.cpus, memoryMiB: job.spec.memory_mib },
+      scratchDir,
+      signal: Context.current().cancellationSignal,
+      onPhase: setPhase,
+    });
+  } finally {
+    // The executor is done with the rootfs (the sandbox's overlay is unmounted, the microVM's
+    // initramfs packed): from here on the image cache may evict it.
+    await image.release();
+  }
   if (result.canceled) {
     // The runner itself is going away (SIGTERM past its grace time), not the user canceling: say so.
     if (Context.current().cancellationDetails?.workerShutdown) {
