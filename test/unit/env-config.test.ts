@@ -46,5 +46,11 @@ describe('configuration from the environment', () => {
     expect(failure(() => runnerConfigFromEnv({ BENCHLINE_RUNNER: 'r' })).message).toBe('invalid configuration: BENCHLINE_RUNNER_TOKEN: is required');
     expect(runnerConfigFromEnv({ BENCHLINE_RUNNER: 'r', BENCHLINE_RUNNER_TOKEN: 't', BENCHLINE_EXECUTOR: 'sandbox' })).toMatchObject({ executor: 'sandbox', shutdownGraceSeconds: 300, pingIntervalMs: undefined });
     expect(failure(() => runnerConfigFromEnv({ BENCHLINE_RUNNER: 'r', BENCHLINE_RUNNER_TOKEN: 't', BENCHLINE_EXECUTOR: 'vm' })).message).toContain('BENCHLINE_EXECUTOR: expected one of microvm, sandbox, got "vm"');
+    // The image cache's budget: 20 GiB unless set; a budget of nothing (or not a number) is a mistake, not "no cache".
+    expect(runnerConfigFromEnv({ BENCHLINE_RUNNER: 'r', BENCHLINE_RUNNER_TOKEN: 't' }).imageCacheMaxBytes).toBe(20 * 1024 ** 3);
+    expect(runnerConfigFromEnv({ BENCHLINE_RUNNER: 'r', BENCHLINE_RUNNER_TOKEN: 't', BENCHLINE_IMAGE_CACHE_MAX_BYTES: '5000000000' }).imageCacheMaxBytes).toBe(5e9);
+    for (const bad of ['0', '20G', '-1']) {
+      expect(failure(() => runnerConfigFromEnv({ BENCHLINE_RUNNER: 'r', BENCHLINE_RUNNER_TOKEN: 't', BENCHLINE_IMAGE_CACHE_MAX_BYTES: bad })).message).toContain(`BENCHLINE_IMAGE_CACHE_MAX_BYTES: expected a whole number of at least 1, got "${bad}"`);
+    }
   });
 });
