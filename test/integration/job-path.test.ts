@@ -1,4 +1,9 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseImageRef } from '../../common/image-ref';
 import { DEMO_BENCHMARK_SH } from '../../devenv/images';
+import { imageKey } from '../../runner/images';
 import { Stack } from '../harness/stack';
 
 /** One job through every real part: registry, api, Temporal, orchestrator, runner, sandbox, Postgres. */
@@ -44,6 +49,12 @@ describe('a benchmark job end to end', () => {
     expect(activities).toEqual(['runJob', 'recordRunResult', 'processResults']);
     // The api pinned the image at submission: no local activity (a marker) ran before dispatch either.
     expect(history.events!.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
+
+    // The runner let go of the cached image once the job was done with it (else it could never be
+    // evicted), and recorded the use that keeps it from being the least recently used.
+    const entry = join(process.env.BENCHLINE_TEST_SCRATCH!, 'images', 'by-source', imageKey({ ...parseImageRef(benchImage), digest: job.image_digest! }));
+    expect(existsSync(join(entry, 'last-used'))).toBe(true);
+    expect(readdirSync(join(entry, 'in-use')).filter((m) => m.startsWith(`${hostname()}.${process.pid}.`))).toEqual([]);
   });
 
   it('reads output files named in file_paths, env and cmd overrides', async () => {
