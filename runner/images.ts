@@ -85,7 +85,8 @@ export interface ImageCacheOptions {
  * Pulls images by digest (registry → OCI layout, every connection through the outbound guard, see
  * oci-pull.ts → umoci unpack) into a cache keyed by source and digest. A digest names immutable
  * content, so a cached unpack never goes stale; concurrent pulls of one image race harmlessly to a
- * rename and one wins.
+ * rename and one wins. Entries beyond the size budget go least recently used first, never one a
+ * live job on this host uses (see the marker protocol above).
  *
  * Tenants share runners, so a digest alone proves nothing about who may run it: every job, cache
  * hit or not, first shows that its own registry, repository and credentials serve the digest (the
@@ -117,7 +118,8 @@ export class ImageCache {
    * Run once at start, before any pull: removes what earlier runs left behind, and returns it
    * (relative to the cache). Pull work dirs of processes on this host that are gone (a live runner's
    * are left alone; any other once untouched for a day), and bundles/, the digest-keyed unpacks from
-   * before the by-source layout, which no runner reads any more.
+   * before the by-source layout, which no runner reads any more. Then brings the cache within its
+   * size budget (see evict()).
    */
   async removeLeftovers(): Promise<string[]> {
     const tmp = join(this.dir, 'tmp');
@@ -128,7 +130,7 @@ export class ImageCache {
     if (existsSync(join(this.dir, 'bundles'))) leftovers.push('bundles');
     for (const path of leftovers) await rm(join(this.dir, path), { recursive: true, force: true });
     // A host that filled its disk before the budget existed (or whose budget was lowered) starts within it.
-    await this.evict();
+    await this.evictLogged();
     return leftovers;
   }
 
@@ -157,7 +159,7 @@ export class ImageCache {
       config ??= this.configs.get(key) ?? (JSON.parse(await readFile(join(bundle, 'image-config.json'), 'utf8')) as ImageConfig);
       this.configs.set(key, config);
       // The new entry is marked in use, so the pass never takes what this job is about to run.
-      if (pulled) await this.evict();
+      if (pulled) await this.evictLogged();
       return { digest: image.digest, key, rootfs: join(bundle, 'rootfs'), config, release: once(() => rm(marker, { force: true })) };
     }
   }
@@ -192,6 +194,11 @@ export class ImageCache {
     const pass = this.evicting.then(() => this.evictPass());
     this.evicting = pass.catch(() => undefined);
     return pass;
+  }
+
+  /** A pass that fails (a permission, a full disk) costs the cache its budget for now, not the job or the runner its start. */
+  private evictLogged(): Promise<void> {
+    return this.evict().catch((err: Error) => logger.warn({ err: err.message, maxBytes: this.maxBytes }, 'image cache eviction failed; the cache may be over its size budget'));
   }
 
   private async evictPass(): Promise<void> {
