@@ -81,7 +81,10 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     // Only now, holding the lease: no other daemon of this runner runs jobs in it.
     const stale = await clearStaleScratch(scratchRoot);
     if (stale.dirs.length) log(`removed ${stale.dirs.length} job scratch dir(s) (${stale.mounts.length} mount(s)) a previous run left behind`);
-    const images = new ImageCache(join(options.cacheDir, 'images'), new OutboundGuard(options.outbound), { maxBytes: options.imageCacheMaxBytes });
+    const images = new ImageCache(join(options.cacheDir, 'images'), new OutboundGuard(options.outbound), {
+      maxBytes: options.imageCacheMaxBytes,
+      onEvicted: async (key) => executor.forgetImage?.(key),
+    });
     const leftovers = await images.removeLeftovers();
     if (leftovers.length) log(`removed ${leftovers.join(', ')} from the image cache: pulls a previous run left half-finished, unpacks of the old digest-keyed layout`);
     const connection = await NativeConnection.connect({ address: options.temporalAddress });

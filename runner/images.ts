@@ -79,6 +79,8 @@ const FOREIGN_MARKER_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 export interface ImageCacheOptions {
   /** Total bytes of unpacked images the cache keeps; least recently used entries go beyond it. */
   maxBytes?: number;
+  /** Called with each evicted entry's key, to drop what was derived from it (the executor's forgetImage). */
+  onEvicted?: (imageKey: string) => Promise<void>;
 }
 
 /**
@@ -102,6 +104,7 @@ export class ImageCache {
   /** Configs of the unpacks this process has used, by cache key. */
   private readonly configs = new Map<string, ImageConfig>();
   private readonly maxBytes: number;
+  private readonly onEvicted?: (imageKey: string) => Promise<void>;
   /** One eviction pass at a time in this process (others on the host are handled by the markers). */
   private evicting: Promise<unknown> = Promise.resolve();
 
@@ -112,6 +115,7 @@ export class ImageCache {
   ) {
     this.work = join(dir, 'tmp', workOwner());
     this.maxBytes = options.maxBytes ?? DEFAULT_IMAGE_CACHE_MAX_BYTES;
+    this.onEvicted = options.onEvicted;
   }
 
   /**
@@ -250,6 +254,7 @@ export class ImageCache {
     }
     this.configs.delete(entry.key);
     await rm(away, { recursive: true, force: true });
+    await this.onEvicted?.(entry.key);
     return true;
   }
 

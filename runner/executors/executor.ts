@@ -60,4 +60,9 @@ export interface Executor {
   /** What this executor is, for the runner's registration and each job's metadata. */
   describe(): Record<string, unknown>;
   run(request: ExecutionRequest): Promise<ExecutionResult>;
+  /**
+   * The image cache evicted this image (by its key): drop whatever the executor derived from it
+   * (the microVM's packed archive), so the cache's budget bounds those too. No job uses it then.
+   */
+  forgetImage?(imageKey: string): Promise<void>;
 }

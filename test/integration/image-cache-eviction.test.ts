@@ -44,7 +44,9 @@ describe('image cache eviction', () => {
 
   const newCache = () => {
     const dir = mkdtempSync(join(tmpdir(), 'benchline-evict-cache-'));
-    return { dir, cache: new ImageCache(dir, guard, { maxBytes: budget }) };
+    // What the executor is told to forget (the daemon passes its forgetImage): each evicted key, in order.
+    const evicted: string[] = [];
+    return { dir, evicted, cache: new ImageCache(dir, guard, { maxBytes: budget, onEvicted: async (key) => void evicted.push(key) }) };
   };
   const entry = (dir: string, name: keyof typeof images) => join(dir, 'by-source', imageKey(images[name]));
   const cached = (dir: string) => readdirSync(join(dir, 'by-source')).sort();
@@ -61,7 +63,7 @@ describe('image cache eviction', () => {
   const markInUse = (dir: string, name: keyof typeof images, pid: number) => writeFileSync(join(entry(dir, name), 'in-use', `${hostname()}.${pid}.0badc0de`), '');
 
   it('evicts the least recently used image, not one just used, and pulls it again on its next use', async () => {
-    const { dir, cache } = newCache();
+    const { dir, cache, evicted } = newCache();
     await use(cache, 'a');
     await use(cache, 'b');
     await use(cache, 'a'); // a cache hit makes a the most recent: b is now the oldest
@@ -73,6 +75,7 @@ describe('image cache eviction', () => {
     await use(cache, 'b');
     expect(cached(dir)).toEqual(keys('b', 'c'));
     expect(total(dir)).toBeLessThanOrEqual(budget);
+    expect(evicted).toEqual([imageKey(images.b), imageKey(images.a)]);
   });
 
   it('never evicts an image a live runner process is using, nor the one a job holds in this process', async () => {

@@ -12,7 +12,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { ExecutionRequest, ExecutionResult, Executor, OUTPUT_LIMITS } from '../executor';
 import { GuestSetup, InvalidJobError, packGuestJob } from './guest-job';
-import { ensureImageArchive, writeInitrd } from './initramfs';
+import { ensureImageArchive, forgetImageArchives, writeInitrd } from './initramfs';
 import { describeFailedBoot, ProbeResult } from './probe';
 import { runSession, SessionResult } from './session';
 import { Accel } from './vmm';
@@ -72,6 +72,11 @@ export class MicrovmExecutor implements Executor {
       kernelFormat: kernel.format,
       ...(backend.needsModules ? { kernelModules: kernel.modules?.map((m) => m.name) } : kernel.modulesNote && { kernelModulesNote: kernel.modulesNote }),
     };
+  }
+
+  async forgetImage(imageKey: string): Promise<void> {
+    // Both packings: a runner restarted with the other compression setting may have left one.
+    await forgetImageArchives({ cacheDir: this.rt.cacheDir, imageKey });
   }
 
   async run(req: ExecutionRequest): Promise<ExecutionResult> {

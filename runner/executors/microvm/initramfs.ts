@@ -46,6 +46,11 @@ export function imageArchivePath(options: Omit<ImageArchiveOptions, 'rootfs'>): 
   return path.join(options.cacheDir, 'images', `${name}.v${FORMAT_VERSION}.cpio${options.compress ? '.gz' : ''}`);
 }
 
+/** Removes the image's archives, compressed or not (its unpacked image was evicted from the cache). */
+export async function forgetImageArchives(options: Omit<ImageArchiveOptions, 'rootfs' | 'compress'>): Promise<void> {
+  await Promise.all([false, true].map((compress) => rm(imageArchivePath({ ...options, compress }), { force: true })));
+}
+
 /** The image's archive, packed on first use; concurrent callers share one packing. */
 export function ensureImageArchive(options: ImageArchiveOptions): Promise<ImageArchive> {
   const target = imageArchivePath(options);
