@@ -18,16 +18,17 @@ import { createWebhookActivities, withWebhookEvents, type WebhookSettings } from
  * bounded by the database outage window; the gate and the reconciler keep retrying on their own terms.
  * The activities that settle a job or a pipeline also emit its webhook events; the deliveries go
  * through `outbound` too, their workflows on `webhooks.taskQueue`. Scheduled runs place their jobs
- * as submissions do: on runners seen within `runnerActiveSeconds`.
+ * as submissions do: on runners seen within `runnerActiveSeconds`. `secretsKey` opens the sealed
+ * registry passwords (digest resolution) and webhook secrets (signing) where they are used.
  */
 export function createControlActivities(
   db: Knex,
   client: Client,
   outbound: OutboundGuard,
-  settings: { dbOutageWindowSeconds: number; webhooks: WebhookSettings; runnerActiveSeconds: number },
+  settings: { dbOutageWindowSeconds: number; webhooks: WebhookSettings; runnerActiveSeconds: number; secretsKey: Buffer },
 ): ControlActivities {
   const { dbOutageWindowSeconds, webhooks } = settings;
-  const { activities: delivery, events } = createWebhookActivities(db, client, outbound, webhooks);
+  const { activities: delivery, events } = createWebhookActivities(db, client, outbound, webhooks, settings.secretsKey);
   const settling = withWebhookEvents({ ...createJobStateActivities(db), ...createProcessResultsActivities(db), ...createPipelineActivities(db) }, events, {
     jobs: ['recordRunResult', 'markJobFailed', 'markJobCanceled', 'processResults'],
     jobLists: ['settleUnstartedJobs'],
@@ -35,7 +36,7 @@ export function createControlActivities(
   });
   return {
     ...createGateActivities(db, client),
-    ...withOutageWindow({ ...createResolveActivities(db, outbound), ...settling, ...createScheduledRunActivities(db, settings.runnerActiveSeconds) }, dbOutageWindowSeconds),
+    ...withOutageWindow({ ...createResolveActivities(db, outbound, settings.secretsKey), ...settling, ...createScheduledRunActivities(db, settings.runnerActiveSeconds) }, dbOutageWindowSeconds),
     ...createReconcileActivities(db, client, events),
     ...delivery,
   };

@@ -1,12 +1,14 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { parseImageRef } from '../common/image-ref';
+import { openCredentials } from '../common/secret-box';
 import { hashToken } from '../common/tokens';
 import { committedJob, issueClaimTicket } from '../db/jobs';
 import { isImageRefusal, resolveDigest } from '../net/oci-registry';
 import { OutboundError, type OutboundGuard } from '../net/outbound';
 
-export function createResolveActivities(db: Knex, outbound: OutboundGuard) {
+/** `secretsKey` opens the job's sealed registry password, for this lookup only. */
+export function createResolveActivities(db: Knex, outbound: OutboundGuard, secretsKey: Buffer) {
   return {
     /**
      * Pins the job to its image's digest, before any runner time is spent, and issues attempt 1's
@@ -16,7 +18,7 @@ export function createResolveActivities(db: Knex, outbound: OutboundGuard) {
       const job = await committedJob(db, jobId);
       if (!job) return null;
       try {
-        const digest = await resolveDigest(outbound, parseImageRef(job.config.image), job.config.image_credentials);
+        const digest = await resolveDigest(outbound, parseImageRef(job.config.image), openCredentials(job.config.image_credentials, secretsKey));
         await issueClaimTicket(db, jobId, 1, hashToken(firstClaimTicket), { image_digest: digest });
         return digest;
       } catch (err) {

@@ -14,6 +14,7 @@ import {
   type WebhookRetry,
 } from '../common/contracts';
 import { escapeNul } from '../common/postgres-text';
+import { open } from '../common/secret-box';
 import { DELIVERY_HEADER, EVENT_HEADER, interpolateHeaders, SIGNATURE_HEADER, signatureHeader, type TemplateValues } from '../common/webhook-headers';
 import { alertsQuery } from '../db/alerts';
 import { isDatabaseUnavailable } from '../db/unavailable';
@@ -100,7 +101,8 @@ export interface WebhookEvents {
   pipelineEnded(pipelineId: string): Promise<void>;
 }
 
-export function createWebhookActivities(db: Knex, client: Client, outbound: OutboundGuard, settings: WebhookSettings): { activities: WebhookActivities; events: WebhookEvents } {
+/** `secretsKey` opens each webhook's sealed signing secret, only to sign an attempt. */
+export function createWebhookActivities(db: Knex, client: Client, outbound: OutboundGuard, settings: WebhookSettings, secretsKey: Buffer): { activities: WebhookActivities; events: WebhookEvents } {
   /** Stores the events with a delivery per subscribed webhook, then starts those deliveries. */
   async function emit(projectId: string, events: { event: WebhookEvent; type: WebhookEventType }[]): Promise<void> {
     const subscribers = new Map<WebhookEventType, string[]>();
@@ -168,7 +170,7 @@ export function createWebhookActivities(db: Knex, client: Client, outbound: Outb
         'user-agent': 'Benchline-Webhooks/1',
         [EVENT_HEADER]: event.type,
         [DELIVERY_HEADER]: delivery.id,
-        [SIGNATURE_HEADER]: signatureHeader(delivery.secret, timestamp, body),
+        [SIGNATURE_HEADER]: signatureHeader(open(delivery.secret, secretsKey), timestamp, body),
       };
       const startedAt = new Date();
       const start = performance.now();

@@ -2,7 +2,7 @@ import { CONTROL_TASK_QUEUE, type WebhookRetry } from '../common/contracts';
 import { webhookRetryFromEnv } from '../common/webhook-retry';
 import { runnerActivityEnv } from '../common/runner-activity';
 import { outboundEnv, outboundPolicyFromEnv, ownRegistriesFromEnv, type OutboundPolicy } from '../net/outbound';
-import { commonEnv, envBool, envInt, envList, envPositive, envString, envUrl, parseEnv } from '../common/env';
+import { commonEnv, envBool, envInt, envList, envPositive, envSecretsKey, envString, envUrl, parseEnv } from '../common/env';
 import { databaseConfig, databaseEnv, type DatabaseConfig } from '../db/config';
 import type { LeaseTimeouts } from '../db/runner-lease';
 import type { RateLimits } from './rate-limit';
@@ -80,6 +80,11 @@ export interface ApiConfig {
   runnerLease: LeaseTimeouts;
   /** A spec accepts jobs only while a runner serving it was seen within this many seconds (db/specs.ts jobRoute). */
   runnerActiveSeconds: number;
+  /**
+   * BENCHLINE_SECRETS_KEY: seals registry passwords and webhook signing secrets before they are
+   * written, and opens a job's password for the runner that claims it (common/secret-box.ts).
+   */
+  secretsKey: Buffer;
 }
 
 /** Every variable the api reads, parsed (parseEnv: a bad one fails the start, naming it). */
@@ -109,6 +114,7 @@ const apiEnv = {
   BENCHLINE_SHUTDOWN_TIMEOUT_MS: envInt(25000, { min: 1, max: 600000 }),
   BENCHLINE_RUNNER_LEASE_STALE_SECONDS: envPositive(30),
   BENCHLINE_RUNNER_LEASE_STOPPING_SECONDS: envPositive(60),
+  BENCHLINE_SECRETS_KEY: envSecretsKey(),
 };
 
 /** Throws a ConfigError naming every variable that does not parse. */
@@ -143,6 +149,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     webhookRetry: webhookRetryFromEnv(env),
     runnerLease: { staleSeconds: e.BENCHLINE_RUNNER_LEASE_STALE_SECONDS, stoppingSeconds: e.BENCHLINE_RUNNER_LEASE_STOPPING_SECONDS },
     runnerActiveSeconds: e.BENCHLINE_RUNNER_ACTIVE_SECONDS,
+    secretsKey: e.BENCHLINE_SECRETS_KEY,
   };
 }
 

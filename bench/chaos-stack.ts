@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { CONTROL_TASK_QUEUE } from '../common/contracts';
+import { generateSecretsKey } from '../common/secret-box';
 import { connect, migrateLatest, type Db } from '../db/connection';
 import { createOrganization, createProject, createRunner, createSpec, createUser } from '../db/seed';
 import { buildAndPushImage } from '../devenv/images';
@@ -143,6 +144,8 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     // A development server, as `npm run dev` is: its registry is on loopback and its own.
     BENCHLINE_ALLOW_PRIVATE_NETWORKS: '1',
     BENCHLINE_OWN_REGISTRY: registry.address,
+    // One key for the stack's life: restarted services must open what the earlier ones sealed.
+    BENCHLINE_SECRETS_KEY: generateSecretsKey(),
   };
   const asRole = async (role: string) => {
     if (!options.rolePerService) return {};

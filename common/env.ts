@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSecretsKey } from './secret-box';
 
 /**
  * A process that cannot start as configured: main() prints `message` as one line on stderr and
@@ -77,6 +78,22 @@ export const envRequired = () =>
   raw.transform((v, ctx) => {
     if (v !== undefined) return v;
     ctx.addIssue({ code: 'custom', message: 'is required' });
+    return z.NEVER;
+  });
+
+/**
+ * The key secrets are sealed with at rest (common/secret-box.ts): 32 bytes in base64, required.
+ * Never echoed: a malformed value is described by its length only.
+ */
+export const envSecretsKey = () =>
+  raw.transform((v, ctx) => {
+    if (v === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'is required (32 random bytes in base64: openssl rand -base64 32); keep it, rows sealed with it cannot be read without it' });
+      return z.NEVER;
+    }
+    const key = parseSecretsKey(v);
+    if (Buffer.isBuffer(key)) return key;
+    ctx.addIssue({ code: 'custom', message: key });
     return z.NEVER;
   });
 

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { createControlActivities } from '../activities';
 import { DEFAULT_DB_OUTAGE_WINDOW_SECONDS, MAX_DB_OUTAGE_WINDOW_SECONDS } from '../activities/outage';
 import { CONTROL_TASK_QUEUE, DEFAULT_WEBHOOK_RETRY, type WebhookRetry } from '../common/contracts';
-import { commonEnv, envInt, envString, parseEnv } from '../common/env';
+import { commonEnv, envInt, envSecretsKey, envString, parseEnv } from '../common/env';
 import { temporalTracingPlugins } from '../common/tracing';
 import { DEFAULT_RUNNER_ACTIVE_SECONDS, runnerActivityEnv } from '../common/runner-activity';
 import { webhookRetryFromEnv } from '../common/webhook-retry';
@@ -23,6 +23,8 @@ export interface OrchestratorOptions {
   webhookRetry?: WebhookRetry;
   /** How recently a runner must have been seen for a scheduled run's spec to count it (default DEFAULT_RUNNER_ACTIVE_SECONDS). */
   runnerActiveSeconds?: number;
+  /** BENCHLINE_SECRETS_KEY: opens the registry passwords and webhook secrets the activities use (common/secret-box.ts). */
+  secretsKey: Buffer;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -34,13 +36,14 @@ const orchestratorEnvShape = {
   BENCHLINE_DB_OUTAGE_WINDOW_SECONDS: envInt(DEFAULT_DB_OUTAGE_WINDOW_SECONDS, { min: 1, max: MAX_DB_OUTAGE_WINDOW_SECONDS }),
   ...outboundEnv,
   ...runnerActivityEnv,
+  BENCHLINE_SECRETS_KEY: envSecretsKey(),
 };
 
 /**
  * The orchestrator's settings from the environment (the orchestrator process, or an api hosting a
  * control worker); a ConfigError names each variable that does not parse.
  */
-export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<OrchestratorOptions, 'namespace' | 'taskQueue' | 'outbound' | 'dbOutageWindowSeconds' | 'webhookRetry' | 'runnerActiveSeconds'>> {
+export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<OrchestratorOptions, 'namespace' | 'taskQueue' | 'outbound' | 'dbOutageWindowSeconds' | 'webhookRetry' | 'runnerActiveSeconds' | 'secretsKey'>> {
   const e = parseEnv(orchestratorEnvShape, env);
   return {
     namespace: e.TEMPORAL_NAMESPACE,
@@ -49,6 +52,7 @@ export function orchestratorEnv(env: NodeJS.ProcessEnv = process.env): Required<
     dbOutageWindowSeconds: e.BENCHLINE_DB_OUTAGE_WINDOW_SECONDS,
     webhookRetry: webhookRetryFromEnv(env),
     runnerActiveSeconds: e.BENCHLINE_RUNNER_ACTIVE_SECONDS,
+    secretsKey: e.BENCHLINE_SECRETS_KEY,
   };
 }
 
@@ -70,6 +74,7 @@ export function createOrchestratorWorker(options: OrchestratorOptions): Promise<
       dbOutageWindowSeconds: outageWindow,
       webhooks: { taskQueue, retry: options.webhookRetry ?? DEFAULT_WEBHOOK_RETRY },
       runnerActiveSeconds: options.runnerActiveSeconds ?? DEFAULT_RUNNER_ACTIVE_SECONDS,
+      secretsKey: options.secretsKey,
     }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     // When tracing (common/tracing.ts): workflow and activity spans, the workflow interceptors bundled

@@ -12,7 +12,8 @@
  *
  * Refuses to start while any of its ports is taken, naming the holder. Ports, data directory and
  * names move with TEMPORAL_PORT, TEMPORAL_UI_PORT, REGISTRY_PORT, BENCHLINE_API_PORT,
- * BENCHLINE_DATA_DIR, DATABASE_URL (its database is used) and BENCHLINE_DEMO_RUNNER.
+ * BENCHLINE_DATA_DIR, DATABASE_URL (its database is used) and BENCHLINE_DEMO_RUNNER. The sealing key
+ * (BENCHLINE_SECRETS_KEY) is made on the first run and kept in the data directory (devenv/secrets-key.ts).
  *
  * `npm run dev` runs it with `exec node --require tsx/cjs`, not the tsx CLI: that wrapper relays a
  * signal and SIGKILLs its child unless the child acknowledges within 30 ms, which would cut the
@@ -29,6 +30,7 @@ import { buildAndPushImage, DEMO_BENCHMARK, DEMO_BENCHMARK_SH } from '../devenv/
 import { DATA_DIR, ROOT, TEMPORAL_DEV_SERVER_ARGS, temporalCliPath } from '../devenv/paths';
 import { assertPortsFree } from '../devenv/ports';
 import { ensureDatabase, postgresServer } from '../devenv/postgres';
+import { devSecretsKey } from '../devenv/secrets-key';
 import { stopGroup } from '../devenv/process-group';
 import { startRegistry } from '../devenv/registry';
 import { waitFor } from '../devenv/wait';
@@ -165,6 +167,8 @@ async function main() {
   await db.destroy();
 
   const apiUrl = `http://127.0.0.1:${API_PORT}`;
+  const secrets = await devSecretsKey(DATA_DIR);
+  console.log(`    secrets sealed with the key from ${secrets.source}`);
   const common = {
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
@@ -173,6 +177,7 @@ async function main() {
     // the server's own (anonymous submissions may use it).
     BENCHLINE_ALLOW_PRIVATE_NETWORKS: '1',
     BENCHLINE_OWN_REGISTRY: registry.address,
+    BENCHLINE_SECRETS_KEY: secrets.key,
   };
   step(`api on ${apiUrl}, orchestrator, runner ${demo.runner} for spec ${demo.spec} (${executor} executor)`);
   // The development topology: the api hosts a control worker and starts job workflows eagerly (the

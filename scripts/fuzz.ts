@@ -14,6 +14,7 @@ import { buildApp } from '../api/app';
 import { apiConfigFromEnv } from '../api/config';
 import { connect, migrateLatest } from '../db/connection';
 import { createOrganization, createProject, createRunner, createSpec, createUser, grantAdmin } from '../db/seed';
+import { generateSecretsKey } from '../common/secret-box';
 import { fuzz } from '../devenv/fuzz';
 import { DATA_DIR, TEMPORAL_DEV_SERVER_ARGS, temporalCliPath } from '../devenv/paths';
 import { dropDatabase, ensureDatabase, postgresServer } from '../devenv/postgres';
@@ -49,7 +50,10 @@ async function main() {
     const nativeConnection = await NativeConnection.connect({ address });
     cleanup.push(() => nativeConnection.close());
     // The fuzzer names any host as a registry: the production policy, private networks refused.
-    const orchestrator = await createOrchestratorWorker({ connection: nativeConnection, db, outbound: { allowPrivateNetworks: false } });
+    // This run's own sealing key, unless one is set (the api config below reads it too).
+    process.env.BENCHLINE_SECRETS_KEY ??= generateSecretsKey();
+    const { secretsKey } = apiConfigFromEnv();
+    const orchestrator = await createOrchestratorWorker({ connection: nativeConnection, db, outbound: { allowPrivateNetworks: false }, secretsKey });
     const running = orchestrator.run();
     cleanup.push(async () => {
       orchestrator.shutdown();

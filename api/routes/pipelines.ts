@@ -5,6 +5,7 @@ import { JOB_PROJECT_ATTRIBUTE, pausePipelineSignal, PIPELINE_WORKFLOW, pipeline
 import { errorBody, resourceRef } from '../../common/schemas';
 import { newPipeline, pipelineListQuery, pipelineSummary, pipelineView } from '../../common/schemas/pipelines';
 import { tierOf, tierPolicy } from '../../common/tiers';
+import { sealPipelineCredentials } from '../../common/secret-box';
 import { DuplicatePipeline, pipelineByIdempotencyKey, pipelinesQuery, setPipelinePaused, writePipeline, type PipelineListRow } from '../../db/pipelines';
 import { getOrganization } from '../../db/projects';
 import { conflict } from '../errors';
@@ -45,7 +46,8 @@ const pipelineRoutes: FastifyPluginAsyncZod = async (app) => {
       try {
         const { pipeline } = await writePipeline(
           app.db,
-          pipelineSubmission(project, body, checked, { idempotencyKey: body.idempotency_key ?? null, submittedBy: request.user!.id, sourceIp: request.ip }),
+          // Registry passwords sealed before the transaction, as POST /v0/run does.
+          pipelineSubmission(project, sealPipelineCredentials(body, app.config.secretsKey), checked, { idempotencyKey: body.idempotency_key ?? null, submittedBy: request.user!.id, sourceIp: request.ip }),
           async (pipeline, jobs) => {
             await startBeforeCommit(
               app,

@@ -7,6 +7,7 @@ import { jobGates, tierOf, tierPolicy } from '../../common/tiers';
 import { projectRules } from '../../db/concurrency-rules';
 import { getOrganization } from '../../db/projects';
 import { delayedStart } from '../../common/start-after';
+import { sealRunCredentials } from '../../common/secret-box';
 import type { JobRow, OrganizationRow, SpecRow } from '../../db/rows';
 import { findSpec, jobRoute } from '../../db/specs';
 import { DuplicateSubmission, jobByIdempotencyKey, ProjectClaimed, writeSubmission } from '../../db/submissions';
@@ -65,7 +66,8 @@ const runRoutes: FastifyPluginAsyncZod = async (app) => {
       try {
         const { job, claim } = await writeSubmission(
           app.db,
-          { project, body, spec, policy, sourceIp: request.ip, submittedBy: request.user?.id ?? null, gateScope: app.config.controlTaskQueue, pinned, startAfter },
+          // Sealed before the transaction: nothing can fail half-way through the write for it.
+          { project, body: sealRunCredentials(body, app.config.secretsKey), spec, policy, sourceIp: request.ip, submittedBy: request.user?.id ?? null, gateScope: app.config.controlTaskQueue, pinned, startAfter },
           (job, admission) => startWorkflow(job, spec, taskQueue, labels, admission, firstTicket),
         );
         app.metrics.jobsSubmitted.inc({ tier: policy.tier });

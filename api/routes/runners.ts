@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseImageRef } from '../../common/image-ref';
 import { CLAIM_TICKET_HEADER, claimedJob, claimTicketHeaders, errorBody, jobStarted, outputUploadQuery, resourceRef, runnerRegistered, runnerRegistration, runnerRelease } from '../../common/schemas';
 import { RUNNER_LEASE_HELD, runnerTaskQueue, SPEC_PAUSED_CODE } from '../../common/contracts';
+import { openCredentials } from '../../common/secret-box';
 import { hashToken } from '../../common/tokens';
 import { claimJob, getJob, holdsClaim, markJobRunning, type ClaimRequest } from '../../db/jobs';
 import { putOutput } from '../../db/outputs';
@@ -115,7 +116,8 @@ const runnerRoutes: FastifyPluginAsyncZod = async (app) => {
         file_paths: job.config.file_paths ?? [],
         timeout_seconds: job.timeout_seconds,
         spec: { slug: spec!.slug, cpus: spec!.cpus, memory_mib: spec!.memory_mib },
-        image_credentials: job.config.image_credentials,
+        // Opened for the claiming runner only (it pulls with them); stored sealed, never shown in views.
+        image_credentials: openCredentials(job.config.image_credentials, app.config.secretsKey),
       };
     },
   );

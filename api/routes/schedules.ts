@@ -7,6 +7,7 @@ import { resourceRef } from '../../common/schemas/fields';
 import { paginationQuery } from '../../common/schemas/pagination';
 import { newSchedule, scheduleNote, scheduleView, type NewSchedule, type ScheduleView } from '../../common/schemas/schedules';
 import { tierOf, tierPolicy } from '../../common/tiers';
+import { sealPipelineCredentials, sealRunCredentials } from '../../common/secret-box';
 import { findTestbed, getOrganization } from '../../db/projects';
 import { isUuid } from '../../db/refs';
 import type { ProjectRow } from '../../db/rows';
@@ -63,9 +64,14 @@ const scheduleRoutes: FastifyPluginAsyncZod = async (app) => {
         template.pipeline.jobs.forEach((job, i) => checkJobImage(app, request, job.job.image, `body.template.pipeline.jobs[${i}]`));
         await checkPipeline(app.db, project, organization, policy, template.pipeline, 'body.template.pipeline', app.config.runnerActiveSeconds);
       }
+      // Registry passwords sealed before the transaction; each run copies them into its jobs still sealed.
+      const sealed =
+        template.kind === 'run'
+          ? { ...template, run: sealRunCredentials(template.run, app.config.secretsKey) }
+          : { ...template, pipeline: sealPipelineCredentials(template.pipeline, app.config.secretsKey) };
       const created = await app.db.transaction(async (trx) => {
         const row = await insertSchedule(trx, {
-          project_id: project.id, template: body.template, cron: body.cron, timezone: body.timezone, created_by: request.user!.id, source_ip: request.ip,
+          project_id: project.id, template: sealed, cron: body.cron, timezone: body.timezone, created_by: request.user!.id, source_ip: request.ip,
         });
         // Before COMMIT: a schedule Temporal refused leaves no row behind.
         await createTemporalSchedule(row.id, body);

@@ -7,6 +7,7 @@ import { headerTemplatesProblem } from '../../common/webhook-headers';
 import { resourceRef } from '../../common/schemas/fields';
 import { paginationQuery } from '../../common/schemas/pagination';
 import { createdWebhook, newWebhook, webhookDeliveryView, webhookView, type WebhookDeliveryView, type WebhookView } from '../../common/schemas/webhooks';
+import { seal } from '../../common/secret-box';
 import type { ProjectRow } from '../../db/rows';
 import {
   attemptsOf,
@@ -110,7 +111,11 @@ const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       if (problem) throw badRequest(`body.${problem.field}`, problem.reason);
       const url = await checkTargetUrl(outbound, body.url);
       const secret = `whsec_${randomBytes(32).toString('base64url')}`;
-      const webhook = await insertWebhook(app.db, { projectId: project.id, url, events: body.events, headers, secret, createdBy: request.user!.id });
+      const webhook = await insertWebhook(app.db, {
+        projectId: project.id, url, events: body.events, headers, createdBy: request.user!.id,
+        // Stored sealed (the orchestrator opens it to sign); the plaintext is in this response only.
+        secret: seal(secret, app.config.secretsKey),
+      });
       return reply.status(201).send({ ...toView(webhook, project), secret });
     },
   );

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { generateSecretsKey } from '../../common/secret-box';
 import { connect, migrateLatest } from '../../db/connection';
 import { DATA_DIR, TEMPORAL_DEV_SERVER_ARGS, temporalCliPath } from '../../devenv/paths';
 import { ensureDatabase, postgresServer } from '../../devenv/postgres';
@@ -51,6 +52,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.BENCHLINE_TEST_REGISTRY = registry.address;
   process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.BENCHLINE_TEST_SCRATCH = scratch;
+  // The api and orchestrator require a sealing key (in-process stacks and the processes tests start alike).
+  process.env.BENCHLINE_SECRETS_KEY ??= generateSecretsKey();
   globalThis.__benchline = { env, registry, adminUrl: postgres.adminUrl, dbName, scratch };
 }
 

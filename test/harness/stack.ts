@@ -124,6 +124,7 @@ export class Stack {
     this.client = new Client({ connection: this.connection });
     this.nativeConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
     const controlTaskQueue = `control-${this.id}`;
+    const fromEnv = apiConfigFromEnv();
     if (options.orchestrator !== false) {
       const orchestrator = await createOrchestratorWorker({
         connection: this.nativeConnection,
@@ -131,13 +132,15 @@ export class Stack {
         taskQueue: controlTaskQueue,
         outbound: this.outbound,
         webhookRetry: options.webhookRetry,
+        // The run's key (global-setup.ts), as a deployment's api and orchestrator share one.
+        secretsKey: fromEnv.secretsKey,
         workflowBundle: { codePath: process.env.BENCHLINE_TEST_WORKFLOW_BUNDLE! },
       });
       this.orchestrator = { worker: orchestrator, running: orchestrator.run() };
     }
     this.apiClient = options.controlWorker ? new Client({ connection: this.nativeConnection }) : this.client;
     this.apiConfig = {
-      ...apiConfigFromEnv(),
+      ...fromEnv,
       // Tests pose as different source IPs through X-Forwarded-For.
       trustProxy: true,
       rateLimits: { perToken: 10000, perIp: 10000, windowSeconds: 60, ...options.rateLimits },
