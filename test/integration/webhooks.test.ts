@@ -160,6 +160,10 @@ describe('webhooks on a development server', () => {
     expect(listed.body.find((w) => w.uuid === uuid)).toMatchObject({ url: target.url, events: ['job.completed', 'job.failed'] });
     expect(JSON.stringify(listed.body)).not.toContain(secret);
     expect(JSON.stringify((await stack.request('GET', `/v0/projects/${stack.project.slug}/webhooks/${uuid}`)).body)).not.toContain(secret);
+    // Stored sealed (BENCHLINE_SECRETS_KEY): the orchestrator opens it to sign below.
+    const stored = await stack.db('webhook').where({ id: uuid }).first();
+    expect(stored.secret).toMatch(/^sealed:v1:/);
+    expect(JSON.stringify(stored)).not.toContain(secret);
 
     const job = await stack.submit({ image });
     const [request] = await target.received(1);
@@ -195,6 +199,17 @@ describe('webhooks on a development server', () => {
     expect(both.map((d) => d.uuid).sort()).toEqual([first.uuid, redelivered.body.uuid].sort());
     // A receiver that got the event once per delivery, and no more.
     expect(target.requests).toHaveLength(2);
+  });
+
+  it('a webhook written before secrets were sealed (plaintext secret) still signs its deliveries', async () => {
+    const target = await receiver();
+    const created = await createWebhook(stack, { url: target.url, events: ['job.completed'] });
+    expect(created.status).toBe(201);
+    const legacy = 'whsec_written-before-sealing';
+    await stack.db('webhook').where({ id: created.body.uuid }).update({ secret: legacy });
+    await stack.submit({ image });
+    const [request] = await target.received(1);
+    expect(verifySignature(legacy, request.headers['benchline-signature'] as string, request.body)).toBe(true);
   });
 
   it('delivers alert.raised for an alert a job raised, and pipeline.finished', async () => {
