@@ -65,6 +65,21 @@ describe('start-up checks', () => {
     }
   });
 
+  it('no sealing key (BENCHLINE_SECRETS_KEY), or one that is not 32 bytes: the api and the orchestrator refuse to start, naming it, never echoing it', async () => {
+    const short = Buffer.from('only sixteen b!!').toString('base64');
+    const [api, orchestrator, apiShort] = await Promise.all([
+      refusal(startService('api/main.ts', { BENCHLINE_SECRETS_KEY: undefined, BENCHLINE_API_PORT: String(await freePort()) })),
+      refusal(startService('orchestrator/main.ts', { BENCHLINE_SECRETS_KEY: undefined })),
+      refusal(startService('api/main.ts', { BENCHLINE_SECRETS_KEY: short, BENCHLINE_API_PORT: String(await freePort()) })),
+    ]);
+    for (const [name, { code, lines }] of [['api', api], ['orchestrator', orchestrator]] as const) {
+      expect(code).toBe(2);
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^benchline-${name}: invalid configuration: BENCHLINE_SECRETS_KEY: is required \\(32 random bytes in base64`))]);
+    }
+    expect(apiShort.code).toBe(2);
+    expect(apiShort.lines).toEqual(['benchline-api: invalid configuration: BENCHLINE_SECRETS_KEY: expected 32 bytes in base64 (openssl rand -base64 32), got 16 bytes']);
+  });
+
   it('a variable that does not parse: one line naming each, exit 2 (api and runner)', async () => {
     const api = await refusal(startService('api/main.ts', { BENCHLINE_API_PORT: 'eighty', BENCHLINE_SLOW_QUERY_MS: '-5' }));
     expect(api.code).toBe(2);
