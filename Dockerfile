@@ -22,5 +22,7 @@ ENV NODE_ENV=production
 ARG BENCHLINE_GIT_SHA=
 ARG BUILD_ID=
 ENV BENCHLINE_GIT_SHA=$BENCHLINE_GIT_SHA BUILD_ID=$BUILD_ID
+# The api and the orchestrator need BENCHLINE_SECRETS_KEY at run time (never baked into the image):
+# docker run -e BENCHLINE_SECRETS_KEY="$(openssl rand -base64 32)" … (the same key for every replica, kept).
 # e.g. api/main.ts, orchestrator/main.ts, runner/main.ts
 ENTRYPOINT ["node", "--require", "/app/node_modules/tsx/dist/cjs/index.cjs"]
