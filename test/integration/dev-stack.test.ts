@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -38,6 +38,8 @@ describe('npm run dev', () => {
       TEMPORAL_UI_PORT: String(uiPort),
       REGISTRY_PORT: String(registryPort),
       BENCHLINE_DEMO_RUNNER: `dev-${id}`,
+      // Not the test run's key: dev makes its own on a first run (and keeps it in the data directory).
+      BENCHLINE_SECRETS_KEY: undefined,
     };
     return { env, dataDir, apiPort, ports: [apiPort, temporalPort, uiPort, registryPort], databaseUrl };
   }
@@ -126,6 +128,11 @@ describe('npm run dev', () => {
         return dev.output().includes('Running. Ctrl-C stops everything.') || undefined;
       }, 170000, 250);
       expect(dev.output()).toContain('--spec demo');
+      // A first run: the sealing key the api and orchestrator started with was made here and kept, owner-only.
+      const keyFile = join(dataDir, 'secrets.key');
+      expect(dev.output()).toContain(`secrets sealed with the key from ${keyFile} (new)`);
+      expect(readFileSync(keyFile, 'utf8')).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
       expect(dev.output()).toContain(`processed (runner ${env.BENCHLINE_DEMO_RUNNER})`);
       // The console URL it prints opens the demo's plot, with the history runs and the shown run on it.
       const consoleUrl = /Console\s+(http:\S+\/perf\?\S+)/.exec(dev.output())?.[1];
