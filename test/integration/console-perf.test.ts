@@ -75,6 +75,8 @@ describe('web console: perf series picker', () => {
   it('picks series from the project’s lists into the URL; the plot follows, through back and forward', async () => {
     const page = await browser.open(`/projects/${stack.project.slug}/perf`, stack.userToken);
     await page.locator('#series-count', { hasText: '0 series' }).waitFor();
+    // Each picker fills from its own list request: wait for both before reading them whole.
+    await Promise.all([pick(page, 'branch', 'main').waitFor(), pick(page, 'benchmark', 'beta').waitFor()]);
     expect(await page.locator('#pick-branch input[type=checkbox]').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('value')))).toEqual(['feature', 'main']);
     expect(await page.locator('#pick-benchmark input[type=checkbox]').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('value')))).toEqual(['alpha', 'beta']);
     await pick(page, 'branch', 'main').check();
