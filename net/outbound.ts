@@ -246,7 +246,8 @@ function open(url: URL, checked: CheckedTarget, request: GuardedRequest): Promis
       // No pooled sockets: each request is checked and pinned on its own.
       agent: false,
     });
-    const deadline = setTimeout(() => fail(unreachable('timed out')), request.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const deadline = setTimeout(() => fail(unreachable(`timed out after ${Math.round(timeoutMs)} ms`)), timeoutMs);
     req.on('error', fail);
     req.on('response', (res) => {
       let size = 0;

@@ -235,6 +235,8 @@ describe('fetch', () => {
       expect(err).toMatchObject({ failure: 'unreachable', message: `slow.example:${target.port} could not be reached` });
       // 1000 ms and scheduling slack; a deadline restarted after the lookup ends at 1900 ms or later.
       expect(Date.now() - started).toBeLessThan(1700);
+      // The connection's own limit, whatever the machine's load: what the 900 ms lookup left of 1000.
+      expect(Number(/timed out after (\d+) ms/.exec(err.detail)?.[1])).toBeLessThanOrEqual(100);
     } finally {
       target.server.closeAllConnections();
       target.server.close();
