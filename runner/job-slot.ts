@@ -29,14 +29,16 @@ export class JobSlot implements CustomSlotSupplier<ActivitySlotInfo> {
       this.held = true;
       return Promise.resolve({});
     }
+    // Already aborted: no 'abort' event will come, and a waiter queued now would be granted the slot with no one to release it.
+    if (abortSignal.aborted) return Promise.reject(abortSignal.reason);
     return new Promise((resolve, reject) => {
       const waiter = { grant: resolve };
       this.waiters.push(waiter);
       abortSignal.addEventListener('abort', () => {
         const at = this.waiters.indexOf(waiter);
         if (at >= 0) this.waiters.splice(at, 1);
-        // The SDK accepts only an AbortError here.
-        reject(Object.assign(new Error('slot reservation aborted'), { name: 'AbortError' }));
+        // The SDK expects the signal's own reason (an AbortError) back; anything else it logs as an error.
+        reject(abortSignal.reason);
       }, { once: true });
     });
   }

@@ -29,8 +29,20 @@ describe('the runner job slot', () => {
     const waiting = slot.reserveSlot(reserveCtx, abort.signal);
     abort.abort();
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    // The signal's own reason: the SDK logs any other rejection of an aborted reservation as an error.
+    await expect(waiting).rejects.toBe(abort.signal.reason);
     slot.releaseSlot();
     // Nobody waits now: the slot is free again.
+    expect(slot.tryReserveSlot()).toEqual({});
+  });
+
+  it('refuses a reservation whose signal is already aborted, so no slot is granted that nobody releases', async () => {
+    const slot = new JobSlot();
+    await slot.reserveSlot(reserveCtx, new AbortController().signal);
+    const abort = new AbortController();
+    abort.abort();
+    await expect(slot.reserveSlot(reserveCtx, abort.signal)).rejects.toBe(abort.signal.reason);
+    slot.releaseSlot();
     expect(slot.tryReserveSlot()).toEqual({});
   });
 });
