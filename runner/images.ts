@@ -75,6 +75,13 @@ const EVICTING_DIR = 'evicting';
 const EVICTION_RETRY_MS = 50;
 /** A marker from another host's runner (its pid means nothing here) counts this long: no job takes a week. */
 const FOREIGN_MARKER_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * An evictor's claim is one rename away from done: past this age it is a leftover (a crash, or a
+ * container restarted with the same host name and pid), whoever it names, and users ignore it.
+ */
+const EVICTING_CLAIM_MAX_AGE_MS = 10 * 60 * 1000;
+/** How many times ensure() looks again at an entry an evictor holds before giving the job up (retryable). */
+const ENSURE_MAX_TRIES = 200;
 
 export interface ImageCacheOptions {
   /** Total bytes of unpacked images the cache keeps; least recently used entries go beyond it. */
@@ -148,7 +155,7 @@ export class ImageCache {
     const manifest = await registry.manifest(image.digest);
     const key = imageKey(image);
     const bundle = join(this.dir, 'by-source', key);
-    for (;;) {
+    for (let tries = 0; tries < ENSURE_MAX_TRIES; tries++) {
       let config: ImageConfig | undefined;
       let pulled = false;
       if (!existsSync(join(bundle, 'image-config.json'))) {
@@ -166,6 +173,7 @@ export class ImageCache {
       if (pulled) await this.evictLogged();
       return { digest: image.digest, key, rootfs: join(bundle, 'rootfs'), config, release: once(() => rm(marker, { force: true })) };
     }
+    throw new Error(`image ${image.registry}/${image.repository}@${image.digest}: the cache entry stayed claimed by an evictor; try again`);
   }
 
   /**
@@ -184,7 +192,7 @@ export class ImageCache {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    if ((await liveMarkers(join(bundle, EVICTING_DIR))).length === 0) return marker;
+    if ((await liveMarkers(join(bundle, EVICTING_DIR), EVICTING_CLAIM_MAX_AGE_MS)).length === 0) return marker;
     await rm(marker, { force: true });
     await delay(EVICTION_RETRY_MS);
     return undefined;
@@ -232,25 +240,30 @@ export class ImageCache {
     if ((await liveMarkers(join(entry.path, IN_USE_DIR))).length) return false;
     const claim = join(entry.path, EVICTING_DIR, markerName());
     try {
-      await mkdir(join(entry.path, EVICTING_DIR), { recursive: true });
+      // No mkdir -p: after another evictor's rename this must fail, not recreate a husk of the entry.
+      await mkdir(join(entry.path, EVICTING_DIR)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
       await writeFile(claim, '', { flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // gone already
       throw err;
     }
-    // A user that marked the entry before our claim landed is seen here; one after it sees our claim.
-    if ((await liveMarkers(join(entry.path, IN_USE_DIR))).length) {
-      await rm(claim, { force: true });
-      return false;
-    }
     // Renamed into this process's work dir: a crash mid-delete leaves a leftover removeLeftovers() takes.
     const away = join(this.work, `evicted-${entry.key}-${randomBytes(4).toString('hex')}`);
-    await mkdir(this.work, { recursive: true, mode: 0o700 });
+    let renamed = false;
     try {
+      // A user that marked the entry before our claim landed is seen here; one after it sees our claim.
+      if ((await liveMarkers(join(entry.path, IN_USE_DIR))).length) return false;
+      await mkdir(this.work, { recursive: true, mode: 0o700 });
       await rename(entry.path, away);
+      renamed = true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // another evictor's rename won
       throw err;
+    } finally {
+      // A claim left behind would hold every later user of the entry off.
+      if (!renamed) await rm(claim, { force: true });
     }
     this.configs.delete(entry.key);
     await rm(away, { recursive: true, force: true });
@@ -324,22 +337,33 @@ async function readEntry(path: string, key: string): Promise<CacheEntry | undefi
   }
 }
 
-/** Bytes of every file under `dir` (symlinks count as themselves, never followed). */
-async function treeBytes(dir: string): Promise<number> {
+/**
+ * Disk blocks of every file under `dir`, as the budget is about the disk: symlinks count as
+ * themselves, never followed, and a hard-linked file (umoci keeps an image's links: busybox,
+ * coreutils) once, however many names it has.
+ */
+async function treeBytes(dir: string, seen = new Set<string>()): Promise<number> {
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    total += entry.isDirectory() ? await treeBytes(path) : (await lstat(path)).size;
+    const info = await lstat(path);
+    if (info.nlink > 1 && !info.isDirectory()) {
+      const inode = `${info.dev}:${info.ino}`;
+      if (seen.has(inode)) continue;
+      seen.add(inode);
+    }
+    total += info.blocks * 512 + (entry.isDirectory() ? await treeBytes(path, seen) : 0);
   }
   return total;
 }
 
 /** The markers in `dir` whose owner may still be running: ours, a live pid on this host, or another host's not yet a week old. */
-async function liveMarkers(dir: string): Promise<string[]> {
+async function liveMarkers(dir: string, maxAgeMs?: number): Promise<string[]> {
   const live: string[] = [];
   for (const name of await entries(dir)) {
     const [host, pid] = ownerOf(name);
-    if (host === hostname() ? pid === process.pid || isAlive(pid) : await youngerThan(join(dir, name), FOREIGN_MARKER_MAX_AGE_MS)) live.push(name);
+    const ownerLive = host === hostname() ? pid === process.pid || isAlive(pid) : await youngerThan(join(dir, name), FOREIGN_MARKER_MAX_AGE_MS);
+    if (ownerLive && (maxAgeMs === undefined || (await youngerThan(join(dir, name), maxAgeMs)))) live.push(name);
     // A dead owner's marker is released: tidy it away in passing.
     else await rm(join(dir, name), { force: true });
   }

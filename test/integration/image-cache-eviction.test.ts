@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildAndPushImage } from '../../devenv/images';
 import { startRegistry, type RunningRegistry } from '../../devenv/registry';
 import { freePort } from '../../devenv/wait';
@@ -106,6 +106,19 @@ describe('image cache eviction', () => {
     markInUse(dir, 'a', spawnSync('true').pid!);
     await use(cache, 'c');
     expect(cached(dir)).toEqual(keys('b', 'c'));
+  });
+
+  it('ignores an evictor claim left behind long ago, even one naming this very process', async () => {
+    const { dir, cache } = newCache();
+    await use(cache, 'a');
+    // As a runner that died mid-eviction leaves it, in a container restarted with its host name and pid.
+    const claim = join(entry(dir, 'a'), 'evicting', `${hostname()}.${process.pid}.0badc0de`);
+    mkdirSync(dirname(claim), { recursive: true });
+    writeFileSync(claim, '');
+    const longAgo = new Date(Date.now() - 11 * 60 * 1000);
+    utimesSync(claim, longAgo, longAgo);
+    await use(cache, 'a');
+    expect(existsSync(claim)).toBe(false);
   });
 
   it('brings a cache over its budget within it at start, and records sizes of entries pulled before they were', async () => {
