@@ -7,6 +7,9 @@ import { RUNNER_LEASE_HELD } from '../common/contracts';
 import { CLAIM_TICKET_HEADER, type ClaimedJob, type RunnerRegistered } from '../common/schemas';
 import type { OutputKind } from '../db/rows';
 
+/** How long a clean exit waits to give its lease back. */
+const RELEASE_TIMEOUT_MS = 5000;
+
 export class RunnerApiError extends Error {
   /** How long the api asked to be left alone (Retry-After), when it did. */
   retryAfterMs?: number;
@@ -78,15 +81,19 @@ export class RunnerApi {
   /**
    * Registers, and with each later call (the daemon's pings) renews this daemon's lease on the
    * runner; a 409 runner_lease_held says another daemon holds it. Not retried: the daemon registers
-   * once at start and then pings; a missed ping is simply the next one's.
+   * at start (again once its executor is known) and then pings; a missed ping is simply the next one's.
+   * `build` stands in for this process's own (tests of drift report another).
    */
   register(body: { version: string; executor: string; host: Record<string, unknown>; stopping?: boolean; build?: ReportedBuild }): Promise<RunnerRegistered> {
     return this.send('POST', 'register', {}, { instance: this.instance, hostname: this.hostname, pid: process.pid, build: reportedBuild(), ...body });
   }
 
-  /** Gives the lease back on a clean exit, so the next daemon need not wait for it to expire. */
+  /**
+   * Gives the lease back on a clean exit, so the next daemon need not wait for it to expire. Briefly:
+   * with the api down the lease expires by itself anyway, and a supervisor's stop timeout is short.
+   */
   release(): Promise<void> {
-    return this.send('POST', 'release', {}, { instance: this.instance });
+    return this.send('POST', 'release', {}, { instance: this.instance }, AbortSignal.timeout(RELEASE_TIMEOUT_MS));
   }
 
   claim(jobId: string, call: JobCall): Promise<ClaimedJob> {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Duration } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { RUNNER_LEASE_HELD } from '../common/contracts';
+import { StartupError } from '../common/env';
 import { logger } from '../common/logger';
 import { createRunnerActivities } from './activities/run-job';
 import { isRunnerRefusal, RunnerApi, RunnerApiError } from './api-client';
@@ -40,8 +41,8 @@ export interface DaemonOptions {
   log?: (message: string) => void;
 }
 
-/** The api refused this daemon the runner's lease: another daemon runs it. */
-export class RunnerLeaseHeldError extends Error {}
+/** The api refused this daemon the runner's lease: another daemon runs it (one line, exit 1). */
+export class RunnerLeaseHeldError extends StartupError {}
 
 /**
  * The runner daemon: takes its runner's lease from the api (one active daemon per runner, on any
@@ -59,19 +60,35 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const hostTuning = await detectHostTuning();
   // The lease first, before anything touches this host's cache or scratch: a second daemon is
   // refused before it probes an executor or clears a live daemon's job directories.
-  const registered = await api.register({ version: options.version, executor: 'starting', host: { tuning: hostTuning, ...options.host } }).catch((err) => {
+  let registration = { version: options.version, executor: 'starting', host: { tuning: hostTuning, ...options.host } };
+  const registered = await api.register(registration).catch((err) => {
     if (err instanceof RunnerApiError && err.code === RUNNER_LEASE_HELD) throw new RunnerLeaseHeldError(`not starting: ${err.message}`);
     throw err;
   });
-  let released = false;
-  const release = async () => {
-    if (released) return;
-    released = true;
-    await api.release().catch((err) => log(`could not give the lease back (${err.message}); it expires by itself`));
+  const workers: Worker[] = [];
+  let refusal: RunnerApiError | undefined;
+  const stop = (reason: string) => {
+    const running = workers.filter((w) => w.getState() === 'RUNNING');
+    if (!running.length) return;
+    log(`runner ${registered.slug}: ${reason}; no longer taking jobs`);
+    for (const w of running) w.shutdown();
   };
+  const refused = (err: RunnerApiError) => {
+    refusal ??= err;
+    stop(err.message);
+  };
+  // Renewed from the first registration on: setting up (an executor probe, a cache over its budget)
+  // can outlast the lease's stale time, and a lapsed lease would let a second daemon in beside this one.
+  // A draining daemon keeps renewing it too (its job may run for minutes), flagged as stopping.
+  const ping = setInterval(() => {
+    const stopping = workers.some((w) => w.getState() !== 'RUNNING');
+    api.register({ ...registration, stopping }).catch((err) => {
+      if (err instanceof RunnerApiError && isRunnerRefusal(err)) refused(err);
+    });
+  }, options.pingIntervalMs ?? 15000);
   try {
     const executor = await options.createExecutor();
-    const registration = { version: options.version, executor: executor.name, host: { ...executor.describe(), tuning: hostTuning, ...options.host } };
+    registration = { version: options.version, executor: executor.name, host: { ...executor.describe(), tuning: hostTuning, ...options.host } };
     await api.register(registration);
     const specs = registered.specs.filter((s) => !options.spec || s.slug === options.spec);
     if (!specs.length) throw new Error(`runner ${registered.slug} serves ${options.spec ? `no spec "${options.spec}"` : 'no spec'}: assign one first`);
@@ -88,50 +105,39 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     const leftovers = await images.removeLeftovers();
     if (leftovers.length) log(`removed ${leftovers.join(', ')} from the image cache: pulls a previous run left half-finished, unpacks of the old digest-keyed layout`);
     const connection = await NativeConnection.connect({ address: options.temporalAddress });
-    const workers: Worker[] = [];
-    let refusal: string | undefined;
-    const stop = (reason: string) => {
-      const running = workers.filter((w) => w.getState() === 'RUNNING');
-      if (!running.length) return;
-      log(`runner ${registered.slug}: ${reason}; no longer taking jobs`);
-      for (const w of running) w.shutdown();
-    };
-    const refused = (reason: string) => {
-      refusal ??= reason;
-      stop(reason);
-    };
-    const activities = createRunnerActivities({ api, images, executor, scratchRoot, host: { tuning: hostTuning, runnerVersion: options.version }, onRunnerRefused: refused });
-    // One Worker per spec queue (a Worker polls one queue), all sharing the one job slot.
-    const slot = new JobSlot();
-    for (const spec of specs) {
-      workers.push(await createRunnerWorker({ connection, namespace: options.namespace, taskQueue: spec.task_queue, shutdownGraceTime: options.shutdownGraceTime, activities, slot }));
-    }
-    // A draining daemon keeps renewing its lease (its job may run for minutes), flagged as stopping.
-    const ping = setInterval(() => {
-      const stopping = workers.some((w) => w.getState() !== 'RUNNING');
-      api.register({ ...registration, stopping }).catch((err) => {
-        if (err instanceof RunnerApiError && isRunnerRefusal(err)) refused(err.message);
-      });
-    }, options.pingIntervalMs ?? 15000);
-    log(`runner ${registered.slug} (${executor.name}) polling ${specs.map((s) => s.task_queue).join(', ')}`);
-    const runs = workers.map((w) => w.run());
     try {
-      // One worker failing stops the others: the daemon exits rather than serve some specs silently.
-      await Promise.all(runs.map((run) => run.catch((err) => {
-        stop(`a worker failed (${err instanceof Error ? err.message : err})`);
-        throw err;
-      })));
+      const activities = createRunnerActivities({
+        api, images, executor, scratchRoot, host: { tuning: hostTuning, runnerVersion: options.version }, onRunnerRefused: refused,
+      });
+      // One Worker per spec queue (a Worker polls one queue), all sharing the one job slot.
+      const slot = new JobSlot();
+      for (const spec of specs) {
+        workers.push(await createRunnerWorker({ connection, namespace: options.namespace, taskQueue: spec.task_queue, shutdownGraceTime: options.shutdownGraceTime, activities, slot }));
+      }
+      // Refused while setting up: no worker runs.
+      if (!refusal) {
+        log(`runner ${registered.slug} (${executor.name}) polling ${specs.map((s) => s.task_queue).join(', ')}`);
+        const runs = workers.map((w) => w.run());
+        try {
+          // One worker failing stops the others: the daemon exits rather than serve some specs silently.
+          await Promise.all(runs.map((run) => run.catch((err) => {
+            stop(`a worker failed (${err instanceof Error ? err.message : err})`);
+            throw err;
+          })));
+        } finally {
+          await Promise.allSettled(runs);
+        }
+      }
     } finally {
-      await Promise.allSettled(runs);
-      clearInterval(ping);
       await connection.close();
     }
-    // Lost to another daemon, the lease is not ours to give back; otherwise give it back now.
-    if (refusal) {
-      released = true;
-      throw new Error(`runner ${registered.slug} stopped: ${refusal}`);
-    }
+    if (refusal) throw new Error(`runner ${registered.slug} stopped: ${refusal.message}`);
   } finally {
-    await release();
+    clearInterval(ping);
+    // A lease lost to another daemon (or a rotated token) is not ours to give back; a locked or
+    // archived runner's still is, so its next daemon need not wait for it to expire.
+    if (!refusal || !(refusal.code === RUNNER_LEASE_HELD || refusal.status === 401)) {
+      await api.release().catch((err) => log(`could not give the lease back (${err.message}); it expires by itself`));
+    }
   }
 }

@@ -23,24 +23,28 @@ async function main() {
   const requested = (values.executor as ExecutorName | undefined) ?? config.executor;
   startTracing('runner');
   installWorkerRuntime();
-  await runDaemon({
-    apiUrl: config.apiUrl,
-    runner: config.runner,
-    token: config.token,
-    temporalAddress: config.temporalAddress,
-    namespace: config.namespace,
-    cacheDir: config.cacheDir,
-    imageCacheMaxBytes: config.imageCacheMaxBytes,
-    createExecutor: () => selectExecutor(requested, { cacheDir: config.cacheDir, kernelPath: config.kernelPath }),
-    version,
-    spec: config.spec,
-    apiOutageWindowSeconds: config.apiOutageWindowSeconds,
-    pingIntervalMs: config.pingIntervalMs,
-    hostname: config.hostname,
-    shutdownGraceTime: `${config.shutdownGraceSeconds}s`,
-    outbound: outboundPolicyFromEnv(),
-  });
-  await stopTracing();
+  // However the daemon ends (a refusal, a lost lease, a worker failure): its last spans are the telling ones.
+  try {
+    await runDaemon({
+      apiUrl: config.apiUrl,
+      runner: config.runner,
+      token: config.token,
+      temporalAddress: config.temporalAddress,
+      namespace: config.namespace,
+      cacheDir: config.cacheDir,
+      imageCacheMaxBytes: config.imageCacheMaxBytes,
+      createExecutor: () => selectExecutor(requested, { cacheDir: config.cacheDir, kernelPath: config.kernelPath }),
+      version,
+      spec: config.spec,
+      apiOutageWindowSeconds: config.apiOutageWindowSeconds,
+      pingIntervalMs: config.pingIntervalMs,
+      hostname: config.hostname,
+      shutdownGraceTime: `${config.shutdownGraceSeconds}s`,
+      outbound: outboundPolicyFromEnv(),
+    });
+  } finally {
+    await stopTracing();
+  }
 }
 
 main().catch((err) => exitOnStartupError('runner', err, () => logger.fatal({ err }, err instanceof Error ? err.message : String(err))));

@@ -23,7 +23,7 @@ export interface RunnerActivityDeps {
   host: { tuning: HostTuning; [fact: string]: unknown };
   heartbeatIntervalMs?: number;
   /** Called when the api refuses this runner itself (locked, archived, token revoked): stop taking work. */
-  onRunnerRefused?: (reason: string) => void;
+  onRunnerRefused?: (refusal: RunnerApiError) => void;
 }
 
 /**
@@ -102,7 +102,7 @@ async function claim(deps: RunnerActivityDeps, jobId: string, call: JobCall): Pr
     if (err instanceof ApiUnreachableError) throw unreachable(err);
     // This runner may not work (locked, archived, token revoked): the job is fine, give it to another runner.
     if (err instanceof RunnerApiError && isRunnerRefusal(err)) {
-      deps.onRunnerRefused?.(err.message);
+      deps.onRunnerRefused?.(err);
       throw ApplicationFailure.retryable(`runner refused by the api: ${err.message}`, 'RunnerRefused');
     }
     // Not this job's turn: its workflow waits for the spec to be resumed and dispatches it again.

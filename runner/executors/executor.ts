@@ -62,7 +62,8 @@ export interface Executor {
   run(request: ExecutionRequest): Promise<ExecutionResult>;
   /**
    * The image cache evicted this image (by its key): drop whatever the executor derived from it
-   * (the microVM's packed archive), so the cache's budget bounds those too. No job uses it then.
+   * (the microVM's packed archive), so those go with it (they are not counted against the cache's
+   * budget). No job uses it then.
    */
   forgetImage?(imageKey: string): Promise<void>;
 }
