@@ -1,7 +1,7 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { parseImageRef } from '../common/image-ref';
-import { openCredentials } from '../common/secret-box';
+import { openCredentials, SecretOpenError } from '../common/secret-box';
 import { hashToken } from '../common/tokens';
 import { committedJob, issueClaimTicket } from '../db/jobs';
 import { isImageRefusal, resolveDigest } from '../net/oci-registry';
@@ -25,6 +25,8 @@ export function createResolveActivities(db: Knex, outbound: OutboundGuard, secre
         // What answered (address, socket error) is for operators, not for the job's error.
         if (err instanceof OutboundError) log.warn('registry connection failed or refused', { jobId, reason: err.message, detail: err.detail });
         if (isImageRefusal(err)) throw ApplicationFailure.nonRetryable(err.message, 'ImageNotFound');
+        // Sealed under another key: no retry opens it; the job fails saying so.
+        if (err instanceof SecretOpenError) throw ApplicationFailure.nonRetryable(`the job's registry credentials: ${err.message}`, 'SecretUnreadable');
         throw err;
       }
     },

@@ -14,7 +14,7 @@ import {
   type WebhookRetry,
 } from '../common/contracts';
 import { escapeNul } from '../common/postgres-text';
-import { open } from '../common/secret-box';
+import { open, SecretOpenError } from '../common/secret-box';
 import { DELIVERY_HEADER, EVENT_HEADER, interpolateHeaders, SIGNATURE_HEADER, signatureHeader, type TemplateValues } from '../common/webhook-headers';
 import { alertsQuery } from '../db/alerts';
 import { isDatabaseUnavailable } from '../db/unavailable';
@@ -103,6 +103,15 @@ export interface WebhookEvents {
 
 /** `secretsKey` opens each webhook's sealed signing secret, only to sign an attempt. */
 export function createWebhookActivities(db: Knex, client: Client, outbound: OutboundGuard, settings: WebhookSettings, secretsKey: Buffer): { activities: WebhookActivities; events: WebhookEvents } {
+  /** The webhook's signing secret; one sealed under another key fails the delivery at once (no retry opens it). */
+  const openSecret = (sealed: string) => {
+    try {
+      return open(sealed, secretsKey);
+    } catch (err) {
+      if (err instanceof SecretOpenError) throw ApplicationFailure.nonRetryable(`the webhook's signing secret: ${err.message}`, 'SecretUnreadable');
+      throw err;
+    }
+  };
   /** Stores the events with a delivery per subscribed webhook, then starts those deliveries. */
   async function emit(projectId: string, events: { event: WebhookEvent; type: WebhookEventType }[]): Promise<void> {
     const subscribers = new Map<WebhookEventType, string[]>();
@@ -170,7 +179,7 @@ export function createWebhookActivities(db: Knex, client: Client, outbound: Outb
         'user-agent': 'Benchline-Webhooks/1',
         [EVENT_HEADER]: event.type,
         [DELIVERY_HEADER]: delivery.id,
-        [SIGNATURE_HEADER]: signatureHeader(open(delivery.secret, secretsKey), timestamp, body),
+        [SIGNATURE_HEADER]: signatureHeader(openSecret(delivery.secret), timestamp, body),
       };
       const startedAt = new Date();
       const start = performance.now();

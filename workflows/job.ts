@@ -56,7 +56,7 @@ const RUN_GRACE_SECONDS = 600;
 export const CONTROL_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '15 minutes',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: ['ImageNotFound'] },
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: ['ImageNotFound', 'SecretUnreadable'] },
 };
 const control = proxyActivities<ControlActivities>(CONTROL_OPTIONS);
 /**

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateSecretsKey, seal } from '../../common/secret-box';
 import type { PipelineView } from '../../common/schemas/pipelines';
 import type { ScheduleView } from '../../common/schemas/schedules';
 import type { JobRow } from '../../db/rows';
@@ -57,6 +58,21 @@ describe('images in a private registry', () => {
     const jobId = submitted.body.jobs[0].uuid;
     await expectSealedRow(jobId);
     expect(await stack.waitForJob(jobId)).toMatchObject({ status: 'processed', config: { image_credentials: { password: '***' } } });
+  });
+
+  it('a password sealed under another key fails its job at once, naming the credentials, never retried', async () => {
+    // Stored as given (it reads as sealed already): as a row written under a key since replaced would be.
+    const foreign = { username: 'ci', password: seal(credentials.password, Buffer.from(generateSecretsKey(), 'base64')) };
+    const submitted = await stack.request<PipelineView>('POST', '/v0/pipelines', {
+      project: stack.project.slug,
+      jobs: [{ key: 'foreign', branch: 'main', testbed: 'ci', adapter: 'json', job: { image, image_credentials: foreign }, needs: [] }],
+    });
+    expect(submitted.status).toBe(202);
+    const job = await stack.waitForJob(submitted.body.jobs[0].uuid);
+    expect(job).toMatchObject({ status: 'failed', error: expect.stringContaining("the job's registry credentials: a sealed secret does not open with BENCHLINE_SECRETS_KEY") });
+    // The lookup's one local try was final: no ordinary, retried resolveImageDigest followed it.
+    const history = (await stack.client.workflow.getHandle(job.workflow_id).fetchHistory()).events!;
+    expect(history.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'resolveImageDigest')).toHaveLength(0);
   });
 
   it('a schedule keeps its template sealed; a template written before sealing (plaintext) still runs', async () => {
