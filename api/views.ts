@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { jobWorkflowId, pipelineWorkflowId } from '../common/contracts';
 import type { PipelineSummary, PipelineView } from '../common/schemas/pipelines';
 import type {
-  AttemptView, AlertSummary, AlertView, BoundaryView, ChangePointView, JobSummary, JobView, MetricView, ReportView, ThresholdModelView, ThresholdView,
+  AttemptView, AlertSummary, AlertView, BoundaryView, ChangePointView, JobListItem, JobSummary, JobView, MetricView, ReportView, ThresholdModelView, ThresholdView,
 } from '../common/schemas';
 import type { AlertListRow } from '../db/alerts';
 import { reportMetrics, type ReportMetricRow } from '../db/metrics';
@@ -10,7 +10,7 @@ import type { AlertRow, ResultsReportRow, ThresholdModelRow } from '../db/result
 import type { ThresholdListRow } from '../db/thresholds';
 import type { ChangePointListRow } from '../db/series';
 import { attemptsOf, type RecordedAttemptRow } from '../db/attempts';
-import { queuePosition } from '../db/jobs';
+import { queuePosition, queuePositions } from '../db/jobs';
 import { listOutputs } from '../db/outputs';
 import type { JobSummaryRow } from '../db/job-lists';
 import { getPipeline, pipelineEdges, pipelineJobCounts, pipelineJobs, type PipelineListRow } from '../db/pipelines';
@@ -123,6 +123,24 @@ function attemptViews(job: JobSummaryRow, recorded: RecordedAttemptRow[], withPr
       retry_at: null,
     },
   ];
+}
+
+/**
+ * Jobs as lists show them (`withPrivate` as for toJobSummary), with the queue positions of the
+ * waiting ones among them and of `watched` (more jobs), all found in one query; `projectId` keeps
+ * both to one project's jobs, so a caller's list of ids reveals nothing of other projects. Returns
+ * the positions found too.
+ */
+export async function jobListItems(
+  db: Knex,
+  config: ApiConfig,
+  rows: JobSummaryRow[],
+  withPrivate: boolean,
+  scope: { projectId?: string; watched?: string[] } = {},
+): Promise<{ items: JobListItem[]; positions: Map<string, number> }> {
+  const waiting = rows.filter((r) => r.status === 'pending').map((r) => r.id);
+  const positions = await queuePositions(db, { jobIds: [...new Set([...waiting, ...(scope.watched ?? [])])], projectId: scope.projectId });
+  return { items: rows.map((row) => ({ ...toJobSummary(config, row, withPrivate), queue_position: positions.get(row.id) ?? null })), positions };
 }
 
 /** A job in a list; `withPrivate` as for toJobView, so a list never shows more than the job's own view. */

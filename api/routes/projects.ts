@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { errorBody, jobChanges, jobChangesQuery, jobListItem, jobListQuery, jobView, MAX_JOB_CHANGES, reportView, resourceRef } from '../../common/schemas';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { isTerminal, jobWorkflowId } from '../../common/contracts';
-import { getJob, queuePositions } from '../../db/jobs';
+import { getJob } from '../../db/jobs';
 import { jobChangesSince, jobSummariesQuery, type JobSummaryRow } from '../../db/job-lists';
 import { getOutput } from '../../db/outputs';
 import { getReport } from '../../db/reports';
@@ -11,9 +11,7 @@ import { isUuid } from '../../db/refs';
 import { conflict, notFound } from '../errors';
 import { cancelableJob, readableProject } from '../project-access';
 import { paginate } from '../pagination';
-import { toJobSummary, toJobView, toReportView } from '../views';
-import type { Knex } from 'knex';
-import type { ApiConfig } from '../config';
+import { jobListItems, toJobView, toReportView } from '../views';
 
 const jobParams = z.object({ project: resourceRef, job: z.string() });
 const reportParams = z.object({ project: resourceRef, report: z.string() });
@@ -23,16 +21,6 @@ const reportParams = z.object({ project: resourceRef, report: z.string() });
  * submitter with its organization's claim token (X-Benchline-Claim-Token) while it is unclaimed;
  * others only public projects' public fields.
  */
-/**
- * Jobs as lists show them, with the queue positions of the waiting ones among them and of `watched`
- * (more jobs of the project), all found in one query. Returns the positions found too.
- */
-async function jobListItems(db: Knex, config: ApiConfig, projectId: string, rows: JobSummaryRow[], member: boolean, watched: string[] = []) {
-  const waiting = rows.filter((r) => r.status === 'pending').map((r) => r.id);
-  const positions = await queuePositions(db, { jobIds: [...new Set([...waiting, ...watched])], projectId });
-  return { items: rows.map((row) => ({ ...toJobSummary(config, row, member), queue_position: positions.get(row.id) ?? null })), positions };
-}
-
 const projectRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v0/projects/:project/jobs/:job',
@@ -67,7 +55,7 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
         until: until ? new Date(until) : undefined,
       });
       const rows = await paginate<JobSummaryRow>(app.db, reply, query, page, [{ column: 'job.created_at', order: 'desc' }, { column: 'job.id' }]);
-      return (await jobListItems(app.db, app.config, project.id, rows, member)).items;
+      return (await jobListItems(app.db, app.config, rows, member, { projectId: project.id })).items;
     },
   );
 
@@ -95,7 +83,7 @@ const projectRoutes: FastifyPluginAsyncZod = async (app) => {
       const { project, member } = await readableProject(app.db, request, request.params.project);
       const { since, queued } = request.query;
       const { cursor, rows } = await jobChangesSince(app.db, project.id, since, MAX_JOB_CHANGES + 1);
-      const { items, positions } = await jobListItems(app.db, app.config, project.id, rows.slice(0, MAX_JOB_CHANGES), member, queued ? [queued].flat() : []);
+      const { items, positions } = await jobListItems(app.db, app.config, rows.slice(0, MAX_JOB_CHANGES), member, { projectId: project.id, watched: queued ? [queued].flat() : [] });
       return {
         cursor,
         complete: rows.length <= MAX_JOB_CHANGES,

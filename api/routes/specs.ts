@@ -7,14 +7,13 @@ import { newSpec, specListQuery, specPause, specUpdate, specView, type SpecView 
 import { jobListItem } from '../../common/schemas';
 import { paginationQuery } from '../../common/schemas/pagination';
 import { jobSummariesQuery, type JobSummaryRow } from '../../db/job-lists';
-import { queuePositions } from '../../db/jobs';
 import { writeSpec } from '../../db/resources';
 import type { SpecRow } from '../../db/rows';
 import { findSpec, pendingJobsOfSpec, setSpecPaused, specsQuery } from '../../db/specs';
 import { conflict, notFound } from '../errors';
 import { paginate } from '../pagination';
 import { errorResponses, iso, requireAdmin, slugFor, writeOrConflict } from '../resources';
-import { toJobSummary } from '../views';
+import { jobListItems } from '../views';
 
 const specParams = z.object({ spec: resourceRef });
 const tags = ['specs'];
@@ -82,14 +81,6 @@ const specRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   /*
-   * Pausing dispatch (hardware maintenance) is stored on the spec, so it survives restarts of every
-   * process. Runners' claims of its jobs are refused meanwhile (the same statement that claims,
-   * db/jobs.ts claimJob): a job already on the runner queue, or taken from it by a runner, goes
-   * back to wait in its workflow, holding no runner, saying why. Resume tells those workflows,
-   * oldest job first and one after the other, so they dispatch again in their order; each also re-checks the spec
-   * periodically, should a signal be lost.
-   */
-  /*
    * The operator's view of a spec's queue (the queue service's GET /queue and its peek at the next
    * assignment): waiting jobs in the order dispatch takes them, by priority then submission, with
    * their positions; the first is the one a free runner gets next. Server admins only: it spans
@@ -111,11 +102,18 @@ const specRoutes: FastifyPluginAsyncZod = async (app) => {
       const spec = await existing(request.params.spec);
       const order = [{ column: 'job.priority' }, { column: 'job.created_at' }, { column: 'job.id' }];
       const rows = await paginate<JobSummaryRow>(app.db, reply, jobSummariesQuery(app.db, { specId: spec.id, statuses: ['pending'] }), request.query, order);
-      const positions = await queuePositions(app.db, { jobIds: rows.map((r) => r.id) });
-      return rows.map((row) => ({ ...toJobSummary(app.config, row, true), queue_position: positions.get(row.id) ?? null }));
+      return (await jobListItems(app.db, app.config, rows, true)).items;
     },
   );
 
+  /*
+   * Pausing dispatch (hardware maintenance) is stored on the spec, so it survives restarts of every
+   * process. Runners' claims of its jobs are refused meanwhile (the same statement that claims,
+   * db/jobs.ts claimJob): a job already on the runner queue, or taken from it by a runner, goes
+   * back to wait in its workflow, holding no runner, saying why. Resume tells those workflows,
+   * oldest job first and one after the other, so they dispatch again in their order; each also re-checks the spec
+   * periodically, should a signal be lost.
+   */
   app.post(
     '/v0/specs/:spec/pause',
     {
