@@ -5,8 +5,8 @@ import { within } from '../common/within';
 import { finishedJobCounts, jobsFinishedSince, specQueues, type FinishedCount, type SpecQueue } from '../db/observability';
 
 /** Final statuses, and the outcome label each is reported under: `processed` is a completed job (results stored). */
-export const FINAL_STATUSES = JOB_STATUSES.filter(isTerminal);
-export const outcome = (status: string) => (status === 'processed' ? 'completed' : status);
+const FINAL_STATUSES = JOB_STATUSES.filter(isTerminal);
+const outcome = (status: string) => (status === 'processed' ? 'completed' : status);
 
 /**
  * How far back each scrape re-reads finished jobs: finished_at is written by the orchestrator's clock
@@ -30,11 +30,12 @@ const SECONDS_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 72
  * latency is the exception: observed by the replica the runner reports to (sum across replicas).
  */
 export function registerJobMetrics(registry: Registry, db: Knex, log: { warn(obj: object, msg: string): void }) {
-  // One read per scrape for all the series that share it (prom-client calls each collect separately).
-  let snapshot: { at: number; data: Promise<{ queues: SpecQueue[]; finished: FinishedCount[] } | undefined> } | undefined;
+  // One read per scrape for all the series that share it (prom-client calls each collect separately);
+  // the next scrape (beginScrape) reads afresh, however soon it comes.
+  let snapshot: Promise<{ queues: SpecQueue[]; finished: FinishedCount[] } | undefined> | undefined;
   const read = () => {
-    if (!snapshot || Date.now() - snapshot.at > 1000) {
-      const data = within(Promise.all([specQueues(db, ONLINE_WITHIN_SECONDS), finishedJobCounts(db, FINAL_STATUSES)]), READ_TIMEOUT_MS, 'job metrics read').then(
+    if (!snapshot) {
+      snapshot = within(Promise.all([specQueues(db, ONLINE_WITHIN_SECONDS), finishedJobCounts(db, FINAL_STATUSES)]), READ_TIMEOUT_MS, 'job metrics read').then(
         ([queues, finished]) => ({ queues, finished }),
         (err) => {
           // A scrape during a database outage still answers (process metrics, request durations); these series are absent.
@@ -42,9 +43,8 @@ export function registerJobMetrics(registry: Registry, db: Knex, log: { warn(obj
           return undefined;
         },
       );
-      snapshot = { at: Date.now(), data };
     }
-    return snapshot.data;
+    return snapshot;
   };
 
   /** A per-spec gauge set from the scrape's queue read. */
@@ -78,6 +78,17 @@ export function registerJobMetrics(registry: Registry, db: Knex, log: { warn(obj
       for (const f of data?.finished ?? []) this.inc({ outcome: outcome(f.status), tier: f.tier, spec: f.spec }, f.count);
     },
   });
+  new Counter({
+    name: 'benchline_runner_jobs_finished_total',
+    help: 'Jobs that reached a final status, by the runner of their last attempt and outcome; counted in Postgres',
+    labelNames: ['runner', 'outcome'] as const,
+    registers: [registry],
+    async collect() {
+      const data = await read();
+      this.reset();
+      for (const f of data?.finished ?? []) if (f.runner !== null) this.inc({ runner: f.runner, outcome: outcome(f.status) }, f.count);
+    },
+  });
 
   // Jobs finishing from this replica's start on: a histogram cannot be rebuilt from old rows cheaply,
   // and Prometheus reads a restart as a counter reset.
@@ -108,6 +119,7 @@ export function registerJobMetrics(registry: Registry, db: Knex, log: { warn(obj
   });
 
   return {
+    beginScrape: () => (snapshot = undefined),
     dispatchLatency: new Histogram({
       name: 'benchline_dispatch_latency_seconds',
       help: "Submission (or a delayed job's start time) to its command starting on a runner, per spec; first start of each job",

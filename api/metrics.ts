@@ -3,11 +3,10 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { bearerToken } from '../common/tokens';
 import { dbHealth } from '../db/connection';
-import { finishedJobsByRunner } from '../db/observability';
 import { webhookEndpointsFailing, webhookOutcomeCounts } from '../db/webhooks';
 import { forbidden } from './errors';
 import { registerFleetMetrics } from './fleet-metrics';
-import { FINAL_STATUSES, outcome, registerJobMetrics } from './job-metrics';
+import { registerJobMetrics } from './job-metrics';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -78,15 +77,6 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
       for (const e of endpoints) gauge.set({ webhook: e.webhook_id }, e.failing ? 1 : 0);
     }),
   });
-  new Counter({
-    name: 'benchline_runner_jobs_finished_total',
-    help: 'Jobs that reached a final status, by the runner of their last attempt and outcome; counted in Postgres at each scrape',
-    labelNames: ['runner', 'outcome'] as const,
-    registers: [registry],
-    collect: fromDatabase(() => finishedJobsByRunner(db, FINAL_STATUSES), (counter: Counter<'runner' | 'outcome'>, rows) => {
-      for (const r of rows) counter.inc({ runner: r.runner, outcome: outcome(r.status) }, r.count);
-    }),
-  });
   const fleet = registerFleetMetrics(app, registry);
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: labels must not grow with ids.
@@ -97,6 +87,7 @@ export default fp(async function metrics(app: FastifyInstance, options: { token?
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (!authorised(request)) throw forbidden('metrics need BENCHLINE_METRICS_TOKEN (or a loopback client when none is set)');
     fleet.beginScrape();
+    jobs.beginScrape();
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 });

@@ -71,33 +71,25 @@ export async function runnerStatuses(db: Knex, onlineWithinSeconds: number): Pro
   return rows;
 }
 
-/** Finished jobs counted by final status, tier and spec: what benchline_jobs_finished_total reports. */
+/**
+ * Finished jobs counted by final status, tier, spec and the runner of their last attempt (null when
+ * none ran it): what benchline_jobs_finished_total and benchline_runner_jobs_finished_total report.
+ */
 export interface FinishedCount {
   status: string;
   tier: string;
   spec: string;
+  runner: string | null;
   count: number;
 }
 
-/** Counts every finished job by (status, tier, spec) in one grouped scan of the status index. */
+/** Counts every finished job in one grouped scan of the status index, for both metrics. */
 export async function finishedJobCounts(db: Knex, statuses: readonly string[]): Promise<FinishedCount[]> {
   const { rows } = await db.raw<{ rows: FinishedCount[] }>(
-    `select j.status, j.tier, coalesce(s.slug, '') as spec, count(*)::int as count
-       from job j left join spec s on s.id = j.spec_id
+    `select j.status, j.tier, coalesce(s.slug, '') as spec, r.slug as runner, count(*)::int as count
+       from job j left join spec s on s.id = j.spec_id left join runner r on r.id = j.runner_id
       where j.status in (${marks(statuses)})
-      group by 1, 2, 3`,
-    [...statuses],
-  );
-  return rows;
-}
-
-/** Final jobs per runner (the runner of their last attempt) and status. */
-export async function finishedJobsByRunner(db: Knex, statuses: readonly string[]): Promise<{ runner: string; status: string; count: number }[]> {
-  const { rows } = await db.raw<{ rows: { runner: string; status: string; count: number }[] }>(
-    `select r.slug as runner, j.status, count(*)::int as count
-       from job j join runner r on r.id = j.runner_id
-      where j.status in (${marks(statuses)})
-      group by 1, 2`,
+      group by 1, 2, 3, 4`,
     [...statuses],
   );
   return rows;
