@@ -1,4 +1,4 @@
-import { envInt, parseEnv } from './env';
+import { envInt } from './env';
 
 /**
  * A runner is active, and its specs accept jobs, while its daemon has checked in (any runner
@@ -12,7 +12,3 @@ export const runnerActivityEnv = {
   BENCHLINE_RUNNER_ACTIVE_SECONDS: envInt(DEFAULT_RUNNER_ACTIVE_SECONDS, { min: 1, max: 30 * 86_400 }),
 };
 
-/** Read by the api (submissions) and the orchestrator (scheduled runs), which place jobs alike. */
-export function runnerActiveSecondsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  return parseEnv(runnerActivityEnv, env).BENCHLINE_RUNNER_ACTIVE_SECONDS;
-}

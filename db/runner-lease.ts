@@ -36,7 +36,7 @@ function expired(row: string, t: LeaseTimeouts): string {
  * serialises concurrent upserts of one key, so of daemons racing for one runner exactly one wins,
  * whatever host they run on. Returns the lease when this instance holds it now, else the holder's.
  */
-export async function takeLease(db: Knex, claim: LeaseClaim, timeouts: LeaseTimeouts): Promise<{ held: boolean; taken: boolean; lease: LeaseRow }> {
+export async function takeLease(db: Knex, claim: LeaseClaim, timeouts: LeaseTimeouts, tries = 2): Promise<{ held: boolean; taken: boolean; lease: LeaseRow }> {
   const { rows } = await db.raw<{ rows: LeaseRow[] }>(
     `INSERT INTO runner_lease AS l (runner_id, instance_id, host, pid, started_at, renewed_at, stopping_at)
      VALUES (:runnerId, :instanceId, :host, :pid, now(), now(), CASE WHEN :stopping THEN now() END)
@@ -52,12 +52,11 @@ export async function takeLease(db: Knex, claim: LeaseClaim, timeouts: LeaseTime
   // Taken now (not renewed): a new holder's start and renewal are the same statement's now().
   if (rows[0]) return { held: true, taken: rows[0].started_at.getTime() === rows[0].renewed_at.getTime(), lease: rows[0] };
   const holder = await db<LeaseRow>('runner_lease').where({ runner_id: claim.runnerId }).first();
-  // Released between the two statements: the caller's next try will take it.
-  return { held: false, taken: false, lease: holder ?? { ...rowOf(claim), started_at: new Date(), renewed_at: new Date(), stopping_at: null } };
-}
-
-function rowOf(claim: LeaseClaim): Pick<LeaseRow, 'runner_id' | 'instance_id' | 'host' | 'pid'> {
-  return { runner_id: claim.runnerId, instance_id: claim.instanceId, host: claim.host, pid: claim.pid };
+  if (holder) return { held: false, taken: false, lease: holder };
+  // Released between the two statements: the row is gone, so the upsert inserts now (a daemon
+  // that raced in meanwhile is the holder the second try reports).
+  if (tries > 1) return takeLease(db, claim, timeouts, tries - 1);
+  throw new Error(`the lease of runner ${claim.runnerId} kept changing hands; try again`);
 }
 
 /** A daemon exiting cleanly gives its lease back, so the next one need not wait for it to expire. */
