@@ -2,6 +2,7 @@ import type { ImageRef } from '../common/image-ref';
 import type { RegistryCredentials } from '../common/schemas';
 import { resolveDigest } from '../net/oci-registry';
 import type { OutboundGuard } from '../net/outbound';
+import { within } from '../common/within';
 
 /**
  * The digest the registry names for `image` within `budgetMs` (name lookup included), or undefined
@@ -10,13 +11,5 @@ import type { OutboundGuard } from '../net/outbound';
  * the same message, so nothing here is logged (it holds nothing the job's own lookup will not say).
  */
 export async function digestWithin(guard: OutboundGuard, image: ImageRef, credentials: RegistryCredentials | undefined, budgetMs: number): Promise<string | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const budget = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), budgetMs)));
-  try {
-    return await Promise.race([resolveDigest(guard, image, credentials, budgetMs), budget]);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
+  return within(resolveDigest(guard, image, credentials, budgetMs), budgetMs, 'the digest lookup').catch(() => undefined);
 }
